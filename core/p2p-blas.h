@@ -1,0 +1,23 @@
+/* p2p-blas.h - the BLAS backend: thread count and kernel choice.
+ *
+ * Debian 12's OpenBLAS 0.3.21 does not know recent Intel CPUs and falls
+ * back to SSE3 ("Prescott") kernels, 4-5x slower.  The variable
+ * OPENBLAS_CORETYPE must be set before the library initialises, which is
+ * at program load, so executables call p2p_blas_init_early() first thing in
+ * main(): it re-executes the program once with the variable set when the
+ * library picked a core below what the CPU supports.
+ */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Call at the very start of main().  May not return (re-exec). */
+void        p2p_blas_init_early (int argc, char **argv);
+
+void        p2p_blas_set_threads (int threads);  /* 0: all cores */
+int         p2p_blas_get_threads (void);
+const char *p2p_blas_get_corename (void);         /* OpenBLAS kernel set in use */
+
+G_END_DECLS

@@ -1,0 +1,46 @@
+/* p2p-net.h - running a generator network on one CHW tensor.
+ *
+ * Input: input_nc x H x W floats in the model's input space (usually
+ * [-1, 1]); H and W multiples of p2p_model_size_multiple().  Output:
+ * output_nc x H' x W' (H' = H for valid sizes) through the final Tanh.
+ */
+#pragma once
+
+#include <glib.h>
+#include "p2p-model.h"
+#include "p2p-tensor.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  P2P_NORM_MODE_OFFICIAL,    /* BatchNorm with per-image statistics + learned affine,
+                                dropout off: deterministic (the default) */
+  P2P_NORM_MODE_RUNNING,     /* BatchNorm with running statistics (PyTorch eval()) */
+  P2P_NORM_MODE_STOCHASTIC,  /* as OFFICIAL, but dropout active (p = 0.5), seeded */
+} P2pNormMode;
+
+/* Called between layers with the fraction done (0..1).  Return FALSE to
+ * cancel: the run then fails with P2P_ERROR_CANCELLED. */
+typedef gboolean (*P2pProgressFunc) (double fraction, gpointer user_data);
+
+typedef struct {
+  P2pNormMode     norm_mode;
+  guint64         seed;          /* for P2P_NORM_MODE_STOCHASTIC */
+  int             threads;       /* 0: all cores */
+  P2pProgressFunc progress;      /* may be NULL */
+  gpointer        progress_data;
+} P2pNetOptions;
+
+void p2p_net_options_init (P2pNetOptions *options);
+
+/* Runs the generator.  Returns a new tensor (transfer full) or NULL with
+ * @error set (bad size, no memory, cancelled). */
+P2pTensor *p2p_net_run (const P2pModel      *model,
+                        const P2pNetOptions *options,
+                        const P2pTensor     *input,
+                        GError             **error);
+
+const char *p2p_norm_mode_to_string   (P2pNormMode mode);
+gboolean    p2p_norm_mode_from_string (const char *s, P2pNormMode *mode);
+
+G_END_DECLS

@@ -1,0 +1,45 @@
+/* p2p-pipeline.h - image in, image out: the work behind both filters.
+ *
+ * p2p_pipeline_run() converts an image to the model's input space, brings
+ * it to a size the network accepts (according to the size mode), runs the
+ * network, and converts back to an image of the input's size:
+ *  - RGB tasks (sketch-to-photo, generic): output RGB, or RGBA carrying the
+ *    input's alpha unchanged.
+ *  - colorize: L of the input (Lab, D65, as scikit-image's rgb2lab) at full
+ *    resolution, ab from the model (upsampled), times @chroma, back to sRGB
+ *    with clipping; alpha carried.
+ * Grey inputs are expanded to RGB where the model wants RGB.
+ */
+#pragma once
+
+#include <glib.h>
+#include "p2p-image.h"
+#include "p2p-model.h"
+#include "p2p-net.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  P2P_SIZE_MODE_RESIZE,  /* reference behaviour: bicubic to the native size, run, bicubic back */
+  P2P_SIZE_MODE_WHOLE,   /* run at the image's own resolution: reflect-pad to the multiple the
+                            net needs, run, crop */
+} P2pSizeMode;
+
+typedef struct {
+  P2pSizeMode   size_mode;
+  double        chroma;   /* colorize: multiplier on a and b (1.0 = as predicted) */
+  P2pNetOptions net;      /* progress/cancel go through net.progress */
+} P2pPipelineOptions;
+
+void p2p_pipeline_options_init (P2pPipelineOptions *options);
+
+/* Returns a new image (transfer full) or NULL with @error set. */
+P2pImage *p2p_pipeline_run (const P2pModel           *model,
+                            const P2pImage           *input,
+                            const P2pPipelineOptions *options,
+                            GError                  **error);
+
+const char *p2p_size_mode_to_string   (P2pSizeMode mode);
+gboolean    p2p_size_mode_from_string (const char *s, P2pSizeMode *mode);
+
+G_END_DECLS
