@@ -1,0 +1,491 @@
+/* p2p-resize.c - Pillow-compatible bicubic resampling, reflect padding,
+ * cropping, and conversions between images and network tensors.
+ *
+ * The reference pix2pix code resizes with PIL's Image.resize(BICUBIC), so to
+ * give a model the input it was trained on we reproduce Pillow's resampler
+ * (libImaging/Resample.c semantics, re-derived here): a separable
+ * convolution with the Keys cubic (a = -0.5), widened by the scale factor
+ * when shrinking, centred at (j + 0.5) * scale, cut at the borders and
+ * renormalised.
+ */
+#include <math.h>
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "p2p-error.h"
+#include "p2p-imgproc.h"
+
+/* Keys' cubic convolution kernel with a = -0.5 (Pillow's BICUBIC). */
+static inline double
+p2p_bicubic_kernel (double x)
+{
+  const double a = -0.5;
+
+  if (x < 0.0)
+    x = -x;
+  if (x < 1.0)
+    return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+  if (x < 2.0)
+    return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+  return 0.0;
+}
+
+/* Weights of one axis: output pixel j reads count[j] input pixels from
+ * first[j], with weights k[j * ksize ...]. */
+typedef struct {
+  int     ksize;
+  int    *first;
+  int    *count;
+  double *k;
+} P2pResampleAxis;
+
+static void
+p2p_resample_axis_clear (P2pResampleAxis *axis)
+{
+  g_free (axis->first);
+  g_free (axis->count);
+  g_free (axis->k);
+  memset (axis, 0, sizeof *axis);
+}
+
+static gboolean
+p2p_resample_axis_init (P2pResampleAxis *axis,
+                        int              in_size,
+                        int              out_size,
+                        GError         **error)
+{
+  double scale = (double) in_size / (double) out_size;
+  double filterscale = scale < 1.0 ? 1.0 : scale;
+  double support = 2.0 * filterscale;
+  double inv = 1.0 / filterscale;
+  gsize ksize = (gsize) ceil (support) * 2 + 1;
+  gsize n;
+
+  memset (axis, 0, sizeof *axis);
+
+  /* ksize grows like 4 * in / out, so ksize * out stays near 4 * in; the
+   * check is for pathological callers only. */
+  if (!g_size_checked_mul (&n, ksize, (gsize) out_size) || n > G_MAXSIZE / sizeof (double))
+    goto no_memory;
+
+  axis->ksize = (int) ksize;
+  axis->first = g_try_new (int, out_size);
+  axis->count = g_try_new (int, out_size);
+  axis->k = g_try_new0 (double, n);
+  if (!axis->first || !axis->count || !axis->k)
+    goto no_memory;
+
+  for (int j = 0; j < out_size; j++)
+    {
+      double center = (j + 0.5) * scale;
+      double *k = axis->k + (gsize) j * ksize;
+      double sum = 0.0;
+      int lo, hi;
+
+      /* Pillow rounds the window ends with a truncating cast of x + 0.5;
+       * the same expression gives the same window. */
+      lo = (int) (center - support + 0.5);
+      if (lo < 0)
+        lo = 0;
+      hi = (int) (center + support + 0.5);
+      if (hi > in_size)
+        hi = in_size;
+
+      axis->first[j] = lo;
+      axis->count[j] = hi - lo;
+      for (int i = 0; i < hi - lo; i++)
+        {
+          k[i] = p2p_bicubic_kernel ((i + lo - center + 0.5) * inv);
+          sum += k[i];
+        }
+      if (sum != 0.0)
+        for (int i = 0; i < hi - lo; i++)
+          k[i] /= sum;
+    }
+  return TRUE;
+
+no_memory:
+  p2p_resample_axis_clear (axis);
+  g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+               _("Not enough memory to resize the image"));
+  return FALSE;
+}
+
+/* src (w_in x h) -> dst (w_out x h). */
+static void
+p2p_resample_horizontal (const P2pImage        *src,
+                         P2pImage              *dst,
+                         const P2pResampleAxis *axis)
+{
+  const int ch = src->channels;
+
+  for (int y = 0; y < src->height; y++)
+    {
+      const float *row = src->data + (gsize) y * src->width * ch;
+      float *out = dst->data + (gsize) y * dst->width * ch;
+
+      for (int x = 0; x < dst->width; x++)
+        {
+          const double *k = axis->k + (gsize) x * axis->ksize;
+          const float *in = row + (gsize) axis->first[x] * ch;
+          double acc[4] = { 0.0, 0.0, 0.0, 0.0 };
+
+          for (int i = 0; i < axis->count[x]; i++)
+            for (int c = 0; c < ch; c++)
+              acc[c] += in[i * ch + c] * k[i];
+          for (int c = 0; c < ch; c++)
+            out[x * ch + c] = (float) acc[c];
+        }
+    }
+}
+
+/* src (w x h_in) -> dst (w x h_out).  Row-wise accumulation keeps memory
+ * access sequential; each output value still sums its taps in index order,
+ * as a per-pixel loop would. */
+static gboolean
+p2p_resample_vertical (const P2pImage        *src,
+                       P2pImage              *dst,
+                       const P2pResampleAxis *axis,
+                       GError               **error)
+{
+  gsize row_len = (gsize) src->width * src->channels;
+  g_autofree double *acc = g_try_new (double, row_len);
+
+  if (!acc)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   _("Not enough memory to resize the image"));
+      return FALSE;
+    }
+
+  for (int y = 0; y < dst->height; y++)
+    {
+      const double *k = axis->k + (gsize) y * axis->ksize;
+      float *out = dst->data + (gsize) y * row_len;
+
+      memset (acc, 0, row_len * sizeof (double));
+      for (int i = 0; i < axis->count[y]; i++)
+        {
+          const float *in = src->data + (gsize) (axis->first[y] + i) * row_len;
+          double w = k[i];
+
+          for (gsize e = 0; e < row_len; e++)
+            acc[e] += in[e] * w;
+        }
+      for (gsize e = 0; e < row_len; e++)
+        out[e] = (float) acc[e];
+    }
+  return TRUE;
+}
+
+static P2pImage *
+p2p_image_copy (const P2pImage *src, GError **error)
+{
+  P2pImage *dst = p2p_image_new (src->width, src->height, src->channels, error);
+
+  if (dst)
+    memcpy (dst->data, src->data,
+            (gsize) src->width * src->height * src->channels * sizeof (float));
+  return dst;
+}
+
+P2pImage *
+p2p_image_resize_bicubic (const P2pImage *src,
+                          int             width,
+                          int             height,
+                          GError        **error)
+{
+  g_autoptr(P2pImage) tmp = NULL;
+  g_autoptr(P2pImage) dst = NULL;
+  const P2pImage *cur = src;
+
+  g_return_val_if_fail (src != NULL, NULL);
+
+  if (width <= 0 || height <= 0 || width > P2P_IMAGE_MAX_SIDE || height > P2P_IMAGE_MAX_SIDE)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Cannot resize an image to %d x %d pixels"), width, height);
+      return NULL;
+    }
+
+  if (width == src->width && height == src->height)
+    return p2p_image_copy (src, error);
+
+  /* Horizontal first, as Pillow does: the intermediate rounding to float
+   * then happens at the same place. */
+  if (width != src->width)
+    {
+      P2pResampleAxis axis;
+
+      if (!p2p_resample_axis_init (&axis, src->width, width, error))
+        return NULL;
+      tmp = p2p_image_new (width, src->height, src->channels, error);
+      if (!tmp)
+        {
+          p2p_resample_axis_clear (&axis);
+          return NULL;
+        }
+      p2p_resample_horizontal (src, tmp, &axis);
+      p2p_resample_axis_clear (&axis);
+      cur = tmp;
+    }
+
+  if (height == src->height)
+    return g_steal_pointer (&tmp);
+
+  {
+    P2pResampleAxis axis;
+    gboolean ok;
+
+    if (!p2p_resample_axis_init (&axis, src->height, height, error))
+      return NULL;
+    dst = p2p_image_new (width, height, src->channels, error);
+    if (!dst)
+      {
+        p2p_resample_axis_clear (&axis);
+        return NULL;
+      }
+    ok = p2p_resample_vertical (cur, dst, &axis, error);
+    p2p_resample_axis_clear (&axis);
+    if (!ok)
+      return NULL;
+  }
+  return g_steal_pointer (&dst);
+}
+
+int
+p2p_reflect_index (int i, int n)
+{
+  int period, m;
+
+  if (n <= 1)
+    return 0;
+  period = 2 * (n - 1);
+  m = i % period;
+  if (m < 0)
+    m += period;
+  return m < n ? m : period - m;
+}
+
+P2pImage *
+p2p_image_pad_reflect (const P2pImage *src,
+                       int             left,
+                       int             top,
+                       int             width,
+                       int             height,
+                       GError        **error)
+{
+  const int ch = src->channels;
+  g_autofree int *xmap = NULL;
+  P2pImage *dst;
+
+  g_return_val_if_fail (left >= 0 && top >= 0, NULL);
+  g_return_val_if_fail (width >= left + src->width && height >= top + src->height, NULL);
+
+  dst = p2p_image_new (width, height, ch, error);
+  if (!dst)
+    return NULL;
+
+  xmap = g_try_new (int, width);
+  if (!xmap)
+    {
+      p2p_image_free (dst);
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   _("Not enough memory to pad the image"));
+      return NULL;
+    }
+  for (int x = 0; x < width; x++)
+    xmap[x] = p2p_reflect_index (x - left, src->width);
+
+  for (int y = 0; y < height; y++)
+    {
+      int sy = p2p_reflect_index (y - top, src->height);
+      const float *in = src->data + (gsize) sy * src->width * ch;
+      float *out = dst->data + (gsize) y * width * ch;
+
+      for (int x = 0; x < width; x++)
+        for (int c = 0; c < ch; c++)
+          out[x * ch + c] = in[xmap[x] * ch + c];
+    }
+  return dst;
+}
+
+P2pImage *
+p2p_image_crop (const P2pImage *src,
+                int             x,
+                int             y,
+                int             width,
+                int             height,
+                GError        **error)
+{
+  const int ch = src->channels;
+  P2pImage *dst;
+
+  g_return_val_if_fail (x >= 0 && y >= 0 && width > 0 && height > 0, NULL);
+  g_return_val_if_fail (x + width <= src->width && y + height <= src->height, NULL);
+
+  dst = p2p_image_new (width, height, ch, error);
+  if (!dst)
+    return NULL;
+  for (int r = 0; r < height; r++)
+    memcpy (dst->data + (gsize) r * width * ch,
+            src->data + ((gsize) (y + r) * src->width + x) * ch,
+            (gsize) width * ch * sizeof (float));
+  return dst;
+}
+
+gboolean
+p2p_image_has_alpha (const P2pImage *image)
+{
+  return image->channels == 2 || image->channels == 4;
+}
+
+P2pImage *
+p2p_image_strip_alpha (const P2pImage *src, GError **error)
+{
+  int cc = src->channels <= 2 ? 1 : 3;
+  gsize n = (gsize) src->width * src->height;
+  P2pImage *dst;
+
+  if (!p2p_image_has_alpha (src))
+    return p2p_image_copy (src, error);
+
+  dst = p2p_image_new (src->width, src->height, cc, error);
+  if (!dst)
+    return NULL;
+  for (gsize p = 0; p < n; p++)
+    for (int c = 0; c < cc; c++)
+      dst->data[p * cc + c] = src->data[p * src->channels + c];
+  return dst;
+}
+
+P2pTensor *
+p2p_image_to_tensor (const P2pImage *src, int tensor_channels, GError **error)
+{
+  const int ch = src->channels;
+  const gsize n = (gsize) src->width * src->height;
+  P2pTensor *t;
+  float *t0, *t1, *t2;
+
+  g_return_val_if_fail (tensor_channels == 1 || tensor_channels == 3, NULL);
+
+  t = p2p_tensor_new (tensor_channels, src->height, src->width, error);
+  if (!t)
+    return NULL;
+  t0 = t->data;
+  t1 = t->data + n;
+  t2 = t->data + 2 * n;
+
+  /* v * 2 - 1 rounds exactly like the reference's (v - 0.5) / 0.5: both are
+   * the one rounding of 2v - 1 (scaling by 2 is exact). */
+  for (gsize p = 0; p < n; p++)
+    {
+      const float *px = src->data + p * ch;
+
+      if (ch <= 2)
+        {
+          float v = px[0] * 2.0f - 1.0f;
+
+          t0[p] = v;
+          if (tensor_channels == 3)
+            t1[p] = t2[p] = v;
+        }
+      else if (tensor_channels == 3)
+        {
+          t0[p] = px[0] * 2.0f - 1.0f;
+          t1[p] = px[1] * 2.0f - 1.0f;
+          t2[p] = px[2] * 2.0f - 1.0f;
+        }
+      else
+        {
+          /* PIL's convert('L'): ITU-R 601-2 luma. */
+          float l = 0.299f * px[0] + 0.587f * px[1] + 0.114f * px[2];
+
+          t0[p] = l * 2.0f - 1.0f;
+        }
+    }
+  return t;
+}
+
+P2pImage *
+p2p_tensor_to_rgb_image (const P2pTensor *t, GError **error)
+{
+  const gsize n = (gsize) t->w * t->h;
+  P2pImage *dst;
+
+  g_return_val_if_fail (t->c == 1 || t->c == 3, NULL);
+
+  dst = p2p_image_new (t->w, t->h, 3, error);
+  if (!dst)
+    return NULL;
+  for (gsize p = 0; p < n; p++)
+    for (int c = 0; c < 3; c++)
+      {
+        /* tensor2im tiles a one-channel output to RGB. */
+        float y = t->data[(t->c == 1 ? 0 : c) * n + p];
+
+        dst->data[p * 3 + c] = (y + 1.0f) / 2.0f;
+      }
+  return dst;
+}
+
+P2pImage *
+p2p_tensor_to_image (const P2pTensor *t,
+                     double           scale,
+                     double           offset,
+                     GError         **error)
+{
+  const gsize n = (gsize) t->w * t->h;
+  P2pImage *dst;
+
+  g_return_val_if_fail (t->c >= 1 && t->c <= 4, NULL);
+
+  dst = p2p_image_new (t->w, t->h, t->c, error);
+  if (!dst)
+    return NULL;
+  for (int c = 0; c < t->c; c++)
+    for (gsize p = 0; p < n; p++)
+      dst->data[p * t->c + c] = (float) (t->data[c * n + p] * scale + offset);
+  return dst;
+}
+
+P2pTensor *
+p2p_image_to_tensor_affine (const P2pImage *src,
+                            double          scale,
+                            double          offset,
+                            GError        **error)
+{
+  const gsize n = (gsize) src->width * src->height;
+  const int ch = src->channels;
+  P2pTensor *t;
+
+  t = p2p_tensor_new (ch, src->height, src->width, error);
+  if (!t)
+    return NULL;
+  for (int c = 0; c < ch; c++)
+    for (gsize p = 0; p < n; p++)
+      t->data[c * n + p] = (float) (src->data[p * ch + c] * scale + offset);
+  return t;
+}
+
+void
+p2p_image_clamp (P2pImage *image, int first, int count)
+{
+  const gsize n = (gsize) image->width * image->height;
+  const int ch = image->channels;
+
+  g_return_if_fail (first >= 0 && count >= 0 && first + count <= ch);
+
+  for (gsize p = 0; p < n; p++)
+    for (int c = first; c < first + count; c++)
+      {
+        float v = image->data[p * ch + c];
+
+        /* Written so that NaN fails both tests and ends up 0. */
+        if (v > 1.0f)
+          v = 1.0f;
+        else if (!(v >= 0.0f))
+          v = 0.0f;
+        image->data[p * ch + c] = v;
+      }
+}

@@ -1,0 +1,524 @@
+/* pix2pix-cli.c - command-line front-end of the pix2pix core.
+ *
+ *   pix2pix-cli run --model FILE [options] INPUT OUTPUT
+ *   pix2pix-cli info FILE
+ *   pix2pix-cli bench --model FILE --size WxH [--threads N] [--runs N]
+ *
+ * Exit status: 0 success, 1 runtime failure (one line on stderr:
+ * "pix2pix-cli: <message>"), 2 usage error.
+ */
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+#include "p2p.h"
+
+#define PROG "pix2pix-cli"
+#ifndef P2P_CLI_VERSION
+#define P2P_CLI_VERSION "(unknown version)"
+#endif
+
+enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
+
+static const char usage_text[] =
+  "Usage:\n"
+  "  " PROG " run --model FILE [--size-mode resize|whole] [--norm-mode official|running|stochastic]\n"
+  "              [--seed N] [--chroma X] [--threads N] INPUT OUTPUT\n"
+  "  " PROG " info FILE\n"
+  "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N]\n"
+  "  " PROG " COMMAND --help\n";
+
+/* Prints one line on stderr: whatever the message holds, scripts and the
+ * tests rely on a single line. */
+static void
+p2p_cli_fail_message (const char *message)
+{
+  g_autofree char *line = g_strdup (message ? message : "unknown error");
+
+  g_strdelimit (line, "\r\n", ' ');
+  g_strstrip (line);
+  fprintf (stderr, PROG ": %s\n", line);
+}
+
+static int
+p2p_cli_fail (GError *error)
+{
+  p2p_cli_fail_message (error ? error->message : NULL);
+  return EXIT_FAILURE_RUN;
+}
+
+static int G_GNUC_PRINTF (1, 2)
+p2p_cli_usage_error (const char *format, ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  va_start (args, format);
+  msg = g_strdup_vprintf (format, args);
+  va_end (args);
+  g_strdelimit (msg, "\r\n", ' ');
+  fprintf (stderr, PROG ": %s\n%s", msg, usage_text);
+  return EXIT_USAGE;
+}
+
+/* Parses the options of one subcommand; FALSE after printing a usage
+ * error.  --help is handled (and exits 0) inside GOption. */
+static gboolean
+p2p_cli_parse (const char    *command,
+               const char    *parameters,
+               const char    *summary,
+               GOptionEntry  *entries,
+               int           *argc,
+               char        ***argv)
+{
+  g_autoptr(GOptionContext) ctx = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *params = g_strdup_printf ("%s %s", command, parameters);
+
+  ctx = g_option_context_new (params);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      p2p_cli_usage_error ("%s", error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- images ------------------------------------------------------------ */
+
+static P2pImage *
+p2p_cli_load_image (const char *path, GError **error)
+{
+  g_autoptr(GdkPixbuf) raw = NULL;
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autofree char *display = g_filename_display_name (path);
+  P2pImage *image;
+  int w, h, nch, stride, ch;
+  const guchar *pixels;
+
+  raw = gdk_pixbuf_new_from_file (path, error);
+  if (!raw)
+    {
+      g_prefix_error (error, "cannot read image “%s”: ", display);
+      return NULL;
+    }
+  /* Camera JPEGs are often stored sideways with an EXIF rotation. */
+  pixbuf = gdk_pixbuf_apply_embedded_orientation (raw);
+  if (!pixbuf)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   "not enough memory to rotate image “%s”", display);
+      return NULL;
+    }
+
+  w = gdk_pixbuf_get_width (pixbuf);
+  h = gdk_pixbuf_get_height (pixbuf);
+  nch = gdk_pixbuf_get_n_channels (pixbuf);
+  stride = gdk_pixbuf_get_rowstride (pixbuf);
+  if (gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB ||
+      gdk_pixbuf_get_bits_per_sample (pixbuf) != 8 || (nch != 3 && nch != 4))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   "unsupported pixel format in image “%s”", display);
+      return NULL;
+    }
+  ch = gdk_pixbuf_get_has_alpha (pixbuf) ? 4 : 3;
+
+  image = p2p_image_new (w, h, ch, error);
+  if (!image)
+    {
+      g_prefix_error (error, "image “%s”: ", display);
+      return NULL;
+    }
+  pixels = gdk_pixbuf_read_pixels (pixbuf);
+  for (int y = 0; y < h; y++)
+    {
+      const guchar *row = pixels + (gsize) y * stride;
+      float *out = image->data + (gsize) y * w * ch;
+
+      /* As ToTensor: uint8 / 255 in float. */
+      for (int x = 0; x < w; x++)
+        for (int c = 0; c < ch; c++)
+          out[x * ch + c] = (float) row[x * nch + c] / 255.0f;
+    }
+  return image;
+}
+
+static inline guchar
+p2p_cli_to_u8 (float v)
+{
+  if (!(v > 0.0f))
+    return 0;
+  if (v >= 1.0f)
+    return 255;
+  return (guchar) (v * 255.0f + 0.5f);
+}
+
+static gboolean
+p2p_cli_save_png (const P2pImage *image, const char *path, GError **error)
+{
+  g_autoptr(GdkPixbuf) pixbuf = NULL;
+  g_autofree char *display = g_filename_display_name (path);
+  gboolean alpha = image->channels == 2 || image->channels == 4;
+  const int ch = image->channels;
+  guchar *pixels;
+  int stride, nch;
+
+  pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, image->width, image->height);
+  if (!pixbuf)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   "not enough memory to write a %d x %d image", image->width, image->height);
+      return FALSE;
+    }
+  pixels = gdk_pixbuf_get_pixels (pixbuf);
+  stride = gdk_pixbuf_get_rowstride (pixbuf);
+  nch = gdk_pixbuf_get_n_channels (pixbuf);
+  for (int y = 0; y < image->height; y++)
+    {
+      guchar *row = pixels + (gsize) y * stride;
+      const float *in = image->data + (gsize) y * image->width * ch;
+
+      for (int x = 0; x < image->width; x++)
+        {
+          const float *px = in + x * ch;
+
+          for (int c = 0; c < 3; c++)
+            row[x * nch + c] = p2p_cli_to_u8 (ch <= 2 ? px[0] : px[c]);
+          if (alpha)
+            row[x * nch + 3] = p2p_cli_to_u8 (px[ch - 1]);
+        }
+    }
+  if (!gdk_pixbuf_save (pixbuf, path, "png", error, NULL))
+    {
+      g_prefix_error (error, "cannot write “%s”: ", display);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static P2pModel *
+p2p_cli_load_model (const char *path, GError **error)
+{
+  P2pModel *model = p2p_model_load (path, error);
+
+  if (!model)
+    {
+      g_autofree char *display = g_filename_display_name (path);
+
+      /* The core's messages may or may not name the file; say which one. */
+      if (!strstr ((*error)->message, display))
+        g_prefix_error (error, "%s: ", display);
+    }
+  return model;
+}
+
+/* ---- run --------------------------------------------------------------- */
+
+static int
+p2p_cli_run (int argc, char **argv)
+{
+  g_autofree char *model_path = NULL;
+  g_autofree char *size_mode = NULL;
+  g_autofree char *norm_mode = NULL;
+  g_autofree char *seed = NULL;
+  g_auto(GStrv) files = NULL;
+  double chroma = 1.0;
+  int threads = 0;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (.safetensors)", "FILE" },
+    { "size-mode", 0, 0, G_OPTION_ARG_STRING, &size_mode,
+      "resize (to the model's native size and back, default) or whole (full resolution)", "MODE" },
+    { "norm-mode", 0, 0, G_OPTION_ARG_STRING, &norm_mode,
+      "official (default), running or stochastic", "MODE" },
+    { "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "Seed of the stochastic mode (default 0)", "N" },
+    { "chroma", 0, 0, G_OPTION_ARG_DOUBLE, &chroma,
+      "Colorize: colour strength, 1 = as predicted (default 1)", "X" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "INPUT OUTPUT" },
+    { NULL }
+  };
+  P2pPipelineOptions options;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pModel) model = NULL;
+  g_autoptr(P2pImage) input = NULL;
+  g_autoptr(P2pImage) output = NULL;
+
+  if (!p2p_cli_parse ("run", "INPUT OUTPUT", "Runs a model on an image and writes a PNG.",
+                      entries, &argc, &argv))
+    return EXIT_USAGE;
+
+  p2p_pipeline_options_init (&options);
+  if (!model_path)
+    return p2p_cli_usage_error ("run: --model is required");
+  if (!files || g_strv_length (files) != 2)
+    return p2p_cli_usage_error ("run: expected INPUT and OUTPUT");
+  if (size_mode && !p2p_size_mode_from_string (size_mode, &options.size_mode))
+    return p2p_cli_usage_error ("run: unknown size mode “%s” (resize or whole)", size_mode);
+  if (norm_mode && !p2p_norm_mode_from_string (norm_mode, &options.net.norm_mode))
+    return p2p_cli_usage_error ("run: unknown norm mode “%s” (official, running or stochastic)",
+                                norm_mode);
+  if (seed && !g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &options.net.seed, NULL))
+    return p2p_cli_usage_error ("run: --seed needs a non-negative integer, not “%s”", seed);
+  if (!isfinite (chroma) || chroma < 0.0)
+    return p2p_cli_usage_error ("run: --chroma needs a number of 0 or more");
+  if (threads < 0)
+    return p2p_cli_usage_error ("run: --threads needs 0 (all cores) or more");
+  options.chroma = chroma;
+  options.net.threads = threads;
+  p2p_blas_set_threads (threads);
+
+  model = p2p_cli_load_model (model_path, &error);
+  if (!model)
+    return p2p_cli_fail (error);
+  input = p2p_cli_load_image (files[0], &error);
+  if (!input)
+    return p2p_cli_fail (error);
+  output = p2p_pipeline_run (model, input, &options, &error);
+  if (!output)
+    return p2p_cli_fail (error);
+  if (!p2p_cli_save_png (output, files[1], &error))
+    return p2p_cli_fail (error);
+  return EXIT_OK;
+}
+
+/* ---- info -------------------------------------------------------------- */
+
+static char *
+p2p_cli_format_count (guint64 v)
+{
+  if (v >= G_GUINT64_CONSTANT (1000000000))
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " (%.2f G)", v, v / 1e9);
+  if (v >= 1000000)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " (%.2f M)", v, v / 1e6);
+  if (v >= 1000)
+    return g_strdup_printf ("%" G_GUINT64_FORMAT " (%.1f k)", v, v / 1e3);
+  return g_strdup_printf ("%" G_GUINT64_FORMAT, v);
+}
+
+static int
+p2p_cli_info (int argc, char **argv)
+{
+  g_auto(GStrv) files = NULL;
+  GOptionEntry entries[] = {
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pModel) model = NULL;
+  g_autofree char *params = NULL;
+  g_autofree char *macs = NULL;
+  const P2pModelInfo *info;
+  int multiple, native;
+
+  if (!p2p_cli_parse ("info", "FILE", "Prints a model's metadata.", entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (!files || g_strv_length (files) != 1)
+    return p2p_cli_usage_error ("info: expected one model FILE");
+
+  model = p2p_cli_load_model (files[0], &error);
+  if (!model)
+    return p2p_cli_fail (error);
+  info = p2p_model_get_info (model);
+  multiple = MAX (p2p_model_size_multiple (model), 1);
+  native = (MAX (info->native_size, 1) + multiple - 1) / multiple * multiple;
+  params = p2p_cli_format_count (info->n_params);
+  macs = p2p_cli_format_count (p2p_model_macs (model, native, native));
+
+  printf ("name:          %s\n", info->name ? info->name : "");
+  if (info->description && *info->description)
+    printf ("description:   %s\n", info->description);
+  printf ("license:       %s\n", info->license ? info->license : "");
+  printf ("task:          %s\n", p2p_task_to_string (info->task));
+  printf ("architecture:  %s (%s, %d %s)\n", info->arch_name,
+          info->arch == P2P_ARCH_UNET ? "U-Net" : "ResNet", info->depth,
+          info->arch == P2P_ARCH_UNET ? "downsamplings" : "residual blocks");
+  printf ("ngf:           %d\n", info->ngf);
+  printf ("norm:          %s\n", p2p_norm_to_string (info->norm));
+  printf ("dropout:       %s\n", info->use_dropout ? "yes" : "no");
+  printf ("input:         %d channel%s, %s\n", info->input_nc, info->input_nc == 1 ? "" : "s",
+          p2p_space_to_string (info->input_space));
+  printf ("output:        %d channel%s, %s\n", info->output_nc, info->output_nc == 1 ? "" : "s",
+          p2p_space_to_string (info->output_space));
+  printf ("native size:   %d x %d\n", info->native_size, info->native_size);
+  printf ("size multiple: %d\n", multiple);
+  printf ("parameters:    %s\n", params);
+  printf ("MACs:          %s at %d x %d\n", macs, native, native);
+  return EXIT_OK;
+}
+
+/* ---- bench ------------------------------------------------------------- */
+
+static gboolean
+p2p_cli_parse_size (const char *s, int *w, int *h)
+{
+  g_auto(GStrv) parts = g_strsplit_set (s, "xX", 3);
+  guint64 a, b;
+
+  if (g_strv_length (parts) == 1)
+    {
+      if (!g_ascii_string_to_unsigned (parts[0], 10, 1, P2P_IMAGE_MAX_SIDE, &a, NULL))
+        return FALSE;
+      *w = *h = (int) a;
+      return TRUE;
+    }
+  if (g_strv_length (parts) != 2 ||
+      !g_ascii_string_to_unsigned (parts[0], 10, 1, P2P_IMAGE_MAX_SIDE, &a, NULL) ||
+      !g_ascii_string_to_unsigned (parts[1], 10, 1, P2P_IMAGE_MAX_SIDE, &b, NULL))
+    return FALSE;
+  *w = (int) a;
+  *h = (int) b;
+  return TRUE;
+}
+
+static int
+p2p_cli_cmp_double (gconstpointer a, gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static int
+p2p_cli_bench (int argc, char **argv)
+{
+  g_autofree char *model_path = NULL;
+  g_autofree char *size = NULL;
+  int threads = 0, runs = 5;
+  GOptionEntry entries[] = {
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (.safetensors)", "FILE" },
+    { "size", 's', 0, G_OPTION_ARG_STRING, &size, "Input size, e.g. 256x256", "WxH" },
+    { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
+    { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs after one warm-up (default 5)", "N" },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pModel) model = NULL;
+  g_autoptr(P2pTensor) input = NULL;
+  g_autoptr(GRand) rand = NULL;
+  g_autofree double *ms = NULL;
+  g_autofree char *macs_str = NULL;
+  const P2pModelInfo *info;
+  P2pNetOptions options;
+  struct rusage usage;
+  int w, h, multiple;
+  guint64 macs;
+  double median;
+  gsize n;
+
+  if (!p2p_cli_parse ("bench", "", "Times the network alone on a random input.",
+                      entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc > 1)
+    return p2p_cli_usage_error ("bench: unexpected argument “%s”", argv[1]);
+  if (!model_path)
+    return p2p_cli_usage_error ("bench: --model is required");
+  if (!size || !p2p_cli_parse_size (size, &w, &h))
+    return p2p_cli_usage_error ("bench: --size needs WxH, e.g. 256x256");
+  if (threads < 0)
+    return p2p_cli_usage_error ("bench: --threads needs 0 (all cores) or more");
+  if (runs < 1 || runs > 10000)
+    return p2p_cli_usage_error ("bench: --runs needs 1 to 10000");
+
+  model = p2p_cli_load_model (model_path, &error);
+  if (!model)
+    return p2p_cli_fail (error);
+  info = p2p_model_get_info (model);
+  multiple = MAX (p2p_model_size_multiple (model), 1);
+  if (w % multiple != 0 || h % multiple != 0)
+    {
+      g_autofree char *msg =
+        g_strdup_printf ("bench: %s needs sides that are multiples of %d, not %d x %d",
+                         info->arch_name, multiple, w, h);
+      p2p_cli_fail_message (msg);
+      return EXIT_FAILURE_RUN;
+    }
+
+  p2p_blas_set_threads (threads);
+  p2p_net_options_init (&options);
+  options.threads = threads;
+
+  input = p2p_tensor_new (info->input_nc, h, w, &error);
+  if (!input)
+    return p2p_cli_fail (error);
+  rand = g_rand_new_with_seed (1);
+  n = p2p_tensor_numel (input);
+  for (gsize i = 0; i < n; i++)
+    input->data[i] = (float) g_rand_double_range (rand, -1.0, 1.0);
+
+  ms = g_new (double, runs);
+  for (int r = -1; r < runs; r++)
+    {
+      gint64 t0 = g_get_monotonic_time ();
+      g_autoptr(P2pTensor) out = p2p_net_run (model, &options, input, &error);
+
+      if (!out)
+        return p2p_cli_fail (error);
+      if (r >= 0)
+        ms[r] = (g_get_monotonic_time () - t0) / 1000.0;
+    }
+  qsort (ms, runs, sizeof (double), p2p_cli_cmp_double);
+  median = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
+  macs = p2p_model_macs (model, h, w);
+  macs_str = p2p_cli_format_count (macs);
+  getrusage (RUSAGE_SELF, &usage);
+
+  printf ("model:        %s (%s, ngf %d, norm %s)\n", info->name ? info->name : "",
+          info->arch_name, info->ngf, p2p_norm_to_string (info->norm));
+  printf ("size:         %d x %d\n", w, h);
+  printf ("threads:      %d\n", p2p_blas_get_threads ());
+  printf ("blas core:    %s\n", p2p_blas_get_corename ());
+  printf ("runs:         %d after 1 warm-up\n", runs);
+  printf ("median:       %.2f ms (min %.2f, max %.2f)\n", median, ms[0], ms[runs - 1]);
+  printf ("MACs:         %s\n", macs_str);
+  printf ("GFLOP/s:      %.1f\n", median > 0 ? 2.0 * (double) macs / (median * 1e6) : 0.0);
+  /* Linux reports ru_maxrss in KiB. */
+  printf ("peak RSS:     %.1f MiB\n", usage.ru_maxrss / 1024.0);
+  return EXIT_OK;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+int
+main (int argc, char **argv)
+{
+  const char *command;
+
+  p2p_blas_init_early (argc, argv);
+  setlocale (LC_ALL, "");
+  /* Figures on stdout stay machine-readable whatever the locale. */
+  setlocale (LC_NUMERIC, "C");
+  g_set_prgname (PROG);
+
+  if (argc < 2)
+    {
+      fputs (usage_text, stderr);
+      return EXIT_USAGE;
+    }
+  command = argv[1];
+  if (g_str_equal (command, "--help") || g_str_equal (command, "-h") ||
+      g_str_equal (command, "help"))
+    {
+      fputs (usage_text, stdout);
+      return EXIT_OK;
+    }
+  if (g_str_equal (command, "--version"))
+    {
+      puts (PROG " " P2P_CLI_VERSION);
+      return EXIT_OK;
+    }
+
+  /* Each subcommand parses its own options with argv[0] = the command. */
+  if (g_str_equal (command, "run"))
+    return p2p_cli_run (argc - 1, argv + 1);
+  if (g_str_equal (command, "info"))
+    return p2p_cli_info (argc - 1, argv + 1);
+  if (g_str_equal (command, "bench"))
+    return p2p_cli_bench (argc - 1, argv + 1);
+  return p2p_cli_usage_error ("unknown command “%s”", command);
+}
