@@ -60,6 +60,9 @@ const P2pModelInfo *p2p_model_get_info (const P2pModel *model);
 /* Height and width given to the network must be multiples of this
  * (2^depth for a U-Net, 4 for a ResNet). */
 int       p2p_model_size_multiple (const P2pModel *model);
+/* ... and at least this large (2^depth for a U-Net; 8 for a ResNet, whose
+ * reflection padding at 1/4 resolution needs 2 pixels). */
+int       p2p_model_min_size      (const P2pModel *model);
 
 /* Multiply-adds of one pass at h x w (dense count, see the reference doc). */
 guint64   p2p_model_macs       (const P2pModel *model, int h, int w);

@@ -1,0 +1,63 @@
+/* conv-transpose2d.c - PyTorch ConvTranspose2d as GEMM + col2im, in bands.
+ *
+ * out[co, i*s-p+ky, j*s-p+kx] += in[ci,i,j] * w[ci,co,ky,kx];  out += bias
+ * H_out = (H-1)*s - 2p + k + output_padding.
+ *
+ * The weight [cin, cout*k*k] is used transposed: cols[cout*k*k x n] =
+ * W^T * in[cin x n], then col2im scatters the columns into the output.
+ */
+#include <string.h>
+
+#include "p2p-ops.h"
+
+int
+p2p_conv_transpose2d_out_size (int in, const P2pConvParams *p)
+{
+  return (in - 1) * p->stride - 2 * p->pad + p->kernel + p->output_padding;
+}
+
+gboolean
+p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bias,
+                      const P2pConvParams *p, P2pTensor *out,
+                      P2pScratch *scratch, GError **error)
+{
+  const int k = p->kernel;
+  const int M = out->c * k * k;
+  const gsize in_hw = (gsize) in->h * in->w;
+  const gsize out_hw = (gsize) out->h * out->w;
+  gsize band_rows;
+
+  g_return_val_if_fail (out->h == p2p_conv_transpose2d_out_size (in->h, p), FALSE);
+  g_return_val_if_fail (out->w == p2p_conv_transpose2d_out_size (in->w, p), FALSE);
+
+  band_rows = (P2P_SCRATCH_MAX_BYTES / sizeof (float)) / ((gsize) M * in->w);
+  band_rows = CLAMP (band_rows, 1, (gsize) in->h);
+  if (!p2p_scratch_ensure (scratch, (gsize) M * band_rows * in->w, error))
+    return FALSE;
+
+  memset (out->data, 0, sizeof (float) * out_hw * out->c);
+
+  for (int iy0 = 0; iy0 < in->h; iy0 += (int) band_rows)
+    {
+      const int iy1 = MIN (in->h, iy0 + (int) band_rows);
+      const int n = (iy1 - iy0) * in->w;
+
+      /* cols[M x n] = W^T[M x cin] * in[cin x n] (columns iy0*W.. of each channel) */
+      p2p_gemm (TRUE, M, n, in->c, weight, M, in->data + (gsize) iy0 * in->w, (int) in_hw,
+                FALSE, scratch->data, n);
+      p2p_col2im_add (scratch->data, iy0, iy1, in->w, p, out);
+    }
+
+  if (bias)
+    {
+#pragma omp parallel for schedule(static)
+      for (int co = 0; co < out->c; co++)
+        {
+          float *dst = out->data + (gsize) co * out_hw;
+          const float b = bias[co];
+          for (gsize i = 0; i < out_hw; i++)
+            dst[i] += b;
+        }
+    }
+  return TRUE;
+}

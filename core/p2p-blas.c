@@ -1,0 +1,93 @@
+/* p2p-blas.c - OpenBLAS kernel choice and thread count.
+ *
+ * Why the re-exec: OpenBLAS picks its kernels in a constructor when the
+ * library is loaded, reading OPENBLAS_CORETYPE.  Debian 12's 0.3.21 does not
+ * recognise newer Intel CPUs and falls back to "Prescott" (SSE3) kernels,
+ * several times slower.  Setting the variable in main() is too late for the
+ * running process, so we set it and exec ourselves once.  A variable the
+ * user set is always respected.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "p2p-blas.h"
+
+/* OpenBLAS extensions (declared here to avoid depending on its cblas.h
+ * variant, which differs between distributions). */
+extern void  openblas_set_num_threads (int num_threads);
+extern int   openblas_get_num_threads (void);
+extern char *openblas_get_corename (void);
+
+#define REEXEC_GUARD "P2P_BLAS_REEXECUTED"
+
+static int p2p_threads;
+
+static const char *
+better_coretype (void)
+{
+  const char *core = openblas_get_corename ();
+
+  /* Only generic fallbacks are corrected; a named modern core is kept. */
+  if (core == NULL || (strcmp (core, "Prescott") != 0 && strcmp (core, "Core2") != 0 &&
+                       strcmp (core, "Nehalem") != 0 && strcmp (core, "Sandybridge") != 0))
+    return NULL;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init ();
+  if (__builtin_cpu_supports ("avx512f") && __builtin_cpu_supports ("avx512bw") &&
+      __builtin_cpu_supports ("avx512vl") && __builtin_cpu_supports ("avx512dq"))
+    return "SkylakeX";
+  if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+    return strcmp (core, "Sandybridge") == 0 ? NULL : "Haswell";
+#endif
+  return NULL;
+}
+
+void
+p2p_blas_init_early (int argc, char **argv)
+{
+  const char *coretype;
+
+  (void) argc;
+  if (g_getenv ("OPENBLAS_CORETYPE") || g_getenv (REEXEC_GUARD))
+    return;
+  coretype = better_coretype ();
+  if (coretype == NULL)
+    return;
+  g_setenv ("OPENBLAS_CORETYPE", coretype, TRUE);
+  g_setenv (REEXEC_GUARD, "1", TRUE);
+  execv ("/proc/self/exe", argv);
+  /* exec failed (e.g. no /proc): carry on with the slow kernels. */
+  g_unsetenv ("OPENBLAS_CORETYPE");
+}
+
+void
+p2p_blas_set_threads (int threads)
+{
+  if (threads <= 0)
+    threads = (int) g_get_num_processors ();
+  p2p_threads = threads;
+  openblas_set_num_threads (threads);
+#ifdef _OPENMP
+  omp_set_num_threads (threads);
+#endif
+}
+
+int
+p2p_blas_get_threads (void)
+{
+  if (p2p_threads <= 0)
+    return openblas_get_num_threads ();
+  return p2p_threads;
+}
+
+const char *
+p2p_blas_get_corename (void)
+{
+  const char *core = openblas_get_corename ();
+  return core ? core : "unknown";
+}

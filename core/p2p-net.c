@@ -1,0 +1,340 @@
+/* p2p-net.c - forward passes of the U-Net and ResNet generators.
+ *
+ * Layer order and semantics follow the reference generators exactly (see
+ * the overview in models/FORMAT.md and the reference notes):
+ *
+ * U-Net, level k of D (1 = outermost), x_k its input:
+ *   down:  d_k = Norm(Conv4x4s2(LReLU0.2(x_k)))   (L1: no LReLU/norm; L_D: no norm)
+ *   up:    u_k = [Dropout](Norm(ConvT4x4s2(ReLU(s_{k+1}))))   s_{k+1} = cat[x_{k+1}, u_{k+1}]
+ *   out  = Tanh(ConvT(ReLU(s_2)) + bias)
+ * PyTorch's LeakyReLU runs in place, so the skip it concatenates is
+ * LReLU(x_k); we do the same, which also saves a copy.
+ *
+ * ResNet: ReflPad3, Conv7, Norm, ReLU; 2 x (Conv3 s2 p1, Norm, ReLU);
+ * n x [x + Norm(Conv3(ReflPad1(Dropout?(ReLU(Norm(Conv3(ReflPad1(x))))))))];
+ * 2 x (ConvT3 s2 p1 op1, Norm, ReLU); ReflPad3, Conv7, Tanh.
+ */
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "p2p-blas.h"
+#include "p2p-error.h"
+#include "p2p-model-private.h"
+#include "p2p-net.h"
+#include "p2p-ops.h"
+
+#define NORM_EPS 1e-5f
+
+typedef struct {
+  const P2pNetOptions *opt;
+  P2pNorm   norm;
+  P2pScratch scratch;
+  guint64   rng;
+  int       step, n_steps;
+} Run;
+
+static const char *const norm_mode_names[] = { "official", "running", "stochastic", NULL };
+
+const char *
+p2p_norm_mode_to_string (P2pNormMode mode)
+{
+  return (guint) mode < 3 ? norm_mode_names[mode] : "?";
+}
+
+gboolean
+p2p_norm_mode_from_string (const char *s, P2pNormMode *mode)
+{
+  for (int i = 0; s && norm_mode_names[i]; i++)
+    if (g_strcmp0 (s, norm_mode_names[i]) == 0)
+      {
+        *mode = i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+void
+p2p_net_options_init (P2pNetOptions *options)
+{
+  memset (options, 0, sizeof *options);
+  options->norm_mode = P2P_NORM_MODE_OFFICIAL;
+}
+
+/* Reports progress after each convolution; FALSE when cancelled. */
+static gboolean
+tick (Run *run, GError **error)
+{
+  run->step++;
+  if (run->opt->progress &&
+      !run->opt->progress ((double) run->step / run->n_steps, run->opt->progress_data))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_CANCELLED, _("Cancelled"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+apply_norm (Run *run, P2pTensor *t, const P2pNormW *n)
+{
+  switch (run->norm)
+    {
+    case P2P_NORM_NONE:
+      break;
+    case P2P_NORM_INSTANCE:
+      p2p_norm_instance (t, NULL, NULL, NORM_EPS);
+      break;
+    case P2P_NORM_BATCH:
+      if (run->opt->norm_mode == P2P_NORM_MODE_RUNNING)
+        p2p_norm_running (t, n->mean, n->var, n->gamma, n->beta, NORM_EPS);
+      else
+        p2p_norm_instance (t, n->gamma, n->beta, NORM_EPS);
+      break;
+    }
+}
+
+static P2pTensor *
+conv (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, GError **error)
+{
+  const P2pConvParams p = { w->k, stride, pad, 0 };
+  g_autoptr(P2pTensor) out = p2p_tensor_new (w->cout, p2p_conv2d_out_size (in->h, &p),
+                                             p2p_conv2d_out_size (in->w, &p), error);
+  if (!out || !p2p_conv2d (in, w->weight, w->bias, &p, out, &run->scratch, error) ||
+      !tick (run, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+static P2pTensor *
+conv_t (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, int out_pad,
+        GError **error)
+{
+  const P2pConvParams p = { w->k, stride, pad, out_pad };
+  g_autoptr(P2pTensor) out = p2p_tensor_new (w->cout, p2p_conv_transpose2d_out_size (in->h, &p),
+                                             p2p_conv_transpose2d_out_size (in->w, &p), error);
+  if (!out || !p2p_conv_transpose2d (in, w->weight, w->bias, &p, out, &run->scratch, error) ||
+      !tick (run, error))
+    return NULL;
+  return g_steal_pointer (&out);
+}
+
+static P2pTensor *
+pad_reflect (const P2pTensor *in, int pad, GError **error)
+{
+  P2pTensor *out = p2p_tensor_new (in->c, in->h + 2 * pad, in->w + 2 * pad, error);
+  if (out)
+    p2p_pad_reflect (in, pad, out);
+  return out;
+}
+
+/* ---- U-Net ----------------------------------------------------------- */
+
+static P2pTensor *
+run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **error)
+{
+  const P2pUnetLevel *L = p2p_model_get_unet (model);
+  const int D = p2p_model_get_info (model)->depth;
+  P2pTensor *x[P2P_UNET_MAX_DEPTH + 2] = { NULL };   /* x[k]: input of level k, k >= 2 */
+  P2pTensor *u = NULL, *result = NULL;
+
+  run->n_steps = 2 * D;
+
+  /* Down path. */
+  x[2] = conv (run, input, &L[0].down, 2, 1, error);
+  if (!x[2])
+    goto out;
+  for (int k = 2; k <= D; k++)
+    {
+      P2pTensor *d;
+      p2p_leaky_relu (x[k], 0.2f);
+      d = conv (run, x[k], &L[k - 1].down, 2, 1, error);
+      if (!d)
+        goto out;
+      if (k < D)
+        {
+          apply_norm (run, d, &L[k - 1].down_norm);
+          x[k + 1] = d;
+        }
+      else
+        u = d;   /* bottleneck */
+    }
+
+  /* Innermost up: u_D = Norm(ConvT(ReLU(d_D))). */
+  {
+    P2pTensor *t;
+    p2p_relu (u);
+    t = conv_t (run, u, &L[D - 1].up, 2, 1, 0, error);
+    p2p_tensor_free (u);
+    u = t;
+    if (!u)
+      goto out;
+    apply_norm (run, u, &L[D - 1].up_norm);
+  }
+
+  /* Levels D-1 .. 1: u_k = ConvT(ReLU(cat[x_{k+1}, u_{k+1}])) ... */
+  for (int k = D - 1; k >= 1; k--)
+    {
+      P2pTensor *s, *t;
+      s = p2p_tensor_new (x[k + 1]->c + u->c, u->h, u->w, error);
+      if (!s)
+        goto out;
+      p2p_concat (x[k + 1], u, s);
+      g_clear_pointer (&x[k + 1], p2p_tensor_free);
+      g_clear_pointer (&u, p2p_tensor_free);
+      p2p_relu (s);
+      t = conv_t (run, s, &L[k - 1].up, 2, 1, 0, error);
+      p2p_tensor_free (s);
+      if (!t)
+        goto out;
+      u = t;
+      if (k > 1)
+        {
+          apply_norm (run, u, &L[k - 1].up_norm);
+          if (L[k - 1].dropout && run->opt->norm_mode == P2P_NORM_MODE_STOCHASTIC)
+            p2p_dropout (u, &run->rng);
+        }
+    }
+  p2p_tanh (u);
+  result = g_steal_pointer (&u);
+
+out:
+  for (int k = 0; k < (int) G_N_ELEMENTS (x); k++)
+    p2p_tensor_free (x[k]);
+  p2p_tensor_free (u);
+  return result;
+}
+
+/* ---- ResNet ---------------------------------------------------------- */
+
+/* conv (after optional reflection padding) + norm + optional ReLU */
+static P2pTensor *
+conv_block (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pNormW *n,
+            int reflect, int stride, int zero_pad, gboolean relu, GError **error)
+{
+  g_autoptr(P2pTensor) padded = NULL;
+  P2pTensor *out;
+
+  if (reflect)
+    {
+      padded = pad_reflect (in, reflect, error);
+      if (!padded)
+        return NULL;
+      in = padded;
+    }
+  out = conv (run, in, w, stride, zero_pad, error);
+  if (out)
+    {
+      apply_norm (run, out, n);
+      if (relu)
+        p2p_relu (out);
+    }
+  return out;
+}
+
+static P2pTensor *
+run_resnet (Run *run, const P2pModel *model, const P2pTensor *input, GError **error)
+{
+  const P2pResnet *r = p2p_model_get_resnet (model);
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  g_autoptr(P2pTensor) x = NULL;
+  g_autoptr(P2pTensor) padded = NULL;
+  P2pTensor *t;
+
+  run->n_steps = 6 + 2 * info->depth;
+
+  x = conv_block (run, input, &r->stem, &r->stem_norm, 3, 1, 0, TRUE, error);
+  for (int i = 0; x && i < 2; i++)
+    {
+      t = conv_block (run, x, &r->down[i], &r->down_norm[i], 0, 2, 1, TRUE, error);
+      p2p_tensor_free (x);
+      x = t;
+    }
+  for (int i = 0; x && i < info->depth; i++)
+    {
+      const P2pResBlock *b = &r->blocks[i];
+      g_autoptr(P2pTensor) y = conv_block (run, x, &b->conv1, &b->norm1, 1, 1, 0, TRUE, error);
+      if (!y)
+        return NULL;
+      if (info->use_dropout && run->opt->norm_mode == P2P_NORM_MODE_STOCHASTIC)
+        p2p_dropout (y, &run->rng);
+      t = conv_block (run, y, &b->conv2, &b->norm2, 1, 1, 0, FALSE, error);
+      if (!t)
+        return NULL;
+      p2p_add_inplace (x, t);
+      p2p_tensor_free (t);
+    }
+  for (int i = 0; x && i < 2; i++)
+    {
+      t = conv_t (run, x, &r->up[i], 2, 1, 1, error);
+      if (t)
+        {
+          apply_norm (run, t, &r->up_norm[i]);
+          p2p_relu (t);
+        }
+      p2p_tensor_free (x);
+      x = t;
+    }
+  if (!x)
+    return NULL;
+  padded = pad_reflect (x, 3, error);
+  if (!padded)
+    return NULL;
+  t = conv (run, padded, &r->head, 1, 0, error);
+  if (t)
+    p2p_tanh (t);
+  return t;
+}
+
+/* ---- entry point ----------------------------------------------------- */
+
+P2pTensor *
+p2p_net_run (const P2pModel      *model,
+             const P2pNetOptions *options,
+             const P2pTensor     *input,
+             GError             **error)
+{
+  const P2pModelInfo *info;
+  P2pNetOptions defaults;
+  Run run = { 0 };
+  P2pTensor *out;
+  int mult;
+
+  g_return_val_if_fail (model != NULL && input != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  info = p2p_model_get_info (model);
+  if (!options)
+    {
+      p2p_net_options_init (&defaults);
+      options = &defaults;
+    }
+  mult = p2p_model_size_multiple (model);
+  if (input->c != info->input_nc)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("The network takes %d input channels, not %d"), info->input_nc, input->c);
+      return NULL;
+    }
+  if (input->h % mult || input->w % mult ||
+      input->h < p2p_model_min_size (model) || input->w < p2p_model_min_size (model))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("The network needs a width and height that are multiples of %d "
+                     "and at least %d; got %d x %d"),
+                   mult, p2p_model_min_size (model), input->w, input->h);
+      return NULL;
+    }
+
+  if (options->threads > 0 || p2p_blas_get_threads () <= 0)
+    p2p_blas_set_threads (options->threads);
+  run.opt = options;
+  run.norm = info->norm;
+  run.rng = options->seed;
+
+  if (info->arch == P2P_ARCH_UNET)
+    out = run_unet (&run, model, input, error);
+  else
+    out = run_resnet (&run, model, input, error);
+  p2p_scratch_clear (&run.scratch);
+  return out;
+}

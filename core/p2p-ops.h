@@ -1,0 +1,94 @@
+/* p2p-ops.h - the network's building blocks, one op (family) per file in ops/.
+ *
+ * All ops work on P2pTensor (float32, CHW, batch 1).  Shape contracts are
+ * programming errors (g_return_val_if_fail / g_assert); the only runtime
+ * failure is memory, reported as P2P_ERROR_NO_MEMORY.  Ops use OpenMP over
+ * channels where it pays, and OpenBLAS for the GEMMs (ops/gemm.c is the only
+ * caller of cblas_sgemm).
+ */
+#pragma once
+
+#include <glib.h>
+#include "p2p-tensor.h"
+
+G_BEGIN_DECLS
+
+/* C[M x N] = A[M x K] * B[K x N] (+ C if accumulate), row-major, with
+ * leading dimensions.  trans_a: A is stored as K x M. */
+void p2p_gemm (gboolean trans_a, int M, int N, int K,
+               const float *A, int lda, const float *B, int ldb,
+               gboolean accumulate, float *C, int ldc);
+
+/* Scratch memory reused by convolutions; bounded: ops process big images
+ * in bands so that the columns buffer never exceeds P2P_SCRATCH_MAX_BYTES. */
+typedef struct {
+  float *data;
+  gsize  n;      /* floats allocated */
+} P2pScratch;
+
+#define P2P_SCRATCH_MAX_BYTES ((gsize) 64 << 20)
+
+void     p2p_scratch_clear  (P2pScratch *s);
+gboolean p2p_scratch_ensure (P2pScratch *s, gsize n, GError **error);
+
+typedef struct {
+  int kernel;          /* square kernel size */
+  int stride;
+  int pad;             /* zero padding on every side (conv) / implicit crop (conv-transpose) */
+  int output_padding;  /* conv-transpose only: extra rows/cols at the bottom/right */
+} P2pConvParams;
+
+/* Output size of a convolution / transposed convolution along one axis. */
+int p2p_conv2d_out_size           (int in, const P2pConvParams *p);
+int p2p_conv_transpose2d_out_size (int in, const P2pConvParams *p);
+
+/* Zero-padded convolution:
+ * out[co,y,x] = bias[co] + sum_{ci,ky,kx} w[co,ci,ky,kx] * in[ci, y*s-p+ky, x*s-p+kx]
+ * weight: [cout, cin, k, k]; bias may be NULL.  out must be allocated with
+ * the right shape. */
+gboolean p2p_conv2d (const P2pTensor *in, const float *weight, const float *bias,
+                     const P2pConvParams *p, P2pTensor *out,
+                     P2pScratch *scratch, GError **error);
+
+/* Transposed convolution (PyTorch ConvTranspose2d):
+ * out[co, i*s-p+ky, j*s-p+kx] += in[ci,i,j] * w[ci,co,ky,kx], plus bias.
+ * weight: [cin, cout, k, k]; bias may be NULL. */
+gboolean p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bias,
+                               const P2pConvParams *p, P2pTensor *out,
+                               P2pScratch *scratch, GError **error);
+
+/* im2col for p2p_conv2d: rows [ci*k*k + ky*k + kx], columns the output
+ * pixels of rows [oy0, oy1). */
+void p2p_im2col (const P2pTensor *in, const P2pConvParams *p, int out_w,
+                 int oy0, int oy1, float *cols);
+/* col2im for p2p_conv_transpose2d: adds cols [co*k*k + ky*k + kx][pixels of
+ * input rows iy0..iy1) into out. */
+void p2p_col2im_add (const float *cols, int cin_rows_h0, int cin_rows_h1, int in_w,
+                     const P2pConvParams *p, P2pTensor *out);
+
+/* Per-channel normalisation with statistics of this image (instance norm,
+ * and BatchNorm at batch 1 in train mode): y = (x - mean) / sqrt(var + eps)
+ * [* gamma + beta].  Biased variance.  gamma/beta may be NULL. */
+void p2p_norm_instance (P2pTensor *t, const float *gamma, const float *beta, float eps);
+/* BatchNorm with running statistics (eval mode). */
+void p2p_norm_running  (P2pTensor *t, const float *mean, const float *var,
+                        const float *gamma, const float *beta, float eps);
+
+/* Element-wise activations, in place. */
+void p2p_relu       (P2pTensor *t);
+void p2p_leaky_relu (P2pTensor *t, float slope);
+void p2p_tanh       (P2pTensor *t);
+/* Dropout in train mode: each element zeroed with p = 0.5, survivors x2.
+ * @rng_state is advanced; same seed, same mask. */
+void p2p_dropout    (P2pTensor *t, guint64 *rng_state);
+
+/* Reflection padding (edge not repeated, PyTorch "reflect"); pad < h, w. */
+void p2p_pad_reflect (const P2pTensor *in, int pad, P2pTensor *out);
+
+/* out = cat(channels)[a, b]; a and b must have the same h, w. */
+void p2p_concat (const P2pTensor *a, const P2pTensor *b, P2pTensor *out);
+
+/* a += b element-wise (residual connection). */
+void p2p_add_inplace (P2pTensor *a, const P2pTensor *b);
+
+G_END_DECLS

@@ -1,0 +1,409 @@
+/* test-ops.c - every op against a deliberately naive reference written here.
+ *
+ * The references are direct loops over the textbook formulas (no im2col, no
+ * GEMM, no banding), run on random shapes including odd sizes, one channel
+ * and 1-pixel edges.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "p2p-error.h"
+#include "p2p-ops.h"
+#include "p2p-tensor.h"
+
+static GRand *rng;
+
+static P2pTensor *
+random_tensor (int c, int h, int w)
+{
+  P2pTensor *t = p2p_tensor_new (c, h, w, NULL);
+  for (gsize i = 0; i < p2p_tensor_numel (t); i++)
+    t->data[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+  return t;
+}
+
+static float *
+random_floats (gsize n)
+{
+  float *p = g_new (float, n);
+  for (gsize i = 0; i < n; i++)
+    p[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
+  return p;
+}
+
+#define AT(t, c, y, x) ((t)->data[((gsize) (c) * (t)->h + (y)) * (t)->w + (x)])
+
+static void
+assert_close (const P2pTensor *a, const P2pTensor *b, double tol)
+{
+  double max_err = 0.0;
+  g_assert_cmpint (a->c, ==, b->c);
+  g_assert_cmpint (a->h, ==, b->h);
+  g_assert_cmpint (a->w, ==, b->w);
+  for (gsize i = 0; i < p2p_tensor_numel (a); i++)
+    {
+      double e = fabs ((double) a->data[i] - b->data[i]);
+      g_assert_false (isnan (a->data[i]));
+      if (e > max_err)
+        max_err = e;
+    }
+  if (max_err > tol)
+    g_error ("max abs error %g > %g", max_err, tol);
+}
+
+/* ---- convolution ----------------------------------------------------- */
+
+static void
+naive_conv2d (const P2pTensor *in, const float *w, const float *b, const P2pConvParams *p, P2pTensor *out)
+{
+  const int k = p->kernel;
+  for (int co = 0; co < out->c; co++)
+    for (int y = 0; y < out->h; y++)
+      for (int x = 0; x < out->w; x++)
+        {
+          double acc = b ? b[co] : 0.0;
+          for (int ci = 0; ci < in->c; ci++)
+            for (int ky = 0; ky < k; ky++)
+              for (int kx = 0; kx < k; kx++)
+                {
+                  int iy = y * p->stride - p->pad + ky, ix = x * p->stride - p->pad + kx;
+                  if (iy >= 0 && iy < in->h && ix >= 0 && ix < in->w)
+                    acc += (double) w[((co * in->c + ci) * k + ky) * k + kx] * AT (in, ci, iy, ix);
+                }
+          AT (out, co, y, x) = (float) acc;
+        }
+}
+
+typedef struct { int cin, cout, h, w, k, s, p; } ConvCase;
+
+static const ConvCase conv_cases[] = {
+  { 3, 8, 16, 16, 4, 2, 1 },   /* U-Net down */
+  { 1, 4, 2, 2, 4, 2, 1 },     /* to a 1x1 bottleneck */
+  { 5, 3, 7, 9, 3, 2, 1 },     /* odd sizes, ResNet down */
+  { 4, 4, 6, 5, 3, 1, 0 },     /* ResNet block after reflection padding */
+  { 2, 3, 13, 11, 7, 1, 0 },   /* 7x7 stem */
+  { 1, 1, 1, 1, 1, 1, 0 },     /* 1x1 everything */
+  { 6, 2, 1, 9, 3, 1, 1 },     /* one row */
+  { 3, 5, 9, 1, 3, 1, 1 },     /* one column */
+};
+
+static void
+test_conv2d (gconstpointer data)
+{
+  const ConvCase *cs = data;
+  P2pConvParams p = { cs->k, cs->s, cs->p, 0 };
+  g_autoptr(P2pTensor) in = random_tensor (cs->cin, cs->h, cs->w);
+  g_autofree float *w = random_floats ((gsize) cs->cout * cs->cin * cs->k * cs->k);
+  g_autofree float *b = random_floats (cs->cout);
+  int oh = p2p_conv2d_out_size (cs->h, &p), ow = p2p_conv2d_out_size (cs->w, &p);
+  g_autoptr(P2pTensor) got = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  P2pScratch scratch = { 0 };
+
+  g_assert_true (p2p_conv2d (in, w, b, &p, got, &scratch, NULL));
+  naive_conv2d (in, w, b, &p, want);
+  assert_close (got, want, 1e-5);
+
+  /* without bias */
+  g_assert_true (p2p_conv2d (in, w, NULL, &p, got, &scratch, NULL));
+  naive_conv2d (in, w, NULL, &p, want);
+  assert_close (got, want, 1e-5);
+  p2p_scratch_clear (&scratch);
+}
+
+/* Many bands: a wide layer at a size where the columns buffer exceeds the
+ * scratch limit, so banding must give the same result as one pass. */
+static void
+test_conv2d_banded (void)
+{
+  P2pConvParams p = { 4, 2, 1, 0 };
+  const int cin = 64, cout = 2, h = 520, w = 520;  /* K*W_out*H_out*4 = 1024*260*260*4 > 64 MB */
+  g_autoptr(P2pTensor) in = random_tensor (cin, h, w);
+  g_autofree float *wt = random_floats ((gsize) cout * cin * 16);
+  g_autoptr(P2pTensor) got = p2p_tensor_new (cout, 260, 260, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (cout, 260, 260, NULL);
+  P2pScratch scratch = { 0 };
+
+  g_assert_true (p2p_conv2d (in, wt, NULL, &p, got, &scratch, NULL));
+  g_assert_cmpuint (scratch.n * sizeof (float), <=, P2P_SCRATCH_MAX_BYTES);
+  naive_conv2d (in, wt, NULL, &p, want);
+  assert_close (got, want, 1e-4);
+  p2p_scratch_clear (&scratch);
+}
+
+/* ---- transposed convolution ------------------------------------------ */
+
+static void
+naive_conv_t (const P2pTensor *in, const float *w, const float *b, const P2pConvParams *p, P2pTensor *out)
+{
+  const int k = p->kernel;
+  g_autofree double *acc = g_new0 (double, p2p_tensor_numel (out));
+  for (int ci = 0; ci < in->c; ci++)
+    for (int i = 0; i < in->h; i++)
+      for (int j = 0; j < in->w; j++)
+        for (int co = 0; co < out->c; co++)
+          for (int ky = 0; ky < k; ky++)
+            for (int kx = 0; kx < k; kx++)
+              {
+                int oy = i * p->stride - p->pad + ky, ox = j * p->stride - p->pad + kx;
+                if (oy >= 0 && oy < out->h && ox >= 0 && ox < out->w)
+                  acc[((gsize) co * out->h + oy) * out->w + ox] +=
+                    (double) AT (in, ci, i, j) * w[((ci * out->c + co) * k + ky) * k + kx];
+              }
+  for (int co = 0; co < out->c; co++)
+    for (gsize q = 0; q < (gsize) out->h * out->w; q++)
+      out->data[(gsize) co * out->h * out->w + q] =
+        (float) (acc[(gsize) co * out->h * out->w + q] + (b ? b[co] : 0.0));
+}
+
+typedef struct { int cin, cout, h, w, k, s, p, op; } ConvTCase;
+
+static const ConvTCase convt_cases[] = {
+  { 8, 3, 8, 8, 4, 2, 1, 0 },    /* U-Net up */
+  { 4, 4, 1, 1, 4, 2, 1, 0 },    /* from the 1x1 bottleneck */
+  { 6, 5, 3, 7, 4, 2, 1, 0 },    /* non-square */
+  { 5, 3, 4, 4, 3, 2, 1, 1 },    /* ResNet up with output_padding */
+  { 3, 2, 5, 3, 3, 2, 1, 1 },    /* odd, output_padding */
+  { 1, 1, 1, 6, 3, 2, 1, 1 },    /* one row */
+};
+
+static void
+test_conv_transpose2d (gconstpointer data)
+{
+  const ConvTCase *cs = data;
+  P2pConvParams p = { cs->k, cs->s, cs->p, cs->op };
+  g_autoptr(P2pTensor) in = random_tensor (cs->cin, cs->h, cs->w);
+  g_autofree float *w = random_floats ((gsize) cs->cout * cs->cin * cs->k * cs->k);
+  g_autofree float *b = random_floats (cs->cout);
+  int oh = p2p_conv_transpose2d_out_size (cs->h, &p), ow = p2p_conv_transpose2d_out_size (cs->w, &p);
+  g_autoptr(P2pTensor) got = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  P2pScratch scratch = { 0 };
+
+  g_assert_cmpint (oh, ==, cs->s * cs->h);
+  g_assert_true (p2p_conv_transpose2d (in, w, b, &p, got, &scratch, NULL));
+  naive_conv_t (in, w, b, &p, want);
+  assert_close (got, want, 1e-5);
+  g_assert_true (p2p_conv_transpose2d (in, w, NULL, &p, got, &scratch, NULL));
+  naive_conv_t (in, w, NULL, &p, want);
+  assert_close (got, want, 1e-5);
+  p2p_scratch_clear (&scratch);
+}
+
+static void
+test_conv_transpose2d_banded (void)
+{
+  P2pConvParams p = { 4, 2, 1, 0 };
+  const int cin = 3, cout = 64, h = 140, w = 140;  /* M*W*H*4 = 1024*140*140*4 > 64 MB */
+  g_autoptr(P2pTensor) in = random_tensor (cin, h, w);
+  g_autofree float *wt = random_floats ((gsize) cout * cin * 16);
+  g_autoptr(P2pTensor) got = p2p_tensor_new (cout, 280, 280, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (cout, 280, 280, NULL);
+  P2pScratch scratch = { 0 };
+
+  g_assert_true (p2p_conv_transpose2d (in, wt, NULL, &p, got, &scratch, NULL));
+  g_assert_cmpuint (scratch.n * sizeof (float), <=, P2P_SCRATCH_MAX_BYTES);
+  naive_conv_t (in, wt, NULL, &p, want);
+  assert_close (got, want, 1e-5);
+  p2p_scratch_clear (&scratch);
+}
+
+/* ---- norms ------------------------------------------------------------ */
+
+static void
+test_norm_instance (void)
+{
+  const int shapes[][3] = { { 3, 5, 7 }, { 1, 1, 2 }, { 4, 2, 2 }, { 2, 33, 1 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    for (int affine = 0; affine < 2; affine++)
+      {
+        g_autoptr(P2pTensor) t = random_tensor (shapes[s][0], shapes[s][1], shapes[s][2]);
+        g_autoptr(P2pTensor) want = p2p_tensor_new (t->c, t->h, t->w, NULL);
+        g_autofree float *gamma = random_floats (t->c);
+        g_autofree float *beta = random_floats (t->c);
+        const int n = t->h * t->w;
+        for (int c = 0; c < t->c; c++)
+          {
+            double mean = 0, var = 0;
+            for (int i = 0; i < n; i++)
+              mean += t->data[c * n + i] / (double) n;
+            for (int i = 0; i < n; i++)
+              var += pow (t->data[c * n + i] - mean, 2) / n;
+            for (int i = 0; i < n; i++)
+              {
+                double y = (t->data[c * n + i] - mean) / sqrt (var + 1e-5);
+                want->data[c * n + i] = (float) (affine ? y * gamma[c] + beta[c] : y);
+              }
+          }
+        p2p_norm_instance (t, affine ? gamma : NULL, affine ? beta : NULL, 1e-5f);
+        assert_close (t, want, 1e-5);
+      }
+}
+
+static void
+test_norm_running (void)
+{
+  g_autoptr(P2pTensor) t = random_tensor (4, 3, 5);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (4, 3, 5, NULL);
+  float mean[4], var[4], gamma[4], beta[4];
+  for (int c = 0; c < 4; c++)
+    {
+      mean[c] = (float) g_rand_double_range (rng, -1, 1);
+      var[c] = (float) g_rand_double_range (rng, 0.1, 2);
+      gamma[c] = (float) g_rand_double_range (rng, -2, 2);
+      beta[c] = (float) g_rand_double_range (rng, -1, 1);
+      for (int i = 0; i < 15; i++)
+        want->data[c * 15 + i] =
+          (float) ((t->data[c * 15 + i] - mean[c]) / sqrt (var[c] + 1e-5) * gamma[c] + beta[c]);
+    }
+  p2p_norm_running (t, mean, var, gamma, beta, 1e-5f);
+  assert_close (t, want, 1e-5);
+}
+
+/* ---- element-wise ------------------------------------------------------ */
+
+static void
+test_activations (void)
+{
+  g_autoptr(P2pTensor) a = random_tensor (3, 4, 5);
+  g_autoptr(P2pTensor) b = p2p_tensor_new (3, 4, 5, NULL);
+  g_autoptr(P2pTensor) c = p2p_tensor_new (3, 4, 5, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (3, 4, 5, NULL);
+  const gsize n = p2p_tensor_numel (a);
+
+  memcpy (b->data, a->data, n * sizeof (float));
+  memcpy (c->data, a->data, n * sizeof (float));
+  for (gsize i = 0; i < n; i++)
+    want->data[i] = a->data[i] < 0 ? 0.0f : a->data[i];
+  p2p_relu (b);
+  assert_close (b, want, 0);
+
+  memcpy (b->data, a->data, n * sizeof (float));
+  for (gsize i = 0; i < n; i++)
+    want->data[i] = a->data[i] < 0 ? 0.2f * a->data[i] : a->data[i];
+  p2p_leaky_relu (b, 0.2f);
+  assert_close (b, want, 1e-7);
+
+  for (gsize i = 0; i < n; i++)
+    want->data[i] = (float) tanh (a->data[i]);
+  p2p_tanh (c);
+  assert_close (c, want, 1e-6);
+}
+
+static void
+test_dropout (void)
+{
+  g_autoptr(P2pTensor) a = p2p_tensor_new (8, 32, 32, NULL);
+  g_autoptr(P2pTensor) b = p2p_tensor_new (8, 32, 32, NULL);
+  const gsize n = p2p_tensor_numel (a);
+  guint64 s1 = 42, s2 = 42, s3 = 43;
+  gsize kept = 0, same = 0;
+
+  for (gsize i = 0; i < n; i++)
+    a->data[i] = b->data[i] = 1.0f;
+  p2p_dropout (a, &s1);
+  p2p_dropout (b, &s2);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_assert_true (a->data[i] == 0.0f || a->data[i] == 2.0f);
+      g_assert_cmpfloat (a->data[i], ==, b->data[i]);   /* same seed, same mask */
+      kept += a->data[i] != 0.0f;
+    }
+  /* p = 0.5 within 5 sigma (sigma = sqrt(n)/2 = 45) */
+  g_assert_cmpint (ABS ((gssize) kept - (gssize) n / 2), <, 230);
+
+  for (gsize i = 0; i < n; i++)
+    b->data[i] = 1.0f;
+  p2p_dropout (b, &s3);
+  for (gsize i = 0; i < n; i++)
+    same += a->data[i] == b->data[i];
+  g_assert_cmpint (same, <, n * 3 / 4);   /* another seed, another mask */
+}
+
+static void
+test_pad_reflect (void)
+{
+  const int shapes[][4] = { { 2, 5, 6, 3 }, { 1, 2, 2, 1 }, { 3, 4, 9, 3 }, { 1, 8, 2, 1 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      const int pad = shapes[s][3];
+      g_autoptr(P2pTensor) in = random_tensor (shapes[s][0], shapes[s][1], shapes[s][2]);
+      g_autoptr(P2pTensor) out = p2p_tensor_new (in->c, in->h + 2 * pad, in->w + 2 * pad, NULL);
+      p2p_pad_reflect (in, pad, out);
+      for (int c = 0; c < in->c; c++)
+        for (int y = 0; y < out->h; y++)
+          for (int x = 0; x < out->w; x++)
+            {
+              /* mirror about the edge pixel: -1 -> 1, h -> h-2 */
+              int iy = y - pad, ix = x - pad;
+              iy = iy < 0 ? -iy : iy >= in->h ? 2 * in->h - 2 - iy : iy;
+              ix = ix < 0 ? -ix : ix >= in->w ? 2 * in->w - 2 - ix : ix;
+              g_assert_cmpfloat (AT (out, c, y, x), ==, AT (in, c, iy, ix));
+            }
+    }
+}
+
+static void
+test_concat_add (void)
+{
+  g_autoptr(P2pTensor) a = random_tensor (2, 3, 4);
+  g_autoptr(P2pTensor) b = random_tensor (5, 3, 4);
+  g_autoptr(P2pTensor) out = p2p_tensor_new (7, 3, 4, NULL);
+  g_autoptr(P2pTensor) c = random_tensor (2, 3, 4);
+  g_autoptr(P2pTensor) a_copy = p2p_tensor_new (2, 3, 4, NULL);
+
+  p2p_concat (a, b, out);
+  for (int ch = 0; ch < 7; ch++)
+    for (int y = 0; y < 3; y++)
+      for (int x = 0; x < 4; x++)
+        g_assert_cmpfloat (AT (out, ch, y, x), ==, ch < 2 ? AT (a, ch, y, x) : AT (b, ch - 2, y, x));
+
+  memcpy (a_copy->data, a->data, p2p_tensor_numel (a) * sizeof (float));
+  p2p_add_inplace (a, c);
+  for (gsize i = 0; i < p2p_tensor_numel (a); i++)
+    g_assert_cmpfloat (a->data[i], ==, a_copy->data[i] + c->data[i]);
+}
+
+static void
+test_tensor_overflow (void)
+{
+  g_autoptr(GError) error = NULL;
+  P2pTensor *t = p2p_tensor_new (G_MAXINT, G_MAXINT, G_MAXINT, &error);
+  g_assert_null (t);
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  rng = g_rand_new_with_seed (1234);
+
+  for (guint i = 0; i < G_N_ELEMENTS (conv_cases); i++)
+    {
+      const ConvCase *c = &conv_cases[i];
+      g_autofree char *path = g_strdup_printf ("/conv2d/%dx%d/k%d-s%d-p%d/%d-to-%d",
+                                               c->h, c->w, c->k, c->s, c->p, c->cin, c->cout);
+      g_test_add_data_func (path, c, test_conv2d);
+    }
+  g_test_add_func ("/conv2d/banded", test_conv2d_banded);
+  for (guint i = 0; i < G_N_ELEMENTS (convt_cases); i++)
+    {
+      const ConvTCase *c = &convt_cases[i];
+      g_autofree char *path = g_strdup_printf ("/conv-transpose2d/%dx%d/k%d-s%d-p%d-op%d/%d-to-%d",
+                                               c->h, c->w, c->k, c->s, c->p, c->op, c->cin, c->cout);
+      g_test_add_data_func (path, c, test_conv_transpose2d);
+    }
+  g_test_add_func ("/conv-transpose2d/banded", test_conv_transpose2d_banded);
+  g_test_add_func ("/norm/instance", test_norm_instance);
+  g_test_add_func ("/norm/running", test_norm_running);
+  g_test_add_func ("/activation/relu-leaky-tanh", test_activations);
+  g_test_add_func ("/activation/dropout", test_dropout);
+  g_test_add_func ("/pad/reflect", test_pad_reflect);
+  g_test_add_func ("/concat/concat-and-add", test_concat_add);
+  g_test_add_func ("/tensor/overflow", test_tensor_overflow);
+
+  int ret = g_test_run ();
+  g_rand_free (rng);
+  return ret;
+}
