@@ -1,0 +1,472 @@
+#!/usr/bin/python3
+"""pix2pix training for gimp-pix2pix (U-Net generator + 70x70 PatchGAN, GAN + L1).
+
+Runs on the CPU or CUDA, resumes from its own state folder, logs losses, and exports the current
+generator in our safetensors format (models/FORMAT.md, F16) at every checkpoint.
+
+    /usr/bin/python3 models/train/train.py --task colorize          # start or resume
+    /usr/bin/python3 models/train/train.py --task sketch-to-photo
+
+Tasks:
+* colorize: 1 -> 2 channels, input L/50-1 of a random grey conversion of a training crop (with noise
+  and JPEG), target ab/110; crops are cut on the fly from the photo pack (cheap).
+* sketch-to-photo: 3 -> 3 RGB, input a precomputed synthetic sketch (make_sketch_set.py: several
+  styles per crop), target the photo crop.
+
+Only the `train` split of the photo pack is used for training; a fixed set of `eval_in` crops gives a
+validation L1 in the log (used for information and checkpoint choice, never for gradient steps).
+
+BatchNorm: the engine's default inference mode normalises each image with its own statistics
+(batch-1 train-mode BatchNorm, reference section 3.3).  Training with batch > 1 would normalise over
+the batch instead and the net would meet different statistics in GIMP, so the generator's BatchNorm
+layers compute per-sample statistics here (instance norm + the BN affine), and update the running
+buffers from the batch so that the exported file also works in the engine's "running" mode.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import random
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "models", "tools"))
+sys.path.insert(0, os.path.join(REPO, "models", "dataset"))
+
+import p2p_nets  # noqa: E402
+import p2p_safetensors  # noqa: E402
+import p2p_data  # noqa: E402
+
+STATE_ROOT = "/var/lib/gimp-pix2pix-train"
+
+TASKS = {
+    "colorize": dict(input_nc=1, output_nc=2, input_space="lab_l", output_space="lab_ab",
+                     export="colorize.safetensors", name="Auto Colorize (pix2pix, 128 px)",
+                     description="Predicts the colour (Lab a, b) of a greyscale photo from its "
+                                 "lightness; the output keeps the input's full-resolution L."),
+    "sketch-to-photo": dict(input_nc=3, output_nc=3, input_space="rgb", output_space="rgb",
+                            export="sketch-to-photo.safetensors",
+                            name="Sketch to Photo (pix2pix, 128 px)",
+                            description="Turns a black-on-white line drawing into a photo-like "
+                                        "image; trained on synthetic sketches of real photos."),
+}
+
+
+# ---------------------------------------------------------------------------
+# Per-sample BatchNorm for the generator
+
+def _per_sample_bn_forward(self, x):
+    if not self.training:
+        return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                            False, 0.0, self.eps)
+    with torch.no_grad():
+        n = x.numel() / x.size(1)
+        mean = x.mean(dim=(0, 2, 3))
+        var = x.var(dim=(0, 2, 3), unbiased=False) * (n / max(n - 1, 1))
+        self.running_mean.mul_(1 - self.momentum).add_(mean, alpha=self.momentum)
+        self.running_var.mul_(1 - self.momentum).add_(var, alpha=self.momentum)
+        self.num_batches_tracked += 1
+    return F.instance_norm(x, None, None, self.weight, self.bias, True, 0.0, self.eps)
+
+
+def use_per_sample_bn(net):
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.forward = _per_sample_bn_forward.__get__(m, nn.BatchNorm2d)
+    return net
+
+
+# ---------------------------------------------------------------------------
+# Data
+
+class ColorizeData:
+    def __init__(self, work, size, seed):
+        self.size = size
+        self.rng = np.random.default_rng(seed)
+        photos = p2p_data.load_photos("train", work)
+        w = np.array([p2p_data.photo_weight(r) for r, _ in photos])
+        keep = w > 0
+        self.photos = [p for p, k in zip(photos, keep) if k]
+        self.p = w[keep] / w[keep].sum()
+        self.dropped = [r["id"] for (r, _), k in zip(photos, keep) if not k]
+
+    def set_state(self, state):
+        if state is not None:
+            self.rng.bit_generator.state = state
+
+    def get_state(self):
+        return self.rng.bit_generator.state
+
+    def batch(self, n):
+        xs, ys = [], []
+        for _ in range(n):
+            i = self.rng.choice(len(self.photos), p=self.p)
+            crop = p2p_data.random_crop(self.photos[i][1], self.size, self.rng,
+                                        min_short=self.size, max_short=512)
+            x, y = p2p_data.colorize_pair(crop, self.rng)
+            xs.append(x)
+            ys.append(y)
+        return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+
+
+class SketchData:
+    """Precomputed set from make_sketch_set.py: photos (N,S,S,3) and sketches (N,K,S,S) uint8."""
+
+    def __init__(self, work, size, seed, name="sketch-train"):
+        d = os.path.join(work, name)
+        self.photos = np.load(os.path.join(d, "photos.npy"), mmap_mode="r")
+        self.sketches = np.load(os.path.join(d, "sketches.npy"), mmap_mode="r")
+        if self.photos.shape[1] != size:
+            raise SystemExit("sketch set %s has %d px crops, --size is %d" % (d, self.photos.shape[1], size))
+        self.rng = np.random.default_rng(seed)
+        self.order = None
+        self.pos = 0
+
+    def set_state(self, state):
+        if state is not None:
+            self.rng.bit_generator.state = state["rng"]
+            self.order = np.array(state["order"]) if state["order"] is not None else None
+            self.pos = state["pos"]
+
+    def get_state(self):
+        return {"rng": self.rng.bit_generator.state,
+                "order": None if self.order is None else self.order.tolist(), "pos": self.pos}
+
+    def batch(self, n):
+        xs, ys = [], []
+        for _ in range(n):
+            if self.order is None or self.pos >= len(self.order):
+                self.order = self.rng.permutation(len(self.photos))
+                self.pos = 0
+            i = int(self.order[self.pos])
+            self.pos += 1
+            k = self.rng.integers(0, self.sketches.shape[1])
+            sk = np.asarray(self.sketches[i, k], dtype=np.float32) / 127.5 - 1.0
+            ph = np.asarray(self.photos[i], dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+            if self.rng.random() < 0.5:
+                sk, ph = sk[:, ::-1], ph[:, :, ::-1]
+            xs.append(np.repeat(sk[None], 3, axis=0))
+            ys.append(ph)
+        return (torch.from_numpy(np.ascontiguousarray(np.stack(xs))),
+                torch.from_numpy(np.ascontiguousarray(np.stack(ys))))
+
+
+def fixed_val_set(task, work, size, n=32, seed=1234):
+    """A fixed batch of eval_in crops for the validation L1 (never used for gradient steps)."""
+    rng = np.random.default_rng(seed)
+    if task == "colorize":
+        photos = p2p_data.load_photos("eval_in", work)
+        photos = [p for p in photos if p2p_data.photo_weight(p[0]) > 0]
+        xs, ys = [], []
+        for j in range(n):
+            crop = p2p_data.random_crop(photos[j % len(photos)][1], size, rng, min_short=size, max_short=512)
+            x, y = p2p_data.colorize_pair(crop, rng)
+            xs.append(x)
+            ys.append(y)
+        return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
+    d = os.path.join(work, "sketch-eval")
+    if not os.path.exists(os.path.join(d, "photos.npy")):
+        return None
+    ph = np.load(os.path.join(d, "photos.npy"))[:n]
+    sk = np.load(os.path.join(d, "sketches.npy"))[:n, 0]
+    x = np.repeat((sk.astype(np.float32) / 127.5 - 1.0)[:, None], 3, axis=1)
+    y = ph.astype(np.float32).transpose(0, 3, 1, 2) / 127.5 - 1.0
+    return torch.from_numpy(x), torch.from_numpy(y)
+
+
+# ---------------------------------------------------------------------------
+# Checkpoints and export
+
+def atomic_torch_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def export_generator(G, args, step, epoch, train_seconds, path):
+    t = TASKS[args.task]
+    md = {
+        "arch": args.arch, "ngf": str(args.ngf), "input_nc": str(t["input_nc"]),
+        "output_nc": str(t["output_nc"]), "norm": "batch", "dropout": "true",
+        "task": args.task, "input_space": t["input_space"], "output_space": t["output_space"],
+        "native_size": str(args.size), "name": t["name"], "license": args.license,
+        "description": t["description"],
+        "author": "gimp-pix2pix project",
+        "source": "trained from scratch on the photos listed in models/dataset/photo-sources.tsv "
+                  "(train split; see models/CREDITS)",
+        "training": "step=%d epoch=%.2f batch=%d images=%d gan=%s lambda_l1=%g lr=%g "
+                    "cpu_hours=%.2f per_sample_bn=true date=%s" % (
+                        step, epoch, args.batch, step * args.batch, args.gan, args.lambda_l1,
+                        args.lr, train_seconds / 3600.0,
+                        datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")),
+    }
+    sd = {k: v.detach().cpu().float() for k, v in G.state_dict().items()}
+    data = p2p_safetensors.encode_model(sd, md, dtype="F16")
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    return len(data)
+
+
+def load_generator_from_export(G, path):
+    tensors, md = p2p_safetensors.load_model(path)
+    sd = G.state_dict()
+    missing = [k for k in sd if k not in tensors and not k.endswith("num_batches_tracked")]
+    if missing:
+        raise SystemExit("%s does not match the generator (missing %s ...)" % (path, missing[:3]))
+    for k in sd:
+        if k in tensors:
+            if tuple(tensors[k].shape) != tuple(sd[k].shape):
+                raise SystemExit("%s: tensor %s has shape %s, expected %s"
+                                 % (path, k, tensors[k].shape, tuple(sd[k].shape)))
+            sd[k] = torch.from_numpy(np.array(tensors[k], dtype=np.float32))
+    G.load_state_dict(sd)
+    step = 0
+    for tok in md.get("training", "").split():
+        if tok.startswith("step="):
+            step = int(tok[5:])
+    return step
+
+
+# ---------------------------------------------------------------------------
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description="pix2pix training for gimp-pix2pix")
+    ap.add_argument("--task", required=True, choices=sorted(TASKS))
+    ap.add_argument("--work", default=p2p_data.DEFAULT_WORK, help="dataset work folder")
+    ap.add_argument("--state", help="state folder (default %s/<task>)" % STATE_ROOT)
+    ap.add_argument("--export", help="exported model path (default models/<task>.safetensors)")
+    ap.add_argument("--init-from", help="start G from an exported model when no state exists "
+                                        "(D and the optimisers start fresh)")
+    ap.add_argument("--arch", default="unet_128")
+    ap.add_argument("--size", type=int, default=128)
+    ap.add_argument("--ngf", type=int, default=32)
+    ap.add_argument("--ndf", type=int, default=32)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--lr", type=float, default=2e-4)
+    ap.add_argument("--beta1", type=float, default=0.5)
+    ap.add_argument("--gan", choices=("lsgan", "vanilla"), default="lsgan")
+    ap.add_argument("--lambda-l1", type=float, default=100.0)
+    ap.add_argument("--total-steps", type=int, default=30000,
+                    help="learning rate decays linearly to 0 over the last --decay-steps")
+    ap.add_argument("--decay-steps", type=int, default=10000)
+    ap.add_argument("--epoch-size", type=int, default=2000, help="images per epoch (logging)")
+    ap.add_argument("--ckpt-minutes", type=float, default=10.0)
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--max-minutes", type=float, default=0, help="stop after this long (0: never)")
+    ap.add_argument("--license", default="CC-BY-SA-4.0")
+    ap.add_argument("--bench", type=int, default=0, help="run N steps, print s/step, save nothing")
+    args = ap.parse_args(argv)
+    if args.state is None:
+        args.state = os.path.join(STATE_ROOT, args.task)
+    if args.export is None:
+        args.export = os.path.join(REPO, "models", TASKS[args.task]["export"])
+    return args
+
+
+def lr_at(step, args):
+    start = args.total_steps - args.decay_steps
+    if step <= start:
+        return args.lr
+    return args.lr * max(0.0, 1.0 - (step - start) / max(1, args.decay_steps))
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    t = TASKS[args.task]
+    os.makedirs(args.state, exist_ok=True)
+    log_path = os.path.join(args.state, "train.log")
+    ckpt_path = os.path.join(args.state, "checkpoint.pt")
+
+    def log(msg):
+        line = "%s %s" % (datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"), msg)
+        print(line, flush=True)
+        if not args.bench:
+            with open(log_path, "a") as f:
+                f.write(line + "\n")
+
+    random.seed(args.seed)
+    np.random.seed(args.seed)
+    torch.manual_seed(args.seed)
+
+    G = p2p_nets.build_generator(args.arch, t["input_nc"], t["output_nc"], args.ngf, "batch", True)
+    p2p_nets.init_weights(G)
+    use_per_sample_bn(G)
+    D = p2p_nets.NLayerDiscriminator(t["input_nc"] + t["output_nc"], args.ndf, 3, "batch")
+    p2p_nets.init_weights(D)
+    G.to(dev).train()
+    D.to(dev).train()
+    optG = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
+    optD = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
+
+    if args.task == "colorize":
+        data = ColorizeData(args.work, args.size, args.seed)
+        if data.dropped:
+            log("colorize: dropped monochrome photos: %s" % ", ".join(data.dropped))
+    else:
+        data = SketchData(args.work, args.size, args.seed)
+    val = fixed_val_set(args.task, args.work, args.size)
+
+    step = 0
+    train_seconds = 0.0
+    if os.path.exists(ckpt_path) and not args.bench:
+        ck = torch.load(ckpt_path, map_location="cpu")
+        G.load_state_dict(ck["G"])
+        D.load_state_dict(ck["D"])
+        optG.load_state_dict(ck["optG"])
+        optD.load_state_dict(ck["optD"])
+        step = ck["step"]
+        train_seconds = ck.get("train_seconds", 0.0)
+        torch.set_rng_state(ck["torch_rng"])
+        np.random.set_state(ck["np_rng"])
+        random.setstate(ck["py_rng"])
+        data.set_state(ck.get("data_state"))
+        log("resumed from %s at step %d (%.2f h of training)" % (ckpt_path, step, train_seconds / 3600))
+    elif args.init_from and not args.bench:
+        step = load_generator_from_export(G, args.init_from)
+        log("G initialised from %s (step %d); D and optimisers start fresh" % (args.init_from, step))
+    else:
+        log("fresh start: task=%s arch=%s ngf=%d ndf=%d batch=%d size=%d gan=%s lambda_l1=%g "
+            "G params=%d D params=%d device=%s threads=%d" % (
+                args.task, args.arch, args.ngf, args.ndf, args.batch, args.size, args.gan,
+                args.lambda_l1, p2p_nets.count_params(G), p2p_nets.count_params(D), dev, args.threads))
+
+    gan_loss = nn.MSELoss() if args.gan == "lsgan" else nn.BCEWithLogitsLoss()
+
+    def gan(pred, real):
+        return gan_loss(pred, torch.full_like(pred, 1.0 if real else 0.0))
+
+    stop = {"now": False}
+
+    def on_signal(signum, frame):
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    def validate():
+        if val is None:
+            return float("nan")
+        # Official-deterministic mode: per-image BN statistics, no dropout (what GIMP runs).
+        G.train()
+        for m in G.modules():
+            if isinstance(m, nn.Dropout):
+                m.eval()
+        saved = {k: v.clone() for k, v in G.state_dict().items() if "running" in k or "num_batches" in k}
+        with torch.no_grad():
+            out = G(val[0].to(dev))
+            l1 = (out - val[1].to(dev)).abs().mean().item()
+        G.load_state_dict({**G.state_dict(), **saved})
+        G.train()
+        return l1
+
+    def checkpoint():
+        atomic_torch_save({
+            "G": G.state_dict(), "D": D.state_dict(), "optG": optG.state_dict(),
+            "optD": optD.state_dict(), "step": step, "train_seconds": train_seconds,
+            "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(),
+            "py_rng": random.getstate(), "data_state": data.get_state(), "args": vars(args),
+        }, ckpt_path)
+        nbytes = export_generator(G, args, step, step * args.batch / args.epoch_size,
+                                  train_seconds, args.export)
+        vl1 = validate()
+        log("checkpoint step %d: state %s, exported %s (%.1f MB), val_L1(eval_in)=%.4f" % (
+            step, ckpt_path, args.export, nbytes / 1e6, vl1))
+        with open(os.path.join(args.state, "status.json.tmp"), "w") as f:
+            json.dump({"task": args.task, "step": step, "epoch": step * args.batch / args.epoch_size,
+                       "train_hours": train_seconds / 3600, "val_l1": vl1, "pid": os.getpid(),
+                       "export": args.export,
+                       "time": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}, f)
+        os.replace(os.path.join(args.state, "status.json.tmp"), os.path.join(args.state, "status.json"))
+
+    t_start = time.time()
+    last_ckpt = time.time()
+    acc = {"D": 0.0, "G_gan": 0.0, "G_l1": 0.0, "n": 0, "data_s": 0.0, "step_s": 0.0}
+    bench_times = []
+    while not stop["now"] and step < args.total_steps:
+        lr = lr_at(step, args)
+        for o in (optG, optD):
+            for g in o.param_groups:
+                g["lr"] = lr
+        t0 = time.time()
+        x, y = data.batch(args.batch)
+        x, y = x.to(dev), y.to(dev)
+        t1 = time.time()
+
+        fake = G(x)
+        # D: real pairs vs fake pairs (conditional GAN).
+        optD.zero_grad(set_to_none=True)
+        pred_fake = D(torch.cat([x, fake.detach()], 1))
+        pred_real = D(torch.cat([x, y], 1))
+        loss_D = 0.5 * (gan(pred_fake, False) + gan(pred_real, True))
+        loss_D.backward()
+        optD.step()
+        # G: fool D + L1 to the target.
+        optG.zero_grad(set_to_none=True)
+        pred_fake = D(torch.cat([x, fake], 1))
+        loss_G_gan = gan(pred_fake, True)
+        loss_G_l1 = (fake - y).abs().mean()
+        (loss_G_gan + args.lambda_l1 * loss_G_l1).backward()
+        optG.step()
+        t2 = time.time()
+
+        step += 1
+        train_seconds += t2 - t0
+        acc["D"] += loss_D.item()
+        acc["G_gan"] += loss_G_gan.item()
+        acc["G_l1"] += loss_G_l1.item()
+        acc["n"] += 1
+        acc["data_s"] += t1 - t0
+        acc["step_s"] += t2 - t1
+        if args.bench:
+            bench_times.append((t1 - t0, t2 - t1))
+            if step >= args.bench:
+                d = np.array(bench_times[2:]) if len(bench_times) > 4 else np.array(bench_times)
+                tot = d.sum(axis=1)
+                print("bench %s batch %d: data %.3f s, step %.3f s, total median %.3f s/step "
+                      "(%.3f s/img, %.2f img/s), best %.3f s/step" % (
+                          args.task, args.batch, np.median(d[:, 0]), np.median(d[:, 1]),
+                          np.median(tot), np.median(tot) / args.batch, args.batch / np.median(tot),
+                          tot.min()))
+                return 0
+            continue
+        if step % args.log_every == 0:
+            n = acc["n"]
+            log("step %d epoch %.2f lr %.2e D %.4f G_gan %.4f G_L1 %.4f data %.3fs step %.3fs "
+                "(%.3f s/img)" % (step, step * args.batch / args.epoch_size, lr, acc["D"] / n,
+                                  acc["G_gan"] / n, acc["G_l1"] / n, acc["data_s"] / n,
+                                  acc["step_s"] / n, (acc["data_s"] + acc["step_s"]) / n / args.batch))
+            acc = {k: 0.0 for k in acc}
+            acc["n"] = 0
+        if time.time() - last_ckpt >= args.ckpt_minutes * 60:
+            checkpoint()
+            last_ckpt = time.time()
+        if args.max_minutes and time.time() - t_start >= args.max_minutes * 60:
+            break
+    if not args.bench:
+        checkpoint()
+        log("stopped at step %d" % step)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
