@@ -1,0 +1,535 @@
+/* pix2pix-gimp2.c - GIMP 2.10 front-end (libgimp-2.0, GTK 2).
+ *
+ * Registers the two procedures with positional PDB arguments, shows a GTK 2
+ * dialog in interactive mode and does the image work through the 2.10 API.
+ * The pixel work, model handling and texts are in ../p2p-plugin-common.c.
+ *
+ * Order of work, so that a failure or a cancel (GIMP kills a plug-in whose
+ * progress is cancelled) leaves the image exactly as it was: read the
+ * source, run the network, and only then open the undo group, convert the
+ * image mode if needed, add the layer and write it.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <glib/gi18n-lib.h>
+
+#include "p2p-plugin-common.h"
+
+#define P2P_MODEL_STRING_MAX 1024
+
+/* Last-used values, stored with gimp_set_data (fixed size, no pointers). */
+typedef struct {
+  gchar   model[P2P_MODEL_STRING_MAX];
+  gint32  size_mode;
+  gint32  norm_mode;
+  gint32  seed;
+  gdouble chroma;
+} P2pGimp2Values;
+
+static void query (void);
+static void run   (const gchar      *name,
+                   gint              nparams,
+                   const GimpParam  *param,
+                   gint             *nreturn_vals,
+                   GimpParam       **return_vals);
+
+const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };
+
+MAIN ()
+
+static const GimpParamDef p2p_args[] = {
+  { GIMP_PDB_INT32,    "run-mode",  "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
+  { GIMP_PDB_IMAGE,    "image",     "Input image" },
+  { GIMP_PDB_DRAWABLE, "drawable",  "Source layer" },
+  { GIMP_PDB_STRING,   "model",     "Model: empty for the filter's default, a model file name from the model folders, or a path to a .safetensors file" },
+  { GIMP_PDB_INT32,    "size-mode", "Size mode { RESIZE (0): resize to the model's size, as trained; WHOLE (1): run at full resolution }" },
+  { GIMP_PDB_INT32,    "norm-mode", "Normalisation { OFFICIAL (0): per-image statistics; RUNNING (1): running statistics; STOCHASTIC (2): dropout on, seeded }" },
+  { GIMP_PDB_INT32,    "seed",      "Random seed for STOCHASTIC mode (>= 0)" },
+  { GIMP_PDB_FLOAT,    "chroma",    "Colour strength: multiplier on the predicted colours (0 - 4, 1 = as predicted)" },
+};
+
+static const GimpParamDef p2p_return_vals[] = {
+  { GIMP_PDB_LAYER, "new-layer", "The layer holding the result" },
+};
+
+static void
+p2p_install (P2pFilter filter)
+{
+  const char *proc = p2p_filter_proc_name (filter);
+  int nargs = filter == P2P_FILTER_COLORIZE ? 8 : 7;
+
+  gimp_install_procedure (proc,
+                          p2p_filter_blurb_untranslated (filter),
+                          p2p_filter_help_untranslated (filter),
+                          "gimp-pix2pix authors",
+                          "gimp-pix2pix authors",
+                          "2026",
+                          p2p_filter_menu_label_untranslated (filter),
+                          "RGB*, GRAY*, INDEXED*",
+                          GIMP_PLUGIN,
+                          nargs, G_N_ELEMENTS (p2p_return_vals),
+                          p2p_args, p2p_return_vals);
+  gimp_plugin_menu_register (proc, filter == P2P_FILTER_COLORIZE
+                                   ? "<Image>/Colors" : "<Image>/Filters/Artistic");
+}
+
+static void
+query (void)
+{
+  g_autofree char *locale_dir = p2p_plugin_bind_textdomain (gimp_get_progname ());
+
+  /* Lets GIMP translate the menu labels, blurbs and undo labels. */
+  gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
+  p2p_install (P2P_FILTER_SKETCH_TO_PHOTO);
+  p2p_install (P2P_FILTER_COLORIZE);
+}
+
+/* --- values <-> params ----------------------------------------------- */
+
+static void
+p2p_values_default (P2pGimp2Values *vals)
+{
+  memset (vals, 0, sizeof *vals);
+  vals->size_mode = P2P_SIZE_MODE_RESIZE;
+  vals->norm_mode = P2P_NORM_MODE_OFFICIAL;
+  vals->seed = 0;
+  vals->chroma = P2P_CHROMA_DEFAULT;
+}
+
+static gboolean
+p2p_values_check (const P2pGimp2Values *vals,
+                  GError              **error)
+{
+  if (vals->size_mode < 0 || vals->size_mode >= P2P_N_SIZE_MODES)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Invalid size mode %d (0 = resize, 1 = whole image)."), vals->size_mode);
+      return FALSE;
+    }
+  if (vals->norm_mode < 0 || vals->norm_mode >= P2P_N_NORM_MODES)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Invalid normalisation mode %d (0 = per-image, 1 = running, 2 = random variation)."),
+                   vals->norm_mode);
+      return FALSE;
+    }
+  if (vals->seed < 0)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Invalid seed %d: it must not be negative."), vals->seed);
+      return FALSE;
+    }
+  if (!(vals->chroma >= P2P_CHROMA_MIN && vals->chroma <= P2P_CHROMA_MAX))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Invalid colour strength %g: it must be between %g and %g."),
+                   vals->chroma, P2P_CHROMA_MIN, P2P_CHROMA_MAX);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+p2p_values_to_params (const P2pGimp2Values *vals,
+                      P2pFilterParams      *params)
+{
+  g_free (params->model);
+  params->model = g_strdup (vals->model);
+  params->size_mode = (P2pSizeMode) p2p_size_mode_choices[vals->size_mode].value;
+  params->norm_mode = (P2pNormMode) p2p_norm_mode_choices[vals->norm_mode].value;
+  params->seed = (guint64) vals->seed;
+  params->chroma = vals->chroma;
+}
+
+/* --- dialog ------------------------------------------------------------ */
+
+typedef struct {
+  GPtrArray      *models;       /* P2pModelEntry */
+  GtkWidget      *model_combo;
+  GtkWidget      *model_info;
+  P2pGimp2Values *vals;
+} P2pDialog;
+
+static void
+p2p_dialog_model_changed (GtkComboBox *combo,
+                          P2pDialog   *d)
+{
+  int i = gtk_combo_box_get_active (combo);
+
+  if (i <= 0 || (guint) i > d->models->len)
+    {
+      gtk_label_set_text (GTK_LABEL (d->model_info),
+                          _("The filter's default model is used."));
+      return;
+    }
+  {
+    P2pModelEntry *e = g_ptr_array_index (d->models, i - 1);
+    g_autofree char *text = g_strdup_printf (_("Licence: %s\nFile: %s\n%s"),
+                                             e->license, e->path, e->description);
+    gtk_label_set_text (GTK_LABEL (d->model_info), text);
+  }
+}
+
+static void
+p2p_seed_changed (GtkAdjustment *adj,
+                  gint32        *seed)
+{
+  *seed = (gint32) gtk_adjustment_get_value (adj);
+}
+
+static gboolean
+p2p_dialog (P2pFilter       filter,
+            P2pGimp2Values *vals)
+{
+  P2pDialog d = { 0 };
+  g_auto(GStrv) search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
+  GtkWidget *dialog, *vbox, *table, *combo, *label;
+  GtkObject *adj;
+  int active = 0, row = 0;
+  gboolean ok;
+
+  gimp_ui_init (P2P_PLUGIN_NAME, FALSE);
+
+  d.vals = vals;
+  d.models = p2p_model_list (search, p2p_filter_task (filter));
+
+  dialog = gimp_dialog_new (p2p_filter_title (filter), P2P_PLUGIN_NAME,
+                            NULL, 0, gimp_standard_help_func,
+                            p2p_filter_proc_name (filter),
+                            _("_Cancel"), GTK_RESPONSE_CANCEL,
+                            _("_OK"), GTK_RESPONSE_OK,
+                            NULL);
+  gtk_dialog_set_alternative_button_order (GTK_DIALOG (dialog),
+                                           GTK_RESPONSE_OK, GTK_RESPONSE_CANCEL, -1);
+  gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
+  gimp_window_set_transient (GTK_WINDOW (dialog));
+
+  vbox = gtk_vbox_new (FALSE, 12);
+  gtk_container_set_border_width (GTK_CONTAINER (vbox), 12);
+  gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
+                      vbox, TRUE, TRUE, 0);
+
+  table = gtk_table_new (5, 3, FALSE);
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 6);
+  gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
+
+  /* Model chooser: entry 0 is "default", then every model found. */
+  d.model_combo = gtk_combo_box_new_text ();
+  gtk_combo_box_append_text (GTK_COMBO_BOX (d.model_combo), _("Default model"));
+  for (guint i = 0; i < d.models->len; i++)
+    {
+      P2pModelEntry *e = g_ptr_array_index (d.models, i);
+      g_autofree char *text = g_strdup_printf ("%s (%s)", e->display_name, e->license);
+
+      gtk_combo_box_append_text (GTK_COMBO_BOX (d.model_combo), text);
+      if (*vals->model && (g_strcmp0 (vals->model, e->path) == 0 ||
+                           g_strcmp0 (vals->model, e->file_name) == 0))
+        active = (int) i + 1;
+    }
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Model:"), 0.0, 0.5,
+                             d.model_combo, 2, FALSE);
+  d.model_info = gtk_label_new (NULL);
+  gtk_misc_set_alignment (GTK_MISC (d.model_info), 0.0, 0.5);
+  gtk_label_set_line_wrap (GTK_LABEL (d.model_info), TRUE);
+  gtk_table_attach (GTK_TABLE (table), d.model_info, 1, 3, row, row + 1,
+                    GTK_FILL, GTK_FILL, 0, 0);
+  row++;
+  g_signal_connect (d.model_combo, "changed", G_CALLBACK (p2p_dialog_model_changed), &d);
+  gtk_combo_box_set_active (GTK_COMBO_BOX (d.model_combo), active);
+  p2p_dialog_model_changed (GTK_COMBO_BOX (d.model_combo), &d);
+
+  combo = gimp_int_combo_box_new (_(p2p_size_mode_choices[0].label), 0,
+                                  _(p2p_size_mode_choices[1].label), 1,
+                                  NULL);
+  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->size_mode,
+                              G_CALLBACK (gimp_int_combo_box_get_active),
+                              &vals->size_mode);
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Size:"), 0.0, 0.5,
+                             combo, 2, FALSE);
+
+  combo = gimp_int_combo_box_new (_(p2p_norm_mode_choices[0].label), 0,
+                                  _(p2p_norm_mode_choices[1].label), 1,
+                                  _(p2p_norm_mode_choices[2].label), 2,
+                                  NULL);
+  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->norm_mode,
+                              G_CALLBACK (gimp_int_combo_box_get_active),
+                              &vals->norm_mode);
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Normalisation:"), 0.0, 0.5,
+                             combo, 2, FALSE);
+
+  {
+    GtkWidget *spin = gimp_spin_button_new (&adj, vals->seed, 0, P2P_SEED_MAX,
+                                            1, 10, 0, 1, 0);
+    gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_eed:"), 0.0, 0.5,
+                               spin, 1, TRUE);
+    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_seed_changed), &vals->seed);
+  }
+
+  if (filter == P2P_FILTER_COLORIZE)
+    {
+      adj = gimp_scale_entry_new (GTK_TABLE (table), 0, row++, _("C_olour strength:"),
+                                  200, 6, vals->chroma, P2P_CHROMA_MIN, P2P_CHROMA_MAX,
+                                  0.05, 0.25, 2, TRUE, 0, 0, NULL, NULL);
+      g_signal_connect (adj, "value-changed",
+                        G_CALLBACK (gimp_double_adjustment_update), &vals->chroma);
+    }
+
+  label = gtk_label_new (_("The result goes into a new layer above the active layer."));
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gtk_box_pack_start (GTK_BOX (vbox), label, FALSE, FALSE, 0);
+
+  gtk_widget_show_all (dialog);
+  ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
+
+  if (ok)
+    {
+      int i = gtk_combo_box_get_active (GTK_COMBO_BOX (d.model_combo));
+      const char *model = "";
+
+      if (i > 0 && (guint) i <= d.models->len)
+        model = ((P2pModelEntry *) g_ptr_array_index (d.models, i - 1))->path;
+      g_strlcpy (vals->model, model, sizeof vals->model);
+    }
+
+  gtk_widget_destroy (dialog);
+  g_ptr_array_unref (d.models);
+  return ok;
+}
+
+/* --- the work ---------------------------------------------------------- */
+
+static gboolean
+p2p_progress_update (double   fraction,
+                     gpointer user_data)
+{
+  /* Cancel from GIMP's progress makes GIMP end this process; there is
+   * nothing to poll here. */
+  gimp_progress_update (fraction);
+  return TRUE;
+}
+
+static gint32
+p2p_apply (P2pFilter              filter,
+           gint32                 image,
+           gint32                 drawable,
+           const P2pFilterParams *params,
+           GError               **error)
+{
+  g_auto(GStrv) search = NULL;
+  g_autofree char *model_path = NULL;
+  g_autofree char *layer_name = NULL;
+  g_autofree char *source_name = NULL;
+  g_autoptr(P2pModel) model = NULL;
+  g_autoptr(P2pImage) input = NULL;
+  g_autoptr(P2pImage) output = NULL;
+  GimpImageBaseType base;
+  gboolean convert, has_alpha, use_selection;
+  gint32 layer, parent, position;
+  gint off_x, off_y, sx, sy, sw, sh;
+  GeglBuffer *src_buf, *dst_buf, *sel_buf = NULL;
+  gboolean written;
+
+  /* A layer mask works on its layer; channels and groups are refused. */
+  if (gimp_item_is_layer_mask (drawable))
+    drawable = gimp_layer_from_mask (drawable);
+  if (!gimp_item_is_layer (drawable) || gimp_item_is_group (drawable))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Please select a normal layer (not a channel or a layer group)."));
+      return -1;
+    }
+  if (gimp_item_get_image (drawable) != image)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("The layer does not belong to the image."));
+      return -1;
+    }
+
+  use_selection = !gimp_selection_is_empty (image);
+  if (use_selection && !gimp_drawable_mask_intersect (drawable, &sx, &sy, &sw, &sh))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("The selection does not touch the layer: nothing to do."));
+      return -1;
+    }
+
+  search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
+  model_path = p2p_model_resolve (search, filter, params->model, error);
+  if (model_path == NULL)
+    return -1;
+
+  gimp_progress_init (_("Loading the model..."));
+  model = p2p_model_load_for_filter (model_path, filter, error);
+  if (model == NULL)
+    return -1;
+
+  base = gimp_image_base_type (image);
+  convert = base == GIMP_INDEXED || (base == GIMP_GRAY && filter == P2P_FILTER_COLORIZE);
+  has_alpha = gimp_drawable_has_alpha (drawable);
+  gimp_drawable_offsets (drawable, &off_x, &off_y);
+
+  src_buf = gimp_drawable_get_buffer (drawable);
+  input = p2p_buffer_read_rgb (src_buf, NULL, has_alpha, error);
+  g_object_unref (src_buf);
+  if (input == NULL)
+    return -1;
+
+  gimp_progress_set_text (p2p_filter_title (filter));
+  output = p2p_filter_run (model, input, params, p2p_progress_update, NULL, error);
+  if (output == NULL)
+    return -1;
+  g_clear_pointer (&input, p2p_image_free);
+
+  /* From here on the image changes, all inside one undo step. */
+  gimp_image_undo_group_start (image);
+
+  if (convert)
+    gimp_image_convert_rgb (image);
+
+  source_name = gimp_item_get_name (drawable);
+  layer_name = p2p_result_layer_name (filter, source_name);
+  layer = gimp_layer_new (image, layer_name, output->width, output->height,
+                          gimp_image_base_type (image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
+                                                                    : GIMP_RGBA_IMAGE,
+                          100.0, GIMP_LAYER_MODE_NORMAL);
+  parent = gimp_item_get_parent (drawable);
+  position = gimp_image_get_item_position (image, drawable);
+  gimp_image_insert_layer (image, layer, parent > 0 ? parent : 0, position);
+  gimp_layer_set_offsets (layer, off_x, off_y);
+
+  dst_buf = gimp_drawable_get_buffer (layer);
+  if (use_selection)
+    sel_buf = gimp_drawable_get_buffer (gimp_image_get_selection (image));
+  written = p2p_buffer_write_rgb (dst_buf, NULL, output, sel_buf, off_x, off_y, error);
+  if (sel_buf != NULL)
+    g_object_unref (sel_buf);
+  g_object_unref (dst_buf);   /* flushes the tiles to GIMP */
+
+  if (!written)
+    {
+      /* Never leave a half-written layer behind. */
+      gimp_image_remove_layer (image, layer);
+      gimp_image_undo_group_end (image);
+      return -1;
+    }
+
+  gimp_drawable_update (layer, 0, 0, output->width, output->height);
+  gimp_image_undo_group_end (image);
+  gimp_progress_update (1.0);
+  return layer;
+}
+
+static void
+run (const gchar      *name,
+     gint              nparams,
+     const GimpParam  *param,
+     gint             *nreturn_vals,
+     GimpParam       **return_vals)
+{
+  static GimpParam values[2];
+  static gchar *error_text = NULL;
+  g_autoptr(GError) error = NULL;
+  P2pFilter filter;
+  P2pFilterParams params;
+  P2pGimp2Values vals;
+  GimpRunMode run_mode;
+  GimpPDBStatusType status = GIMP_PDB_SUCCESS;
+  gint32 layer = -1;
+  int nargs;
+
+  g_free (p2p_plugin_bind_textdomain (gimp_get_progname ()));
+  textdomain (GETTEXT_PACKAGE);
+  gegl_init (NULL, NULL);
+
+  *nreturn_vals = 1;
+  *return_vals = values;
+  values[0].type = GIMP_PDB_STATUS;
+
+  filter = strcmp (name, P2P_PROC_COLORIZE) == 0 ? P2P_FILTER_COLORIZE
+                                                 : P2P_FILTER_SKETCH_TO_PHOTO;
+  nargs = filter == P2P_FILTER_COLORIZE ? 8 : 7;
+  run_mode = param[0].data.d_int32;
+  p2p_filter_params_init (&params, filter);
+  p2p_values_default (&vals);
+
+  switch (run_mode)
+    {
+    case GIMP_RUN_INTERACTIVE:
+      gimp_get_data (name, &vals);
+      vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
+      if (!p2p_values_check (&vals, NULL))
+        p2p_values_default (&vals);
+      if (!p2p_dialog (filter, &vals))
+        status = GIMP_PDB_CANCEL;
+      break;
+
+    case GIMP_RUN_NONINTERACTIVE:
+      if (nparams != nargs)
+        {
+          g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       _("Wrong number of arguments: %d given, %d expected."), nparams, nargs);
+          status = GIMP_PDB_CALLING_ERROR;
+          break;
+        }
+      g_strlcpy (vals.model, param[3].data.d_string ? param[3].data.d_string : "",
+                 sizeof vals.model);
+      vals.size_mode = param[4].data.d_int32;
+      vals.norm_mode = param[5].data.d_int32;
+      vals.seed = param[6].data.d_int32;
+      if (filter == P2P_FILTER_COLORIZE)
+        vals.chroma = param[7].data.d_float;
+      break;
+
+    case GIMP_RUN_WITH_LAST_VALS:
+      gimp_get_data (name, &vals);
+      vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
+      break;
+
+    default:
+      break;
+    }
+
+  if (status == GIMP_PDB_SUCCESS && !p2p_values_check (&vals, &error))
+    status = GIMP_PDB_CALLING_ERROR;
+
+  if (status == GIMP_PDB_SUCCESS)
+    {
+      p2p_values_to_params (&vals, &params);
+      layer = p2p_apply (filter, param[1].data.d_image, param[2].data.d_drawable,
+                         &params, &error);
+      if (layer < 0)
+        status = g_error_matches (error, P2P_ERROR, P2P_ERROR_CANCELLED)
+          ? GIMP_PDB_CANCEL
+          : g_error_matches (error, P2P_ERROR, P2P_ERROR_BAD_INPUT)
+            ? GIMP_PDB_CALLING_ERROR : GIMP_PDB_EXECUTION_ERROR;
+    }
+
+  if (status == GIMP_PDB_SUCCESS)
+    {
+      if (run_mode == GIMP_RUN_INTERACTIVE)
+        gimp_set_data (name, &vals, sizeof vals);
+      if (run_mode != GIMP_RUN_NONINTERACTIVE)
+        gimp_displays_flush ();
+      *nreturn_vals = 2;
+      values[1].type = GIMP_PDB_LAYER;
+      values[1].data.d_layer = layer;
+    }
+  else if (error != NULL)
+    {
+      g_free (error_text);
+      error_text = p2p_error_text (filter, error);
+      if (run_mode != GIMP_RUN_NONINTERACTIVE && status != GIMP_PDB_CANCEL)
+        gimp_message (error_text);
+      *nreturn_vals = 2;
+      values[1].type = GIMP_PDB_STRING;
+      values[1].data.d_string = error_text;
+    }
+
+  values[0].data.d_status = status;
+  p2p_filter_params_clear (&params);
+}

@@ -1,0 +1,477 @@
+/* p2p-plugin-common.c - GIMP-version-neutral plug-in code (see the header). */
+
+#include "config.h"
+
+#include <string.h>
+#include <locale.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "p2p-plugin-common.h"
+
+/* Rows moved per gegl_buffer_get/set call: bounds the temporary memory a
+ * huge layer needs for the selection mask and keeps GEGL's tile cache warm. */
+#define P2P_CHUNK_ROWS 64
+
+const P2pChoice p2p_size_mode_choices[] = {
+  { P2P_SIZE_MODE_RESIZE, "resize", N_("Resize to the model's size (as trained)") },
+  { P2P_SIZE_MODE_WHOLE,  "whole",  N_("Whole image at full resolution") },
+};
+
+const P2pChoice p2p_norm_mode_choices[] = {
+  { P2P_NORM_MODE_OFFICIAL,   "official",   N_("Per-image statistics (reference)") },
+  { P2P_NORM_MODE_RUNNING,    "running",    N_("Running statistics") },
+  { P2P_NORM_MODE_STOCHASTIC, "stochastic", N_("Random variation (dropout, seeded)") },
+};
+
+void
+p2p_filter_params_init (P2pFilterParams *params,
+                        P2pFilter        filter)
+{
+  memset (params, 0, sizeof *params);
+  params->filter = filter;
+  params->model = g_strdup ("");
+  params->size_mode = P2P_SIZE_MODE_RESIZE;
+  params->norm_mode = P2P_NORM_MODE_OFFICIAL;
+  params->seed = 0;
+  params->chroma = P2P_CHROMA_DEFAULT;
+}
+
+void
+p2p_filter_params_clear (P2pFilterParams *params)
+{
+  g_clear_pointer (&params->model, g_free);
+}
+
+const char *
+p2p_filter_proc_name (P2pFilter filter)
+{
+  return filter == P2P_FILTER_COLORIZE ? P2P_PROC_COLORIZE : P2P_PROC_SKETCH;
+}
+
+const char *
+p2p_filter_title (P2pFilter filter)
+{
+  return filter == P2P_FILTER_COLORIZE ? _("Auto Colorize") : _("Sketch to Photo");
+}
+
+const char *
+p2p_filter_menu_label_untranslated (P2pFilter filter)
+{
+  return filter == P2P_FILTER_COLORIZE ? N_("Auto _Colorize...") : N_("_Sketch to Photo...");
+}
+
+const char *
+p2p_filter_blurb_untranslated (P2pFilter filter)
+{
+  return filter == P2P_FILTER_COLORIZE
+    ? N_("Colorize a greyscale photo with a pix2pix network")
+    : N_("Turn a line drawing into a photo-like image with a pix2pix network");
+}
+
+const char *
+p2p_filter_help_untranslated (P2pFilter filter)
+{
+  return filter == P2P_FILTER_COLORIZE
+    ? N_("Predicts colours for the active layer with a pix2pix generator and puts "
+         "the result into a new layer above it.  The lightness of the source is "
+         "kept; a grey or indexed image is converted to RGB.  Only the selection "
+         "is shown in the new layer.")
+    : N_("Runs a pix2pix generator trained on sketch/photo pairs on the active "
+         "layer and puts the result into a new layer above it.  Only the "
+         "selection is shown in the new layer.");
+}
+
+const char *
+p2p_filter_default_model (P2pFilter filter)
+{
+  return filter == P2P_FILTER_COLORIZE ? "colorize" P2P_MODEL_SUFFIX
+                                       : "sketch-to-photo" P2P_MODEL_SUFFIX;
+}
+
+P2pTask
+p2p_filter_task (P2pFilter filter)
+{
+  return filter == P2P_FILTER_COLORIZE ? P2P_TASK_COLORIZE : P2P_TASK_SKETCH_TO_PHOTO;
+}
+
+char *
+p2p_result_layer_name (P2pFilter   filter,
+                       const char *source_name)
+{
+  /* TRANSLATORS: name of the new layer: "<filter> (<source layer name>)" */
+  return g_strdup_printf (_("%s (%s)"), p2p_filter_title (filter),
+                          source_name ? source_name : "");
+}
+
+char *
+p2p_plugin_bind_textdomain (const char *program)
+{
+  g_autofree char *dir = NULL;
+
+  if (program != NULL && g_path_is_absolute (program))
+    {
+      g_autofree char *exe_dir = g_path_get_dirname (program);
+      dir = g_build_filename (exe_dir, "locale", NULL);
+      if (!g_file_test (dir, G_FILE_TEST_IS_DIR))
+        g_clear_pointer (&dir, g_free);
+    }
+  if (dir == NULL)
+    dir = g_strdup (LOCALEDIR);
+
+  bindtextdomain (GETTEXT_PACKAGE, dir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  return g_steal_pointer (&dir);
+}
+
+/* --- models ---------------------------------------------------------- */
+
+char **
+p2p_model_search_path (const char *program,
+                       const char *gimp_dir)
+{
+  g_autoptr(GPtrArray) dirs = g_ptr_array_new ();
+  const char *env;
+
+  if (program != NULL && g_path_is_absolute (program))
+    {
+      g_autofree char *exe_dir = g_path_get_dirname (program);
+      g_ptr_array_add (dirs, g_build_filename (exe_dir, "models", NULL));
+    }
+#ifdef P2P_MODELDIR
+  g_ptr_array_add (dirs, g_strdup (P2P_MODELDIR));
+#endif
+  if (gimp_dir != NULL && *gimp_dir)
+    g_ptr_array_add (dirs, g_build_filename (gimp_dir, P2P_PROFILE_MODEL_DIR, NULL));
+
+  env = g_getenv (P2P_MODEL_PATH_ENV);
+  if (env != NULL && *env)
+    {
+      g_auto(GStrv) parts = g_strsplit (env, G_SEARCHPATH_SEPARATOR_S, -1);
+      for (int i = 0; parts[i] != NULL; i++)
+        if (*parts[i])
+          g_ptr_array_add (dirs, g_strdup (parts[i]));
+    }
+  g_ptr_array_add (dirs, NULL);
+  return (char **) g_ptr_array_free (g_steal_pointer (&dirs), FALSE);
+}
+
+void
+p2p_model_entry_free (P2pModelEntry *entry)
+{
+  if (entry == NULL)
+    return;
+  g_free (entry->path);
+  g_free (entry->file_name);
+  g_free (entry->display_name);
+  g_free (entry->license);
+  g_free (entry->description);
+  g_free (entry);
+}
+
+static gboolean
+p2p_task_fits (P2pTask model_task,
+               P2pTask wanted)
+{
+  return wanted == P2P_TASK_GENERIC || model_task == wanted ||
+         (model_task == P2P_TASK_GENERIC && wanted == P2P_TASK_SKETCH_TO_PHOTO);
+}
+
+static int
+p2p_model_entry_compare (gconstpointer a,
+                         gconstpointer b)
+{
+  const P2pModelEntry *ea = *(P2pModelEntry * const *) a;
+  const P2pModelEntry *eb = *(P2pModelEntry * const *) b;
+
+  return g_utf8_collate (ea->display_name, eb->display_name);
+}
+
+GPtrArray *
+p2p_model_list (char  **search_path,
+                P2pTask task)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) p2p_model_entry_free);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (int i = 0; search_path != NULL && search_path[i] != NULL; i++)
+    {
+      g_autoptr(GDir) dir = g_dir_open (search_path[i], 0, NULL);
+      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+      const char *name;
+
+      if (dir == NULL)
+        continue;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        if (g_str_has_suffix (name, P2P_MODEL_SUFFIX))
+          g_ptr_array_add (names, g_strdup (name));
+
+      for (guint k = 0; k < names->len; k++)
+        {
+          const char *file_name = g_ptr_array_index (names, k);
+          g_autofree char *path = NULL;
+          g_autoptr(GError) error = NULL;
+          g_autoptr(P2pModel) model = NULL;
+          const P2pModelInfo *info;
+          P2pModelEntry *entry;
+
+          if (g_hash_table_contains (seen, file_name))
+            continue;
+          path = g_build_filename (search_path[i], file_name, NULL);
+          model = p2p_model_load (path, &error);
+          if (model == NULL)
+            {
+              g_message ("%s: %s", path, error->message);
+              continue;
+            }
+          info = p2p_model_get_info (model);
+          if (!p2p_task_fits (info->task, task))
+            continue;
+
+          g_hash_table_add (seen, g_strdup (file_name));
+          entry = g_new0 (P2pModelEntry, 1);
+          entry->path = g_steal_pointer (&path);
+          entry->file_name = g_strdup (file_name);
+          entry->display_name = g_strdup (info->name && *info->name ? info->name : file_name);
+          entry->license = g_strdup (info->license ? info->license : "");
+          entry->description = g_strdup (info->description ? info->description : "");
+          entry->task = info->task;
+          g_ptr_array_add (list, entry);
+        }
+    }
+  g_ptr_array_sort (list, p2p_model_entry_compare);
+  return list;
+}
+
+char *
+p2p_model_resolve (char       **search_path,
+                   P2pFilter    filter,
+                   const char  *model,
+                   GError     **error)
+{
+  g_autofree char *file_name = NULL;
+  g_autoptr(GString) searched = g_string_new (NULL);
+
+  if (model == NULL || *model == '\0')
+    model = p2p_filter_default_model (filter);
+
+  /* A path (anything with a directory separator) is used as given. */
+  if (strchr (model, G_DIR_SEPARATOR) != NULL)
+    {
+      if (g_file_test (model, G_FILE_TEST_IS_REGULAR))
+        return g_strdup (model);
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
+                   _("Model file \"%s\" does not exist."), model);
+      return NULL;
+    }
+
+  file_name = g_str_has_suffix (model, P2P_MODEL_SUFFIX)
+    ? g_strdup (model) : g_strconcat (model, P2P_MODEL_SUFFIX, NULL);
+
+  for (int i = 0; search_path != NULL && search_path[i] != NULL; i++)
+    {
+      g_autofree char *path = g_build_filename (search_path[i], file_name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        return g_steal_pointer (&path);
+      g_string_append_printf (searched, "\n  %s", search_path[i]);
+    }
+
+  g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
+               _("No model named \"%s\" was found. Searched folders:%s"),
+               file_name, searched->str);
+  return NULL;
+}
+
+P2pModel *
+p2p_model_load_for_filter (const char *path,
+                           P2pFilter   filter,
+                           GError    **error)
+{
+  g_autoptr(P2pModel) model = NULL;
+  g_autoptr(GError) local_error = NULL;
+  const P2pModelInfo *info;
+
+  model = p2p_model_load (path, &local_error);
+  if (model == NULL)
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_set_error (error, P2P_ERROR, local_error->code,
+                   _("Cannot load model \"%s\": %s"), base, local_error->message);
+      return NULL;
+    }
+
+  info = p2p_model_get_info (model);
+  if (!p2p_task_fits (info->task, p2p_filter_task (filter)))
+    {
+      g_autofree char *base = g_path_get_basename (path);
+      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
+                   _("Model \"%s\" is made for the task \"%s\" and cannot be used by %s."),
+                   base, p2p_task_to_string (info->task), p2p_filter_title (filter));
+      return NULL;
+    }
+  return g_steal_pointer (&model);
+}
+
+/* --- pixels ---------------------------------------------------------- */
+
+static const Babl *
+p2p_float_format (const Babl *space,
+                  gboolean    with_alpha)
+{
+  const char *name = with_alpha ? "R'G'B'A float" : "R'G'B' float";
+
+  return space != NULL ? babl_format_with_space (name, space) : babl_format (name);
+}
+
+P2pImage *
+p2p_buffer_read_rgb (GeglBuffer  *buffer,
+                     const Babl  *space,
+                     gboolean     with_alpha,
+                     GError     **error)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
+  const Babl *format = p2p_float_format (space, with_alpha);
+  int channels = with_alpha ? 4 : 3;
+  g_autoptr(P2pImage) image = NULL;
+  gsize row_floats;
+
+  image = p2p_image_new (extent->width, extent->height, channels, error);
+  if (image == NULL)
+    return NULL;
+
+  row_floats = (gsize) extent->width * (gsize) channels;
+  for (int y = 0; y < extent->height; y += P2P_CHUNK_ROWS)
+    {
+      GeglRectangle rect = { extent->x, extent->y + y, extent->width,
+                             MIN (P2P_CHUNK_ROWS, extent->height - y) };
+
+      gegl_buffer_get (buffer, &rect, 1.0, format,
+                       image->data + (gsize) y * row_floats,
+                       (gint) (row_floats * sizeof (float)), GEGL_ABYSS_NONE);
+    }
+  return g_steal_pointer (&image);
+}
+
+gboolean
+p2p_buffer_write_rgb (GeglBuffer     *buffer,
+                      const Babl     *space,
+                      const P2pImage *image,
+                      GeglBuffer     *selection,
+                      int             sel_x,
+                      int             sel_y,
+                      GError        **error)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
+  const Babl *format = p2p_float_format (space, TRUE);
+  g_autofree float *rgba = NULL;
+  g_autofree float *mask = NULL;
+  int w = image->width;
+
+  if (extent->width != image->width || extent->height != image->height ||
+      image->channels < 3)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Internal error: the result does not fit the new layer."));
+      return FALSE;
+    }
+
+  /* One chunk of RGBA rows and of mask rows; sizes fit since the whole
+   * image (larger) was allocated already. */
+  rgba = g_try_new (float, (gsize) w * 4 * P2P_CHUNK_ROWS);
+  mask = selection != NULL ? g_try_new (float, (gsize) w * P2P_CHUNK_ROWS) : NULL;
+  if (rgba == NULL || (selection != NULL && mask == NULL))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   _("Not enough memory to write the result."));
+      return FALSE;
+    }
+
+  for (int y = 0; y < image->height; y += P2P_CHUNK_ROWS)
+    {
+      int rows = MIN (P2P_CHUNK_ROWS, image->height - y);
+      GeglRectangle rect = { extent->x, extent->y + y, w, rows };
+      gsize n = (gsize) w * rows;
+      const float *src = image->data + (gsize) y * w * image->channels;
+
+      for (gsize i = 0; i < n; i++)
+        {
+          rgba[i * 4 + 0] = src[i * image->channels + 0];
+          rgba[i * 4 + 1] = src[i * image->channels + 1];
+          rgba[i * 4 + 2] = src[i * image->channels + 2];
+          rgba[i * 4 + 3] = image->channels == 4 ? src[i * 4 + 3] : 1.0f;
+        }
+
+      if (selection != NULL)
+        {
+          /* The selection is image-sized: outside the image the abyss is 0,
+           * i.e. not selected, which is what GIMP's own filters do. */
+          GeglRectangle srect = { sel_x, sel_y + y, w, rows };
+
+          gegl_buffer_get (selection, &srect, 1.0, babl_format ("Y float"), mask,
+                           GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+          for (gsize i = 0; i < n; i++)
+            rgba[i * 4 + 3] *= CLAMP (mask[i], 0.0f, 1.0f);
+        }
+
+      gegl_buffer_set (buffer, &rect, 0, format, rgba, GEGL_AUTO_ROWSTRIDE);
+    }
+  return TRUE;
+}
+
+/* --- running ---------------------------------------------------------- */
+
+typedef struct {
+  P2pPluginProgressFunc func;
+  gpointer              data;
+} P2pProgressGlue;
+
+static gboolean
+p2p_progress_glue (double   fraction,
+                   gpointer user_data)
+{
+  P2pProgressGlue *glue = user_data;
+
+  return glue->func == NULL || glue->func (fraction, glue->data);
+}
+
+P2pImage *
+p2p_filter_run (const P2pModel        *model,
+                const P2pImage        *input,
+                const P2pFilterParams *params,
+                P2pPluginProgressFunc  progress,
+                gpointer               progress_data,
+                GError               **error)
+{
+  P2pPipelineOptions opts;
+  P2pProgressGlue glue = { progress, progress_data };
+  g_autoptr(GError) local_error = NULL;
+  P2pImage *out;
+
+  p2p_pipeline_options_init (&opts);
+  opts.size_mode = params->size_mode;
+  opts.chroma = params->filter == P2P_FILTER_COLORIZE ? params->chroma : 1.0;
+  opts.net.norm_mode = params->norm_mode;
+  opts.net.seed = params->seed;
+  opts.net.progress = p2p_progress_glue;
+  opts.net.progress_data = &glue;
+
+  out = p2p_pipeline_run (model, input, &opts, &local_error);
+  if (out == NULL)
+    {
+      if (g_error_matches (local_error, P2P_ERROR, P2P_ERROR_CANCELLED))
+        g_set_error_literal (error, P2P_ERROR, P2P_ERROR_CANCELLED, _("Cancelled."));
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+    }
+  return out;
+}
+
+char *
+p2p_error_text (P2pFilter     filter,
+                const GError *error)
+{
+  /* TRANSLATORS: "<filter name>: <error message>" */
+  return g_strdup_printf (_("%s: %s"), p2p_filter_title (filter),
+                          error != NULL ? error->message : _("Unknown error."));
+}

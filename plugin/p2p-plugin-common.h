@@ -1,0 +1,165 @@
+/* p2p-plugin-common.h - the GIMP-version-neutral part of the plug-in.
+ *
+ * Both front-ends (gimp2/ for libgimp-2.0, gimp3/ for libgimp-3.0) are thin:
+ * they declare the PDB procedures, show the dialog and talk to the image.
+ * Everything else lives here: procedure names and defaults, the model
+ * search path and model list, moving pixels between GeglBuffers and
+ * P2pImages, the selection mask, the progress/cancel glue and the error
+ * texts.  This file uses GLib, GEGL and the core only - never libgimp -
+ * so it compiles unchanged against either GIMP.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gegl.h>
+#include "p2p.h"
+
+G_BEGIN_DECLS
+
+/* The plug-in's folder and binary name; GIMP 3 requires them to be equal. */
+#define P2P_PLUGIN_NAME        "gimp-pix2pix"
+#define P2P_PROC_SKETCH        "plug-in-pix2pix-sketch-to-photo"
+#define P2P_PROC_COLORIZE      "plug-in-pix2pix-colorize"
+#define P2P_MODEL_PATH_ENV     "P2P_MODEL_PATH"
+#define P2P_PROFILE_MODEL_DIR  "pix2pix"
+#define P2P_MODEL_SUFFIX       ".safetensors"
+
+typedef enum {
+  P2P_FILTER_SKETCH_TO_PHOTO,
+  P2P_FILTER_COLORIZE,
+} P2pFilter;
+
+/* Everything a run needs besides the image.  @model is the user's string:
+ * "" (the filter's default model), a bundled/installed model's file name
+ * (with or without ".safetensors"), or a path to a model file. */
+typedef struct {
+  P2pFilter    filter;
+  char        *model;       /* owned */
+  P2pSizeMode  size_mode;
+  P2pNormMode  norm_mode;
+  guint64      seed;
+  double       chroma;      /* colorize only */
+} P2pFilterParams;
+
+#define P2P_CHROMA_MIN      0.0
+#define P2P_CHROMA_MAX      4.0
+#define P2P_CHROMA_DEFAULT  1.0
+#define P2P_SEED_MAX        G_MAXINT
+
+void        p2p_filter_params_init  (P2pFilterParams *params, P2pFilter filter);
+void        p2p_filter_params_clear (P2pFilterParams *params);
+
+const char *p2p_filter_proc_name    (P2pFilter filter);
+/* Translated texts (the front-ends mark the untranslated ones with N_()). */
+const char *p2p_filter_title        (P2pFilter filter);   /* "Sketch to Photo" */
+const char *p2p_filter_menu_label_untranslated (P2pFilter filter);
+const char *p2p_filter_blurb_untranslated      (P2pFilter filter);
+const char *p2p_filter_help_untranslated       (P2pFilter filter);
+const char *p2p_filter_default_model (P2pFilter filter);  /* file name */
+P2pTask     p2p_filter_task          (P2pFilter filter);
+
+/* Name of the result layer: "Sketch to Photo (Background)" (translated). */
+char       *p2p_result_layer_name   (P2pFilter filter, const char *source_name);
+
+/* --- i18n ------------------------------------------------------------- */
+
+/* Binds the text domain to <dir of @program>/locale, falling back to
+ * LOCALEDIR when that folder does not exist.  Returns the directory used
+ * (transfer full). */
+char       *p2p_plugin_bind_textdomain (const char *program);
+
+/* --- models ------------------------------------------------------------ */
+
+/* The folders searched for models, in order (transfer full, NULL-terminated):
+ *  1. <plug-in folder>/models  (bundled models installed with the plug-in)
+ *  2. P2P_MODELDIR             (the data folder given at build time)
+ *  3. <GIMP profile>/pix2pix    (the user's own models)
+ *  4. each folder in $P2P_MODEL_PATH (colon separated; for tests) */
+char      **p2p_model_search_path   (const char *program, const char *gimp_dir);
+
+typedef struct {
+  char    *path;          /* absolute file name */
+  char    *file_name;     /* basename, e.g. "colorize.safetensors" */
+  char    *display_name;  /* from the model's metadata, else file name */
+  char    *license;
+  char    *description;
+  P2pTask  task;
+} P2pModelEntry;
+
+void        p2p_model_entry_free (P2pModelEntry *entry);
+
+/* Every loadable model file in the search path, first occurrence of each
+ * file name wins (so a user's file cannot shadow a bundled one by accident
+ * - it is listed under its own folder only if the names differ).  Models
+ * that fail to load are skipped with a g_message.  When @task is not
+ * P2P_TASK_GENERIC, only models for that task (or generic ones) are listed.
+ * (transfer full) array of P2pModelEntry. */
+GPtrArray  *p2p_model_list          (char **search_path, P2pTask task);
+
+/* Resolves the user's model string to a file name (transfer full), or NULL
+ * with a translated P2P_ERROR_NOT_FOUND message. */
+char       *p2p_model_resolve       (char           **search_path,
+                                     P2pFilter        filter,
+                                     const char      *model,
+                                     GError         **error);
+
+/* Loads and checks that the model suits the filter (a colorize filter
+ * cannot run a sketch model and vice versa; generic models run anywhere). */
+P2pModel   *p2p_model_load_for_filter (const char *path,
+                                       P2pFilter   filter,
+                                       GError    **error);
+
+/* --- pixels ------------------------------------------------------------ */
+
+/* Reads the whole of @buffer's extent as gamma-encoded float RGB(A):
+ * 4 channels when @with_alpha, else 3.  @space is a babl space (GIMP 3:
+ * the drawable's), or NULL for sRGB (GIMP 2.10).  Progress is not reported:
+ * reading is fast next to the network. */
+P2pImage   *p2p_buffer_read_rgb     (GeglBuffer     *buffer,
+                                     const Babl     *space,
+                                     gboolean        with_alpha,
+                                     GError        **error);
+
+/* Writes @image into @buffer at the buffer's extent origin (same size
+ * required), then, when @selection is not NULL, multiplies alpha by the
+ * selection mask read from @selection at (sel_x, sel_y) + pixel position
+ * (the layer's offsets: the selection lives in image coordinates). */
+gboolean    p2p_buffer_write_rgb    (GeglBuffer     *buffer,
+                                     const Babl     *space,
+                                     const P2pImage *image,
+                                     GeglBuffer     *selection,
+                                     int             sel_x,
+                                     int             sel_y,
+                                     GError        **error);
+
+/* --- running ------------------------------------------------------------ */
+
+/* Progress glue: @update shows a fraction (e.g. gimp_progress_update) and
+ * returns FALSE when the user cancelled. */
+typedef gboolean (*P2pPluginProgressFunc) (double fraction, gpointer user_data);
+
+/* Runs the pipeline for @params on @input.  Errors are translated texts. */
+P2pImage   *p2p_filter_run          (const P2pModel        *model,
+                                     const P2pImage        *input,
+                                     const P2pFilterParams *params,
+                                     P2pPluginProgressFunc  progress,
+                                     gpointer               progress_data,
+                                     GError               **error);
+
+/* Choice tables for the size and norm modes: GIMP 2.10 passes them as
+ * integers (index), GIMP 3 as choice strings (nick). */
+typedef struct {
+  int         value;
+  const char *nick;    /* "resize" - the core's own name */
+  const char *label;   /* untranslated, wrap in _() to show */
+} P2pChoice;
+
+extern const P2pChoice p2p_size_mode_choices[];
+extern const P2pChoice p2p_norm_mode_choices[];
+#define P2P_N_SIZE_MODES 2
+#define P2P_N_NORM_MODES 3
+
+/* An error for the PDB/message: "Sketch to Photo: <message>". */
+char       *p2p_error_text          (P2pFilter filter, const GError *error);
+
+G_END_DECLS

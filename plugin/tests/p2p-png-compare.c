@@ -1,0 +1,173 @@
+/* p2p-png-compare.c - pixel checks for the headless GIMP tests.
+ *
+ *   p2p-png-compare same A.png B.png
+ *       A and B have the same size and identical RGBA pixels (images
+ *       without alpha count as opaque; grey/indexed are expanded to RGB).
+ *   p2p-png-compare cli RESULT.png CLI.png TOL REGION
+ *       RESULT (the plug-in's new layer) against CLI (pix2pix-cli's output
+ *       for the same source and options).  TOL: largest allowed difference
+ *       in 8-bit levels, or "grey" (RESULT is a grey layer: compare with the
+ *       luminance of CLI as GEGL computes it, within 2).  REGION: "-" (alpha
+ *       equal), "X,Y,W,H" (a hard selection in layer coordinates: alpha
+ *       equal inside, 0 outside) or "feather" (alpha not compared).  Colours
+ *       are compared where both alphas are non-zero.
+ *
+ * Exit 0 when the check holds, 1 otherwise, with one line on stderr.
+ * Uses GdkPixbuf (already needed by pix2pix-cli), so 16-bit PNGs are read
+ * as 8-bit: the tests save 8-bit files.
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+typedef struct {
+  int     w, h;
+  guchar *rgba;  /* w*h*4 */
+} Img;
+
+static gboolean
+load (const char *path, Img *img)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file (path, &error);
+  int stride, nc;
+  const guchar *px;
+
+  if (pb == NULL)
+    {
+      fprintf (stderr, "cannot read %s: %s\n", path, error->message);
+      return FALSE;
+    }
+  img->w = gdk_pixbuf_get_width (pb);
+  img->h = gdk_pixbuf_get_height (pb);
+  stride = gdk_pixbuf_get_rowstride (pb);
+  nc = gdk_pixbuf_get_n_channels (pb);
+  px = gdk_pixbuf_read_pixels (pb);
+  img->rgba = g_malloc ((gsize) img->w * img->h * 4);
+  for (int y = 0; y < img->h; y++)
+    for (int x = 0; x < img->w; x++)
+      {
+        const guchar *s = px + (gsize) y * stride + (gsize) x * nc;
+        guchar *d = img->rgba + ((gsize) y * img->w + x) * 4;
+        d[0] = s[0];
+        d[1] = s[1];
+        d[2] = s[2];
+        d[3] = nc == 4 ? s[3] : 255;
+      }
+  return TRUE;
+}
+
+static double
+srgb_to_linear (double v)
+{
+  return v <= 0.04045 ? v / 12.92 : pow ((v + 0.055) / 1.055, 2.4);
+}
+
+static double
+linear_to_srgb (double v)
+{
+  return v <= 0.0031308 ? v * 12.92 : 1.055 * pow (v, 1.0 / 2.4) - 0.055;
+}
+
+/* Y' of an sRGB colour the way babl converts R'G'B' to Y' (luminance from
+ * linear light with the sRGB/D65 Y coefficients, then the sRGB curve). */
+static int
+grey_of (const guchar *p)
+{
+  double y = 0.2126 * srgb_to_linear (p[0] / 255.0) +
+             0.7152 * srgb_to_linear (p[1] / 255.0) +
+             0.0722 * srgb_to_linear (p[2] / 255.0);
+  return (int) floor (linear_to_srgb (y) * 255.0 + 0.5);
+}
+
+int
+main (int argc, char **argv)
+{
+  Img a = { 0 }, b = { 0 };
+  int maxd = 0, maxa = 0, bad_outside = 0, tol = 0, rx = 0, ry = 0, rw = 0, rh = 0;
+  gboolean grey = FALSE, cli, feather = FALSE, rect = FALSE;
+  long compared = 0;
+
+  if (argc < 4 || (strcmp (argv[1], "same") != 0 && strcmp (argv[1], "cli") != 0) ||
+      (strcmp (argv[1], "cli") == 0 && argc != 6))
+    {
+      fprintf (stderr, "usage: %s same A B | cli RESULT CLI TOL REGION\n", argv[0]);
+      return 2;
+    }
+  cli = strcmp (argv[1], "cli") == 0;
+  if (cli)
+    {
+      if (strcmp (argv[4], "grey") == 0)
+        grey = TRUE, tol = 2;
+      else
+        tol = atoi (argv[4]);
+      if (strcmp (argv[5], "feather") == 0)
+        feather = TRUE;
+      else if (strcmp (argv[5], "-") != 0)
+        {
+          if (sscanf (argv[5], "%d,%d,%d,%d", &rx, &ry, &rw, &rh) != 4)
+            {
+              fprintf (stderr, "bad region %s\n", argv[5]);
+              return 2;
+            }
+          rect = TRUE;
+        }
+    }
+
+  if (!load (argv[2], &a) || !load (argv[3], &b))
+    return 1;
+  if (a.w != b.w || a.h != b.h)
+    {
+      fprintf (stderr, "size differs: %dx%d vs %dx%d\n", a.w, a.h, b.w, b.h);
+      return 1;
+    }
+
+  for (int y = 0; y < a.h; y++)
+    for (int x = 0; x < a.w; x++)
+      {
+        const guchar *p = a.rgba + ((gsize) y * a.w + x) * 4;
+        const guchar *q = b.rgba + ((gsize) y * a.w + x) * 4;
+        gboolean inside = !rect || (x >= rx && x < rx + rw && y >= ry && y < ry + rh);
+        int expect_alpha = inside ? q[3] : 0;
+
+        if (!cli)
+          {
+            for (int k = 0; k < 4; k++)
+              maxd = MAX (maxd, abs (p[k] - q[k]));
+            compared++;
+            continue;
+          }
+        if (!feather)
+          {
+            maxa = MAX (maxa, abs (p[3] - expect_alpha));
+            if (!inside && p[3] != 0)
+              bad_outside++;
+          }
+        if (p[3] == 0 || q[3] == 0)
+          continue;
+        compared++;
+        if (grey)
+          maxd = MAX (maxd, abs (p[0] - grey_of (q)));
+        else
+          for (int k = 0; k < 3; k++)
+            maxd = MAX (maxd, abs (p[k] - q[k]));
+      }
+
+  printf ("%s: %ld pixels compared, max colour difference %d, max alpha difference %d\n",
+          argv[2], compared, maxd, maxa);
+  if (compared == 0)
+    {
+      fprintf (stderr, "no pixels compared\n");
+      return 1;
+    }
+  if (maxd > tol || maxa > (cli ? tol : 0) || bad_outside > 0)
+    {
+      fprintf (stderr, "difference too large (colour %d, alpha %d, tolerance %d, %d pixels outside the selection not transparent)\n",
+               maxd, maxa, tol, bad_outside);
+      return 1;
+    }
+  return 0;
+}

@@ -1,0 +1,186 @@
+#!/bin/sh
+# run-gimp-tests.sh - headless tests of the pix2pix plug-in in a real GIMP,
+# in a throw-away profile (the real home is never touched).  TAP output.
+#
+#   run-gimp-tests.sh 2|3 PLUGIN_EXE CLI_EXE COMPARE_EXE [LOCALE_BUILD_DIR]
+#
+# 2: GIMP 2.10 (gimp-console-2.10), 3: GIMP 3.0 (gimp-console-3.0; on a
+# Debian 12 host run this inside the trixie chroot: run-gimp3-chroot.sh).
+# LOCALE_BUILD_DIR: meson's po/ build folder holding <lang>/LC_MESSAGES/*.mo;
+# without it the translation test is skipped.
+# Environment: P2P_SRC (source root, default: two levels up from here),
+# P2P_KEEP=1 keeps the temporary folder for inspection, P2P_GIMP3_PROFILE a
+# pre-warmed GIMP 3 profile to copy (saves the plug-in query on start-up).
+set -u
+
+GIMPV=$1
+PLUGIN=$(readlink -f "$2")
+CLI=$(readlink -f "$3")
+COMPARE=$(readlink -f "$4")
+LOCALES=${5:+$(readlink -f "$5")}
+HERE=$(dirname "$(readlink -f "$0")")
+SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
+NAME=gimp-pix2pix
+DOMAIN=gimp-pix2pix
+MODELS=$SRC/plugin/tests/data/models
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-gimp$GIMPV-test.XXXXXX")
+if [ "${P2P_KEEP:-0}" = 1 ]; then
+  echo "# keeping $T"
+else
+  trap 'rm -rf "$T"' EXIT
+fi
+OUT=$T/out
+mkdir -p "$OUT"
+
+# --- TAP helpers -----------------------------------------------------------
+N=0
+FAILED=0
+ok()     { N=$((N + 1)); echo "ok $N - $*"; }
+not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
+check()  { desc=$1; shift; if "$@" > "$T/check.log" 2>&1; then ok "$desc"; else not_ok "$desc"; sed 's/^/#   /' "$T/check.log"; fi; }
+
+# --- isolated profile --------------------------------------------------------
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache \
+       XDG_DATA_HOME=$T/home/.local/share TMPDIR=$T/temp
+unset DISPLAY DBUS_SESSION_BUS_ADDRESS GIMP2_PLUGINDIR GIMP3_PLUGINDIR
+export LANG=C.UTF-8 LC_ALL= LANGUAGE=
+export P2P_MODEL_PATH=$MODELS
+mkdir -p "$HOME" "$XDG_CONFIG_HOME" "$XDG_CACHE_HOME" "$TMPDIR"
+
+if [ "$GIMPV" = 2 ]; then
+  G=$T/gimpdir
+  export GIMP2_DIRECTORY=$G
+  # The data folders: GIMP's first-run copy is skipped when the profile
+  # exists, and batch mode then complains about missing folders.
+  mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns \
+           "$G"/tool-presets "$G"/scripts
+  SCRIPT_SRC=$SRC/plugin/scripts/gimp2/pix2pix-batch.scm
+  TEST_SCM=$SRC/plugin/tests/test-plugin-gimp2.scm
+else
+  G=$T/gimpdir
+  mkdir -p "$G"
+  if [ -n "${P2P_GIMP3_PROFILE:-}" ] && [ -d "$P2P_GIMP3_PROFILE" ]; then
+    cp -a "$P2P_GIMP3_PROFILE/." "$G/"
+  fi
+  export GIMP3_DIRECTORY=$G
+  mkdir -p "$G"/scripts
+  SCRIPT_SRC=$SRC/plugin/scripts/gimp3/pix2pix-batch.scm
+  TEST_SCM=$SRC/plugin/tests/test-plugin-gimp3.scm
+fi
+
+# Installed exactly like a user install: plug-ins/NAME/NAME (+ locale/).
+mkdir -p "$G/plug-ins/$NAME"
+install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
+install -m644 "$SCRIPT_SRC" "$G/scripts/pix2pix-batch.scm"
+if [ -n "$LOCALES" ]; then
+  for mo in "$LOCALES"/*/LC_MESSAGES/$DOMAIN.mo; do
+    [ -f "$mo" ] || continue
+    lang=$(basename "$(dirname "$(dirname "$mo")")")
+    mkdir -p "$G/plug-ins/$NAME/locale/$lang/LC_MESSAGES"
+    cp "$mo" "$G/plug-ins/$NAME/locale/$lang/LC_MESSAGES/"
+  done
+fi
+
+printf 'this is not a model file\n' > "$T/bad.safetensors"
+
+# run_gimp LOG SCHEME-EXPR: one GIMP run; never hangs (timeout), and
+# GIMP's own batch-error report counts as failure (2.10 exits 0 anyway).
+run_gimp() {
+  log=$1; expr=$2
+  if [ "$GIMPV" = 2 ]; then
+    timeout 300 gimp-console-2.10 -i -d -f -b "$expr" -b '(gimp-quit 0)' > "$log" 2>&1
+    rc=$?
+  else
+    timeout 300 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval \
+      -b "$expr" > "$log" 2>&1
+    rc=$?
+  fi
+  if [ $rc -ne 0 ] || grep -q -e 'batch command experienced an execution error' \
+       -e 'Stopping at failing batch command' "$log"; then
+    echo "# GIMP failed (exit $rc); log:"; sed 's/^/#   /' "$log"
+    return 1
+  fi
+  return 0
+}
+
+# --- 1. the filters ---------------------------------------------------------
+DEFS="(define p2p-out \"$OUT\") (define p2p-colorize-model \"$MODELS/colorize.safetensors\") (define p2p-bad-model \"$T/bad.safetensors\")"
+if run_gimp "$T/main.log" "(begin $DEFS (load \"$TEST_SCM\") (p2p-run-tests))"; then
+  ok "GIMP $GIMPV batch run of the filter tests"
+else
+  not_ok "GIMP $GIMPV batch run of the filter tests"
+fi
+grep -q 'TEST-DONE' "$T/main.log" && ok "all test cases ran" || not_ok "all test cases ran"
+
+# Lines look like "script-fu-Warning: TEST-OK rgb name" (or the GIMP 3
+# equivalent); take what follows the marker.
+grep -o 'TEST-OK .*' "$T/main.log" | sed 's/^TEST-OK //' > "$T/oks"
+grep -o 'TEST-FAIL .*' "$T/main.log" | sed 's/^TEST-FAIL //' > "$T/fails"
+while read -r line; do ok "$line"; done < "$T/oks"
+while read -r line; do not_ok "$line"; done < "$T/fails"
+[ -s "$T/oks" ] || not_ok "no TEST-OK lines at all"
+
+# Procedure errors must reach the caller with the plug-in's message.
+check "bad arguments report the plug-in's error text" \
+  grep -q -e 'Invalid size mode 7' "$T/main.log"
+check "missing model reports the searched folders" \
+  grep -q -e 'No model named "no-such-model.safetensors"' "$T/main.log"
+
+grep -o 'CLI-CHECK .*' "$T/main.log" | sed 's/^CLI-CHECK //' > "$T/cli-checks"
+[ -s "$T/cli-checks" ] && ok "pixel checks listed" || not_ok "pixel checks listed"
+while read -r case filter size norm seed tol region; do
+  model=$MODELS/sketch-to-photo.safetensors
+  [ "$filter" = colorize ] && model=$MODELS/colorize.safetensors
+  check "$case: source layer unchanged" "$COMPARE" same "$OUT/$case-before.png" "$OUT/$case-after.png"
+  if "$CLI" run --model "$model" --size-mode "$size" --norm-mode "$norm" --seed "$seed" \
+       "$OUT/$case-before.png" "$OUT/$case-cli.png" > "$T/cli.log" 2>&1; then
+    check "$case: result equals pix2pix-cli ($filter, $size, $norm, tolerance $tol, region $region)" \
+      "$COMPARE" cli "$OUT/$case-result.png" "$OUT/$case-cli.png" "$tol" "$region"
+  else
+    not_ok "$case: pix2pix-cli ran"; sed 's/^/#   /' "$T/cli.log"
+  fi
+done < "$T/cli-checks"
+
+# --- 2. the batch script -------------------------------------------------------
+mkdir -p "$T/batch-in" "$T/batch-out"
+for c in rgb rgba; do
+  [ -f "$OUT/$c-before.png" ] && cp "$OUT/$c-before.png" "$T/batch-in/$c.png"
+done
+cp "$OUT/rgb-before.png" "$T/batch-in/skip.jpeg.txt" 2>/dev/null || true
+if run_gimp "$T/batch.log" "(pix2pix-batch \"$T/batch-in/*.png\" \"$T/batch-out\" \"sketch-to-photo\" \"\" \"whole\" \"official\" 0 1.0)"; then
+  ok "batch script ran"
+else
+  not_ok "batch script ran"
+fi
+for c in rgb rgba; do
+  if [ -f "$T/batch-out/$c.png" ]; then
+    "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" --size-mode whole \
+      "$T/batch-in/$c.png" "$T/batch-out/$c-cli.png" > "$T/cli.log" 2>&1
+    check "batch output $c.png equals pix2pix-cli" \
+      "$COMPARE" cli "$T/batch-out/$c.png" "$T/batch-out/$c-cli.png" 1 -
+  else
+    not_ok "batch output $c.png written"
+  fi
+done
+[ ! -e "$T/batch-out/skip.png" ] && ok "batch skips files not matching the glob" \
+  || not_ok "batch skips files not matching the glob"
+
+# --- 3. translations ---------------------------------------------------------
+if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
+  # C.UTF-8 + LANGUAGE: works without generated locales (glibc honours
+  # LANGUAGE for C.UTF-8 but not for C).
+  if [ "$GIMPV" = 2 ]; then
+    DE_EXPR="(begin (load \"$SRC/plugin/tests/test-i18n-gimp2.scm\") (p2p-i18n-test))"
+  else
+    DE_EXPR="(begin (load \"$SRC/plugin/tests/test-i18n-gimp3.scm\") (p2p-i18n-test))"
+  fi
+  LANGUAGE=de run_gimp "$T/de.log" "$DE_EXPR" || true
+  check "German menu label (LANGUAGE=de)" grep -q 'LABEL: Foto aus _Skizze' "$T/de.log"
+  check "German error message (LANGUAGE=de)" grep -q 'Kein Modell namens' "$T/de.log"
+else
+  echo "ok $((N + 1)) - # SKIP translations (no catalogue built)"; N=$((N + 1))
+fi
+
+echo "1..$N"
+[ "$FAILED" -eq 0 ]

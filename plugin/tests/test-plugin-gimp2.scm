@@ -1,0 +1,193 @@
+; test-plugin-gimp2.scm - headless tests of the pix2pix procedures in GIMP 2.10.
+;
+; Loaded by run-gimp-tests.sh inside one -b expression, after it defined
+;   p2p-out   the folder for the PNGs the shell compares with pix2pix-cli
+; Results are reported with gimp-message (stderr in batch mode):
+;   TEST-OK <name> / TEST-FAIL <name>: <why>       checks done here
+;   CLI-CHECK <case> <filter> <size> <norm> <seed> <tol> <rect|->
+;                                                   comparisons the shell does:
+;     <case>-before.png  source layer before the call (8-bit)
+;     <case>-after.png   source layer after the call (must equal before)
+;     <case>-result.png  the new layer (must equal pix2pix-cli on before.png)
+; The shell also fails the run when GIMP reports a batch error, so an
+; unexpected Scheme error cannot pass silently.
+
+(define p2p-sizes (list "resize" "whole"))
+(define p2p-norms (list "official" "running" "stochastic"))
+
+(define (p2p-ok name) (gimp-message (string-append "TEST-OK " name)))
+(define (p2p-fail name why) (gimp-message (string-append "TEST-FAIL " name ": " why)))
+(define (p2p-check name ok why) (if ok (p2p-ok name) (p2p-fail name why)))
+
+(define (p2p-path case what) (string-append p2p-out "/" case "-" what ".png"))
+
+(define (p2p-save img drawable file)
+  (file-png-save RUN-NONINTERACTIVE img drawable file file 0 9 0 0 0 0 0))
+
+; An RGB 8-bit image (64x56) with one layer "Source" (48x40 at 5,7) filled
+; with plasma; then alpha, mode and group as asked.
+(define (p2p-make-image base alpha group)
+  (let* ((img (car (gimp-image-new 64 56 RGB)))
+         (bg (car (gimp-layer-new img 64 56 RGB-IMAGE "Paper" 100 LAYER-MODE-NORMAL)))
+         (layer (car (gimp-layer-new img 48 40 RGB-IMAGE "Source" 100 LAYER-MODE-NORMAL)))
+         (parent 0))
+    (gimp-image-insert-layer img bg 0 0)
+    (gimp-drawable-fill bg FILL-WHITE)
+    (if group
+        (let ((g (car (gimp-layer-group-new img))))
+          (gimp-item-set-name g "Group")
+          (gimp-image-insert-layer img g 0 0)
+          (set! parent g)))
+    (gimp-image-insert-layer img layer parent 0)
+    (gimp-layer-set-offsets layer 5 7)
+    (plug-in-plasma RUN-NONINTERACTIVE img layer 11 2.5)
+    (if alpha
+        (begin
+          (gimp-layer-add-alpha layer)
+          ; Black before clearing: PNG export drops the colour of fully
+          ; transparent pixels, the plug-in sees it; keep both the same.
+          (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 5 7 12 10)
+          (gimp-context-set-foreground '(0 0 0))
+          (gimp-edit-fill layer FILL-FOREGROUND)
+          (gimp-edit-clear layer)
+          (gimp-selection-none img)))
+    (cond ((= base GRAY) (gimp-image-convert-grayscale img))
+          ((= base INDEXED) (gimp-image-convert-indexed img 0 0 32 FALSE FALSE "")))
+    (list img layer)))
+
+; Number of layers beside @layer (top level, or in its group).
+(define (p2p-siblings img parent)
+  (if (= parent 0)
+      (car (gimp-image-get-layers img))
+      (car (gimp-item-get-children parent))))
+
+(define (p2p-layer-position img layer)
+  (car (gimp-image-get-item-position img layer)))
+
+; Runs one filter on a fresh image and checks what can be checked in GIMP.
+; filter: "sketch" or "colorize"; precision: a PRECISION-* value the image
+; is converted to just for the call; select: #f, "rect" or "feather".
+(define (p2p-case case filter base alpha precision select group size norm seed)
+  (let* ((made (p2p-make-image base alpha group))
+         (img (car made))
+         (src (cadr made))
+         (src-parent (car (gimp-item-get-parent src)))
+         (src-pos (p2p-layer-position img src))
+         (n-before (p2p-siblings img src-parent))
+         (expected-name (string-append (if (equal? filter "sketch") "Sketch to Photo" "Auto Colorize")
+                                       " (Source)"))
+         (layer -1))
+    (p2p-save img src (p2p-path case "before"))
+    (if (not (= precision PRECISION-U8-GAMMA))
+        (gimp-image-convert-precision img precision))
+    (cond ((equal? select "rect")
+           (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 15 17 20 16))
+          ((equal? select "feather")
+           (gimp-context-set-feather TRUE)
+           (gimp-context-set-feather-radius 8 8)
+           (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 9 11 40 32)
+           (gimp-context-set-feather FALSE)))
+    (set! layer
+          (car (if (equal? filter "sketch")
+                   (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" size norm seed)
+                   (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" size norm seed 1.0))))
+    (p2p-check (string-append case " new layer")
+               (and (= (car (gimp-item-is-layer layer)) TRUE)
+                    (= (p2p-siblings img src-parent) (+ n-before 1)))
+               "no new layer")
+    (p2p-check (string-append case " name")
+               (equal? (car (gimp-item-get-name layer)) expected-name)
+               (car (gimp-item-get-name layer)))
+    (p2p-check (string-append case " size and offsets")
+               (and (= (car (gimp-drawable-width layer)) 48)
+                    (= (car (gimp-drawable-height layer)) 40)
+                    (equal? (gimp-drawable-offsets layer) (list 5 7)))
+               (string-append (number->string (car (gimp-drawable-width layer))) "x"
+                              (number->string (car (gimp-drawable-height layer)))))
+    (p2p-check (string-append case " above the source, same parent")
+               (and (= (car (gimp-item-get-parent layer)) src-parent)
+                    (= (p2p-layer-position img layer) src-pos)
+                    (= (p2p-layer-position img src) (+ src-pos 1)))
+               "wrong place in the layer stack")
+    (p2p-check (string-append case " image mode")
+               (= (car (gimp-image-base-type img))
+                  (if (or (= base INDEXED) (and (= base GRAY) (equal? filter "colorize"))) RGB base))
+               "image mode not as expected")
+    (if (equal? select "feather")
+        (let ((centre (vector-ref (cadr (gimp-drawable-get-pixel layer 24 20)) 3))
+              (corner (vector-ref (cadr (gimp-drawable-get-pixel layer 0 0)) 3))
+              (edge (vector-ref (cadr (gimp-drawable-get-pixel layer 6 20)) 3)))
+          (p2p-check (string-append case " feathered selection")
+                     (and (= centre 255) (= corner 0) (> edge 0) (< edge 255))
+                     (string-append "alpha centre " (number->string centre)
+                                    " corner " (number->string corner)
+                                    " edge " (number->string edge)))))
+    (gimp-selection-none img)
+    (if (not (= precision PRECISION-U8-GAMMA))
+        (gimp-image-convert-precision img PRECISION-U8-GAMMA))
+    (p2p-save img src (p2p-path case "after"))
+    (p2p-save img layer (p2p-path case "result"))
+    (gimp-message (string-append "CLI-CHECK " case " " filter " "
+                                 (list-ref p2p-sizes size) " " (list-ref p2p-norms norm) " "
+                                 (number->string seed) " "
+                                 (cond ((and (= base GRAY) (equal? filter "sketch")) "grey")
+                                       ((= precision PRECISION-U8-GAMMA) "1")
+                                       (else "2")) " "
+                                 (cond ((equal? select "rect") "10,10,20,16")
+                                       ((equal? select "feather") "feather")
+                                       (else "-"))))
+    (gimp-image-delete img)))
+
+; A call that must fail with a PDB error (and not hang or crash).
+(define (p2p-expect-error name thunk)
+  (p2p-check name (equal? (catch 'p2p-failed (thunk)) 'p2p-failed) "no error raised"))
+
+(define (p2p-bad-args)
+  (let* ((made (p2p-make-image RGB #f #f))
+         (img (car made))
+         (src (cadr made))
+         (n (car (gimp-image-get-layers img))))
+    (p2p-expect-error "bad size mode"
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 7 0 0)))
+    (p2p-expect-error "bad norm mode"
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 0 -1 0)))
+    (p2p-expect-error "bad chroma"
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 9.5)))
+    (p2p-expect-error "missing model"
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "no-such-model" 0 0 0)))
+    (p2p-expect-error "model for the other task"
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "sketch-to-photo" 0 0 0 1.0)))
+    (p2p-expect-error "not a model file"
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src p2p-bad-model 0 0 0)))
+    (p2p-check "failed calls leave no layer" (= (car (gimp-image-get-layers img)) n) "layer added")
+    (gimp-image-delete img)))
+
+; Colour strength 0 must give a neutral (grey) result.
+(define (p2p-chroma-zero)
+  (let* ((made (p2p-make-image RGB #f #f))
+         (img (car made))
+         (src (cadr made))
+         (layer (car (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src
+                                                p2p-colorize-model 0 0 0 0.0)))
+         (px (cadr (gimp-drawable-get-pixel layer 20 20))))
+    (p2p-check "chroma 0 gives grey"
+               (and (<= (abs (- (vector-ref px 0) (vector-ref px 1))) 1)
+                    (<= (abs (- (vector-ref px 1) (vector-ref px 2))) 1))
+               "colour left")
+    (gimp-image-delete img)))
+
+(define (p2p-run-tests)
+  ; case filter base alpha precision select group size norm seed
+  (p2p-case "rgb"      "sketch"   RGB     #f PRECISION-U8-GAMMA     #f        #f 0 0 0)
+  (p2p-case "rgba"     "sketch"   RGB     #t PRECISION-U8-GAMMA     #f        #f 1 0 0)
+  (p2p-case "grey"     "colorize" GRAY    #f PRECISION-U8-GAMMA     #f        #f 0 0 0)
+  (p2p-case "greyskt"  "sketch"   GRAY    #t PRECISION-U8-GAMMA     #f        #f 0 1 0)
+  (p2p-case "indexed"  "sketch"   INDEXED #f PRECISION-U8-GAMMA     #f        #f 0 0 0)
+  (p2p-case "u16"      "colorize" RGB     #f PRECISION-U16-GAMMA    #f        #f 1 0 0)
+  (p2p-case "float"    "sketch"   RGB     #t PRECISION-FLOAT-LINEAR #f        #f 0 1 0)
+  (p2p-case "select"   "sketch"   RGB     #f PRECISION-U8-GAMMA     "rect"    #f 0 0 0)
+  (p2p-case "feather"  "colorize" RGB     #f PRECISION-U8-GAMMA     "feather" #f 0 0 0)
+  (p2p-case "group"    "colorize" RGB     #t PRECISION-U8-GAMMA     #f        #t 0 2 7)
+  (p2p-chroma-zero)
+  (p2p-bad-args)
+  (gimp-message "TEST-DONE"))
