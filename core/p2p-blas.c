@@ -6,6 +6,11 @@
  * several times slower.  Setting the variable in main() is too late for the
  * running process, so we set it and exec ourselves once.  A variable the
  * user set is always respected.
+ *
+ * The same goes for OMP_WAIT_POLICY: by default idle OpenMP workers spin,
+ * stealing the cores OpenBLAS's own threads need during every GEMM (the
+ * U-Net ran 2-3x slower).  libgomp reads the variable at load time too, so
+ * it is set to "passive" in the same single re-exec.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -50,19 +55,31 @@ better_coretype (void)
 void
 p2p_blas_init_early (int argc, char **argv)
 {
-  const char *coretype;
+  const char *coretype = NULL;
+  gboolean again = FALSE;
 
   (void) argc;
-  if (g_getenv ("OPENBLAS_CORETYPE") || g_getenv (REEXEC_GUARD))
+  if (g_getenv (REEXEC_GUARD))
     return;
-  coretype = better_coretype ();
-  if (coretype == NULL)
+  if (!g_getenv ("OPENBLAS_CORETYPE"))
+    coretype = better_coretype ();
+  if (coretype)
+    {
+      g_setenv ("OPENBLAS_CORETYPE", coretype, TRUE);
+      again = TRUE;
+    }
+#ifdef _OPENMP
+  if (!g_getenv ("OMP_WAIT_POLICY"))
+    {
+      g_setenv ("OMP_WAIT_POLICY", "passive", TRUE);
+      again = TRUE;
+    }
+#endif
+  if (!again)
     return;
-  g_setenv ("OPENBLAS_CORETYPE", coretype, TRUE);
   g_setenv (REEXEC_GUARD, "1", TRUE);
   execv ("/proc/self/exe", argv);
-  /* exec failed (e.g. no /proc): carry on with the slow kernels. */
-  g_unsetenv ("OPENBLAS_CORETYPE");
+  /* exec failed (e.g. no /proc): carry on as we are. */
 }
 
 void
