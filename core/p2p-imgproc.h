@@ -33,6 +33,16 @@ P2pImage *p2p_image_resize_bicubic (const P2pImage *src,
                                     int             height,
                                     GError        **error);
 
+/* The same for image values in [0, 1], clamping after each pass as Pillow
+ * does for 8-bit images (which it also rounds; we keep float precision).
+ * The clamp between the passes matters at sharp edges, where the first
+ * pass overshoots: results then differ from the unclamped resize by several
+ * levels, and this variant stays within one level of Pillow on 8-bit RGB. */
+P2pImage *p2p_image_resize_bicubic_clamped (const P2pImage *src,
+                                            int             width,
+                                            int             height,
+                                            GError        **error);
+
 /* Index into [0, n) for a coordinate @i outside it, with PyTorch "reflect"
  * semantics (the edge pixel is not repeated: -1 -> 1, n -> n - 2).  For
  * offsets larger than n - 1, where PyTorch refuses, the reflection is simply

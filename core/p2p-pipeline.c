@@ -163,6 +163,7 @@ p2p_pipeline_infer (const P2pModel           *model,
 {
   const P2pModelInfo *info = p2p_model_get_info (model);
   int multiple = p2p_model_size_multiple (model);
+  int min_size = p2p_model_min_size (model);
   g_autoptr(P2pImage) net_in = NULL;
   g_autoptr(P2pTensor) tin = NULL;
   g_autoptr(P2pTensor) tout = NULL;
@@ -171,6 +172,9 @@ p2p_pipeline_infer (const P2pModel           *model,
 
   if (multiple <= 0)
     multiple = 1;
+  /* A ResNet needs more than its multiple (its reflection pads need 2
+   * pixels at 1/4 scale), so small images are padded further. */
+  min_size = p2p_round_up (MAX (min_size, 1), multiple);
 
   if (options->size_mode == P2P_SIZE_MODE_RESIZE)
     {
@@ -178,8 +182,12 @@ p2p_pipeline_infer (const P2pModel           *model,
        * nearest size it can take is the friendlier answer. */
       int native = info->native_size > 0 ? info->native_size : 256;
 
-      nw = nh = p2p_round_up (native, multiple);
-      net_in = p2p_image_resize_bicubic (plane, nw, nh, error);
+      nw = nh = MAX (p2p_round_up (native, multiple), min_size);
+      /* RGB as Pillow resizes 8-bit images (clamped between passes). */
+      if (rgb_input)
+        net_in = p2p_image_resize_bicubic_clamped (plane, nw, nh, error);
+      else
+        net_in = p2p_image_resize_bicubic (plane, nw, nh, error);
     }
   else
     {
@@ -190,8 +198,8 @@ p2p_pipeline_infer (const P2pModel           *model,
           g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT, _("The image is too large"));
           return NULL;
         }
-      nw = p2p_round_up (plane->width, multiple);
-      nh = p2p_round_up (plane->height, multiple);
+      nw = MAX (p2p_round_up (plane->width, multiple), min_size);
+      nh = MAX (p2p_round_up (plane->height, multiple), min_size);
       left = (nw - plane->width) / 2;
       top = (nh - plane->height) / 2;
       net_in = p2p_image_pad_reflect (plane, left, top, nw, nh, error);
@@ -278,7 +286,7 @@ p2p_pipeline_run_rgb (const P2pModel           *model,
   if (!net_out)
     return NULL;
   if (options->size_mode == P2P_SIZE_MODE_RESIZE)
-    rgb = p2p_image_resize_bicubic (net_out, input->width, input->height, error);
+    rgb = p2p_image_resize_bicubic_clamped (net_out, input->width, input->height, error);
   else
     rgb = p2p_image_crop (net_out, left, top, input->width, input->height, error);
   if (!rgb)

@@ -112,10 +112,17 @@ no_memory:
 }
 
 /* src (w_in x h) -> dst (w_out x h). */
+static inline float
+p2p_clamp01 (double v)
+{
+  return v > 1.0 ? 1.0f : (v >= 0.0 ? (float) v : 0.0f);
+}
+
 static void
 p2p_resample_horizontal (const P2pImage        *src,
                          P2pImage              *dst,
-                         const P2pResampleAxis *axis)
+                         const P2pResampleAxis *axis,
+                         gboolean               clamp)
 {
   const int ch = src->channels;
 
@@ -134,7 +141,7 @@ p2p_resample_horizontal (const P2pImage        *src,
             for (int c = 0; c < ch; c++)
               acc[c] += in[i * ch + c] * k[i];
           for (int c = 0; c < ch; c++)
-            out[x * ch + c] = (float) acc[c];
+            out[x * ch + c] = clamp ? p2p_clamp01 (acc[c]) : (float) acc[c];
         }
     }
 }
@@ -146,6 +153,7 @@ static gboolean
 p2p_resample_vertical (const P2pImage        *src,
                        P2pImage              *dst,
                        const P2pResampleAxis *axis,
+                       gboolean               clamp,
                        GError               **error)
 {
   gsize row_len = (gsize) src->width * src->channels;
@@ -173,7 +181,7 @@ p2p_resample_vertical (const P2pImage        *src,
             acc[e] += in[e] * w;
         }
       for (gsize e = 0; e < row_len; e++)
-        out[e] = (float) acc[e];
+        out[e] = clamp ? p2p_clamp01 (acc[e]) : (float) acc[e];
     }
   return TRUE;
 }
@@ -189,11 +197,12 @@ p2p_image_copy (const P2pImage *src, GError **error)
   return dst;
 }
 
-P2pImage *
-p2p_image_resize_bicubic (const P2pImage *src,
-                          int             width,
-                          int             height,
-                          GError        **error)
+static P2pImage *
+p2p_image_resize_bicubic_full (const P2pImage *src,
+                               int             width,
+                               int             height,
+                               gboolean        clamp,
+                               GError        **error)
 {
   g_autoptr(P2pImage) tmp = NULL;
   g_autoptr(P2pImage) dst = NULL;
@@ -225,7 +234,7 @@ p2p_image_resize_bicubic (const P2pImage *src,
           p2p_resample_axis_clear (&axis);
           return NULL;
         }
-      p2p_resample_horizontal (src, tmp, &axis);
+      p2p_resample_horizontal (src, tmp, &axis, clamp);
       p2p_resample_axis_clear (&axis);
       cur = tmp;
     }
@@ -245,12 +254,30 @@ p2p_image_resize_bicubic (const P2pImage *src,
         p2p_resample_axis_clear (&axis);
         return NULL;
       }
-    ok = p2p_resample_vertical (cur, dst, &axis, error);
+    ok = p2p_resample_vertical (cur, dst, &axis, clamp, error);
     p2p_resample_axis_clear (&axis);
     if (!ok)
       return NULL;
   }
   return g_steal_pointer (&dst);
+}
+
+P2pImage *
+p2p_image_resize_bicubic (const P2pImage *src,
+                          int             width,
+                          int             height,
+                          GError        **error)
+{
+  return p2p_image_resize_bicubic_full (src, width, height, FALSE, error);
+}
+
+P2pImage *
+p2p_image_resize_bicubic_clamped (const P2pImage *src,
+                                  int             width,
+                                  int             height,
+                                  GError        **error)
+{
+  return p2p_image_resize_bicubic_full (src, width, height, TRUE, error);
 }
 
 int

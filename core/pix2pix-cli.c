@@ -104,7 +104,11 @@ p2p_cli_load_image (const char *path, GError **error)
   raw = gdk_pixbuf_new_from_file (path, error);
   if (!raw)
     {
-      g_prefix_error (error, "cannot read image “%s”: ", display);
+      /* GdkPixbuf's messages usually name the file already. */
+      if (strstr ((*error)->message, display))
+        g_prefix_error (error, "cannot read image: ");
+      else
+        g_prefix_error (error, "cannot read image “%s”: ", display);
       return NULL;
     }
   /* Camera JPEGs are often stored sideways with an EXIF rotation. */
@@ -196,7 +200,10 @@ p2p_cli_save_png (const P2pImage *image, const char *path, GError **error)
     }
   if (!gdk_pixbuf_save (pixbuf, path, "png", error, NULL))
     {
-      g_prefix_error (error, "cannot write “%s”: ", display);
+      if (strstr ((*error)->message, display))
+        g_prefix_error (error, "cannot write the result: ");
+      else
+        g_prefix_error (error, "cannot write “%s”: ", display);
       return FALSE;
     }
   return TRUE;
@@ -326,7 +333,7 @@ p2p_cli_info (int argc, char **argv)
     return p2p_cli_fail (error);
   info = p2p_model_get_info (model);
   multiple = MAX (p2p_model_size_multiple (model), 1);
-  native = (MAX (info->native_size, 1) + multiple - 1) / multiple * multiple;
+  native = (MAX (info->native_size, p2p_model_min_size (model)) + multiple - 1) / multiple * multiple;
   params = p2p_cli_format_count (info->n_params);
   macs = p2p_cli_format_count (p2p_model_macs (model, native, native));
 
@@ -346,7 +353,7 @@ p2p_cli_info (int argc, char **argv)
   printf ("output:        %d channel%s, %s\n", info->output_nc, info->output_nc == 1 ? "" : "s",
           p2p_space_to_string (info->output_space));
   printf ("native size:   %d x %d\n", info->native_size, info->native_size);
-  printf ("size multiple: %d\n", multiple);
+  printf ("size multiple: %d (at least %d)\n", multiple, p2p_model_min_size (model));
   printf ("parameters:    %s\n", params);
   printf ("MACs:          %s at %d x %d\n", macs, native, native);
   return EXIT_OK;
@@ -430,11 +437,13 @@ p2p_cli_bench (int argc, char **argv)
     return p2p_cli_fail (error);
   info = p2p_model_get_info (model);
   multiple = MAX (p2p_model_size_multiple (model), 1);
-  if (w % multiple != 0 || h % multiple != 0)
+  if (w % multiple != 0 || h % multiple != 0 ||
+      w < p2p_model_min_size (model) || h < p2p_model_min_size (model))
     {
       g_autofree char *msg =
-        g_strdup_printf ("bench: %s needs sides that are multiples of %d, not %d x %d",
-                         info->arch_name, multiple, w, h);
+        g_strdup_printf ("bench: %s needs sides that are multiples of %d and at least %d, "
+                         "not %d x %d", info->arch_name, multiple,
+                         p2p_model_min_size (model), w, h);
       p2p_cli_fail_message (msg);
       return EXIT_FAILURE_RUN;
     }

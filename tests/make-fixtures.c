@@ -1,0 +1,81 @@
+/* make-fixtures.c - writes the small files test-cli.sh needs, and reads
+ * back PNG sizes (so the script needs nothing beyond a POSIX shell).
+ *
+ *   make-fixtures model OUT.safetensors [rgb|colorize]
+ *   make-fixtures png OUT.png W H rgb|rgba
+ *   make-fixtures size FILE.png      -> prints "W H CHANNELS"
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
+#include "tiny-model.h"
+
+static int
+write_model (const char *path, const char *kind)
+{
+  TinyModelSpec spec = { "resnet_1blocks", 2, 3, 3, "sketch-to-photo", 16, 1 };
+  g_autoptr(GError) error = NULL;
+
+  if (g_strcmp0 (kind, "colorize") == 0)
+    {
+      spec.input_nc = 1;
+      spec.output_nc = 2;
+      spec.task = "colorize";
+    }
+  if (!tiny_model_write (&spec, path, &error))
+    {
+      fprintf (stderr, "make-fixtures: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}
+
+static int
+write_png (const char *path, int w, int h, gboolean alpha)
+{
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, w, h);
+  g_autoptr(GError) error = NULL;
+  guchar *pixels = gdk_pixbuf_get_pixels (pb);
+  int stride = gdk_pixbuf_get_rowstride (pb), nch = alpha ? 4 : 3;
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < nch; c++)
+        pixels[y * stride + x * nch + c] = (guchar) ((x * 29 + y * 53 + c * 71) & 255);
+  if (!gdk_pixbuf_save (pb, path, "png", &error, NULL))
+    {
+      fprintf (stderr, "make-fixtures: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}
+
+static int
+print_size (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file (path, &error);
+
+  if (!pb)
+    {
+      fprintf (stderr, "make-fixtures: %s\n", error->message);
+      return 1;
+    }
+  printf ("%d %d %d\n", gdk_pixbuf_get_width (pb), gdk_pixbuf_get_height (pb),
+          gdk_pixbuf_get_n_channels (pb));
+  return 0;
+}
+
+int
+main (int argc, char **argv)
+{
+  if (argc >= 3 && g_str_equal (argv[1], "model"))
+    return write_model (argv[2], argc > 3 ? argv[3] : "rgb");
+  if (argc == 6 && g_str_equal (argv[1], "png"))
+    return write_png (argv[2], atoi (argv[3]), atoi (argv[4]), g_str_equal (argv[5], "rgba"));
+  if (argc == 3 && g_str_equal (argv[1], "size"))
+    return print_size (argv[2]);
+  fprintf (stderr, "usage: make-fixtures model OUT [rgb|colorize] | png OUT W H rgb|rgba | size FILE\n");
+  return 2;
+}

@@ -1,0 +1,107 @@
+#!/bin/sh
+# test-cli.sh - pix2pix-cli exit codes, one-line errors and a real run (TAP).
+#
+#   sh test-cli.sh PATH/TO/pix2pix-cli PATH/TO/make-fixtures
+#
+# Runtime failures must exit 1 with exactly one line on stderr starting
+# "pix2pix-cli: "; usage errors exit 2; no case may crash (exit >= 128).
+
+CLI=$1
+FIX=$2
+if [ ! -x "$CLI" ] || [ ! -x "$FIX" ]; then
+  echo "Bail out! usage: test-cli.sh PIX2PIX_CLI MAKE_FIXTURES"
+  exit 1
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-cli-test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+
+n=0
+failed=0
+ok () { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok () { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+# run_cli EXPECTED_RC DESCRIPTION ARGS...: checks the status and, for
+# failures, that stderr is a single "pix2pix-cli: " line.
+run_cli () {
+  want=$1; what=$2; shift 2
+  "$CLI" "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  lines=$(wc -l <"$T/err" | tr -d ' ')
+  first=$(head -n 1 "$T/err")
+  if [ "$rc" -ne "$want" ]; then
+    not_ok "$what" "exit status $rc, expected $want" "stderr: $(cat "$T/err")"
+    return
+  fi
+  if [ "$want" -eq 1 ]; then
+    case $first in
+      "pix2pix-cli: "?*) ;;
+      *) not_ok "$what" "stderr does not start with 'pix2pix-cli: ': $first"; return ;;
+    esac
+    if [ "$lines" -ne 1 ]; then
+      not_ok "$what" "stderr has $lines lines, expected 1:" "$(cat "$T/err")"
+      return
+    fi
+  fi
+  ok "$what${first:+ ($first)}"
+}
+
+# Fixtures: a tiny random ResNet, a colorize one, PNG inputs, junk files.
+"$FIX" model "$T/tiny.safetensors" rgb || { echo "Bail out! cannot write fixtures"; exit 1; }
+"$FIX" model "$T/col.safetensors" colorize || exit 1
+"$FIX" png "$T/in.png" 37 21 rgb || exit 1
+"$FIX" png "$T/in-alpha.png" 5 1 rgba || exit 1
+"$FIX" png "$T/too-wide.png" 65536 1 rgb || exit 1
+printf 'This is not a model at all, just some text that is long enough.\n' >"$T/text.safetensors"
+printf 'not a PNG either\n' >"$T/text.png"
+head -c 300 "$T/tiny.safetensors" >"$T/truncated.safetensors"
+size=$(wc -c <"$T/tiny.safetensors")
+head -c $((size - 10)) "$T/tiny.safetensors" >"$T/truncated-data.safetensors"
+: >"$T/empty.safetensors"
+
+echo "1..23"
+
+# Usage.
+run_cli 2 "no arguments" 
+run_cli 0 "--help" --help
+run_cli 2 "unknown command" frobnicate
+run_cli 2 "run without --model" run "$T/in.png" "$T/out.png"
+run_cli 2 "run with one file" run --model "$T/tiny.safetensors" "$T/in.png"
+run_cli 2 "bad --size-mode" run --model "$T/tiny.safetensors" --size-mode tiles "$T/in.png" "$T/o.png"
+run_cli 2 "bad --norm-mode" run --model "$T/tiny.safetensors" --norm-mode eval "$T/in.png" "$T/o.png"
+run_cli 2 "bad --seed" run --model "$T/tiny.safetensors" --seed -3 "$T/in.png" "$T/o.png"
+run_cli 2 "bench without --size" bench --model "$T/tiny.safetensors"
+
+# Runtime errors: one line, exit 1.
+run_cli 1 "missing model file" run --model "$T/nope.safetensors" "$T/in.png" "$T/o.png"
+run_cli 1 "a file that is not a model" run --model "$T/text.safetensors" "$T/in.png" "$T/o.png"
+run_cli 1 "empty model file" info "$T/empty.safetensors"
+run_cli 1 "model truncated in the header" run --model "$T/truncated.safetensors" "$T/in.png" "$T/o.png"
+run_cli 1 "model truncated in the data" info "$T/truncated-data.safetensors"
+run_cli 1 "unreadable image" run --model "$T/tiny.safetensors" "$T/text.png" "$T/o.png"
+run_cli 1 "missing image" run --model "$T/tiny.safetensors" "$T/nope.png" "$T/o.png"
+run_cli 1 "image too large (65536 pixels wide)" run --model "$T/tiny.safetensors" "$T/too-wide.png" "$T/o.png"
+run_cli 1 "unwritable output" run --model "$T/tiny.safetensors" "$T/in.png" "$T/no/such/dir/o.png"
+run_cli 1 "bench size the net cannot take" bench --model "$T/tiny.safetensors" --size 10x10 --runs 1
+
+# Successful runs.
+check_png () {
+  what=$1; file=$2; want=$3
+  got=$("$FIX" size "$file" 2>&1)
+  if [ "$got" = "$want" ]; then ok "$what: $got"; else not_ok "$what" "PNG is '$got', expected '$want'"; fi
+}
+"$CLI" run --model "$T/tiny.safetensors" --threads 1 "$T/in.png" "$T/out.png" 2>"$T/err" &&
+  check_png "run, resize mode, writes a 37x21 RGB PNG" "$T/out.png" "37 21 3" ||
+  not_ok "run, resize mode" "$(cat "$T/err")"
+"$CLI" run --model "$T/col.safetensors" --size-mode whole --chroma 0.5 --threads 1 \
+    "$T/in-alpha.png" "$T/out-alpha.png" 2>"$T/err" &&
+  check_png "colorize, whole mode, 5x1 RGBA keeps alpha" "$T/out-alpha.png" "5 1 4" ||
+  not_ok "colorize, whole mode" "$(cat "$T/err")"
+run_cli 0 "info" info "$T/tiny.safetensors"
+if grep -q '^parameters: ' "$T/out" && grep -q '^MACs: ' "$T/out"; then
+  ok "info prints parameters and MACs"
+else
+  not_ok "info prints parameters and MACs" "$(cat "$T/out")"
+fi
+
+[ "$failed" -eq 0 ]
