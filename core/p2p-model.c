@@ -763,7 +763,7 @@ load (P2pModel *model, GError **error)
     }
   for (int i = 7; i >= 0; i--)
     header_len = (header_len << 8) | data[i];
-  if (header_len < 2 || header_len > MAX_HEADER_BYTES || data[8] != '{')
+  if (header_len < 2 || header_len > MAX_HEADER_BYTES)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,
                    _("The file is not a safetensors model (invalid header)"));
@@ -774,6 +774,12 @@ load (P2pModel *model, GError **error)
       g_set_error (error, P2P_ERROR, P2P_ERROR_TRUNCATED,
                    _("The model file is truncated: its header needs %" G_GUINT64_FORMAT
                      " bytes but the file has %" G_GSIZE_FORMAT), header_len + 8, size);
+      return FALSE;
+    }
+  if (data[8] != '{')
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,
+                   _("The file is not a safetensors model (invalid header)"));
       return FALSE;
     }
 
