@@ -482,7 +482,7 @@ static const Case cases[] = {
 
   { "file/empty", NULL, f_empty, P2P_ERROR_NOT_A_MODEL },
   { "file/5-bytes", NULL, f_five, P2P_ERROR_NOT_A_MODEL },
-  { "file/length-only", NULL, f_eight, P2P_ERROR_NOT_A_MODEL },
+  { "file/length-only", NULL, f_eight, P2P_ERROR_TRUNCATED },
   { "file/zip-checkpoint", NULL, f_zip, P2P_ERROR_NOT_A_MODEL },
   { "file/header-length-zero", NULL, f_len_zero, P2P_ERROR_NOT_A_MODEL },
   { "file/header-length-2^63", NULL, f_len_huge, P2P_ERROR_NOT_A_MODEL },
