@@ -6,6 +6,7 @@
  * p2p_model_load(), run p2p_net_run() in the official and running norm
  * modes and compare with the stored outputs (max abs error <= 1e-4).
  * colorize_e2e.safetensors checks the colorize network and pipeline.
+ * The stochastic mode has no reference output; its properties are checked.
  *
  * The fixture files are read here by a small reader of their own, not by
  * the core, so that a loader bug cannot hide itself.
@@ -269,6 +270,66 @@ test_network (gconstpointer data)
   }
 }
 
+/* The stochastic mode has no PyTorch reference (its random stream is the
+ * engine's own); check its properties instead: reproducible for a seed,
+ * different across seeds and from the official mode where the model has
+ * dropout layers, equal to the official mode where it has none. */
+static P2pTensor *
+run_stochastic (const P2pModel *model, const P2pTensor *input, guint64 seed)
+{
+  g_autoptr(GError) error = NULL;
+  P2pNetOptions opts;
+  P2pTensor *out;
+
+  p2p_net_options_init (&opts);
+  opts.norm_mode = P2P_NORM_MODE_STOCHASTIC;
+  opts.seed = seed;
+  out = p2p_net_run (model, &opts, input, &error);
+  g_assert_no_error (error);
+  return out;
+}
+
+static double
+tensor_diff (const P2pTensor *a, const P2pTensor *b)
+{
+  gsize where;
+  g_assert_cmpuint (p2p_tensor_numel (a), ==, p2p_tensor_numel (b));
+  return max_abs_diff (a->data, b->data, p2p_tensor_numel (a), &where);
+}
+
+static void
+test_stochastic (gconstpointer data)
+{
+  const char *name = data;
+  g_autofree char *io_file = g_strconcat (name, ".io.safetensors", NULL);
+  g_autofree char *io_path = golden_path (io_file);
+  g_autoptr(Fixture) io = fixture_load (io_path);
+  g_autofree char *model_path = golden_path (fixture_meta (io, "model"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pModel) model = p2p_model_load (model_path, &error);
+  g_autoptr(P2pTensor) input = NULL, official = NULL, s1 = NULL, s1b = NULL, s2 = NULL;
+
+  g_assert_no_error (error);
+  input = fixture_chw (io, "input");
+  official = run_net (model, input, P2P_NORM_MODE_OFFICIAL);
+  s1 = run_stochastic (model, input, 1);
+  s1b = run_stochastic (model, input, 1);
+  s2 = run_stochastic (model, input, 2);
+  g_assert_cmpfloat (tensor_diff (s1, s1b), ==, 0.0);
+  if (p2p_model_get_info (model)->use_dropout)
+    {
+      g_test_message ("seed 1 vs 2: %.3g, seed 1 vs official: %.3g",
+                      tensor_diff (s1, s2), tensor_diff (s1, official));
+      g_assert_cmpfloat (tensor_diff (s1, s2), >, 1e-3);
+      g_assert_cmpfloat (tensor_diff (s1, official), >, 1e-3);
+    }
+  else
+    {
+      g_assert_cmpfloat (tensor_diff (s1, official), <=, 1e-6);
+      g_assert_cmpfloat (tensor_diff (s2, official), <=, 1e-6);
+    }
+}
+
 /* The model's reported info agrees with the fixture's metadata. */
 static void
 test_info (void)
@@ -413,6 +474,9 @@ main (int argc, char **argv)
       g_test_add_data_func (test_path, names->pdata[i], test_network);
     }
   g_test_add_func ("/golden/info", test_info);
+  g_test_add_data_func ("/golden/stochastic/unet-dropout", "unet128_batch", test_stochastic);
+  g_test_add_data_func ("/golden/stochastic/resnet-dropout", "resnet9_batch_drop", test_stochastic);
+  g_test_add_data_func ("/golden/stochastic/no-dropout", "resnet6_batch", test_stochastic);
   g_test_add_func ("/golden/colorize/net", test_colorize_net);
   g_test_add_func ("/golden/colorize/pipeline", test_colorize_pipeline);
   return g_test_run ();

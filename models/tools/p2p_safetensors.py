@@ -242,9 +242,21 @@ def decode(data):
     (n,) = struct.unpack_from('<Q', data, 0)
     if n > len(data) - 8:
         raise FormatError('header length %d beyond end of file' % n)
+    if n < 2 or data[8:9] != b'{':
+        raise FormatError('not a safetensors file (header does not start with "{")')
+
+    def no_duplicates(pairs):
+        d = {}
+        for k, v in pairs:
+            if k in d:
+                raise FormatError('duplicate name in header: %s' % k)
+            d[k] = v
+        return d
     try:
-        header = json.loads(data[8:8 + n].decode('utf-8'))
+        header = json.loads(data[8:8 + n].decode('utf-8'), object_pairs_hook=no_duplicates)
     except (UnicodeDecodeError, ValueError) as e:
+        if isinstance(e, FormatError):
+            raise
         raise FormatError('header is not valid JSON: %s' % e)
     if not isinstance(header, dict):
         raise FormatError('header is not a JSON object')
@@ -266,10 +278,17 @@ def decode(data):
             raise FormatError('tensor %s: bad data_offsets %r' % (name, [b, e]))
         spans.append((b, e, name))
         tensors[name] = _from_bits(bytes(body[b:e]), dt, tuple(shape))
+    # As safetensors requires: the tensors tile the data section exactly.
     spans.sort()
-    for (b0, e0, n0), (b1, e1, n1) in zip(spans, spans[1:]):
-        if b1 < e0:
-            raise FormatError('tensors %s and %s overlap' % (n0, n1))
+    pos = 0
+    for b, e, name in spans:
+        if b < pos:
+            raise FormatError('tensor %s overlaps another tensor' % name)
+        if b > pos:
+            raise FormatError('bytes %d..%d of the data belong to no tensor' % (pos, b))
+        pos = e
+    if pos != len(body):
+        raise FormatError('the last %d bytes of the data belong to no tensor' % (len(body) - pos))
     return tensors, metadata
 
 
@@ -355,6 +374,23 @@ def _self_test():
             pass
         else:
             raise AssertionError('accepted %s=%s' % (k, v))
+    # Malformed files are refused.
+    good_bytes = encode_tensors({'a': np.zeros(2, np.float32), 'b': np.ones(3, np.float32)}, {})
+    h_len = struct.unpack_from('<Q', good_bytes)[0]
+    head = good_bytes[8:8 + h_len].decode()
+    bad = [good_bytes[:5], good_bytes[:-1], good_bytes + b'xxxx',
+           struct.pack('<Q', 1 << 63) + good_bytes[8:],
+           good_bytes.replace(b'"F32"', b'"F64"', 1)]
+    dup = head.replace('"b"', '"a"')
+    bad.append(good_bytes[:8] + dup.encode() + good_bytes[8 + h_len:])
+    for b in bad:
+        try:
+            decode(b)
+        except FormatError:
+            pass
+        else:
+            raise AssertionError('accepted a malformed file')
+    decode(good_bytes)
     print('p2p_safetensors self-test: OK')
 
 

@@ -109,6 +109,15 @@ for i, (arch, ic, oc, norm, drop, legacy, prefix, inbuf, task, extra) in enumera
     tol = 0 if dt == 'F32' else 0.1
     check(float((y1 - y2).abs().max()) <= tol, 'forward ' + what)
 
+# Files from PyTorch < 0.4.1 have no num_batches_tracked.
+net = randomise(p2p_nets.build_generator('unet_128', 3, 3, 4, 'batch', True))
+old_sd = {k: v for k, v in net.state_dict().items() if not k.endswith('num_batches_tracked')}
+rc, so, se = run(save(old_sd, 'old.pth', True), os.path.join(tmp, 'old.safetensors'),
+                 '--task', 'generic')
+t, md = st.load_model(os.path.join(tmp, 'old.safetensors')) if rc == 0 else ({}, {})
+check(rc == 0 and list(t) == list(old_sd) and md.get('norm') == 'batch',
+      'batch norm without num_batches_tracked ' + se.strip())
+
 # Errors: exit 2, exactly one line on stderr.
 good = os.path.join(tmp, 'c0.pth')
 net = p2p_nets.build_generator('unet_256', 3, 3, 4, 'batch', True)
