@@ -210,7 +210,7 @@ assert_close (const char *what, const P2pTensor *got, const P2pTensor *want, dou
 }
 
 static P2pTensor *
-run_net (const P2pModel *model, const P2pTensor *input, P2pNormMode mode)
+run_net_threads (const P2pModel *model, const P2pTensor *input, P2pNormMode mode, int threads)
 {
   g_autoptr(GError) error = NULL;
   P2pNetOptions opts;
@@ -218,10 +218,17 @@ run_net (const P2pModel *model, const P2pTensor *input, P2pNormMode mode)
 
   p2p_net_options_init (&opts);
   opts.norm_mode = mode;
+  opts.threads = threads;
   out = p2p_net_run (model, &opts, input, &error);
   g_assert_no_error (error);
   g_assert_nonnull (out);
   return out;
+}
+
+static P2pTensor *
+run_net (const P2pModel *model, const P2pTensor *input, P2pNormMode mode)
+{
+  return run_net_threads (model, input, mode, 0);
 }
 
 /* ---- network cases ---------------------------------------------------- */
@@ -262,6 +269,12 @@ test_network (gconstpointer data)
   assert_close ("official", official, want_official, TOLERANCE);
   running = run_net (model, input, P2P_NORM_MODE_RUNNING);
   assert_close ("running", running, want_running, TOLERANCE);
+
+  /* One thread: same result within the tolerance (summation order may differ). */
+  {
+    g_autoptr(P2pTensor) one = run_net_threads (model, input, P2P_NORM_MODE_OFFICIAL, 1);
+    assert_close ("official, 1 thread", one, want_official, TOLERANCE);
+  }
 
   /* A second run gives the same numbers (no state kept between runs). */
   {
