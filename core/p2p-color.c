@@ -76,6 +76,53 @@ p2p_lab_finv (double t)
   return t > 0.2068966 ? t * t * t : (t - 16.0 / 116.0) / 7.787;
 }
 
+/* Most images come from 8 bits (k / 255.0f exactly).  For those the
+ * decoded value is looked up instead of computed: the table holds
+ * p2p_srgb_decode() of the very same float, so the result is identical. */
+static float  decode_key[256];
+static double decode_lut[256];
+
+static void
+p2p_color_init_decode (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done))
+    {
+      for (int k = 0; k < 256; k++)
+        {
+          decode_key[k] = (float) k / 255.0f;
+          decode_lut[k] = p2p_srgb_decode (decode_key[k]);
+        }
+      g_once_init_leave (&done, 1);
+    }
+}
+
+static inline double
+p2p_srgb_decode_float (float v)
+{
+  if (v >= 0.0f && v <= 1.0f)
+    {
+      int k = (int) (v * 255.0f + 0.5f);
+
+      if (decode_key[k] == v)
+        return decode_lut[k];
+    }
+  return p2p_srgb_decode (v);
+}
+
+/* L alone needs only Y: the same operations as in p2p_srgb_to_lab(), so
+ * the same bits, at a third of the cube roots. */
+static inline double
+p2p_srgb_to_lightness (const float rgb[3])
+{
+  double y = xyz_from_rgb[1][0] * p2p_srgb_decode_float (rgb[0]) +
+             xyz_from_rgb[1][1] * p2p_srgb_decode_float (rgb[1]) +
+             xyz_from_rgb[1][2] * p2p_srgb_decode_float (rgb[2]);
+
+  return 116.0 * p2p_lab_f (y / white_d65[1]) - 16.0;
+}
+
 void
 p2p_srgb_to_lab (const double rgb[3], double lab[3])
 {
@@ -132,10 +179,12 @@ p2p_image_lab_lightness (const P2pImage *src, GError **error)
   if (!dst)
     return NULL;
 
+  p2p_color_init_decode ();
+#pragma omp parallel for schedule(static) if (n > P2P_PARALLEL_MIN)
   for (gsize p = 0; p < n; p++)
     {
       const float *px = src->data + p * ch;
-      double rgb[3], lab[3];
+      float rgb[3];
 
       if (ch <= 2)
         rgb[0] = rgb[1] = rgb[2] = px[0];
@@ -145,8 +194,7 @@ p2p_image_lab_lightness (const P2pImage *src, GError **error)
           rgb[1] = px[1];
           rgb[2] = px[2];
         }
-      p2p_srgb_to_lab (rgb, lab);
-      dst->data[p] = (float) lab[0];
+      dst->data[p] = (float) p2p_srgb_to_lightness (rgb);
     }
   return dst;
 }
@@ -164,6 +212,8 @@ p2p_lab_planes_to_srgb (const P2pImage *l,
   g_return_if_fail (l->width == dst->width && l->height == dst->height);
   g_return_if_fail (ab->width == dst->width && ab->height == dst->height);
 
+  p2p_color_init_inverse ();
+#pragma omp parallel for schedule(static) if (n > P2P_PARALLEL_MIN)
   for (gsize p = 0; p < n; p++)
     {
       double lab[3], rgb[3];

@@ -17,6 +17,10 @@
 
 G_BEGIN_DECLS
 
+/* Loops over fewer values than this stay on one thread: waking the OpenMP
+ * team costs more than the work (many small images in tests and tiles). */
+#define P2P_PARALLEL_MIN (1 << 16)
+
 /* ---- resampling (p2p-resize.c) ---------------------------------------- */
 
 /* Pillow's BICUBIC resize (Image.resize(..., Image.BICUBIC), a = -0.5):

@@ -125,7 +125,9 @@ p2p_resample_horizontal (const P2pImage        *src,
                          gboolean               clamp)
 {
   const int ch = src->channels;
+  const gboolean big = (gsize) dst->width * dst->height * ch > P2P_PARALLEL_MIN;
 
+#pragma omp parallel for schedule(static) if (big)
   for (int y = 0; y < src->height; y++)
     {
       const float *row = src->data + (gsize) y * src->width * ch;
@@ -146,44 +148,35 @@ p2p_resample_horizontal (const P2pImage        *src,
     }
 }
 
-/* src (w x h_in) -> dst (w x h_out).  Row-wise accumulation keeps memory
- * access sequential; each output value still sums its taps in index order,
- * as a per-pixel loop would. */
-static gboolean
+/* src (w x h_in) -> dst (w x h_out).  Each output value sums its taps in
+ * index order, as Pillow does; the taps of one output row are a few whole
+ * input rows read side by side, so memory access stays sequential. */
+static void
 p2p_resample_vertical (const P2pImage        *src,
                        P2pImage              *dst,
                        const P2pResampleAxis *axis,
-                       gboolean               clamp,
-                       GError               **error)
+                       gboolean               clamp)
 {
-  gsize row_len = (gsize) src->width * src->channels;
-  g_autofree double *acc = g_try_new (double, row_len);
+  const gsize row_len = (gsize) src->width * src->channels;
+  const gboolean big = row_len * dst->height > P2P_PARALLEL_MIN;
 
-  if (!acc)
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                   _("Not enough memory to resize the image"));
-      return FALSE;
-    }
-
+#pragma omp parallel for schedule(static) if (big)
   for (int y = 0; y < dst->height; y++)
     {
       const double *k = axis->k + (gsize) y * axis->ksize;
+      const float *in = src->data + (gsize) axis->first[y] * row_len;
       float *out = dst->data + (gsize) y * row_len;
+      const int count = axis->count[y];
 
-      memset (acc, 0, row_len * sizeof (double));
-      for (int i = 0; i < axis->count[y]; i++)
-        {
-          const float *in = src->data + (gsize) (axis->first[y] + i) * row_len;
-          double w = k[i];
-
-          for (gsize e = 0; e < row_len; e++)
-            acc[e] += in[e] * w;
-        }
       for (gsize e = 0; e < row_len; e++)
-        out[e] = clamp ? p2p_clamp01 (acc[e]) : (float) acc[e];
+        {
+          double acc = 0.0;
+
+          for (int i = 0; i < count; i++)
+            acc += in[(gsize) i * row_len + e] * k[i];
+          out[e] = clamp ? p2p_clamp01 (acc) : (float) acc;
+        }
     }
-  return TRUE;
 }
 
 static P2pImage *
@@ -244,7 +237,6 @@ p2p_image_resize_bicubic_full (const P2pImage *src,
 
   {
     P2pResampleAxis axis;
-    gboolean ok;
 
     if (!p2p_resample_axis_init (&axis, src->height, height, error))
       return NULL;
@@ -254,10 +246,8 @@ p2p_image_resize_bicubic_full (const P2pImage *src,
         p2p_resample_axis_clear (&axis);
         return NULL;
       }
-    ok = p2p_resample_vertical (cur, dst, &axis, clamp, error);
+    p2p_resample_vertical (cur, dst, &axis, clamp);
     p2p_resample_axis_clear (&axis);
-    if (!ok)
-      return NULL;
   }
   return g_steal_pointer (&dst);
 }

@@ -289,6 +289,8 @@ p2p_cli_run (int argc, char **argv)
   output = p2p_pipeline_run (model, input, &options, &error);
   if (!output)
     return p2p_cli_fail (error);
+  /* Large images: make room for the PNG encoder. */
+  g_clear_pointer (&input, p2p_image_free);
   if (!p2p_cli_save_png (output, files[1], &error))
     return p2p_cli_fail (error);
   return EXIT_OK;

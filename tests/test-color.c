@@ -162,6 +162,33 @@ test_lightness_image (void)
     }
 }
 
+/* 8-bit values take a table path in p2p_image_lab_lightness(): same L. */
+static void
+test_lightness_8bit (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (21);
+  g_autoptr(P2pImage) im = p2p_image_new (256, 2, 3, NULL);
+  g_autoptr(P2pImage) l = NULL;
+
+  for (int x = 0; x < 256; x++)
+    for (int c = 0; c < 3; c++)
+      {
+        im->data[x * 3 + c] = (float) x / 255.0f;                              /* greys */
+        im->data[(256 + x) * 3 + c] = (float) g_rand_int_range (rand, 0, 256) / 255.0f;
+      }
+  l = p2p_image_lab_lightness (im, NULL);
+  for (int p = 0; p < 512; p++)
+    {
+      double rgb[3] = { im->data[p * 3], im->data[p * 3 + 1], im->data[p * 3 + 2] }, lab[3];
+
+      p2p_srgb_to_lab (rgb, lab);
+      g_assert_cmpfloat_with_epsilon (l->data[p], lab[0], 1e-5);
+    }
+  /* Known greys (numpy reference above): 0 -> 0, 255 -> 100. */
+  g_assert_cmpfloat_with_epsilon (l->data[0], 0.0, 1e-6);
+  g_assert_cmpfloat_with_epsilon (l->data[255], 100.0, 1e-4);
+}
+
 static void
 test_planes (void)
 {
@@ -217,6 +244,7 @@ main (int argc, char **argv)
   g_test_add_func ("/color/round-trip", test_round_trip);
   g_test_add_func ("/color/clipping", test_clipping);
   g_test_add_func ("/color/lightness-image", test_lightness_image);
+  g_test_add_func ("/color/lightness-8bit", test_lightness_8bit);
   g_test_add_func ("/color/planes", test_planes);
 
   return g_test_run ();
