@@ -1,7 +1,11 @@
 #!/bin/sh
 # run-tests.sh - the whole test suite, from a fresh Debian/Ubuntu machine:
 # installs what the tests need (apt-get; sudo when not root), builds, and
-# runs every meson test suite.  Idempotent and quick when all is in place.
+# runs every meson test suite three ways:
+#   1. normal build: core unit/golden tests, CLI tests, headless GIMP tests;
+#   2. the core suite under valgrind memcheck (no errors, no definite leaks);
+#   3. the core suite built with AddressSanitizer + UndefinedBehaviorSanitizer.
+# Idempotent and quick when everything is already in place.
 set -eu
 cd "$(dirname "$0")"
 . scripts/deps.sh
@@ -10,25 +14,48 @@ p2p_install_deps build
 p2p_install_deps gimp
 p2p_install_deps test
 
-BUILD=${P2P_TEST_BUILDDIR:-_build-tests}
-if [ -f "$BUILD/build.ninja" ]; then
-  meson setup --reconfigure "$BUILD" >/dev/null
-else
-  meson setup "$BUILD"
-fi
-meson compile -C "$BUILD"
+setup() {  # setup BUILDDIR [meson options...]
+  dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+  meson compile -C "$dir"
+}
 
-status=0
+total_ok=0 total_fail=0 total_skip=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-meson test -C "$BUILD" --print-errorlogs --num-processes 2 2>&1 | tee "$out" || true
-# meson's exit status is lost in the pipe: recompute it from its summary.
-ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
-fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
-timeout=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
-skipped=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
-ok=${ok:-0}; fail=$(( ${fail:-1} + ${timeout:-0} )); skipped=${skipped:-0}
-[ "$ok" -gt 0 ] && [ "$fail" -eq 0 ] || status=1
+
+# run_tests LABEL BUILDDIR [meson test options...]: runs, prints, counts.
+run_tests() {
+  label=$1 dir=$2; shift 2
+  echo "=== $label"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" > "$out" 2>&1 || true
+  cat "$out"
+  ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
+  fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
+  tmo=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
+  skip=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
+  # No summary at all means meson itself failed: count it as a failure.
+  [ -n "$ok" ] || fail=1
+  total_ok=$((total_ok + ${ok:-0}))
+  total_fail=$((total_fail + ${fail:-0} + ${tmo:-0}))
+  total_skip=$((total_skip + ${skip:-0}))
+}
+
+BUILD=${P2P_TEST_BUILDDIR:-_build-tests}
+setup "$BUILD"
+run_tests "all suites" "$BUILD"
+# Shell-script tests are left out: valgrind would check the shell.
+run_tests "core under valgrind" "$BUILD" --setup valgrind --suite core --no-suite cli
+
+setup "$BUILD-asan" -Dplugin=false -Dnls=false -Db_sanitize=address,undefined -Db_lundef=false
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  run_tests "core with ASan+UBSan" "$BUILD-asan" --suite core
+
 echo
-echo "$ok passed, $fail failed, $skipped skipped"
-exit $status
+echo "$total_ok passed, $total_fail failed, $total_skip skipped"
+[ "$total_ok" -gt 0 ] && [ "$total_fail" -eq 0 ]
