@@ -52,9 +52,9 @@ run_tests "all suites" "$BUILD"
 run_tests "core under valgrind" "$BUILD" --setup valgrind --suite core --no-suite cli
 
 setup "$BUILD-asan" -Dplugin=false -Dnls=false -Db_sanitize=address,undefined -Db_lundef=false
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  run_tests "core with ASan+UBSan" "$BUILD-asan" --suite core
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run_tests "core with ASan+UBSan" "$BUILD-asan" --suite core
 
 echo
 echo "$total_ok passed, $total_fail failed, $total_skip skipped"
