@@ -16,11 +16,11 @@ set -eu
 ROOT=${1:-${P2P_GIMP3_ROOT:-/var/lib/gimp3-chroot}}
 CACHE_DIR=${P2P_GIMP3_CACHE:-/var/cache/gimp3-chroot}
 # Bump when the package list below changes, so that old caches are rebuilt.
-STAMP_VERSION=1
+STAMP_VERSION=2
 TARBALL=$CACHE_DIR/trixie-gimp3-v$STAMP_VERSION.tar.zst
 STAMP=$ROOT/.gimp-pix2pix-chroot-v$STAMP_VERSION
 PKGS="gimp libgimp-3.0-dev meson ninja-build gcc pkg-config libopenblas-dev \
-libjson-glib-dev libgdk-pixbuf-2.0-dev gettext xvfb xauth"
+libjson-glib-dev libgdk-pixbuf-2.0-dev gettext xvfb xauth locales"
 
 log() { echo "setup-gimp3-chroot: $*"; }
 
@@ -78,6 +78,10 @@ chroot "$ROOT" apt-get update -q
 chroot "$ROOT" env DEBIAN_FRONTEND=noninteractive \
   apt-get install -y -q --no-install-recommends $PKGS
 chroot "$ROOT" apt-get clean
+# A German locale for the translation test: trixie's glibc ignores LANGUAGE
+# under C.UTF-8, so GIMP 3 needs a real de_DE.UTF-8 to speak German.
+echo "de_DE.UTF-8 UTF-8" > "$ROOT/etc/locale.gen"
+chroot "$ROOT" locale-gen
 rm -rf "$ROOT"/var/lib/apt/lists/*_Packages "$ROOT"/usr/share/doc "$ROOT"/usr/share/man
 
 # Pre-warm a profile with the LANG the tests use: a copy of it saves the ~5 s

@@ -2,6 +2,8 @@
 ;
 ; Loaded by run-gimp-tests.sh inside one -b expression, after it defined
 ;   p2p-out   the folder for the PNGs the shell compares with pix2pix-cli
+;   p2p-source  the 48x40 RGB PNG used as source layer (data/source.png)
+;   p2p-colorize-model, p2p-bad-model  a model path and a corrupt model file
 ; Results are reported with gimp-message (stderr in batch mode):
 ;   TEST-OK <name> / TEST-FAIL <name>: <why>       checks done here
 ;   CLI-CHECK <case> <filter> <size> <norm> <seed> <tol> <rect|->
@@ -24,12 +26,12 @@
 (define (p2p-save img drawable file)
   (file-png-save RUN-NONINTERACTIVE img drawable file file 0 9 0 0 0 0 0))
 
-; An RGB 8-bit image (64x56) with one layer "Source" (48x40 at 5,7) filled
-; with plasma; then alpha, mode and group as asked.
+; An RGB 8-bit image (64x56) over white with the layer "Source" (48x40 at
+; 5,7) loaded from p2p-source; then alpha, mode and group as asked.
 (define (p2p-make-image base alpha group)
   (let* ((img (car (gimp-image-new 64 56 RGB)))
          (bg (car (gimp-layer-new img 64 56 RGB-IMAGE "Paper" 100 LAYER-MODE-NORMAL)))
-         (layer (car (gimp-layer-new img 48 40 RGB-IMAGE "Source" 100 LAYER-MODE-NORMAL)))
+         (layer (car (gimp-file-load-layer RUN-NONINTERACTIVE img p2p-source)))
          (parent 0))
     (gimp-image-insert-layer img bg 0 0)
     (gimp-drawable-fill bg FILL-WHITE)
@@ -39,13 +41,13 @@
           (gimp-image-insert-layer img g 0 0)
           (set! parent g)))
     (gimp-image-insert-layer img layer parent 0)
+    (gimp-item-set-name layer "Source")
     (gimp-layer-set-offsets layer 5 7)
-    (plug-in-plasma RUN-NONINTERACTIVE img layer 11 2.5)
     (if alpha
         (begin
-          (gimp-layer-add-alpha layer)
           ; Black before clearing: PNG export drops the colour of fully
           ; transparent pixels, the plug-in sees it; keep both the same.
+          (gimp-layer-add-alpha layer)
           (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 5 7 12 10)
           (gimp-context-set-foreground '(0 0 0))
           (gimp-edit-fill layer FILL-FOREGROUND)
@@ -55,9 +57,8 @@
           ((= base INDEXED) (gimp-image-convert-indexed img 0 0 32 FALSE FALSE "")))
     (list img layer)))
 
-; Number of layers beside @layer (top level, or in its group).
 (define (p2p-siblings img parent)
-  (if (= parent 0)
+  (if (<= parent 0)
       (car (gimp-image-get-layers img))
       (car (gimp-item-get-children parent))))
 

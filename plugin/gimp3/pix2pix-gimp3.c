@@ -1,0 +1,423 @@
+/* pix2pix-gimp3.c - GIMP 3.0 front-end (libgimp-3.0, GTK 3).
+ *
+ * A GimpPlugIn subclass declaring the two procedures with typed arguments
+ * (GimpProcedureConfig), so Script-Fu can call them with named arguments
+ * and GIMP remembers the last-used values by itself.  The pixel work,
+ * model handling and texts are in ../p2p-plugin-common.c.
+ *
+ * As in the 2.10 front-end, the image is only touched after the network
+ * has run: a failure or a cancel (GIMP ends a plug-in whose progress is
+ * cancelled) leaves it exactly as it was.
+ */
+
+#include "config.h"
+
+#include <string.h>
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+#include <glib/gi18n-lib.h>
+
+#include "p2p-plugin-common.h"
+
+#define P2P_TYPE_PLUGIN (p2p_plugin_get_type ())
+G_DECLARE_FINAL_TYPE (P2pPlugin, p2p_plugin, P2P, PLUGIN, GimpPlugIn)
+
+struct _P2pPlugin
+{
+  GimpPlugIn parent_instance;
+};
+
+G_DEFINE_TYPE (P2pPlugin, p2p_plugin, GIMP_TYPE_PLUG_IN)
+
+GIMP_MAIN (P2P_TYPE_PLUGIN)
+
+static GList *
+p2p_plugin_query_procedures (GimpPlugIn *plug_in)
+{
+  GList *list = NULL;
+
+  list = g_list_append (list, g_strdup (P2P_PROC_SKETCH));
+  list = g_list_append (list, g_strdup (P2P_PROC_COLORIZE));
+  return list;
+}
+
+static gboolean
+p2p_plugin_set_i18n (GimpPlugIn   *plug_in,
+                     const gchar  *procedure_name,
+                     gchar       **gettext_domain,
+                     gchar       **catalog_dir)
+{
+  /* Our own domain, catalogues in <plug-in folder>/locale (GIMP binds it). */
+  *gettext_domain = g_strdup (GETTEXT_PACKAGE);
+  *catalog_dir = g_strdup ("locale");
+  return TRUE;
+}
+
+static GimpChoice *
+p2p_choice_new (const P2pChoice *choices,
+                int              n)
+{
+  GimpChoice *choice = gimp_choice_new ();
+
+  for (int i = 0; i < n; i++)
+    gimp_choice_add (choice, choices[i].nick, choices[i].value, _(choices[i].label), NULL);
+  return choice;
+}
+
+/* --- the work ------------------------------------------------------------- */
+
+static gboolean
+p2p_progress_update (double   fraction,
+                     gpointer user_data)
+{
+  /* Cancel from GIMP's progress ends this process; nothing to poll here. */
+  gimp_progress_update (fraction);
+  return TRUE;
+}
+
+static GimpLayer *
+p2p_apply (P2pFilter              filter,
+           GimpImage             *image,
+           GimpDrawable          *drawable,
+           const P2pFilterParams *params,
+           GError               **error)
+{
+  g_auto(GStrv) search = NULL;
+  g_autofree char *model_path = NULL;
+  g_autofree char *layer_name = NULL;
+  g_autoptr(P2pModel) model = NULL;
+  g_autoptr(P2pImage) input = NULL;
+  g_autoptr(P2pImage) output = NULL;
+  GimpImageBaseType base;
+  GimpLayer *layer, *parent;
+  GeglBuffer *src_buf, *dst_buf, *sel_buf = NULL;
+  gboolean convert, has_alpha, use_selection, written;
+  gint off_x, off_y, sx, sy, sw, sh, position;
+
+  /* A layer mask works on its layer; channels and groups are refused. */
+  if (gimp_item_is_layer_mask (GIMP_ITEM (drawable)))
+    drawable = GIMP_DRAWABLE (gimp_layer_from_mask (GIMP_LAYER_MASK (drawable)));
+  if (!gimp_item_is_layer (GIMP_ITEM (drawable)) || gimp_item_is_group (GIMP_ITEM (drawable)))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Please select a normal layer (not a channel or a layer group)."));
+      return NULL;
+    }
+
+  use_selection = !gimp_selection_is_empty (image);
+  if (use_selection && !gimp_drawable_mask_intersect (drawable, &sx, &sy, &sw, &sh))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("The selection does not touch the layer: nothing to do."));
+      return NULL;
+    }
+
+  search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
+  model_path = p2p_model_resolve (search, filter, params->model, error);
+  if (model_path == NULL)
+    return NULL;
+
+  gimp_progress_init (_("Loading the model..."));
+  model = p2p_model_load_for_filter (model_path, filter, error);
+  if (model == NULL)
+    return NULL;
+
+  base = gimp_image_get_base_type (image);
+  convert = base == GIMP_INDEXED || (base == GIMP_GRAY && filter == P2P_FILTER_COLORIZE);
+  has_alpha = gimp_drawable_has_alpha (drawable);
+  gimp_drawable_get_offsets (drawable, &off_x, &off_y);
+
+  src_buf = gimp_drawable_get_buffer (drawable);
+  input = p2p_buffer_read_rgb (src_buf, gimp_drawable_get_format (drawable), has_alpha, error);
+  g_object_unref (src_buf);
+  if (input == NULL)
+    return NULL;
+
+  gimp_progress_set_text (p2p_filter_title (filter));
+  output = p2p_filter_run (model, input, params, p2p_progress_update, NULL, error);
+  if (output == NULL)
+    return NULL;
+  g_clear_pointer (&input, p2p_image_free);
+
+  /* From here on the image changes, all inside one undo step. */
+  gimp_image_undo_group_start (image);
+
+  if (convert)
+    gimp_image_convert_rgb (image);
+
+  layer_name = p2p_result_layer_name (filter, gimp_item_get_name (GIMP_ITEM (drawable)));
+  layer = gimp_layer_new (image, layer_name, output->width, output->height,
+                          gimp_image_get_base_type (image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
+                                                                         : GIMP_RGBA_IMAGE,
+                          100.0, GIMP_LAYER_MODE_NORMAL);
+  parent = GIMP_LAYER (gimp_item_get_parent (GIMP_ITEM (drawable)));
+  position = gimp_image_get_item_position (image, GIMP_ITEM (drawable));
+  gimp_image_insert_layer (image, layer, parent, position);
+  gimp_layer_set_offsets (layer, off_x, off_y);
+
+  dst_buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
+  if (use_selection)
+    sel_buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
+  written = p2p_buffer_write_rgb (dst_buf, gimp_drawable_get_format (GIMP_DRAWABLE (layer)),
+                                  output, sel_buf, off_x, off_y, error);
+  if (sel_buf != NULL)
+    g_object_unref (sel_buf);
+  g_object_unref (dst_buf);   /* flushes the tiles to GIMP */
+
+  if (!written)
+    {
+      /* Never leave a half-written layer behind. */
+      gimp_image_remove_layer (image, layer);
+      gimp_image_undo_group_end (image);
+      return NULL;
+    }
+
+  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, output->width, output->height);
+  gimp_image_undo_group_end (image);
+  gimp_progress_update (1.0);
+  return layer;
+}
+
+/* --- dialog ----------------------------------------------------------------- */
+
+static void
+p2p_model_combo_changed (GtkComboBox *combo,
+                         GObject     *config)
+{
+  const char *id = gtk_combo_box_get_active_id (combo);
+  GtkWidget *info = g_object_get_data (G_OBJECT (combo), "p2p-info");
+  GPtrArray *models = g_object_get_data (G_OBJECT (combo), "p2p-models");
+
+  g_object_set (config, "model", id != NULL ? id : "", NULL);
+
+  gtk_label_set_text (GTK_LABEL (info), _("The filter's default model is used."));
+  for (guint i = 0; id != NULL && i < models->len; i++)
+    {
+      P2pModelEntry *e = g_ptr_array_index (models, i);
+
+      if (g_strcmp0 (e->path, id) == 0)
+        {
+          g_autofree char *text = g_strdup_printf (_("Licence: %s\nFile: %s\n%s"),
+                                                   e->license, e->path, e->description);
+          gtk_label_set_text (GTK_LABEL (info), text);
+        }
+    }
+}
+
+static gboolean
+p2p_dialog (GimpProcedure       *procedure,
+            GimpProcedureConfig *config,
+            P2pFilter            filter)
+{
+  g_auto(GStrv) search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
+  g_autoptr(GPtrArray) models = p2p_model_list (search, p2p_filter_task (filter));
+  g_autofree char *current = NULL;
+  GtkWidget *dialog, *box, *label, *combo, *info, *content;
+  gboolean active_set = FALSE, ok;
+
+  gimp_ui_init (P2P_PLUGIN_NAME);
+  g_object_get (config, "model", &current, NULL);
+
+  dialog = gimp_procedure_dialog_new (procedure, config, p2p_filter_title (filter));
+
+  box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
+  gtk_container_set_border_width (GTK_CONTAINER (box), 6);
+  label = gtk_label_new_with_mnemonic (_("_Model:"));
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
+
+  combo = gtk_combo_box_text_new ();
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
+  gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (combo), "", _("Default model"));
+  for (guint i = 0; i < models->len; i++)
+    {
+      P2pModelEntry *e = g_ptr_array_index (models, i);
+      g_autofree char *text = g_strdup_printf ("%s (%s)", e->display_name, e->license);
+
+      gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (combo), e->path, text);
+      if (current != NULL && *current &&
+          (g_strcmp0 (current, e->path) == 0 || g_strcmp0 (current, e->file_name) == 0))
+        {
+          gtk_combo_box_set_active_id (GTK_COMBO_BOX (combo), e->path);
+          active_set = TRUE;
+        }
+    }
+  if (!active_set)
+    gtk_combo_box_set_active_id (GTK_COMBO_BOX (combo), "");
+  gtk_box_pack_start (GTK_BOX (box), combo, FALSE, FALSE, 0);
+
+  info = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (info), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (info), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (info), 50);
+  gtk_box_pack_start (GTK_BOX (box), info, FALSE, FALSE, 0);
+
+  g_object_set_data (G_OBJECT (combo), "p2p-info", info);
+  g_object_set_data (G_OBJECT (combo), "p2p-models", models);
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_model_combo_changed), config);
+  p2p_model_combo_changed (GTK_COMBO_BOX (combo), G_OBJECT (config));
+
+  if (filter == P2P_FILTER_COLORIZE)
+    gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
+                                "size-mode", "norm-mode", "seed", "chroma", NULL);
+  else
+    gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
+                                "size-mode", "norm-mode", "seed", NULL);
+
+  content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
+  gtk_box_pack_start (GTK_BOX (content), box, FALSE, FALSE, 0);
+  gtk_box_reorder_child (GTK_BOX (content), box, 0);
+  gtk_widget_show_all (box);
+
+  ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
+  gtk_widget_destroy (dialog);
+  return ok;
+}
+
+/* --- run ---------------------------------------------------------------------- */
+
+static GimpValueArray *
+p2p_error_return (GimpProcedure     *procedure,
+                  GimpRunMode        run_mode,
+                  GimpPDBStatusType  status,
+                  P2pFilter          filter,
+                  const GError      *error)
+{
+  g_autofree char *text = p2p_error_text (filter, error);
+
+  if (run_mode == GIMP_RUN_INTERACTIVE && status != GIMP_PDB_CANCEL)
+    gimp_message (text);
+  return gimp_procedure_new_return_values (procedure, status,
+                                           g_error_new_literal (GIMP_PLUG_IN_ERROR, 0, text));
+}
+
+static GimpValueArray *
+p2p_run (GimpProcedure        *procedure,
+         GimpRunMode           run_mode,
+         GimpImage            *image,
+         GimpDrawable        **drawables,
+         GimpProcedureConfig  *config,
+         gpointer              run_data)
+{
+  P2pFilter filter = (P2pFilter) GPOINTER_TO_INT (run_data);
+  g_autoptr(GError) error = NULL;
+  P2pFilterParams params;
+  GimpValueArray *ret;
+  GimpLayer *layer;
+  int seed = 0;
+  double chroma = P2P_CHROMA_DEFAULT;
+
+  if (drawables == NULL || gimp_core_object_array_get_length ((GObject **) drawables) != 1)
+    {
+      g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Please select exactly one layer."));
+      return p2p_error_return (procedure, run_mode, GIMP_PDB_CALLING_ERROR, filter, error);
+    }
+
+  if (run_mode == GIMP_RUN_INTERACTIVE && !p2p_dialog (procedure, config, filter))
+    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
+
+  p2p_filter_params_init (&params, filter);
+  g_free (params.model);
+  g_object_get (config, "model", &params.model, "seed", &seed, NULL);
+  if (params.model == NULL)
+    params.model = g_strdup ("");
+  if (filter == P2P_FILTER_COLORIZE)
+    g_object_get (config, "chroma", &chroma, NULL);
+  params.size_mode = (P2pSizeMode) gimp_procedure_config_get_choice_id (config, "size-mode");
+  params.norm_mode = (P2pNormMode) gimp_procedure_config_get_choice_id (config, "norm-mode");
+  params.seed = (guint64) seed;
+  params.chroma = chroma;
+
+  layer = p2p_apply (filter, image, drawables[0], &params, &error);
+  p2p_filter_params_clear (&params);
+
+  if (layer == NULL)
+    return p2p_error_return (procedure, run_mode,
+                             g_error_matches (error, P2P_ERROR, P2P_ERROR_CANCELLED)
+                               ? GIMP_PDB_CANCEL
+                               : g_error_matches (error, P2P_ERROR, P2P_ERROR_BAD_INPUT)
+                                 ? GIMP_PDB_CALLING_ERROR : GIMP_PDB_EXECUTION_ERROR,
+                             filter, error);
+
+  if (run_mode != GIMP_RUN_NONINTERACTIVE)
+    gimp_displays_flush ();
+
+  ret = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
+  GIMP_VALUES_SET_LAYER (ret, 1, layer);
+  return ret;
+}
+
+/* --- registration ----------------------------------------------------------------- */
+
+static GimpProcedure *
+p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
+                             const gchar *name)
+{
+  P2pFilter filter;
+  GimpProcedure *procedure;
+
+  if (strcmp (name, P2P_PROC_SKETCH) == 0)
+    filter = P2P_FILTER_SKETCH_TO_PHOTO;
+  else if (strcmp (name, P2P_PROC_COLORIZE) == 0)
+    filter = P2P_FILTER_COLORIZE;
+  else
+    return NULL;
+
+  procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                        p2p_run, GINT_TO_POINTER (filter), NULL);
+
+  gimp_procedure_set_image_types (procedure, "RGB*, GRAY*, INDEXED*");
+  gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
+  gimp_procedure_set_menu_label (procedure, _(p2p_filter_menu_label_untranslated (filter)));
+  gimp_procedure_add_menu_path (procedure, filter == P2P_FILTER_COLORIZE
+                                           ? "<Image>/Colors" : "<Image>/Filters/Artistic");
+  gimp_procedure_set_documentation (procedure,
+                                    _(p2p_filter_blurb_untranslated (filter)),
+                                    _(p2p_filter_help_untranslated (filter)),
+                                    name);
+  gimp_procedure_set_attribution (procedure, "gimp-pix2pix authors",
+                                  "gimp-pix2pix authors", "2026");
+
+  gimp_procedure_add_string_argument (procedure, "model", _("_Model"),
+                                      _("Empty for the filter's default model, a model file "
+                                        "name from the model folders, or a path to a "
+                                        ".safetensors file"),
+                                      "", G_PARAM_READWRITE);
+  gimp_procedure_add_choice_argument (procedure, "size-mode", _("_Size"),
+                                      _("How the image is fitted to the network"),
+                                      p2p_choice_new (p2p_size_mode_choices, P2P_N_SIZE_MODES),
+                                      "resize", G_PARAM_READWRITE);
+  gimp_procedure_add_choice_argument (procedure, "norm-mode", _("_Normalisation"),
+                                      _("Statistics used by the network's normalisation layers"),
+                                      p2p_choice_new (p2p_norm_mode_choices, P2P_N_NORM_MODES),
+                                      "official", G_PARAM_READWRITE);
+  gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
+                                   _("Random seed for the random variation mode"),
+                                   0, P2P_SEED_MAX, 0, G_PARAM_READWRITE);
+  if (filter == P2P_FILTER_COLORIZE)
+    gimp_procedure_add_double_argument (procedure, "chroma", _("C_olour strength"),
+                                        _("Multiplier on the predicted colours (1 = as predicted)"),
+                                        P2P_CHROMA_MIN, P2P_CHROMA_MAX, P2P_CHROMA_DEFAULT,
+                                        G_PARAM_READWRITE);
+
+  gimp_procedure_add_layer_return_value (procedure, "new-layer", _("New layer"),
+                                         _("The layer holding the result"),
+                                         FALSE, G_PARAM_READWRITE);
+  return procedure;
+}
+
+static void
+p2p_plugin_class_init (P2pPluginClass *klass)
+{
+  GimpPlugInClass *plug_in_class = GIMP_PLUG_IN_CLASS (klass);
+
+  plug_in_class->query_procedures = p2p_plugin_query_procedures;
+  plug_in_class->create_procedure = p2p_plugin_create_procedure;
+  plug_in_class->set_i18n = p2p_plugin_set_i18n;
+}
+
+static void
+p2p_plugin_init (P2pPlugin *self)
+{
+}

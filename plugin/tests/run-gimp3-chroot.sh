@@ -1,0 +1,51 @@
+#!/bin/sh
+# run-gimp3-chroot.sh - build the project with the GIMP 3.0 front-end inside
+# a Debian 13 (trixie) chroot and run the headless GIMP 3 tests there (the
+# Debian 12 host has only GIMP 2.10).  Run as root; TAP on stdout.
+#
+#   plugin/tests/run-gimp3-chroot.sh [MESON_TEST_ARGS...]
+#
+# The chroot comes from setup-gimp3-chroot.sh (cached; see there).  Each run
+# copies the working tree into a fresh folder inside the chroot, so runs do
+# not share build state; the copy is removed afterwards.
+# Environment: P2P_GIMP3_ROOT (chroot folder), P2P_PROJECT (tree to copy,
+# default: this repository), P2P_KEEP=1 keeps the copy.
+set -eu
+
+HERE=$(dirname "$(readlink -f "$0")")
+PROJECT=${P2P_PROJECT:-$(readlink -f "$HERE/../..")}
+ROOT=${P2P_GIMP3_ROOT:-/var/lib/gimp3-chroot}
+
+"$HERE/setup-gimp3-chroot.sh" "$ROOT" >&2
+
+WORK=$(mktemp -d "$ROOT/tmp/p2p-src.XXXXXX")
+INNER=${WORK#"$ROOT"}
+
+cleanup() {
+  for m in "$ROOT/dev/shm" "$ROOT/proc"; do
+    if mountpoint -q "$m" 2>/dev/null; then umount "$m" || umount -l "$m"; fi
+  done
+  if [ "${P2P_KEEP:-0}" != 1 ]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT INT TERM
+
+mountpoint -q "$ROOT/proc" || mount -t proc proc "$ROOT/proc"
+mkdir -p "$ROOT/dev/shm"
+# GIMP and its plug-ins talk through shared memory.
+mountpoint -q "$ROOT/dev/shm" || mount -t tmpfs -o mode=1777,size=512m shm "$ROOT/dev/shm"
+
+# The working tree without build folders, git data or big data sets;
+# -h follows symlinks so that a tree made of links copies as files.
+tar -C "$PROJECT" -ch --exclude='./build*' --exclude='./.git' --exclude='./models/dataset' \
+    --exclude='./models/train/runs' . | tar -C "$WORK" -x
+
+chroot "$ROOT" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+  P2P_GIMP3_PROFILE=/opt/gimp3-profile TMPDIR=/tmp P2P_KEEP="${P2P_KEEP:-0}" \
+  sh -c 'cd "$1" && shift &&
+         meson setup build-gimp3 -Dgimp2=disabled -Dgimp3=enabled >build-gimp3.log 2>&1 ||
+           { cat build-gimp3.log >&2; exit 1; } &&
+         ninja -C build-gimp3 >>build-gimp3.log 2>&1 ||
+           { tail -50 build-gimp3.log >&2; exit 1; } &&
+         meson test -C build-gimp3 --suite gimp --print-errorlogs "$@" >&2 ; rc=$?;
+         cat build-gimp3/meson-logs/testlog.txt; exit $rc' \
+  sh "$INNER" "$@"
