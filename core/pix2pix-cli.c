@@ -76,12 +76,17 @@ p2p_cli_parse (const char    *command,
 {
   g_autoptr(GOptionContext) ctx = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *params = g_strdup_printf ("%s %s", command, parameters);
+  g_autofree char *prgname = g_strdup_printf (PROG " %s", command);
+  gboolean ok;
 
-  ctx = g_option_context_new (params);
+  /* GOption's --help reads "<prgname> [OPTION…] <parameters>". */
+  g_set_prgname (prgname);
+  ctx = g_option_context_new (parameters);
   g_option_context_set_summary (ctx, summary);
   g_option_context_add_main_entries (ctx, entries, NULL);
-  if (!g_option_context_parse (ctx, argc, argv, &error))
+  ok = g_option_context_parse (ctx, argc, argv, &error);
+  g_set_prgname (PROG);
+  if (!ok)
     {
       p2p_cli_usage_error ("%s", error->message);
       return FALSE;
@@ -247,7 +252,7 @@ p2p_cli_run (int argc, char **argv)
     { "chroma", 0, 0, G_OPTION_ARG_DOUBLE, &chroma,
       "Colorize: colour strength, 1 = as predicted (default 1)", "X" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "INPUT OUTPUT" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
   P2pPipelineOptions options;
@@ -315,7 +320,7 @@ p2p_cli_info (int argc, char **argv)
 {
   g_auto(GStrv) files = NULL;
   GOptionEntry entries[] = {
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, "FILE" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
