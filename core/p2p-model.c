@@ -344,6 +344,11 @@ meta_int (JsonObject *meta, const char *key, int lo, int hi, int *out, GError **
   return TRUE;
 }
 
+static const char *const task_names[] = { "generic", "sketch-to-photo", "colorize", NULL };
+static const char *const norm_names[] = { "batch", "instance", "none", NULL };
+static const char *const space_names[] = { "rgb", "lab_l", "lab_ab", NULL };
+static const char *const bool_names[] = { "false", "true", NULL };
+
 static gboolean
 meta_enum (JsonObject *meta, const char *key, const char *const *names, int *out, GError **error)
 {
@@ -361,15 +366,16 @@ meta_enum (JsonObject *meta, const char *key, const char *const *names, int *out
         *out = i;
         return TRUE;
       }
-  g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
-               _("Unsupported model: %s “%s”"), key, s);
+  /* An unknown name may be a newer feature; a bad boolean is just broken. */
+  if (names == bool_names)
+    g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_HEADER,
+                 _("The model's metadata “%s” = “%s” is not “true” or “false”"), key, s);
+  else
+    g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
+                 _("Unsupported model: %s “%s”"), key, s);
   return FALSE;
 }
 
-static const char *const task_names[] = { "generic", "sketch-to-photo", "colorize", NULL };
-static const char *const norm_names[] = { "batch", "instance", "none", NULL };
-static const char *const space_names[] = { "rgb", "lab_l", "lab_ab", NULL };
-static const char *const bool_names[] = { "false", "true", NULL };
 
 const char *p2p_task_to_string (P2pTask t) { return (guint) t < 3 ? task_names[t] : "?"; }
 const char *p2p_norm_to_string (P2pNorm n) { return (guint) n < 3 ? norm_names[n] : "?"; }
