@@ -81,8 +81,8 @@ gboolean  p2p_image_has_alpha (const P2pImage *image);
 /* ---- image <-> network tensor ----------------------------------------- */
 
 /* CHW tensor of @tensor_channels (1 or 3) from the colour channels of @src
- * (alpha ignored), each value mapped by v * 2 - 1 as ToTensor + Normalize
- * (0.5, 0.5) do.  Grey is replicated when the net wants RGB; RGB becomes
+ * (alpha ignored), each value clamped to [0, 1] and mapped by v * 2 - 1 as
+ * ToTensor + Normalize (0.5, 0.5) do.  Grey is replicated when the net wants RGB; RGB becomes
  * grey with PIL's convert('L') weights (ITU-R 601: 0.299, 0.587, 0.114) when
  * it wants one channel. */
 P2pTensor *p2p_image_to_tensor (const P2pImage *src,

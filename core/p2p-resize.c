@@ -394,10 +394,15 @@ p2p_image_to_tensor (const P2pImage *src, int tensor_channels, GError **error)
   t2 = t->data + 2 * n;
 
   /* v * 2 - 1 rounds exactly like the reference's (v - 0.5) / 0.5: both are
-   * the one rounding of 2v - 1 (scaling by 2 is exact). */
+   * the one rounding of 2v - 1 (scaling by 2 is exact).  Values are first
+   * clamped to [0, 1], the range of the 8-bit images the nets were trained
+   * on (float images from GIMP may exceed it; NaN becomes 0). */
   for (gsize p = 0; p < n; p++)
     {
-      const float *px = src->data + p * ch;
+      float px[3];
+
+      for (int c = 0; c < MIN (ch, 3); c++)
+        px[c] = p2p_clamp01 (src->data[p * ch + c]);
 
       if (ch <= 2)
         {

@@ -457,6 +457,20 @@ test_tensor_conversions (void)
       g_assert_cmpfloat (g3->data[c * 2 + 1], ==, 1.0f);
     }
 
+  /* Out-of-range input (float images) is clamped to [0, 1] first. */
+  {
+    g_autoptr(P2pImage) hdr = p2p_image_new (1, 1, 3, NULL);
+    g_autoptr(P2pTensor) th = NULL;
+
+    hdr->data[0] = 1.5f;
+    hdr->data[1] = -0.25f;
+    hdr->data[2] = NAN;
+    th = p2p_image_to_tensor (hdr, 3, NULL);
+    g_assert_cmpfloat (th->data[0], ==, 1.0f);
+    g_assert_cmpfloat (th->data[1], ==, -1.0f);
+    g_assert_cmpfloat (th->data[2], ==, -1.0f);
+  }
+
   /* Back: (y + 1) / 2; a one-channel output is tiled to RGB. */
   back = p2p_tensor_to_rgb_image (t3, NULL);
   g_assert_cmpint (back->channels, ==, 3);
