@@ -38,8 +38,7 @@ typedef struct {
 } Entry;
 
 struct _P2pModel {
-  GBytes       *bytes;       /* the whole file */
-  GMappedFile  *mapped;      /* when loaded from a path */
+  GBytes       *bytes;       /* the whole file (keeps a mapping alive) */
   GHashTable   *entries;     /* name -> Entry* */
   GPtrArray    *owned;       /* widened or realigned float buffers */
   P2pModelInfo  info;
@@ -64,7 +63,6 @@ p2p_model_free (P2pModel *model)
   g_clear_pointer (&model->entries, g_hash_table_unref);
   g_clear_pointer (&model->owned, g_ptr_array_unref);
   g_clear_pointer (&model->bytes, g_bytes_unref);
-  g_clear_pointer (&model->mapped, g_mapped_file_unref);
   g_free (model->arch_name);
   g_free (model->name);
   g_free (model->license);

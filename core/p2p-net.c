@@ -325,7 +325,8 @@ p2p_net_run (const P2pModel      *model,
       return NULL;
     }
 
-  if (options->threads > 0 || p2p_blas_get_threads () <= 0)
+  /* 0 leaves the libraries' defaults (all cores). */
+  if (options->threads > 0)
     p2p_blas_set_threads (options->threads);
   run.opt = options;
   run.norm = info->norm;
