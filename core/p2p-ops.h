@@ -13,6 +13,10 @@
 
 G_BEGIN_DECLS
 
+/* Below this many elements an op runs on one thread: waking the other
+ * threads costs more than the work (and a lot more on a busy machine). */
+#define P2P_OPS_PARALLEL_MIN ((gsize) 1 << 16)
+
 /* C[M x N] = A[M x K] * B[K x N] (+ C if accumulate), row-major, with
  * leading dimensions.  trans_a: A is stored as K x M. */
 void p2p_gemm (gboolean trans_a, int M, int N, int K,

@@ -9,7 +9,7 @@ p2p_relu (P2pTensor *t)
   const gsize n = p2p_tensor_numel (t);
   float *x = t->data;
 
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
   for (gsize i = 0; i < n; i++)
     x[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
@@ -20,7 +20,7 @@ p2p_leaky_relu (P2pTensor *t, float slope)
   const gsize n = p2p_tensor_numel (t);
   float *x = t->data;
 
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
   for (gsize i = 0; i < n; i++)
     x[i] = x[i] > 0.0f ? x[i] : x[i] * slope;
 }
@@ -31,7 +31,7 @@ p2p_tanh (P2pTensor *t)
   const gsize n = p2p_tensor_numel (t);
   float *x = t->data;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
   for (gsize i = 0; i < n; i++)
     x[i] = tanhf (x[i]);
 }

@@ -19,7 +19,7 @@ p2p_add_inplace (P2pTensor *a, const P2pTensor *b)
   const gsize n = p2p_tensor_numel (a);
 
   g_return_if_fail (a->c == b->c && a->h == b->h && a->w == b->w);
-#pragma omp parallel for simd schedule(static)
+#pragma omp parallel for simd schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
   for (gsize i = 0; i < n; i++)
     a->data[i] += b->data[i];
 }

@@ -14,7 +14,7 @@ p2p_im2col (const P2pTensor *in, const P2pConvParams *p, int out_w,
   const int rows = in->c * k * k;
   const gsize ncols = (gsize) (oy1 - oy0) * out_w;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (ncols * rows > P2P_OPS_PARALLEL_MIN)
   for (int r = 0; r < rows; r++)
     {
       const int ci = r / (k * k);
@@ -61,7 +61,7 @@ p2p_col2im_add (const float *cols, int iy0, int iy1, int in_w,
   const int k = p->kernel, s = p->stride, pad = p->pad;
   const gsize ncols = (gsize) (iy1 - iy0) * in_w;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (ncols * k * k * out->c > P2P_OPS_PARALLEL_MIN)
   for (int co = 0; co < out->c; co++)
     {
       float *dst_c = out->data + (gsize) co * out->h * out->w;

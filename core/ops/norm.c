@@ -16,7 +16,7 @@ p2p_norm_instance (P2pTensor *t, const float *gamma, const float *beta, float ep
 {
   const gsize hw = (gsize) t->h * t->w;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (hw * t->c > P2P_OPS_PARALLEL_MIN)
   for (int c = 0; c < t->c; c++)
     {
       float *x = t->data + (gsize) c * hw;
@@ -44,7 +44,7 @@ p2p_norm_running (P2pTensor *t, const float *mean, const float *var,
 {
   const gsize hw = (gsize) t->h * t->w;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (hw * t->c > P2P_OPS_PARALLEL_MIN)
   for (int c = 0; c < t->c; c++)
     {
       float *x = t->data + (gsize) c * hw;

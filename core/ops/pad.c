@@ -20,7 +20,7 @@ p2p_pad_reflect (const P2pTensor *in, int pad, P2pTensor *out)
   g_return_if_fail (pad < in->h && pad < in->w);
   g_return_if_fail (out->c == in->c && out->h == in->h + 2 * pad && out->w == in->w + 2 * pad);
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (p2p_tensor_numel (out) > P2P_OPS_PARALLEL_MIN)
   for (int c = 0; c < in->c; c++)
     {
       const float *src = in->data + (gsize) c * in->h * in->w;
