@@ -72,14 +72,16 @@ linear_to_srgb (double v)
   return v <= 0.0031308 ? v * 12.92 : 1.055 * pow (v, 1.0 / 2.4) - 0.055;
 }
 
-/* Y' of an sRGB colour the way babl converts R'G'B' to Y' (luminance from
- * linear light with the sRGB/D65 Y coefficients, then the sRGB curve). */
+/* Y' of an sRGB colour the way babl converts R'G'B' to Y': luminance from
+ * linear light, then the sRGB curve.  babl's sRGB space is ICC-style,
+ * adapted to D50 (Bradford), so its Y row is 0.2225 0.7169 0.0606 rather
+ * than the D65 0.2126 0.7152 0.0722 (which differs by up to 6 levels). */
 static int
 grey_of (const guchar *p)
 {
-  double y = 0.2126 * srgb_to_linear (p[0] / 255.0) +
-             0.7152 * srgb_to_linear (p[1] / 255.0) +
-             0.0722 * srgb_to_linear (p[2] / 255.0);
+  double y = 0.2225 * srgb_to_linear (p[0] / 255.0) +
+             0.7169 * srgb_to_linear (p[1] / 255.0) +
+             0.0606 * srgb_to_linear (p[2] / 255.0);
   return (int) floor (linear_to_srgb (y) * 255.0 + 0.5);
 }
 

@@ -38,7 +38,8 @@ N=0
 FAILED=0
 ok()     { N=$((N + 1)); echo "ok $N - $*"; }
 not_ok() { N=$((N + 1)); FAILED=$((FAILED + 1)); echo "not ok $N - $*"; }
-check()  { desc=$1; shift; if "$@" > "$T/check.log" 2>&1; then ok "$desc"; else not_ok "$desc"; sed 's/^/#   /' "$T/check.log"; fi; }
+check()  { desc=$1; shift; if "$@" > "$T/check.log" 2>&1; then ok "$desc"; else not_ok "$desc"; fi
+           sed 's/^/#   /' "$T/check.log"; }
 
 # --- isolated profile --------------------------------------------------------
 export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache \
