@@ -119,23 +119,39 @@ class ColorizeData:
 
 
 class SketchData:
-    """Precomputed set from make_sketch_set.py: photos (N,S,S,3) and sketches (N,K,S,S) uint8."""
+    """Precomputed sets from make_sketch_set.py: every WORK/sketch-train* folder holds photos
+    (N,S,S,3) and sketches (N,K,S,S) uint8; all of them are used (more can be added between runs)."""
 
-    def __init__(self, work, size, seed, name="sketch-train"):
-        d = os.path.join(work, name)
-        self.photos = np.load(os.path.join(d, "photos.npy"), mmap_mode="r")
-        self.sketches = np.load(os.path.join(d, "sketches.npy"), mmap_mode="r")
-        if self.photos.shape[1] != size:
-            raise SystemExit("sketch set %s has %d px crops, --size is %d" % (d, self.photos.shape[1], size))
+    def __init__(self, work, size, seed):
+        import glob
+        self.sets = []
+        for d in sorted(glob.glob(os.path.join(work, "sketch-train*"))):
+            if not os.path.exists(os.path.join(d, "sketches.npy")):
+                continue
+            ph = np.load(os.path.join(d, "photos.npy"), mmap_mode="r")
+            sk = np.load(os.path.join(d, "sketches.npy"), mmap_mode="r")
+            if ph.shape[1] != size:
+                raise SystemExit("sketch set %s has %d px crops, --size is %d" % (d, ph.shape[1], size))
+            self.sets.append((d, ph, sk))
+        if not self.sets:
+            raise SystemExit("no sketch set in %s: run models/dataset/make_sketch_set.py --split train" % work)
+        self.index = [(j, i) for j, (_, ph, _) in enumerate(self.sets) for i in range(len(ph))]
         self.rng = np.random.default_rng(seed)
         self.order = None
         self.pos = 0
 
+    def describe(self):
+        return ", ".join("%s: %d crops x %d sketches" % (os.path.basename(d), len(ph), sk.shape[1])
+                         for d, ph, sk in self.sets)
+
     def set_state(self, state):
         if state is not None:
             self.rng.bit_generator.state = state["rng"]
-            self.order = np.array(state["order"]) if state["order"] is not None else None
-            self.pos = state["pos"]
+            order = state["order"]
+            # A changed data set (a set added since) starts a new permutation.
+            if order is not None and len(order) == len(self.index):
+                self.order = np.array(order)
+                self.pos = state["pos"]
 
     def get_state(self):
         return {"rng": self.rng.bit_generator.state,
@@ -145,13 +161,14 @@ class SketchData:
         xs, ys = [], []
         for _ in range(n):
             if self.order is None or self.pos >= len(self.order):
-                self.order = self.rng.permutation(len(self.photos))
+                self.order = self.rng.permutation(len(self.index))
                 self.pos = 0
-            i = int(self.order[self.pos])
+            j, i = self.index[int(self.order[self.pos])]
             self.pos += 1
-            k = self.rng.integers(0, self.sketches.shape[1])
-            sk = np.asarray(self.sketches[i, k], dtype=np.float32) / 127.5 - 1.0
-            ph = np.asarray(self.photos[i], dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+            _, photos, sketches = self.sets[j]
+            k = self.rng.integers(0, sketches.shape[1])
+            sk = np.asarray(sketches[i, k], dtype=np.float32) / 127.5 - 1.0
+            ph = np.asarray(photos[i], dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1.0
             if self.rng.random() < 0.5:
                 sk, ph = sk[:, ::-1], ph[:, :, ::-1]
             xs.append(np.repeat(sk[None], 3, axis=0))
@@ -324,6 +341,7 @@ def main(argv=None):
             log("colorize: dropped monochrome photos: %s" % ", ".join(data.dropped))
     else:
         data = SketchData(args.work, args.size, args.seed)
+        log("sketch data: %s" % data.describe())
     val = fixed_val_set(args.task, args.work, args.size)
 
     step = 0
