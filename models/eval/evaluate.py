@@ -19,7 +19,8 @@ and the same crops drawn with a style the net never saw in training (Laplacian-o
 crossings, "log"): L1, PSNR, SSIM of the output against the photo, and of the baseline (the sketch
 itself) against the photo.
 
-Writes a JSON file and a contact sheet (input | output | original) to --out.
+Writes a JSON file and a contact sheet (input | output | original) to --out; for sketch-to-photo
+also a sheet of real line art (Tux Paint starters) through the model, as a qualitative check.
 """
 import argparse
 import json
@@ -199,6 +200,31 @@ def eval_sketch(args):
     return summary, None, rows
 
 
+LINE_ART = ("chicken", "frog", "jetplane", "pansy", "rocket", "shipwreck", "nagasaki", "street", "hat")
+
+
+def line_art_sheet(args, path):
+    """Real human line art (Tux Paint colouring-book starters, GPL-2+): no ground truth, a
+    qualitative sheet only (input | output)."""
+    G, md = load_net(args.model)
+    root = os.path.join(args.work, "unpacked", "tuxpaint-data", "usr/share/tuxpaint/starters")
+    rows = []
+    for name in LINE_ART:
+        f = os.path.join(root, name + ".png")
+        if not os.path.exists(f):
+            continue
+        im = Image.open(f).convert("RGBA")
+        bg = Image.new("RGBA", im.size, (255, 255, 255, 255))
+        g = np.asarray(Image.alpha_composite(bg, im).convert("L"))
+        g = scaled(g, args.eval_size)
+        x = torch.from_numpy(np.repeat((g.astype(np.float32) / 127.5 - 1.0)[None, None], 3, axis=1))
+        y = run_net(G, x, 2 ** p2p_nets.parse_arch(md["arch"])[1])[0].numpy().transpose(1, 2, 0)
+        rows.append([np.repeat(g[..., None], 3, axis=2), ((y + 1) / 2 * 255).clip(0, 255).astype(np.uint8)])
+    if rows:
+        sheet(rows, path, cell=200)
+    return len(rows)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--task", required=True, choices=("colorize", "sketch-to-photo"))
@@ -219,6 +245,8 @@ def main():
         summary, per, rows = eval_colorize(args)
     else:
         summary, per, rows = eval_sketch(args)
+        summary["line_art_sheet_rows"] = line_art_sheet(
+            args, os.path.join(args.out, args.task + "-lineart.png"))
     with open(os.path.join(args.out, args.task + ".json"), "w") as f:
         json.dump({"summary": summary, "per_image": per}, f, indent=1)
     sheet(rows, os.path.join(args.out, args.task + "-contact.png"))
