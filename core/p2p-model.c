@@ -19,6 +19,7 @@
 
 #include "p2p-error.h"
 #include "p2p-model-private.h"
+#include "p2p-pth.h"
 #include "p2p-tensor.h"
 
 /* A header larger than this is not a generator description. */
@@ -871,6 +872,10 @@ p2p_model_load (const char *path, GError **error)
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  /* PyTorch checkpoints (.pth, zip or legacy pickle) go through p2p-pth.c. */
+  if (p2p_pth_file_is_pth (path))
+    return p2p_model_import_pth (path, NULL, error);
 
   display = g_filename_display_name (path);
   if (g_file_test (path, G_FILE_TEST_IS_DIR))

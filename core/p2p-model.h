@@ -47,7 +47,7 @@ typedef struct {
 
 typedef struct _P2pModel P2pModel;
 
-/* Loads a model file.  (transfer full) */
+/* Loads a model file (or a PyTorch checkpoint, see below).  (transfer full) */
 P2pModel *p2p_model_load       (const char *path, GError **error);
 /* Same from bytes already in memory (used by tests and fuzzers); the model
  * keeps a reference to @bytes. */
@@ -71,6 +71,52 @@ guint64   p2p_model_macs       (const P2pModel *model, int h, int w);
 const char *p2p_task_to_string  (P2pTask task);
 const char *p2p_norm_to_string  (P2pNorm norm);
 const char *p2p_space_to_string (P2pSpace space);
+
+/* ---- PyTorch checkpoints (p2p-pth.c) ----------------------------------
+ *
+ * An official pix2pix / CycleGAN generator checkpoint (latest_net_G.pth: a
+ * bare state_dict written by torch.save, in the zip format of PyTorch >= 1.6
+ * or the legacy pickle sequence) is read without Python: only the pickle
+ * subset that state_dicts use is understood, nothing named in the file is
+ * ever executed.  The architecture, ngf, channel counts, norm and (ResNet)
+ * dropout are detected from the keys; what the keys cannot tell comes from
+ * the options.  p2p_model_load() also accepts such files, with the default
+ * options. */
+
+typedef enum {
+  P2P_IMPORT_DTYPE_KEEP,   /* the checkpoint's own type (F64 becomes F32) */
+  P2P_IMPORT_DTYPE_F32,
+  P2P_IMPORT_DTYPE_F16,
+  P2P_IMPORT_DTYPE_BF16,
+} P2pImportDtype;
+
+typedef struct {
+  int            task;        /* a P2pTask, or -1 (default): colorize for a
+                                 1 -> 2 channel generator, else generic */
+  const char    *name;        /* NULL: from the file name */
+  const char    *license;     /* NULL: "unknown (see the model's source)" */
+  const char    *description; /* optional */
+  const char    *source;      /* optional, e.g. where the weights came from */
+  int            native_size; /* 0: 2^depth for a U-Net, 256 for a ResNet */
+  int            dropout;     /* U-Net only (its keys do not show it): -1
+                                 (default) = yes with batch norm, as pix2pix
+                                 trains; 0 or 1 to say */
+  P2pImportDtype dtype;
+} P2pImportOptions;
+
+void      p2p_import_options_init (P2pImportOptions *opts);
+
+/* Reads @path and returns the model in our safetensors format (transfer
+ * full), e.g. for writing with g_file_set_contents().  @opts may be NULL.
+ * The bytes have not been through the loader yet: p2p_model_new_from_bytes()
+ * validates them. */
+GBytes   *p2p_model_convert_pth   (const char              *path,
+                                   const P2pImportOptions  *opts,
+                                   GError                 **error);
+/* Same, loaded as a model.  (transfer full) */
+P2pModel *p2p_model_import_pth    (const char              *path,
+                                   const P2pImportOptions  *opts,
+                                   GError                 **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pModel, p2p_model_free)
 
