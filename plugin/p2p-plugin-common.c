@@ -475,3 +475,100 @@ p2p_error_text (P2pFilter     filter,
   return g_strdup_printf (_("%s: %s"), p2p_filter_title (filter),
                           error != NULL ? error->message : _("Unknown error."));
 }
+
+/* --- preview ------------------------------------------------------------- */
+
+struct _P2pPreview {
+  P2pFilter  filter;
+  char     **search_path;
+  P2pImage  *input;        /* scaled-down source */
+  char      *model_path;   /* of the cached model */
+  P2pModel  *model;
+};
+
+P2pPreview *
+p2p_preview_new (GeglBuffer  *source,
+                 const Babl  *space,
+                 gboolean     with_alpha,
+                 char       **search_path,
+                 P2pFilter    filter,
+                 GError     **error)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (source);
+  int longest = MAX (extent->width, extent->height);
+  double scale = longest > P2P_PREVIEW_SIZE ? (double) P2P_PREVIEW_SIZE / longest : 1.0;
+  int w = MAX (1, (int) (extent->width * scale));
+  int h = MAX (1, (int) (extent->height * scale));
+  int channels = with_alpha ? 4 : 3;
+  g_autoptr(P2pImage) input = p2p_image_new (w, h, channels, error);
+  P2pPreview *preview;
+  GeglRectangle rect = { (int) (extent->x * scale), (int) (extent->y * scale), w, h };
+
+  if (input == NULL)
+    return NULL;
+  /* GEGL scales while reading (box-filtered mipmap levels): cheap even for
+   * huge layers. */
+  gegl_buffer_get (source, &rect, scale, p2p_float_format (space, with_alpha), input->data,
+                   (gint) ((gsize) w * channels * sizeof (float)), GEGL_ABYSS_CLAMP);
+
+  preview = g_new0 (P2pPreview, 1);
+  preview->filter = filter;
+  preview->search_path = g_strdupv (search_path);
+  preview->input = g_steal_pointer (&input);
+  return preview;
+}
+
+guchar *
+p2p_preview_render (P2pPreview            *preview,
+                    const P2pFilterParams *params,
+                    int                   *width,
+                    int                   *height,
+                    GError               **error)
+{
+  g_autofree char *path = NULL;
+  g_autoptr(P2pImage) out = NULL;
+  guchar *rgba;
+  gsize n;
+
+  path = p2p_model_resolve (preview->search_path, preview->filter, params->model, error);
+  if (path == NULL)
+    return NULL;
+  if (preview->model == NULL || g_strcmp0 (path, preview->model_path) != 0)
+    {
+      g_clear_pointer (&preview->model, p2p_model_free);
+      g_clear_pointer (&preview->model_path, g_free);
+      preview->model = p2p_model_load_for_filter (path, preview->filter, error);
+      if (preview->model == NULL)
+        return NULL;
+      preview->model_path = g_steal_pointer (&path);
+    }
+
+  out = p2p_filter_run (preview->model, preview->input, params, NULL, NULL, error);
+  if (out == NULL)
+    return NULL;
+
+  n = (gsize) out->width * out->height;
+  rgba = g_malloc (n * 4);
+  for (gsize i = 0; i < n; i++)
+    for (int k = 0; k < 4; k++)
+      {
+        float v = k < 3 ? out->data[i * out->channels + k]
+                        : (out->channels == 4 ? out->data[i * 4 + 3] : 1.0f);
+        rgba[i * 4 + k] = (guchar) (CLAMP (v, 0.0f, 1.0f) * 255.0f + 0.5f);
+      }
+  *width = out->width;
+  *height = out->height;
+  return rgba;
+}
+
+void
+p2p_preview_free (P2pPreview *preview)
+{
+  if (preview == NULL)
+    return;
+  g_strfreev (preview->search_path);
+  p2p_image_free (preview->input);
+  g_free (preview->model_path);
+  p2p_model_free (preview->model);
+  g_free (preview);
+}

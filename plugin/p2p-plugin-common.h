@@ -159,6 +159,31 @@ extern const P2pChoice p2p_norm_mode_choices[];
 #define P2P_N_SIZE_MODES 2
 #define P2P_N_NORM_MODES 3
 
+/* --- preview ------------------------------------------------------------ */
+
+/* The dialogs' live preview: the source scaled down once so that its longer
+ * side is at most P2P_PREVIEW_SIZE, then the filter run on that at every
+ * change of the options (a pass at 256x256 takes well under a second). */
+#define P2P_PREVIEW_SIZE 256
+
+typedef struct _P2pPreview P2pPreview;
+
+P2pPreview *p2p_preview_new    (GeglBuffer            *source,
+                                const Babl            *space,
+                                gboolean               with_alpha,
+                                char                 **search_path,
+                                P2pFilter              filter,
+                                GError               **error);
+/* Returns straight-alpha RGBA 8-bit pixels, rows packed (transfer full,
+ * g_free), or NULL with @error set (e.g. the chosen model cannot be
+ * loaded). */
+guchar     *p2p_preview_render (P2pPreview            *preview,
+                                const P2pFilterParams *params,
+                                int                   *width,
+                                int                   *height,
+                                GError               **error);
+void        p2p_preview_free   (P2pPreview            *preview);
+
 /* An error for the PDB/message: "Sketch to Photo: <message>". */
 char       *p2p_error_text          (P2pFilter filter, const GError *error);
 

@@ -148,11 +148,84 @@ p2p_values_to_params (const P2pGimp2Values *vals,
 /* --- dialog ------------------------------------------------------------ */
 
 typedef struct {
+  P2pFilter       filter;
   GPtrArray      *models;       /* P2pModelEntry */
   GtkWidget      *model_combo;
   GtkWidget      *model_info;
+  GtkWidget      *preview_image;
+  GtkWidget      *preview_error;
+  P2pPreview     *preview;
+  guint           preview_idle;
   P2pGimp2Values *vals;
 } P2pDialog;
+
+static const char *
+p2p_dialog_model (P2pDialog *d)
+{
+  int i = gtk_combo_box_get_active (GTK_COMBO_BOX (d->model_combo));
+
+  if (i > 0 && (guint) i <= d->models->len)
+    return ((P2pModelEntry *) g_ptr_array_index (d->models, i - 1))->path;
+  return "";
+}
+
+static void
+p2p_pixels_free (guchar   *pixels,
+                 gpointer  data)
+{
+  g_free (pixels);
+}
+
+static gboolean
+p2p_dialog_preview_update (gpointer user_data)
+{
+  P2pDialog *d = user_data;
+  g_autoptr(GError) error = NULL;
+  P2pFilterParams params;
+  guchar *rgba;
+  int w = 0, h = 0;
+
+  d->preview_idle = 0;
+  if (d->preview == NULL)
+    return G_SOURCE_REMOVE;
+
+  p2p_filter_params_init (&params, d->filter);
+  p2p_values_to_params (d->vals, &params);
+  g_free (params.model);
+  params.model = g_strdup (p2p_dialog_model (d));
+
+  rgba = p2p_preview_render (d->preview, &params, &w, &h, &error);
+  p2p_filter_params_clear (&params);
+  if (rgba == NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (d->preview_error), error->message);
+      gtk_widget_show (d->preview_error);
+      return G_SOURCE_REMOVE;
+    }
+  {
+    GdkPixbuf *pixbuf = gdk_pixbuf_new_from_data (rgba, GDK_COLORSPACE_RGB, TRUE, 8, w, h, w * 4,
+                                                  p2p_pixels_free, NULL);
+    gtk_image_set_from_pixbuf (GTK_IMAGE (d->preview_image), pixbuf);
+    g_object_unref (pixbuf);
+  }
+  gtk_widget_hide (d->preview_error);
+  return G_SOURCE_REMOVE;
+}
+
+/* Coalesces changes: one preview run once the dialog is idle again. */
+static void
+p2p_dialog_preview_schedule (P2pDialog *d)
+{
+  if (d->preview_idle == 0)
+    d->preview_idle = g_idle_add (p2p_dialog_preview_update, d);
+}
+
+static void
+p2p_dialog_changed (GtkWidget *widget,
+                    P2pDialog *d)
+{
+  p2p_dialog_preview_schedule (d);
+}
 
 static void
 p2p_dialog_model_changed (GtkComboBox *combo,
@@ -160,6 +233,7 @@ p2p_dialog_model_changed (GtkComboBox *combo,
 {
   int i = gtk_combo_box_get_active (combo);
 
+  p2p_dialog_preview_schedule (d);
   if (i <= 0 || (guint) i > d->models->len)
     {
       gtk_label_set_text (GTK_LABEL (d->model_info),
@@ -183,19 +257,30 @@ p2p_seed_changed (GtkAdjustment *adj,
 
 static gboolean
 p2p_dialog (P2pFilter       filter,
+            gint32          drawable,
             P2pGimp2Values *vals)
 {
   P2pDialog d = { 0 };
   g_auto(GStrv) search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
-  GtkWidget *dialog, *vbox, *table, *combo, *label;
+  GtkWidget *dialog, *vbox, *hbox, *frame, *table, *combo, *label;
   GtkObject *adj;
   int active = 0, row = 0;
   gboolean ok;
 
   gimp_ui_init (P2P_PLUGIN_NAME, FALSE);
 
+  d.filter = filter;
   d.vals = vals;
   d.models = p2p_model_list (search, p2p_filter_task (filter));
+  if (gimp_item_is_layer_mask (drawable))
+    drawable = gimp_layer_from_mask (drawable);
+  if (gimp_item_is_layer (drawable) && !gimp_item_is_group (drawable))
+    {
+      GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
+      d.preview = p2p_preview_new (buffer, NULL, gimp_drawable_has_alpha (drawable),
+                                   search, filter, NULL);
+      g_object_unref (buffer);
+    }
 
   dialog = gimp_dialog_new (p2p_filter_title (filter), P2P_PLUGIN_NAME,
                             NULL, 0, gimp_standard_help_func,
@@ -208,10 +293,27 @@ p2p_dialog (P2pFilter       filter,
   gtk_dialog_set_default_response (GTK_DIALOG (dialog), GTK_RESPONSE_OK);
   gimp_window_set_transient (GTK_WINDOW (dialog));
 
-  vbox = gtk_vbox_new (FALSE, 12);
-  gtk_container_set_border_width (GTK_CONTAINER (vbox), 12);
+  hbox = gtk_hbox_new (FALSE, 12);
+  gtk_container_set_border_width (GTK_CONTAINER (hbox), 12);
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
-                      vbox, TRUE, TRUE, 0);
+                      hbox, TRUE, TRUE, 0);
+
+  /* Live preview of the whole layer, scaled down. */
+  vbox = gtk_vbox_new (FALSE, 6);
+  gtk_box_pack_start (GTK_BOX (hbox), vbox, FALSE, FALSE, 0);
+  frame = gtk_frame_new (NULL);
+  gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
+  gtk_widget_set_size_request (frame, P2P_PREVIEW_SIZE + 4, P2P_PREVIEW_SIZE + 4);
+  gtk_box_pack_start (GTK_BOX (vbox), frame, FALSE, FALSE, 0);
+  d.preview_image = gtk_image_new ();
+  gtk_container_add (GTK_CONTAINER (frame), d.preview_image);
+  d.preview_error = gtk_label_new (NULL);
+  gtk_label_set_line_wrap (GTK_LABEL (d.preview_error), TRUE);
+  gtk_widget_set_size_request (d.preview_error, P2P_PREVIEW_SIZE, -1);
+  gtk_box_pack_start (GTK_BOX (vbox), d.preview_error, FALSE, FALSE, 0);
+
+  vbox = gtk_vbox_new (FALSE, 12);
+  gtk_box_pack_start (GTK_BOX (hbox), vbox, TRUE, TRUE, 0);
 
   table = gtk_table_new (5, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
@@ -249,6 +351,7 @@ p2p_dialog (P2pFilter       filter,
   gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->size_mode,
                               G_CALLBACK (gimp_int_combo_box_get_active),
                               &vals->size_mode);
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), &d);
   gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Size:"), 0.0, 0.5,
                              combo, 2, FALSE);
 
@@ -259,6 +362,7 @@ p2p_dialog (P2pFilter       filter,
   gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->norm_mode,
                               G_CALLBACK (gimp_int_combo_box_get_active),
                               &vals->norm_mode);
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), &d);
   gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Normalisation:"), 0.0, 0.5,
                              combo, 2, FALSE);
 
@@ -268,6 +372,7 @@ p2p_dialog (P2pFilter       filter,
     gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_eed:"), 0.0, 0.5,
                                spin, 1, TRUE);
     g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_seed_changed), &vals->seed);
+    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
   }
 
   if (filter == P2P_FILTER_COLORIZE)
@@ -277,6 +382,7 @@ p2p_dialog (P2pFilter       filter,
                                   0.05, 0.25, 2, TRUE, 0, 0, NULL, NULL);
       g_signal_connect (adj, "value-changed",
                         G_CALLBACK (gimp_double_adjustment_update), &vals->chroma);
+      g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
     }
 
   label = gtk_label_new (_("The result goes into a new layer above the active layer."));
@@ -284,20 +390,18 @@ p2p_dialog (P2pFilter       filter,
   gtk_box_pack_start (GTK_BOX (vbox), label, FALSE, FALSE, 0);
 
   gtk_widget_show_all (dialog);
+  gtk_widget_hide (d.preview_error);
+  p2p_dialog_preview_schedule (&d);
   ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
 
   if (ok)
-    {
-      int i = gtk_combo_box_get_active (GTK_COMBO_BOX (d.model_combo));
-      const char *model = "";
+    g_strlcpy (vals->model, p2p_dialog_model (&d), sizeof vals->model);
 
-      if (i > 0 && (guint) i <= d.models->len)
-        model = ((P2pModelEntry *) g_ptr_array_index (d.models, i - 1))->path;
-      g_strlcpy (vals->model, model, sizeof vals->model);
-    }
-
+  if (d.preview_idle != 0)
+    g_source_remove (d.preview_idle);
   gtk_widget_destroy (dialog);
   g_ptr_array_unref (d.models);
+  p2p_preview_free (d.preview);
   return ok;
 }
 
@@ -464,7 +568,7 @@ run (const gchar      *name,
       vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
       if (!p2p_values_check (&vals, NULL))
         p2p_values_default (&vals);
-      if (!p2p_dialog (filter, &vals))
+      if (!p2p_dialog (filter, param[2].data.d_drawable, &vals))
         status = GIMP_PDB_CANCEL;
       break;
 

@@ -178,7 +178,87 @@ p2p_apply (P2pFilter              filter,
   return layer;
 }
 
+/* Reads the procedure's arguments into @params (initialised here). */
+static void
+p2p_params_from_config (GimpProcedureConfig *config,
+                        P2pFilter            filter,
+                        P2pFilterParams     *params)
+{
+  int seed = 0;
+  double chroma = P2P_CHROMA_DEFAULT;
+
+  p2p_filter_params_init (params, filter);
+  g_free (params->model);
+  g_object_get (config, "model", &params->model, "seed", &seed, NULL);
+  if (params->model == NULL)
+    params->model = g_strdup ("");
+  if (filter == P2P_FILTER_COLORIZE)
+    g_object_get (config, "chroma", &chroma, NULL);
+  params->size_mode = (P2pSizeMode) gimp_procedure_config_get_choice_id (config, "size-mode");
+  params->norm_mode = (P2pNormMode) gimp_procedure_config_get_choice_id (config, "norm-mode");
+  params->seed = (guint64) seed;
+  params->chroma = chroma;
+}
+
 /* --- dialog ----------------------------------------------------------------- */
+
+typedef struct {
+  P2pFilter            filter;
+  GimpProcedureConfig *config;
+  P2pPreview          *preview;
+  GtkWidget           *image;
+  GtkWidget           *error;
+  guint                idle;
+} P2pDialogPreview;
+
+static void
+p2p_pixels_free (guchar   *pixels,
+                 gpointer  data)
+{
+  g_free (pixels);
+}
+
+static gboolean
+p2p_preview_update (gpointer user_data)
+{
+  P2pDialogPreview *p = user_data;
+  g_autoptr(GError) error = NULL;
+  P2pFilterParams params;
+  guchar *rgba;
+  int w = 0, h = 0;
+
+  p->idle = 0;
+  if (p->preview == NULL)
+    return G_SOURCE_REMOVE;
+
+  p2p_params_from_config (p->config, p->filter, &params);
+  rgba = p2p_preview_render (p->preview, &params, &w, &h, &error);
+  p2p_filter_params_clear (&params);
+  if (rgba == NULL)
+    {
+      gtk_label_set_text (GTK_LABEL (p->error), error->message);
+      gtk_widget_show (p->error);
+      return G_SOURCE_REMOVE;
+    }
+  {
+    GdkPixbuf *pixbuf = gdk_pixbuf_new_from_data (rgba, GDK_COLORSPACE_RGB, TRUE, 8, w, h, w * 4,
+                                                  p2p_pixels_free, NULL);
+    gtk_image_set_from_pixbuf (GTK_IMAGE (p->image), pixbuf);
+    g_object_unref (pixbuf);
+  }
+  gtk_widget_hide (p->error);
+  return G_SOURCE_REMOVE;
+}
+
+/* Any option changed: one preview run once the dialog is idle again. */
+static void
+p2p_preview_schedule (GObject          *config,
+                      GParamSpec       *pspec,
+                      P2pDialogPreview *p)
+{
+  if (p->idle == 0)
+    p->idle = g_idle_add (p2p_preview_update, p);
+}
 
 static void
 p2p_model_combo_changed (GtkComboBox *combo,
@@ -207,21 +287,48 @@ p2p_model_combo_changed (GtkComboBox *combo,
 static gboolean
 p2p_dialog (GimpProcedure       *procedure,
             GimpProcedureConfig *config,
-            P2pFilter            filter)
+            P2pFilter            filter,
+            GimpDrawable        *drawable)
 {
   g_auto(GStrv) search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
   g_autoptr(GPtrArray) models = p2p_model_list (search, p2p_filter_task (filter));
   g_autofree char *current = NULL;
-  GtkWidget *dialog, *box, *label, *combo, *info, *content;
+  P2pDialogPreview preview = { filter, config, NULL, NULL, NULL, 0 };
+  GtkWidget *dialog, *box, *label, *combo, *info, *content, *frame;
   gboolean active_set = FALSE, ok;
+  gulong notify_id;
 
   gimp_ui_init (P2P_PLUGIN_NAME);
   g_object_get (config, "model", &current, NULL);
+
+  if (gimp_item_is_layer_mask (GIMP_ITEM (drawable)))
+    drawable = GIMP_DRAWABLE (gimp_layer_from_mask (GIMP_LAYER_MASK (drawable)));
+  if (gimp_item_is_layer (GIMP_ITEM (drawable)) && !gimp_item_is_group (GIMP_ITEM (drawable)))
+    {
+      GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
+      preview.preview = p2p_preview_new (buffer, gimp_drawable_get_format (drawable),
+                                         gimp_drawable_has_alpha (drawable),
+                                         search, filter, NULL);
+      g_object_unref (buffer);
+    }
 
   dialog = gimp_procedure_dialog_new (procedure, config, p2p_filter_title (filter));
 
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_container_set_border_width (GTK_CONTAINER (box), 6);
+
+  /* Live preview of the whole layer, scaled down. */
+  frame = gtk_frame_new (NULL);
+  gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
+  gtk_widget_set_size_request (frame, P2P_PREVIEW_SIZE + 4, P2P_PREVIEW_SIZE + 4);
+  gtk_widget_set_halign (frame, GTK_ALIGN_CENTER);
+  preview.image = gtk_image_new ();
+  gtk_container_add (GTK_CONTAINER (frame), preview.image);
+  gtk_box_pack_start (GTK_BOX (box), frame, FALSE, FALSE, 0);
+  preview.error = gtk_label_new (NULL);
+  gtk_label_set_line_wrap (GTK_LABEL (preview.error), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (preview.error), 40);
+  gtk_box_pack_start (GTK_BOX (box), preview.error, FALSE, FALSE, 0);
   label = gtk_label_new_with_mnemonic (_("_Model:"));
   gtk_label_set_xalign (GTK_LABEL (label), 0.0);
   gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
@@ -268,9 +375,18 @@ p2p_dialog (GimpProcedure       *procedure,
   gtk_box_pack_start (GTK_BOX (content), box, FALSE, FALSE, 0);
   gtk_box_reorder_child (GTK_BOX (content), box, 0);
   gtk_widget_show_all (box);
+  gtk_widget_hide (preview.error);
+
+  notify_id = g_signal_connect (config, "notify", G_CALLBACK (p2p_preview_schedule), &preview);
+  p2p_preview_schedule (G_OBJECT (config), NULL, &preview);
 
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
+
+  g_signal_handler_disconnect (config, notify_id);
+  if (preview.idle != 0)
+    g_source_remove (preview.idle);
   gtk_widget_destroy (dialog);
+  p2p_preview_free (preview.preview);
   return ok;
 }
 
@@ -304,8 +420,6 @@ p2p_run (GimpProcedure        *procedure,
   P2pFilterParams params;
   GimpValueArray *ret;
   GimpLayer *layer;
-  int seed = 0;
-  double chroma = P2P_CHROMA_DEFAULT;
 
   if (drawables == NULL || gimp_core_object_array_get_length ((GObject **) drawables) != 1)
     {
@@ -314,20 +428,11 @@ p2p_run (GimpProcedure        *procedure,
       return p2p_error_return (procedure, run_mode, GIMP_PDB_CALLING_ERROR, filter, error);
     }
 
-  if (run_mode == GIMP_RUN_INTERACTIVE && !p2p_dialog (procedure, config, filter))
+  if (run_mode == GIMP_RUN_INTERACTIVE &&
+      !p2p_dialog (procedure, config, filter, drawables[0]))
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
 
-  p2p_filter_params_init (&params, filter);
-  g_free (params.model);
-  g_object_get (config, "model", &params.model, "seed", &seed, NULL);
-  if (params.model == NULL)
-    params.model = g_strdup ("");
-  if (filter == P2P_FILTER_COLORIZE)
-    g_object_get (config, "chroma", &chroma, NULL);
-  params.size_mode = (P2pSizeMode) gimp_procedure_config_get_choice_id (config, "size-mode");
-  params.norm_mode = (P2pNormMode) gimp_procedure_config_get_choice_id (config, "norm-mode");
-  params.seed = (guint64) seed;
-  params.chroma = chroma;
+  p2p_params_from_config (config, filter, &params);
 
   layer = p2p_apply (filter, image, drawables[0], &params, &error);
   p2p_filter_params_clear (&params);

@@ -192,7 +192,9 @@ if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
     LANG=de_DE.UTF-8 LANGUAGE=de run_gimp "$T/de.log" "$DE_EXPR" || true
     # GIMP 3 plug-ins translate their labels when GIMP queries them (again
     # after a language change); pluginrc keeps what the menus show.
-    grep -o 'menu-label "[^"]*"' "$G/pluginrc" | sed 's/^menu-label /LABEL: /' >> "$T/de.log"
+    # A proc-def holds blurb, help, authors, copyright, date, then the label.
+    awk '/proc-def "plug-in-pix2pix-sketch-to-photo"/ { n = NR }
+         n && NR == n + 6 { print "LABEL: " $0; exit }' "$G/pluginrc" >> "$T/de.log"
   fi
   if [ "$GIMPV" = 2 ]; then
     # GIMP 2.10 translates menu labels itself, with the domain the plug-in

@@ -101,4 +101,8 @@ mkdir -p "$CACHE_DIR"
 log "writing cache $TARBALL"
 tar -C "$ROOT" --numeric-owner -I 'zstd -T0 -3' -cf "$TARBALL.tmp" .
 mv "$TARBALL.tmp" "$TARBALL"
+# Caches of older package lists are of no use any more (0.4 GB each).
+for old in "$CACHE_DIR"/trixie-gimp3-v*.tar.zst; do
+  [ "$old" = "$TARBALL" ] || rm -f "$old"
+done
 log "ready at $ROOT"
