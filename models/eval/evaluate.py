@@ -16,8 +16,8 @@ the baseline (the grey image itself).  Monochrome originals (mean saturation < 0
 
 sketch-to-photo: the fixed eval crops of make_sketch_set.py --split eval_in (styles as in training),
 and the same crops drawn with a style the net never saw in training (Laplacian-of-Gaussian zero
-crossings, "log"): L1, PSNR, SSIM of the output against the photo, and of the baseline (the sketch
-itself) against the photo.
+crossings, "log"): L1 (mean absolute error on a 0-1 scale), PSNR, SSIM of the output against the
+photo, and of the baseline (the sketch itself) against the photo.
 
 Writes a JSON file and a contact sheet (input | output | original) to --out; for sketch-to-photo
 also a sheet of real line art (Tux Paint starters) through the model, as a qualitative check.
@@ -193,7 +193,8 @@ def eval_sketch(args):
             for name, im in (("model", out), ("baseline", base)):
                 acc[name].append((np.abs(im.astype(np.float64) - photos[i]).mean() / 255.0,
                                   psnr(im, photos[i]), ssim(im, photos[i])))
-            if i % max(1, n // args.sheet_rows) == 0 and len(rows) < 2 * args.sheet_rows:
+            per_style = max(1, args.sheet_rows // len(styles))
+            if i % max(1, n // per_style) == 0 and len(rows) < per_style * (1 + list(styles).index(sname)):
                 rows.append([base, out, photos[i]])
         summary[sname] = {k: dict(zip(("l1", "psnr", "ssim"), np.mean(v, axis=0).tolist()))
                           for k, v in acc.items()}
