@@ -53,6 +53,15 @@ P2pImage *p2p_image_resize_bicubic_clamped (const P2pImage *src,
  * repeated (a triangle wave of period 2 (n - 1)); n = 1 always gives 0. */
 int       p2p_reflect_index (int i, int n);
 
+/* New image: the @width x @height window of @src whose top-left corner is
+ * at (@x0, @y0); coordinates outside @src are reflected (p2p_reflect_index). */
+P2pImage *p2p_image_window_reflect (const P2pImage *src,
+                                    int             x0,
+                                    int             y0,
+                                    int             width,
+                                    int             height,
+                                    GError        **error);
+
 /* New image of @width x @height holding @src at (@left, @top), the border
  * filled by reflection (p2p_reflect_index on each axis). */
 P2pImage *p2p_image_pad_reflect (const P2pImage *src,

@@ -26,12 +26,46 @@
 #define NORM_EPS 1e-5f
 
 typedef struct {
+  int     c;
+  double *mean, *var;   /* one allocation: mean[c] then var[c] */
+} NormLayerStats;
+
+struct _P2pNormStats {
+  GArray *layers;       /* NormLayerStats */
+};
+
+typedef struct {
   const P2pNetOptions *opt;
   P2pNorm   norm;
   P2pScratch scratch;
   guint64   rng;
   int       step, n_steps;
+  guint     norm_index;  /* per-image norm layers seen so far */
 } Run;
+
+static void
+norm_layer_stats_clear (gpointer p)
+{
+  g_free (((NormLayerStats *) p)->mean);
+}
+
+P2pNormStats *
+p2p_norm_stats_new (void)
+{
+  P2pNormStats *stats = g_new0 (P2pNormStats, 1);
+  stats->layers = g_array_new (FALSE, TRUE, sizeof (NormLayerStats));
+  g_array_set_clear_func (stats->layers, norm_layer_stats_clear);
+  return stats;
+}
+
+void
+p2p_norm_stats_free (P2pNormStats *stats)
+{
+  if (!stats)
+    return;
+  g_array_unref (stats->layers);
+  g_free (stats);
+}
 
 static const char *const norm_mode_names[] = { "official", "running", "stochastic", NULL };
 
@@ -74,6 +108,39 @@ tick (Run *run, GError **error)
   return TRUE;
 }
 
+/* Per-image normalisation (instance norm, BatchNorm at batch 1), with the
+ * statistics recorded or replaced as the options ask. */
+static void
+norm_per_image (Run *run, P2pTensor *t, const float *gamma, const float *beta)
+{
+  const P2pNormStats *use = run->opt->use_stats;
+  P2pNormStats *record = run->opt->record_stats;
+  const guint index = run->norm_index++;
+  NormLayerStats own = { t->c, NULL, NULL };
+  const NormLayerStats *s = &own;
+
+  if (use && index < use->layers->len &&
+      g_array_index (use->layers, NormLayerStats, index).c == t->c)
+    s = &g_array_index (use->layers, NormLayerStats, index);
+  else
+    {
+      if (use)
+        g_critical ("norm statistics from another network (layer %u)", index);
+      own.mean = g_new (double, 2 * (gsize) t->c);
+      own.var = own.mean + t->c;
+      p2p_norm_statistics (t, own.mean, own.var);
+    }
+  p2p_norm_apply (t, s->mean, s->var, gamma, beta, NORM_EPS);
+
+  if (record)
+    {
+      NormLayerStats copy = { s->c, g_memdup2 (s->mean, 2 * sizeof (double) * s->c), NULL };
+      copy.var = copy.mean + s->c;
+      g_array_append_val (record->layers, copy);
+    }
+  g_free (own.mean);
+}
+
 static void
 apply_norm (Run *run, P2pTensor *t, const P2pNormW *n)
 {
@@ -82,13 +149,13 @@ apply_norm (Run *run, P2pTensor *t, const P2pNormW *n)
     case P2P_NORM_NONE:
       break;
     case P2P_NORM_INSTANCE:
-      p2p_norm_instance (t, NULL, NULL, NORM_EPS);
+      norm_per_image (run, t, NULL, NULL);
       break;
     case P2P_NORM_BATCH:
       if (run->opt->norm_mode == P2P_NORM_MODE_RUNNING)
         p2p_norm_running (t, n->mean, n->var, n->gamma, n->beta, NORM_EPS);
       else
-        p2p_norm_instance (t, n->gamma, n->beta, NORM_EPS);
+        norm_per_image (run, t, n->gamma, n->beta);
       break;
     }
 }

@@ -19,6 +19,16 @@ typedef enum {
   P2P_NORM_MODE_STOCHASTIC,  /* as OFFICIAL, but dropout active (p = 0.5), seeded */
 } P2pNormMode;
 
+/* The statistics of every per-image norm layer of one pass, in layer
+ * order.  Recorded on one image and applied to another: the tiled pipeline
+ * runs every tile with the statistics of the whole (downscaled) image, so
+ * that all tiles are normalised alike and no seams appear. */
+typedef struct _P2pNormStats P2pNormStats;
+
+P2pNormStats *p2p_norm_stats_new  (void);
+void          p2p_norm_stats_free (P2pNormStats *stats);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pNormStats, p2p_norm_stats_free)
+
 /* Called between layers with the fraction done (0..1).  Return FALSE to
  * cancel: the run then fails with P2P_ERROR_CANCELLED. */
 typedef gboolean (*P2pProgressFunc) (double fraction, gpointer user_data);
@@ -29,6 +39,9 @@ typedef struct {
   int             threads;       /* 0: all cores */
   P2pProgressFunc progress;      /* may be NULL */
   gpointer        progress_data;
+  P2pNormStats       *record_stats;  /* if set, receives this pass's statistics */
+  const P2pNormStats *use_stats;     /* if set, used instead of the image's own
+                                        (from a pass of the same model) */
 } P2pNetOptions;
 
 void p2p_net_options_init (P2pNetOptions *options);

@@ -77,6 +77,11 @@ void p2p_norm_instance (P2pTensor *t, const float *gamma, const float *beta, flo
 /* BatchNorm with running statistics (eval mode). */
 void p2p_norm_running  (P2pTensor *t, const float *mean, const float *var,
                         const float *gamma, const float *beta, float eps);
+/* The two halves of both: per-channel mean and biased variance of @t
+ * (t->c values each), and y = (x - mean) / sqrt(var + eps) [* gamma + beta]. */
+void p2p_norm_statistics (const P2pTensor *t, double *mean, double *var);
+void p2p_norm_apply      (P2pTensor *t, const double *mean, const double *var,
+                          const float *gamma, const float *beta, float eps);
 
 /* Element-wise activations, in place. */
 void p2p_relu       (P2pTensor *t);

@@ -285,19 +285,18 @@ p2p_reflect_index (int i, int n)
 }
 
 P2pImage *
-p2p_image_pad_reflect (const P2pImage *src,
-                       int             left,
-                       int             top,
-                       int             width,
-                       int             height,
-                       GError        **error)
+p2p_image_window_reflect (const P2pImage *src,
+                          int             x0,
+                          int             y0,
+                          int             width,
+                          int             height,
+                          GError        **error)
 {
   const int ch = src->channels;
   g_autofree int *xmap = NULL;
   P2pImage *dst;
 
-  g_return_val_if_fail (left >= 0 && top >= 0, NULL);
-  g_return_val_if_fail (width >= left + src->width && height >= top + src->height, NULL);
+  g_return_val_if_fail (width > 0 && height > 0, NULL);
 
   dst = p2p_image_new (width, height, ch, error);
   if (!dst)
@@ -312,11 +311,11 @@ p2p_image_pad_reflect (const P2pImage *src,
       return NULL;
     }
   for (int x = 0; x < width; x++)
-    xmap[x] = p2p_reflect_index (x - left, src->width);
+    xmap[x] = p2p_reflect_index (x0 + x, src->width);
 
   for (int y = 0; y < height; y++)
     {
-      int sy = p2p_reflect_index (y - top, src->height);
+      int sy = p2p_reflect_index (y0 + y, src->height);
       const float *in = src->data + (gsize) sy * src->width * ch;
       float *out = dst->data + (gsize) y * width * ch;
 
@@ -325,6 +324,20 @@ p2p_image_pad_reflect (const P2pImage *src,
           out[x * ch + c] = in[xmap[x] * ch + c];
     }
   return dst;
+}
+
+P2pImage *
+p2p_image_pad_reflect (const P2pImage *src,
+                       int             left,
+                       int             top,
+                       int             width,
+                       int             height,
+                       GError        **error)
+{
+  g_return_val_if_fail (left >= 0 && top >= 0, NULL);
+  g_return_val_if_fail (width >= left + src->width && height >= top + src->height, NULL);
+
+  return p2p_image_window_reflect (src, -left, -top, width, height, error);
 }
 
 P2pImage *

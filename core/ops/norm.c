@@ -5,6 +5,8 @@
  *   y = (x - mean_hw) / sqrt(var_hw + eps) * gamma + beta,  var biased.
  * Running statistics (BatchNorm eval mode):
  *   y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta.
+ * Both are "statistics, then apply"; the two halves are separate so that the
+ * tiled pipeline can apply statistics measured on another image.
  * Sums are accumulated in double: a 1024x1024 channel has a million terms.
  */
 #include <math.h>
@@ -12,35 +14,31 @@
 #include "p2p-ops.h"
 
 void
-p2p_norm_instance (P2pTensor *t, const float *gamma, const float *beta, float eps)
+p2p_norm_statistics (const P2pTensor *t, double *mean, double *var)
 {
   const gsize hw = (gsize) t->h * t->w;
 
 #pragma omp parallel for schedule(static) if (hw * t->c > P2P_OPS_PARALLEL_MIN)
   for (int c = 0; c < t->c; c++)
     {
-      float *x = t->data + (gsize) c * hw;
+      const float *x = t->data + (gsize) c * hw;
       double sum = 0.0, sq = 0.0;
       for (gsize i = 0; i < hw; i++)
         sum += x[i];
-      const double mean = sum / (double) hw;
+      const double m = sum / (double) hw;
       for (gsize i = 0; i < hw; i++)
         {
-          const double d = x[i] - mean;
+          const double d = x[i] - m;
           sq += d * d;
         }
-      const double var = sq / (double) hw;
-      const double inv = 1.0 / sqrt (var + eps);
-      const float scale = (float) (inv * (gamma ? gamma[c] : 1.0f));
-      const float shift = (float) ((beta ? beta[c] : 0.0f) - mean * inv * (gamma ? gamma[c] : 1.0f));
-      for (gsize i = 0; i < hw; i++)
-        x[i] = x[i] * scale + shift;
+      mean[c] = m;
+      var[c] = sq / (double) hw;
     }
 }
 
 void
-p2p_norm_running (P2pTensor *t, const float *mean, const float *var,
-                  const float *gamma, const float *beta, float eps)
+p2p_norm_apply (P2pTensor *t, const double *mean, const double *var,
+                const float *gamma, const float *beta, float eps)
 {
   const gsize hw = (gsize) t->h * t->w;
 
@@ -48,11 +46,36 @@ p2p_norm_running (P2pTensor *t, const float *mean, const float *var,
   for (int c = 0; c < t->c; c++)
     {
       float *x = t->data + (gsize) c * hw;
-      const double inv = 1.0 / sqrt ((double) var[c] + eps);
+      const double inv = 1.0 / sqrt (var[c] + eps);
       const double g = gamma ? gamma[c] : 1.0;
       const float scale = (float) (inv * g);
       const float shift = (float) ((beta ? beta[c] : 0.0) - mean[c] * inv * g);
       for (gsize i = 0; i < hw; i++)
         x[i] = x[i] * scale + shift;
     }
+}
+
+void
+p2p_norm_instance (P2pTensor *t, const float *gamma, const float *beta, float eps)
+{
+  g_autofree double *mean = g_new (double, 2 * (gsize) t->c);
+  double *var = mean + t->c;
+
+  p2p_norm_statistics (t, mean, var);
+  p2p_norm_apply (t, mean, var, gamma, beta, eps);
+}
+
+void
+p2p_norm_running (P2pTensor *t, const float *mean, const float *var,
+                  const float *gamma, const float *beta, float eps)
+{
+  g_autofree double *m = g_new (double, 2 * (gsize) t->c);
+  double *v = m + t->c;
+
+  for (int c = 0; c < t->c; c++)
+    {
+      m[c] = mean[c];
+      v[c] = var[c];
+    }
+  p2p_norm_apply (t, m, v, gamma, beta, eps);
 }
