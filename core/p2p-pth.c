@@ -1758,8 +1758,8 @@ build_safetensors (Value *root, const char *file_name, Container container,
       if (k->kind != V_STR || v->kind != V_TENSOR)
         {
           g_autofree char *what = k->kind == V_STR ? g_strescape (k->u.str.s, NULL) : g_strdup (kind_name (k->kind));
-          FAILN (P2P_ERROR_UNSUPPORTED, _("The checkpoint is not a bare state_dict (entry “%s” is a %s, "
-                                          "not a tensor)"), what, kind_name (v->kind));
+          FAILN (P2P_ERROR_UNSUPPORTED, _("The checkpoint is not a bare state_dict (entry “%s” is not a "
+                                          "tensor but a value of type %s)"), what, kind_name (v->kind));
         }
       key = k->u.str.s;
       if (g_str_has_prefix (key, "module."))
@@ -1881,8 +1881,8 @@ build_safetensors (Value *root, const char *file_name, Container container,
     META ("description", opts->description);
   if (opts->source)
     META ("source", opts->source);
-  META ("imported_from", container == CONTAINER_ZIP ? "imported from a PyTorch checkpoint (zip format)"
-                                               : "imported from a PyTorch checkpoint (legacy format)");
+  META ("imported_from", container == CONTAINER_ZIP ? "PyTorch checkpoint (zip format)"
+                                               : "PyTorch checkpoint (legacy format)");
 #undef META
   json_builder_end_object (jb);
 

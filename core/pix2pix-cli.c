@@ -3,6 +3,7 @@
  *   pix2pix-cli run --model FILE [options] INPUT OUTPUT
  *   pix2pix-cli info FILE
  *   pix2pix-cli bench --model FILE --size WxH [--threads N] [--runs N]
+ *   pix2pix-cli import CHECKPOINT.pth OUTPUT.safetensors [--task T] [--name N] ...
  *
  * Exit status: 0 success, 1 runtime failure (one line on stderr:
  * "pix2pix-cli: <message>"), 2 usage error.
@@ -29,6 +30,8 @@ static const char usage_text[] =
   "              [--seed N] [--chroma X] [--threads N] INPUT OUTPUT\n"
   "  " PROG " info FILE\n"
   "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N]\n"
+  "  " PROG " import CHECKPOINT.pth OUTPUT.safetensors [--task sketch-to-photo|colorize|generic]\n"
+  "              [--name NAME] [--license L] [--dtype F32|F16|BF16] [--dropout yes|no]\n"
   "  " PROG " COMMAND --help\n";
 
 /* Prints one line on stderr: whatever the message holds, scripts and the
@@ -498,6 +501,106 @@ p2p_cli_bench (int argc, char **argv)
   return EXIT_OK;
 }
 
+/* ---- import ------------------------------------------------------------ */
+
+static int
+p2p_cli_import (int argc, char **argv)
+{
+  g_autofree char *task = NULL, *name = NULL, *license = NULL, *dtype = NULL;
+  g_autofree char *description = NULL, *source = NULL, *dropout = NULL;
+  int native_size = 0;
+  g_auto(GStrv) files = NULL;
+  GOptionEntry entries[] = {
+    { "task", 0, 0, G_OPTION_ARG_STRING, &task,
+      "sketch-to-photo, colorize or generic (default: colorize for 1 -> 2 channels, else generic)", "TASK" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Display name (default: from the file name)", "NAME" },
+    { "license", 0, 0, G_OPTION_ARG_STRING, &license, "Licence of the weights", "L" },
+    { "description", 0, 0, G_OPTION_ARG_STRING, &description, "One or two sentences", "TEXT" },
+    { "source", 0, 0, G_OPTION_ARG_STRING, &source, "Where the weights come from", "TEXT" },
+    { "dtype", 0, 0, G_OPTION_ARG_STRING, &dtype,
+      "Weight type written: F32, F16, BF16 (default: the checkpoint's)", "TYPE" },
+    { "native-size", 0, 0, G_OPTION_ARG_INT, &native_size,
+      "Training resolution (default: 2^depth for U-Nets, 256 for ResNets)", "N" },
+    { "dropout", 0, 0, G_OPTION_ARG_STRING, &dropout,
+      "yes or no: the U-Net has dropout layers (default: yes with batch norm)", "yes|no" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
+    { NULL }
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(P2pModel) model = NULL;
+  P2pImportOptions opts;
+  const P2pModelInfo *info;
+  gsize size;
+  const char *data;
+
+  if (!p2p_cli_parse ("import", "CHECKPOINT.pth OUTPUT.safetensors",
+                      "Converts a PyTorch pix2pix/CycleGAN generator checkpoint (latest_net_G.pth) "
+                      "to a model file.", entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (!files || g_strv_length (files) != 2)
+    return p2p_cli_usage_error ("import: expected CHECKPOINT and OUTPUT");
+
+  p2p_import_options_init (&opts);
+  if (task)
+    {
+      if (g_str_equal (task, "generic"))
+        opts.task = P2P_TASK_GENERIC;
+      else if (g_str_equal (task, "sketch-to-photo"))
+        opts.task = P2P_TASK_SKETCH_TO_PHOTO;
+      else if (g_str_equal (task, "colorize"))
+        opts.task = P2P_TASK_COLORIZE;
+      else
+        return p2p_cli_usage_error ("import: unknown task “%s” (sketch-to-photo, colorize or generic)", task);
+    }
+  if (dtype)
+    {
+      if (g_ascii_strcasecmp (dtype, "F32") == 0)
+        opts.dtype = P2P_IMPORT_DTYPE_F32;
+      else if (g_ascii_strcasecmp (dtype, "F16") == 0)
+        opts.dtype = P2P_IMPORT_DTYPE_F16;
+      else if (g_ascii_strcasecmp (dtype, "BF16") == 0)
+        opts.dtype = P2P_IMPORT_DTYPE_BF16;
+      else
+        return p2p_cli_usage_error ("import: unknown dtype “%s” (F32, F16 or BF16)", dtype);
+    }
+  if (dropout)
+    {
+      if (g_str_equal (dropout, "yes"))
+        opts.dropout = 1;
+      else if (g_str_equal (dropout, "no"))
+        opts.dropout = 0;
+      else
+        return p2p_cli_usage_error ("import: --dropout needs yes or no");
+    }
+  if (native_size < 0)
+    return p2p_cli_usage_error ("import: --native-size needs a positive number");
+  opts.native_size = native_size;
+  opts.name = name;
+  opts.license = license;
+  opts.description = description;
+  opts.source = source;
+
+  bytes = p2p_model_convert_pth (files[0], &opts, &error);
+  if (!bytes)
+    return p2p_cli_fail (error);
+  /* Never write a file that the loader would refuse. */
+  model = p2p_model_new_from_bytes (bytes, &error);
+  if (!model)
+    {
+      g_prefix_error (&error, "%s: the checkpoint does not match the detected generator: ", files[0]);
+      return p2p_cli_fail (error);
+    }
+  data = g_bytes_get_data (bytes, &size);
+  if (!g_file_set_contents (files[1], data, (gssize) size, &error))
+    return p2p_cli_fail (error);
+  info = p2p_model_get_info (model);
+  printf ("%s: %s, ngf %d, %d -> %d, norm %s, dropout %s, task %s\n", files[1], info->arch_name,
+          info->ngf, info->input_nc, info->output_nc, p2p_norm_to_string (info->norm),
+          info->use_dropout ? "yes" : "no", p2p_task_to_string (info->task));
+  return EXIT_OK;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 int
@@ -536,5 +639,7 @@ main (int argc, char **argv)
     return p2p_cli_info (argc - 1, argv + 1);
   if (g_str_equal (command, "bench"))
     return p2p_cli_bench (argc - 1, argv + 1);
+  if (g_str_equal (command, "import"))
+    return p2p_cli_import (argc - 1, argv + 1);
   return p2p_cli_usage_error ("unknown command “%s”", command);
 }

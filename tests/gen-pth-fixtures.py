@@ -49,7 +49,7 @@ CASES = [
      'float32', 'module'),
     ('resnet6_batch_drop', 'resnet_6blocks', 2, 3, 3, 'batch', True, 24, 20, 'float32', None),
     ('resnet6_batch', 'resnet_6blocks', 2, 1, 1, 'batch', False, 16, 16, 'float32', None),
-    ('resnet6_none', 'resnet_6blocks', 2, 3, 3, 'none', False, 12, 16, 'float32', None),
+    ('resnet6_none', 'resnet_6blocks', 2, 3, 3, 'none', False, 12, 16, 'float32', 'keep_vars'),
     ('resnet6_instance_f16', 'resnet_6blocks', 3, 3, 3, 'instance', False, 16, 20, 'float16',
      'legacy_in'),
     ('resnet6_batch_bf16', 'resnet_6blocks', 2, 3, 3, 'batch', True, 16, 16, 'bfloat16', None),
@@ -105,6 +105,42 @@ def legacy_instance_buffers(net, sd, gen):
     return out
 
 
+def write_zip64(src, dst):
+    """Rewrites a stored zip with every size and offset in the central
+    directory given as 0xffffffff plus a ZIP64 extra field, and a ZIP64 end
+    record and locator (what large checkpoints have)."""
+    import struct
+    import zipfile
+    import zlib
+    out = bytearray()
+    central = bytearray()
+    with zipfile.ZipFile(src) as z:
+        infos = z.infolist()
+        for info in infos:
+            data = z.read(info.filename)
+            name = info.filename.encode()
+            crc = zlib.crc32(data) & 0xffffffff
+            off = len(out)
+            out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 45, 0, 0, 0, 0x21, crc,
+                               len(data), len(data), len(name), 0) + name + data
+            extra = struct.pack('<HHQQQ', 1, 24, len(data), len(data), off)
+            central += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 45, 45, 0, 0, 0, 0x21, crc,
+                                   0xffffffff, 0xffffffff, len(name), len(extra), 0, 0, 0, 0,
+                                   0xffffffff) + name + extra
+    cd_off = len(out)
+    out += central
+    z64 = len(out)
+    out += struct.pack('<IQHHIIQQQQ', 0x06064b50, 44, 45, 45, 0, 0, len(infos), len(infos),
+                       len(central), cd_off)
+    out += struct.pack('<IIQI', 0x07064b50, 0, z64, 1)
+    out += struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0xffff, 0xffff, 0xffffffff, 0xffffffff, 0)
+    with open(dst, 'wb') as f:
+        f.write(out)
+    with zipfile.ZipFile(dst) as z:   # Python's reader agrees
+        assert z.namelist() == [i.filename for i in infos]
+    return dst
+
+
 def main():
     outdir = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, 'tests', 'data', 'pth')
     os.makedirs(outdir, exist_ok=True)
@@ -120,9 +156,11 @@ def main():
             for t in list(net.parameters()) + list(net.buffers()):
                 if t.is_floating_point():
                     t.copy_(t.to(tdtype).to(torch.float32))
-        sd = net.state_dict()
+        sd = net.state_dict(keep_vars=(alter == 'keep_vars'))
         sd = collections.OrderedDict((k, v.to(tdtype) if v.is_floating_point() else v)
                                      for k, v in sd.items())
+        if alter == 'keep_vars':
+            assert all(isinstance(v, torch.nn.Parameter) for v in sd.values())
         if alter == 'legacy_in':
             sd = legacy_instance_buffers(net, sd, gen)
             sd = collections.OrderedDict((k, v.to(tdtype) if v.is_floating_point() else v)
@@ -134,6 +172,9 @@ def main():
         torch.save(sd, os.path.join(outdir, name + '.zip.pth'))
         torch.save(sd, os.path.join(outdir, name + '.legacy.pth'),
                    _use_new_zipfile_serialization=False)
+        if alter == 'keep_vars':
+            write_zip64(os.path.join(outdir, name + '.zip.pth'),
+                        os.path.join(outdir, name + '.zip64.pth'))
 
         # Reference output in float64, official test mode.
         n64 = copy.deepcopy(net).double()
@@ -152,7 +193,7 @@ def main():
         assert d < 1e-4, (name, d)
         assert float(y.std()) > 0.05, (name, float(y.std()))
         # The fixture must load back in PyTorch the strict way.
-        for fmt in ('zip', 'legacy'):
+        for fmt in ('zip', 'legacy') + (('zip64',) if alter == 'keep_vars' else ()):
             back = torch.load(os.path.join(outdir, '%s.%s.pth' % (name, fmt)), map_location='cpu')
             assert list(back.keys()) == list(sd.keys())
         dtxt = ('yes' if drop else 'no') if arch.startswith('resnet') else '-'
