@@ -12,6 +12,10 @@
  *       equal inside, 0 outside) or "feather" (alpha not compared).  Colours
  *       are compared where both alphas are non-zero.
  *
+ *   p2p-png-compare xwd2png SCREEN.xwd OUT.png
+ *       Converts an Xvfb -fbdir frame buffer (XWD, 24/32-bit TrueColor)
+ *       to PNG: the dialog screenshot test needs no ImageMagick.
+ *
  * Exit 0 when the check holds, 1 otherwise, with one line on stderr.
  * Uses GdkPixbuf (already needed by pix2pix-cli), so 16-bit PNGs are read
  * as 8-bit: the tests save 8-bit files.
@@ -85,6 +89,72 @@ grey_of (const guchar *p)
   return (int) floor (linear_to_srgb (y) * 255.0 + 0.5);
 }
 
+static guint32
+be32 (const guchar *p)
+{
+  return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 | p[3];
+}
+
+/* XWD: a header of big-endian CARD32 fields (header_size first), the
+ * colour map (12 bytes per entry), then the pixels as the server lays them
+ * out.  Only what Xvfb writes for a 24-bit screen is handled. */
+static int
+xwd_to_png (const char *in,
+            const char *out)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree guchar *data = NULL;
+  g_autoptr(GdkPixbuf) pb = NULL;
+  gsize len;
+  guint32 header_size, width, height, bpp, bpl, ncolors, byte_order;
+  gsize offset;
+
+  if (!g_file_get_contents (in, (char **) &data, &len, &error))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+  if (len < 100)
+    {
+      fprintf (stderr, "%s: too short for XWD\n", in);
+      return 1;
+    }
+  header_size = be32 (data);
+  byte_order = be32 (data + 7 * 4);
+  width = be32 (data + 4 * 4);
+  height = be32 (data + 5 * 4);
+  bpp = be32 (data + 11 * 4);
+  bpl = be32 (data + 12 * 4);
+  ncolors = be32 (data + 19 * 4);
+  offset = (gsize) header_size + (gsize) ncolors * 12;
+  if (bpp != 32 || width == 0 || height == 0 || width > 16384 || height > 16384 ||
+      bpl < width * 4 || offset > len || (len - offset) / bpl < height)
+    {
+      fprintf (stderr, "%s: unsupported XWD (%u bpp, %ux%u)\n", in, bpp, width, height);
+      return 1;
+    }
+  pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, (int) width, (int) height);
+  for (guint32 y = 0; y < height; y++)
+    {
+      const guchar *src = data + offset + (gsize) y * bpl;
+      guchar *dst = gdk_pixbuf_get_pixels (pb) + (gsize) y * gdk_pixbuf_get_rowstride (pb);
+
+      for (guint32 x = 0; x < width; x++, src += 4, dst += 3)
+        {
+          /* LSBFirst: B G R X in memory; MSBFirst: X R G B. */
+          dst[0] = byte_order == 0 ? src[2] : src[1];
+          dst[1] = byte_order == 0 ? src[1] : src[2];
+          dst[2] = byte_order == 0 ? src[0] : src[3];
+        }
+    }
+  if (!gdk_pixbuf_save (pb, out, "png", &error, NULL))
+    {
+      fprintf (stderr, "%s\n", error->message);
+      return 1;
+    }
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -93,10 +163,12 @@ main (int argc, char **argv)
   gboolean grey = FALSE, cli, feather = FALSE, rect = FALSE;
   long compared = 0;
 
+  if (argc == 4 && strcmp (argv[1], "xwd2png") == 0)
+    return xwd_to_png (argv[2], argv[3]);
   if (argc < 4 || (strcmp (argv[1], "same") != 0 && strcmp (argv[1], "cli") != 0) ||
       (strcmp (argv[1], "cli") == 0 && argc != 6))
     {
-      fprintf (stderr, "usage: %s same A B | cli RESULT CLI TOL REGION\n", argv[0]);
+      fprintf (stderr, "usage: %s same A B | cli RESULT CLI TOL REGION | xwd2png IN OUT\n", argv[0]);
       return 2;
     }
   cli = strcmp (argv[1], "cli") == 0;

@@ -1,0 +1,94 @@
+#!/bin/sh
+# screenshot-dialog.sh - opens a filter's dialog in a real GIMP on a
+# virtual X server (Xvfb) and saves a screenshot of the screen, for the
+# README and as a test artifact.  Isolated profile, like run-gimp-tests.sh.
+#
+#   screenshot-dialog.sh 2|3 PLUGIN_EXE COMPARE_EXE OUT.png [sketch|colorize]
+#
+# The screenshot is taken from Xvfb's frame buffer file (-fbdir), converted
+# by p2p-png-compare xwd2png: no ImageMagick, no window manager needed.
+# Exit 0 when the dialog process appeared and a PNG was written.
+set -u
+
+GIMPV=$1
+PLUGIN=$(readlink -f "$2")
+COMPARE=$(readlink -f "$3")
+OUTPNG=$4
+FILTER=${5:-colorize}
+HERE=$(dirname "$(readlink -f "$0")")
+SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
+NAME=gimp-pix2pix
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-shot.XXXXXX")
+XPID=""
+GPID=""
+cleanup() {
+  # Only the processes started here, GIMP first.
+  [ -n "$GPID" ] && kill "$GPID" 2>/dev/null
+  sleep 1
+  [ -n "$GPID" ] && kill -9 "$GPID" 2>/dev/null
+  [ -n "$XPID" ] && kill "$XPID" 2>/dev/null
+  rm -rf "$T"
+}
+trap cleanup EXIT INT TERM
+
+export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache TMPDIR=$T/temp
+unset DBUS_SESSION_BUS_ADDRESS GIMP2_PLUGINDIR GIMP3_PLUGINDIR
+export LANG=C.UTF-8 LC_ALL= LANGUAGE= P2P_MODEL_PATH=$SRC/plugin/tests/data/models
+G=$T/gimpdir
+mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR" "$G/plug-ins/$NAME" "$T/fb"
+if [ "$GIMPV" = 2 ]; then
+  export GIMP2_DIRECTORY=$G
+  mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns "$G"/tool-presets
+  GIMP=gimp-2.10
+  if [ "$FILTER" = sketch ]; then
+    CALL='(plug-in-pix2pix-sketch-to-photo RUN-INTERACTIVE img layer "" 0 0 0)'
+  else
+    CALL='(plug-in-pix2pix-colorize RUN-INTERACTIVE img layer "" 0 0 0 1.0)'
+  fi
+  EXPR="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$SRC/plugin/tests/data/source.png\" \"s.png\")))
+               (layer (car (gimp-image-get-active-layer img))))
+          (gimp-display-new img) $CALL)"
+  set -- -n -s -d -f -b "$EXPR"
+else
+  if [ -n "${P2P_GIMP3_PROFILE:-}" ] && [ -d "$P2P_GIMP3_PROFILE" ]; then
+    cp -a "$P2P_GIMP3_PROFILE/." "$G/"
+  fi
+  export GIMP3_DIRECTORY=$G
+  GIMP=gimp-3.0
+  if [ "$FILTER" = sketch ]; then PROC=plug-in-pix2pix-sketch-to-photo; else PROC=plug-in-pix2pix-colorize; fi
+  EXPR="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$SRC/plugin/tests/data/source.png\")))
+               (layer (vector-ref (car (gimp-image-get-selected-layers img)) 0)))
+          (gimp-display-new img)
+          ($PROC #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector layer)))"
+  set -- -n -s -d -f --batch-interpreter=plug-in-script-fu-eval -b "$EXPR"
+fi
+install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
+
+# A free display number.
+D=90
+while [ -e "/tmp/.X$D-lock" ]; do D=$((D + 1)); done
+Xvfb ":$D" -screen 0 1280x800x24 -fbdir "$T/fb" -nolisten tcp > "$T/xvfb.log" 2>&1 &
+XPID=$!
+sleep 2
+export DISPLAY=":$D"
+
+"$GIMP" "$@" > "$T/gimp.log" 2>&1 &
+GPID=$!
+
+# The dialog is up once GIMP has started our plug-in; then give the
+# preview a moment to render.
+found=0
+i=0
+while [ $i -lt 120 ]; do
+  if ps --ppid "$GPID" -o comm= 2>/dev/null | grep -q "^$NAME"; then found=1; break; fi
+  sleep 1; i=$((i + 1))
+done
+if [ $found = 0 ]; then
+  echo "the plug-in did not start within 120 s; GIMP log:" >&2
+  sed 's/^/  /' "$T/gimp.log" >&2
+  exit 1
+fi
+sleep "${P2P_SHOT_DELAY:-8}"
+"$COMPARE" xwd2png "$T/fb/Xvfb_screen0" "$OUTPNG" || exit 1
+echo "screenshot: $OUTPNG"
