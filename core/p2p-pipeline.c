@@ -32,6 +32,7 @@ p2p_pipeline_options_init (P2pPipelineOptions *options)
 static const char *const size_mode_names[] = {
   [P2P_SIZE_MODE_RESIZE] = "resize",
   [P2P_SIZE_MODE_WHOLE] = "whole",
+  [P2P_SIZE_MODE_TILE] = "tile",
 };
 
 const char *
@@ -105,7 +106,13 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
                    _("The colour strength must be a number of 0 or more"));
       return FALSE;
     }
-  if (options->size_mode != P2P_SIZE_MODE_RESIZE && options->size_mode != P2P_SIZE_MODE_WHOLE)
+  if (options->tile_size < 0 || options->tile_size > 16384 || options->tile_overlap < 0)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("The tile size must be from 0 (automatic) to 16384 and the overlap 0 or more"));
+      return FALSE;
+    }
+  if ((unsigned) options->size_mode >= G_N_ELEMENTS (size_mode_names))
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                    _("Unknown size mode %d"), (int) options->size_mode);
@@ -141,13 +148,232 @@ p2p_round_up (int v, int multiple)
   return (v + multiple - 1) / multiple * multiple;
 }
 
-/* Runs the net on @plane (any size) and returns its output at the size the
- * net ran at (native size, or @plane's size padded), mapped by
- * v * out_scale + out_offset (RGB: (y + 1) / 2).  @in_scale / @in_offset map
- * the plane to the net's input values (RGB: v * 2 - 1 with channel
- * conversion).  In whole mode *@left, *@top give @plane's place in the
- * result, for the caller to crop; in resize mode the caller resamples the
- * result back.  This is the step a tiled mode would replace. */
+/* One pass of the net on @net_in (a size the net takes), in image form:
+ * @in_scale / @in_offset map the plane to the net's input values (RGB:
+ * v * 2 - 1 with channel conversion), v * @out_scale + @out_offset maps
+ * its output back (RGB: (y + 1) / 2). */
+static P2pImage *
+p2p_pipeline_run_net (const P2pModel      *model,
+                      const P2pImage      *net_in,
+                      gboolean             rgb_input,
+                      double               in_scale,
+                      double               in_offset,
+                      double               out_scale,
+                      double               out_offset,
+                      const P2pNetOptions *net_options,
+                      GError             **error)
+{
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  g_autoptr(P2pTensor) tin = NULL;
+  g_autoptr(P2pTensor) tout = NULL;
+
+  if (rgb_input)
+    tin = p2p_image_to_tensor (net_in, info->input_nc, error);
+  else
+    tin = p2p_image_to_tensor_affine (net_in, in_scale, in_offset, error);
+  if (!tin)
+    return NULL;
+
+  tout = p2p_net_run (model, net_options, tin, error);
+  if (!tout)
+    return NULL;
+  g_clear_pointer (&tin, p2p_tensor_free);
+  if (tout->w != net_in->width || tout->h != net_in->height)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
+                   _("The network returned %d x %d pixels for a %d x %d input"),
+                   tout->w, tout->h, net_in->width, net_in->height);
+      return NULL;
+    }
+  if (rgb_input)
+    return p2p_tensor_to_rgb_image (tout, error);
+  return p2p_tensor_to_image (tout, out_scale, out_offset, error);
+}
+
+/* ---- tile mode ---------------------------------------------------------- */
+
+typedef struct {
+  const P2pNetOptions *outer;
+  double               base, span;   /* this pass's share of the progress bar */
+} TileProgress;
+
+static gboolean
+p2p_tile_progress (double fraction, gpointer data)
+{
+  const TileProgress *tp = data;
+  return tp->outer->progress (tp->base + fraction * tp->span, tp->outer->progress_data);
+}
+
+/* Start positions of @n tiles of @tile along @length, spread evenly from 0
+ * to @length - @tile, so that neighbours overlap by at least the overlap
+ * the count was computed for. */
+static int
+p2p_tile_start (int i, int n, int length, int tile)
+{
+  if (n <= 1)
+    return 0;
+  return (int) (((gint64) i * (length - tile) + (n - 1) / 2) / (n - 1));
+}
+
+static int
+p2p_tile_count (int length, int tile, int overlap)
+{
+  if (length <= tile)
+    return 1;
+  return 1 + (length - overlap - 1) / (tile - overlap);
+}
+
+/* Blending weight at distance @d from a tile edge that has a neighbour
+ * overlapping by @ramp pixels: a raised cosine from ~0 to 1.  Weights of
+ * the two tiles do not need to sum to 1: the result is divided by the sum. */
+static float
+p2p_tile_ramp (int d, int ramp)
+{
+  if (ramp <= 0 || d >= ramp)
+    return 1.0f;
+  return (float) (0.5 - 0.5 * cos (G_PI * (d + 0.5) / ramp));
+}
+
+/* Net output at @plane's own size, computed tile by tile (see
+ * P2P_SIZE_MODE_TILE).  Memory: the output and weight planes plus one tile
+ * pass, whatever the image size. */
+static P2pImage *
+p2p_pipeline_infer_tiled (const P2pModel           *model,
+                          const P2pImage           *plane,
+                          gboolean                  rgb_input,
+                          double                    in_scale,
+                          double                    in_offset,
+                          double                    out_scale,
+                          double                    out_offset,
+                          const P2pPipelineOptions *options,
+                          GError                  **error)
+{
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  const int multiple = MAX (p2p_model_size_multiple (model), 1);
+  const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
+  const int W = plane->width, H = plane->height;
+  g_autoptr(P2pNormStats) stats = p2p_norm_stats_new ();
+  g_autoptr(P2pImage) out = NULL;
+  g_autofree float *wsum = NULL;
+  P2pNetOptions net = options->net;
+  TileProgress tp = { &options->net, 0, 0 };
+  int tile, overlap, tw, th, nx, ny, ctx_w, ctx_h, out_ch = 0;
+
+  tile = options->tile_size > 0 ? options->tile_size : MAX (2 * info->native_size, 256);
+  tile = MAX (p2p_round_up (MIN (tile, 16384), multiple), min_size);
+  overlap = options->tile_overlap > 0 ? options->tile_overlap : tile / 4;
+  overlap = MIN (overlap, tile / 2);
+  /* Tiles never exceed the (padded) image: a small image is one tile. */
+  tw = MIN (tile, MAX (p2p_round_up (W, multiple), min_size));
+  th = MIN (tile, MAX (p2p_round_up (H, multiple), min_size));
+  nx = p2p_tile_count (W, tw, overlap);
+  ny = p2p_tile_count (H, th, overlap);
+
+  /* 1. Statistics of the whole image, on a copy no larger than two tiles
+   *    a side.  An image that fits is used as it is, so that a one-tile
+   *    image gives exactly the whole-mode result. */
+  {
+    const double scale = MIN (1.0, (2.0 * MAX (tw, th)) / MAX (W, H));
+    g_autoptr(P2pImage) small = NULL;
+    g_autoptr(P2pImage) ctx = NULL;
+    g_autoptr(P2pImage) ignored = NULL;
+    int sw = MAX (1, (int) lround (W * scale)), sh = MAX (1, (int) lround (H * scale));
+
+    if (scale < 1.0)
+      small = rgb_input ? p2p_image_resize_bicubic_clamped (plane, sw, sh, error)
+                        : p2p_image_resize_bicubic (plane, sw, sh, error);
+    else
+      small = p2p_image_crop (plane, 0, 0, W, H, error);
+    if (!small)
+      return NULL;
+    ctx_w = MAX (p2p_round_up (sw, multiple), min_size);
+    ctx_h = MAX (p2p_round_up (sh, multiple), min_size);
+    ctx = p2p_image_pad_reflect (small, (ctx_w - sw) / 2, (ctx_h - sh) / 2, ctx_w, ctx_h, error);
+    if (!ctx)
+      return NULL;
+    g_clear_pointer (&small, p2p_image_free);
+
+    net.record_stats = stats;
+    net.use_stats = NULL;
+    if (options->net.progress)
+      {
+        tp.span = 1.0 / (nx * ny + 1);
+        net.progress = p2p_tile_progress;
+        net.progress_data = &tp;
+      }
+    ignored = p2p_pipeline_run_net (model, ctx, rgb_input, in_scale, in_offset,
+                                    out_scale, out_offset, &net, error);
+    if (!ignored)
+      return NULL;
+  }
+
+  /* 2. The tiles, each normalised with those statistics, blended. */
+  net.record_stats = NULL;
+  net.use_stats = stats;
+  for (int ty = 0; ty < ny; ty++)
+    for (int tx = 0; tx < nx; tx++)
+      {
+        /* Single-tile axes are centred like whole mode; others lie inside. */
+        const int x0 = nx == 1 ? -(tw - W) / 2 : p2p_tile_start (tx, nx, W, tw);
+        const int y0 = ny == 1 ? -(th - H) / 2 : p2p_tile_start (ty, ny, H, th);
+        const int left_ramp = tx > 0 ? p2p_tile_start (tx - 1, nx, W, tw) + tw - x0 : 0;
+        const int right_ramp = tx < nx - 1 ? x0 + tw - p2p_tile_start (tx + 1, nx, W, tw) : 0;
+        const int top_ramp = ty > 0 ? p2p_tile_start (ty - 1, ny, H, th) + th - y0 : 0;
+        const int bottom_ramp = ty < ny - 1 ? y0 + th - p2p_tile_start (ty + 1, ny, H, th) : 0;
+        g_autoptr(P2pImage) in_tile = NULL;
+        g_autoptr(P2pImage) out_tile = NULL;
+
+        tp.base = (double) (1 + ty * nx + tx) / (nx * ny + 1);
+        in_tile = p2p_image_window_reflect (plane, x0, y0, tw, th, error);
+        if (!in_tile)
+          return NULL;
+        out_tile = p2p_pipeline_run_net (model, in_tile, rgb_input, in_scale, in_offset,
+                                         out_scale, out_offset, &net, error);
+        if (!out_tile)
+          return NULL;
+
+        if (!out)
+          {
+            out_ch = out_tile->channels;
+            out = p2p_image_new (W, H, out_ch, error);
+            wsum = g_try_new0 (float, (gsize) W * H);
+            if (!out || !wsum)
+              {
+                if (out)
+                  g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                               _("Not enough memory for a %d x %d result"), W, H);
+                return NULL;
+              }
+          }
+        for (int y = MAX (0, -y0); y < th && y0 + y < H; y++)
+          {
+            const float wy = MIN (p2p_tile_ramp (y, top_ramp), p2p_tile_ramp (th - 1 - y, bottom_ramp));
+            const float *src = out_tile->data + (gsize) y * tw * out_ch;
+            float *dst = out->data + ((gsize) (y0 + y) * W) * out_ch;
+            float *ws = wsum + (gsize) (y0 + y) * W;
+            for (int x = MAX (0, -x0); x < tw && x0 + x < W; x++)
+              {
+                const float w = wy * MIN (p2p_tile_ramp (x, left_ramp),
+                                          p2p_tile_ramp (tw - 1 - x, right_ramp));
+                for (int c = 0; c < out_ch; c++)
+                  dst[(gsize) (x0 + x) * out_ch + c] += w * src[(gsize) x * out_ch + c];
+                ws[x0 + x] += w;
+              }
+          }
+      }
+
+  for (gsize p = 0; p < (gsize) W * H; p++)
+    for (int c = 0; c < out_ch; c++)
+      out->data[p * out_ch + c] /= wsum[p];
+  return g_steal_pointer (&out);
+}
+
+/* Runs the net on @plane (any size) and returns its output: at the size
+ * the net ran at in resize and whole mode (native size, or @plane's size
+ * padded; in whole mode *@left, *@top give @plane's place in the result,
+ * for the caller to crop; in resize mode the caller resamples the result
+ * back), at @plane's own size in tile mode.  Value mappings as in
+ * p2p_pipeline_run_net(). */
 static P2pImage *
 p2p_pipeline_infer (const P2pModel           *model,
                     const P2pImage           *plane,
@@ -165,10 +391,20 @@ p2p_pipeline_infer (const P2pModel           *model,
   int multiple = p2p_model_size_multiple (model);
   int min_size = p2p_model_min_size (model);
   g_autoptr(P2pImage) net_in = NULL;
-  g_autoptr(P2pTensor) tin = NULL;
-  g_autoptr(P2pTensor) tout = NULL;
   g_autoptr(P2pImage) net_out = NULL;
   int nw, nh, left = 0, top = 0;
+
+  *left_out = *top_out = 0;
+  if (options->size_mode == P2P_SIZE_MODE_TILE)
+    {
+      if (!p2p_pipeline_check (options, 0.0, error))
+        return NULL;
+      net_out = p2p_pipeline_infer_tiled (model, plane, rgb_input, in_scale, in_offset,
+                                          out_scale, out_offset, options, error);
+      if (!net_out || !p2p_pipeline_check (options, 1.0, error))
+        return NULL;
+      return g_steal_pointer (&net_out);
+    }
 
   if (multiple <= 0)
     multiple = 1;
@@ -209,33 +445,11 @@ p2p_pipeline_infer (const P2pModel           *model,
   if (!p2p_pipeline_check (options, 0.0, error))
     return NULL;
 
-  if (rgb_input)
-    tin = p2p_image_to_tensor (net_in, info->input_nc, error);
-  else
-    tin = p2p_image_to_tensor_affine (net_in, in_scale, in_offset, error);
-  if (!tin)
-    return NULL;
-  g_clear_pointer (&net_in, p2p_image_free);
-
-  tout = p2p_net_run (model, &options->net, tin, error);
-  if (!tout)
-    return NULL;
-  g_clear_pointer (&tin, p2p_tensor_free);
-  if (tout->w != nw || tout->h != nh)
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
-                   _("The network returned %d x %d pixels for a %d x %d input"),
-                   tout->w, tout->h, nw, nh);
-      return NULL;
-    }
-
-  if (rgb_input)
-    net_out = p2p_tensor_to_rgb_image (tout, error);
-  else
-    net_out = p2p_tensor_to_image (tout, out_scale, out_offset, error);
+  net_out = p2p_pipeline_run_net (model, net_in, rgb_input, in_scale, in_offset,
+                                  out_scale, out_offset, &options->net, error);
   if (!net_out)
     return NULL;
-  g_clear_pointer (&tout, p2p_tensor_free);
+  g_clear_pointer (&net_in, p2p_image_free);
   if (!p2p_pipeline_check (options, 1.0, error))
     return NULL;
 
@@ -287,6 +501,8 @@ p2p_pipeline_run_rgb (const P2pModel           *model,
     return NULL;
   if (options->size_mode == P2P_SIZE_MODE_RESIZE)
     rgb = p2p_image_resize_bicubic_clamped (net_out, input->width, input->height, error);
+  else if (options->size_mode == P2P_SIZE_MODE_TILE)
+    rgb = g_steal_pointer (&net_out);   /* already the input's size */
   else
     rgb = p2p_image_crop (net_out, left, top, input->width, input->height, error);
   if (!rgb)
@@ -330,6 +546,8 @@ p2p_pipeline_run_colorize (const P2pModel           *model,
     return NULL;
   if (options->size_mode == P2P_SIZE_MODE_RESIZE)
     ab = p2p_colorize_upsample_ab (ab_net, l_full, error);
+  else if (options->size_mode == P2P_SIZE_MODE_TILE)
+    ab = g_steal_pointer (&ab_net);     /* already the input's size */
   else
     ab = p2p_image_crop (ab_net, left, top, input->width, input->height, error);
   if (!ab)

@@ -23,10 +23,18 @@ typedef enum {
   P2P_SIZE_MODE_RESIZE,  /* reference behaviour: bicubic to the native size, run, bicubic back */
   P2P_SIZE_MODE_WHOLE,   /* run at the image's own resolution: reflect-pad to the multiple the
                             net needs, run, crop */
+  P2P_SIZE_MODE_TILE,    /* run at the image's own resolution on overlapping tiles, blended
+                            with raised-cosine weights; every tile is normalised with the
+                            statistics of the whole image (measured on a copy downscaled to
+                            at most twice the tile size), so tiles agree and memory stays
+                            bounded by the tile size */
 } P2pSizeMode;
 
 typedef struct {
   P2pSizeMode   size_mode;
+  int           tile_size;     /* tile mode: tile side in pixels, rounded up to the net's
+                                  multiple; 0 = twice the model's native size, at least 256 */
+  int           tile_overlap;  /* tile mode: overlap between tiles; 0 = a quarter tile */
   double        chroma;   /* colorize: multiplier on a and b (1.0 = as predicted) */
   P2pNetOptions net;      /* progress/cancel go through net.progress */
 } P2pPipelineOptions;

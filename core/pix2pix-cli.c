@@ -26,8 +26,9 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
   "Usage:\n"
-  "  " PROG " run --model FILE [--size-mode resize|whole] [--norm-mode official|running|stochastic]\n"
-  "              [--seed N] [--chroma X] [--threads N] INPUT OUTPUT\n"
+  "  " PROG " run --model FILE [--size-mode resize|whole|tile] [--tile-size N] [--tile-overlap N]\n"
+  "              [--norm-mode official|running|stochastic] [--seed N] [--chroma X] [--threads N]\n"
+  "              INPUT OUTPUT\n"
   "  " PROG " info FILE\n"
   "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N]\n"
   "  " PROG " import CHECKPOINT.pth OUTPUT.safetensors [--task sketch-to-photo|colorize|generic]\n"
@@ -244,11 +245,16 @@ p2p_cli_run (int argc, char **argv)
   g_autofree char *seed = NULL;
   g_auto(GStrv) files = NULL;
   double chroma = 1.0;
-  int threads = 0;
+  int threads = 0, tile_size = 0, tile_overlap = 0;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (.safetensors)", "FILE" },
     { "size-mode", 0, 0, G_OPTION_ARG_STRING, &size_mode,
-      "resize (to the model's native size and back, default) or whole (full resolution)", "MODE" },
+      "resize (to the model's native size and back, default), whole (full resolution) or "
+      "tile (full resolution in overlapping tiles, bounded memory)", "MODE" },
+    { "tile-size", 0, 0, G_OPTION_ARG_INT, &tile_size,
+      "Tile mode: tile side (default 0: twice the model's native size, at least 256)", "N" },
+    { "tile-overlap", 0, 0, G_OPTION_ARG_INT, &tile_overlap,
+      "Tile mode: overlap between tiles (default 0: a quarter tile)", "N" },
     { "norm-mode", 0, 0, G_OPTION_ARG_STRING, &norm_mode,
       "official (default), running or stochastic", "MODE" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "Seed of the stochastic mode (default 0)", "N" },
@@ -274,7 +280,11 @@ p2p_cli_run (int argc, char **argv)
   if (!files || g_strv_length (files) != 2)
     return p2p_cli_usage_error ("run: expected INPUT and OUTPUT");
   if (size_mode && !p2p_size_mode_from_string (size_mode, &options.size_mode))
-    return p2p_cli_usage_error ("run: unknown size mode “%s” (resize or whole)", size_mode);
+    return p2p_cli_usage_error ("run: unknown size mode “%s” (resize, whole or tile)", size_mode);
+  if (tile_size < 0 || tile_size > 16384 || tile_overlap < 0)
+    return p2p_cli_usage_error ("run: --tile-size needs 0 to 16384 and --tile-overlap 0 or more");
+  options.tile_size = tile_size;
+  options.tile_overlap = tile_overlap;
   if (norm_mode && !p2p_norm_mode_from_string (norm_mode, &options.net.norm_mode))
     return p2p_cli_usage_error ("run: unknown norm mode “%s” (official, running or stochastic)",
                                 norm_mode);

@@ -93,7 +93,7 @@ test_sizes (gconstpointer data)
   g_autoptr(GRand) rand = g_rand_new_with_seed (1);
 
   for (guint s = 0; s < G_N_ELEMENTS (odd_sizes); s++)
-    for (int mode = P2P_SIZE_MODE_RESIZE; mode <= P2P_SIZE_MODE_WHOLE; mode++)
+    for (int mode = P2P_SIZE_MODE_RESIZE; mode <= P2P_SIZE_MODE_TILE; mode++)
       {
         g_autoptr(P2pImage) in = random_image (rand, odd_sizes[s][0], odd_sizes[s][1], 3);
         g_autoptr(P2pImage) out = NULL;
@@ -195,7 +195,7 @@ test_unet_small_images (void)
 
   g_assert_cmpint (p2p_model_size_multiple (model), ==, 32);
   for (guint s = 0; s < G_N_ELEMENTS (odd_sizes); s++)
-    for (int mode = P2P_SIZE_MODE_RESIZE; mode <= P2P_SIZE_MODE_WHOLE; mode++)
+    for (int mode = P2P_SIZE_MODE_RESIZE; mode <= P2P_SIZE_MODE_TILE; mode++)
       {
         g_autoptr(P2pImage) in = random_image (rand, odd_sizes[s][0], odd_sizes[s][1], 4);
         g_autoptr(P2pImage) out = NULL;
@@ -217,7 +217,7 @@ test_alpha (void)
 
   for (int m = 0; m < 2; m++)
     for (int ch = 2; ch <= 4; ch += 2)
-      for (int mode = P2P_SIZE_MODE_RESIZE; mode <= P2P_SIZE_MODE_WHOLE; mode++)
+      for (int mode = P2P_SIZE_MODE_RESIZE; mode <= P2P_SIZE_MODE_TILE; mode++)
         {
           g_autoptr(P2pImage) in = random_image (rand, 11, 7, ch);
           g_autoptr(P2pImage) rgb_only = p2p_image_strip_alpha (in, NULL);
@@ -504,7 +504,10 @@ test_options_and_names (void)
   g_assert_cmpint (mode, ==, P2P_SIZE_MODE_WHOLE);
   g_assert_true (p2p_size_mode_from_string ("resize", &mode));
   g_assert_cmpint (mode, ==, P2P_SIZE_MODE_RESIZE);
-  g_assert_false (p2p_size_mode_from_string ("tile", &mode));
+  g_assert_true (p2p_size_mode_from_string ("tile", &mode));
+  g_assert_cmpint (mode, ==, P2P_SIZE_MODE_TILE);
+  g_assert_true (p2p_size_mode_from_string ("resize", &mode));
+  g_assert_false (p2p_size_mode_from_string ("tiles", &mode));
   g_assert_false (p2p_size_mode_from_string ("", &mode));
   g_assert_false (p2p_size_mode_from_string (NULL, &mode));
   g_assert_cmpint (mode, ==, P2P_SIZE_MODE_RESIZE);

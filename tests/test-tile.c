@@ -1,0 +1,286 @@
+/* test-tile.c - the tiled size mode: correctness and seams.
+ *
+ * 1. An image that is exactly one tile gives the whole-mode result.
+ * 2. Seam visibility: the mean gradient energy across the columns and rows
+ *    where tiles begin or end, relative to the mean over the whole image.
+ *    Naive tiling (each tile run on its own with its own statistics, pasted
+ *    side by side) shows its seams in this measure; the blended tiles with
+ *    shared statistics must stay close to 1.
+ * 3. Colorize and RGB, odd sizes, thin images, cancellation.
+ */
+#include <math.h>
+#include <string.h>
+#include <glib.h>
+
+#include "p2p.h"
+#include "p2p-imgproc.h"
+#include "tiny-model.h"
+
+static P2pModel *
+model_new (const char *arch, int in_nc, int out_nc, const char *task)
+{
+  TinyModelSpec spec = { arch, 4, in_nc, out_nc, task, 32, 5, NULL };
+  g_autoptr(GBytes) bytes = tiny_model_build (&spec);
+  g_autoptr(GError) error = NULL;
+  P2pModel *model = p2p_model_new_from_bytes (bytes, &error);
+
+  g_assert_no_error (error);
+  return model;
+}
+
+/* Smooth gradients, discs and a little noise: structure on every scale. */
+static P2pImage *
+scene (int w, int h, int ch, guint32 seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  P2pImage *im = p2p_image_new (w, h, ch, NULL);
+  double cx[6], cy[6], r[6], v[6];
+
+  for (int i = 0; i < 6; i++)
+    {
+      cx[i] = g_rand_double (rand) * w;
+      cy[i] = g_rand_double (rand) * h;
+      r[i] = (0.1 + 0.2 * g_rand_double (rand)) * MIN (w, h);
+      v[i] = g_rand_double (rand);
+    }
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      for (int c = 0; c < ch; c++)
+        {
+          double val = 0.3 + 0.4 * (c == 0 ? (double) x / w : (double) y / h);
+          for (int i = 0; i < 6; i++)
+            if ((x - cx[i]) * (x - cx[i]) + (y - cy[i]) * (y - cy[i]) < r[i] * r[i])
+              val = v[i];
+          val += 0.02 * (g_rand_double (rand) - 0.5);
+          im->data[((gsize) y * w + x) * ch + c] = (float) CLAMP (val, 0.0, 1.0);
+        }
+  return im;
+}
+
+static P2pImage *
+run (const P2pModel *model, const P2pImage *in, P2pSizeMode mode, int tile, int overlap)
+{
+  g_autoptr(GError) error = NULL;
+  P2pPipelineOptions o;
+  P2pImage *out;
+
+  p2p_pipeline_options_init (&o);
+  o.size_mode = mode;
+  o.tile_size = tile;
+  o.tile_overlap = overlap;
+  o.net.threads = 1;
+  out = p2p_pipeline_run (model, in, &o, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (out);
+  g_assert_cmpint (out->width, ==, in->width);
+  g_assert_cmpint (out->height, ==, in->height);
+  return out;
+}
+
+static double
+max_abs_diff (const P2pImage *a, const P2pImage *b)
+{
+  double m = 0;
+  g_assert_cmpint (a->channels, ==, b->channels);
+  for (gsize i = 0; i < (gsize) a->width * a->height * a->channels; i++)
+    m = MAX (m, fabs ((double) a->data[i] - b->data[i]));
+  return m;
+}
+
+static void
+test_one_tile_equals_whole (void)
+{
+  const char *archs[] = { "unet_32", "resnet_2blocks" };
+  for (guint i = 0; i < G_N_ELEMENTS (archs); i++)
+    {
+      g_autoptr(P2pModel) model = model_new (archs[i], 3, 3, "sketch-to-photo");
+      g_autoptr(P2pImage) in = scene (64, 64, 3, 1);
+      g_autoptr(P2pImage) whole = run (model, in, P2P_SIZE_MODE_WHOLE, 0, 0);
+      g_autoptr(P2pImage) tiled = run (model, in, P2P_SIZE_MODE_TILE, 64, 16);
+      double d = max_abs_diff (whole, tiled);
+
+      g_test_message ("%s: one tile vs whole: max difference %g", archs[i], d);
+      g_assert_cmpfloat (d, <=, 1e-6);
+    }
+}
+
+/* Step energy: the mean squared difference between the means of the K
+ * columns right of x and the K columns left of it (rows when @rows), over
+ * every x or only at @cuts.  Averaging K pixels first hides the pixel-scale
+ * texture a random network makes (ConvT checkerboards), leaving the steps
+ * a seam makes. */
+#define K 4
+static double
+step_energy (const P2pImage *im, gboolean rows, const int *cuts, int n_cuts)
+{
+  const int ch = im->channels, len = rows ? im->height : im->width;
+  const int across = rows ? im->width : im->height;
+  double sum = 0;
+  gsize count = 0;
+
+  for (int k = 0; k < (cuts ? n_cuts : len); k++)
+    {
+      const int p = cuts ? cuts[k] : k;
+      if (p < K || p + K > len)
+        continue;
+      for (int q = 0; q < across; q++)
+        for (int c = 0; c < ch; c++)
+          {
+            double d = 0;
+            for (int j = 0; j < K; j++)
+              {
+                const int a = p + j, b = p - 1 - j;
+                d += im->data[((gsize) (rows ? a : q) * im->width + (rows ? q : a)) * ch + c] -
+                     im->data[((gsize) (rows ? b : q) * im->width + (rows ? q : b)) * ch + c];
+              }
+            d /= K;
+            sum += d * d;
+            count++;
+          }
+    }
+  return sum / MAX (count, 1);
+}
+
+/* Naive tiling for comparison: each tile run alone (own statistics) in
+ * whole mode, pasted without blending, at the same tile starts. */
+static P2pImage *
+naive_tiles (const P2pModel *model, const P2pImage *in, int tile, const int *xs, int nx,
+             const int *ys, int ny)
+{
+  P2pImage *out = p2p_image_new (in->width, in->height, 3, NULL);
+  for (int j = 0; j < ny; j++)
+    for (int i = 0; i < nx; i++)
+      {
+        const int x1 = i + 1 < nx ? xs[i + 1] : in->width;
+        const int y1 = j + 1 < ny ? ys[j + 1] : in->height;
+        g_autoptr(P2pImage) t = p2p_image_crop (in, xs[i], ys[j], tile, tile, NULL);
+        g_autoptr(P2pImage) r = run (model, t, P2P_SIZE_MODE_WHOLE, 0, 0);
+        for (int y = ys[j]; y < y1; y++)
+          memcpy (out->data + ((gsize) y * in->width + xs[i]) * 3,
+                  r->data + ((gsize) (y - ys[j]) * tile) * 3, sizeof (float) * 3 * (x1 - xs[i]));
+      }
+  return out;
+}
+
+static void
+test_seams (void)
+{
+  /* 208 = 4 tiles of 64 overlapping by 16 (starts 0, 48, 96, 144), 160 = 3. */
+  const int W = 208, H = 160, tile = 64, overlap = 16;
+  g_autoptr(P2pModel) model = model_new ("unet_32", 3, 3, "sketch-to-photo");
+  g_autoptr(P2pImage) in = scene (W, H, 3, 7);
+  g_autoptr(P2pImage) tiled = run (model, in, P2P_SIZE_MODE_TILE, tile, overlap);
+  const int xs[] = { 0, 48, 96, 144 }, ys[] = { 0, 48, 96 };
+  /* The cuts of the tiled run: where each tile starts and ends. */
+  const int xcuts[] = { 48, 96, 144, 64, 112, 160 }, ycuts[] = { 48, 96, 64, 112 };
+  const int naive_xcuts[] = { 48, 96, 144 }, naive_ycuts[] = { 48, 96 };
+  g_autoptr(P2pImage) naive = naive_tiles (model, in, tile, xs, 4, ys, 3);
+  double all, seam, ratio, naive_ratio;
+
+  all = step_energy (tiled, FALSE, NULL, 0) + step_energy (tiled, TRUE, NULL, 0);
+  seam = step_energy (tiled, FALSE, xcuts, 6) + step_energy (tiled, TRUE, ycuts, 4);
+  ratio = seam / all;
+  naive_ratio = (step_energy (naive, FALSE, naive_xcuts, 3) +
+                 step_energy (naive, TRUE, naive_ycuts, 2)) /
+                (step_energy (naive, FALSE, NULL, 0) + step_energy (naive, TRUE, NULL, 0));
+  g_test_message ("seam step energy / mean: tiled %.3f, naive tiles %.3f", ratio, naive_ratio);
+
+  /* The measure sees naive seams ... */
+  g_assert_cmpfloat (naive_ratio, >, 1.3);
+  /* ... and blended tiles with shared statistics have none to speak of. */
+  g_assert_cmpfloat (ratio, <, 1.15);
+}
+
+static double
+mean_abs_diff (const P2pImage *a, const P2pImage *b)
+{
+  const gsize n = (gsize) a->width * a->height * a->channels;
+  double s = 0;
+  for (gsize i = 0; i < n; i++)
+    s += fabs ((double) a->data[i] - b->data[i]);
+  return s / n;
+}
+
+/* Where the statistics image is the image itself (at most two tiles a
+ * side), the tiles are normalised exactly as the whole-image run, and the
+ * tiled result differs from it only through the tiles' borders. */
+static void
+test_tiles_agree_with_whole (void)
+{
+  g_autoptr(P2pModel) model = model_new ("unet_32", 3, 3, "sketch-to-photo");
+  g_autoptr(P2pImage) in = scene (224, 224, 3, 11);
+  g_autoptr(P2pImage) whole = run (model, in, P2P_SIZE_MODE_WHOLE, 0, 0);
+  g_autoptr(P2pImage) tiled = run (model, in, P2P_SIZE_MODE_TILE, 128, 32);
+  double d = mean_abs_diff (whole, tiled);
+
+  g_test_message ("tiled vs whole: mean difference %.4f", d);
+  g_assert_cmpfloat (d, <, 0.03);   /* per-tile statistics give 0.06 */
+}
+
+static void
+test_colorize_and_shapes (void)
+{
+  g_autoptr(P2pModel) colorize = model_new ("unet_32", 1, 2, "colorize");
+  g_autoptr(P2pModel) rgb = model_new ("resnet_1blocks", 3, 3, "generic");
+  const int sizes[][2] = { { 1, 1 }, { 1, 300 }, { 300, 1 }, { 97, 131 }, { 200, 40 } };
+
+  for (guint s = 0; s < G_N_ELEMENTS (sizes); s++)
+    {
+      g_autoptr(P2pImage) in = scene (sizes[s][0], sizes[s][1], 4, 3);
+      g_autoptr(P2pImage) a = run (colorize, in, P2P_SIZE_MODE_TILE, 64, 16);
+      g_autoptr(P2pImage) b = run (rgb, in, P2P_SIZE_MODE_TILE, 32, 8);
+
+      g_assert_cmpint (a->channels, ==, 4);
+      g_assert_cmpint (b->channels, ==, 4);
+      for (gsize i = 0; i < (gsize) in->width * in->height; i++)
+        {
+          g_assert_cmpfloat (a->data[i * 4 + 3], ==, in->data[i * 4 + 3]);  /* alpha carried */
+          g_assert_cmpfloat (b->data[i * 4 + 3], ==, in->data[i * 4 + 3]);
+          for (int c = 0; c < 3; c++)
+            {
+              g_assert_true (a->data[i * 4 + c] >= 0.0f && a->data[i * 4 + c] <= 1.0f);
+              g_assert_true (b->data[i * 4 + c] >= 0.0f && b->data[i * 4 + c] <= 1.0f);
+            }
+        }
+    }
+}
+
+static gboolean
+cancel_after (double fraction, gpointer data)
+{
+  int *calls = data;
+  return --(*calls) > 0;
+}
+
+static void
+test_cancel (void)
+{
+  g_autoptr(P2pModel) model = model_new ("unet_32", 3, 3, "generic");
+  g_autoptr(P2pImage) in = scene (150, 100, 3, 2);
+  P2pPipelineOptions o;
+  int calls = 30;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pImage) out = NULL;
+
+  p2p_pipeline_options_init (&o);
+  o.size_mode = P2P_SIZE_MODE_TILE;
+  o.tile_size = 32;
+  o.net.threads = 1;
+  o.net.progress = cancel_after;
+  o.net.progress_data = &calls;
+  out = p2p_pipeline_run (model, in, &o, &error);
+  g_assert_null (out);
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_CANCELLED);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/tile/one-tile-equals-whole", test_one_tile_equals_whole);
+  g_test_add_func ("/tile/seams", test_seams);
+  g_test_add_func ("/tile/agrees-with-whole", test_tiles_agree_with_whole);
+  g_test_add_func ("/tile/colorize-and-shapes", test_colorize_and_shapes);
+  g_test_add_func ("/tile/cancel", test_cancel);
+  return g_test_run ();
+}
