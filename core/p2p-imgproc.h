@@ -128,6 +128,19 @@ void       p2p_image_clamp (P2pImage *image, int first, int count);
 void p2p_srgb_to_lab (const double rgb[3], double lab[3]);
 void p2p_lab_to_srgb (const double lab[3], double rgb[3]);
 
+/* Edge-aware upsampling (fast guided filter, see p2p-guided.c): @src_low
+ * (any channels) to the size of the 1-channel @guide_full, guided by it;
+ * @guide_low is the guide at @src_low's size.  Guide values are divided by
+ * @guide_range (100 for Lab L); @radius is the window radius at the low
+ * resolution, @eps the regularisation in that normalised range. */
+P2pImage *p2p_guided_upsample (const P2pImage *src_low,
+                               const P2pImage *guide_low,
+                               const P2pImage *guide_full,
+                               double          guide_range,
+                               int             radius,
+                               double          eps,
+                               GError        **error);
+
 /* One-channel image of L (0..100) of the colour channels of @src; grey
  * inputs are taken as R = G = B. */
 P2pImage *p2p_image_lab_lightness (const P2pImage *src, GError **error);

@@ -18,6 +18,12 @@
 #include "p2p-imgproc.h"
 #include "p2p-pipeline.h"
 
+/* Guided upsampling of ab: window radius at the net's resolution, and the
+ * regularisation for L / 100 (edges of less than about 3 L units count as
+ * flat). */
+#define P2P_GUIDED_RADIUS 2
+#define P2P_GUIDED_EPS 1e-3
+
 void
 p2p_pipeline_options_init (P2pPipelineOptions *options)
 {
@@ -458,15 +464,23 @@ p2p_pipeline_infer (const P2pModel           *model,
   return g_steal_pointer (&net_out);
 }
 
-/* Brings the model's ab planes to full resolution.  One function on
- * purpose: an edge-aware (guided by the full-resolution L) upsampler is
- * planned to replace the plain bicubic here.  @l_full is unused for now. */
+/* Brings the model's ab planes to full resolution, edge-aware: a guided
+ * filter with the full-resolution L as guide, so that colours stop at the
+ * edges of the image's own lightness instead of bleeding across them. */
 static P2pImage *
 p2p_colorize_upsample_ab (const P2pImage *ab,
                           const P2pImage *l_full,
                           GError        **error)
 {
-  return p2p_image_resize_bicubic (ab, l_full->width, l_full->height, error);
+  g_autoptr(P2pImage) l_low = NULL;
+
+  if (ab->width == l_full->width && ab->height == l_full->height)
+    return p2p_image_crop (ab, 0, 0, ab->width, ab->height, error);
+  /* The guide at the net's resolution: L as the net saw it. */
+  l_low = p2p_image_resize_bicubic (l_full, ab->width, ab->height, error);
+  if (!l_low)
+    return NULL;
+  return p2p_guided_upsample (ab, l_low, l_full, 100.0, P2P_GUIDED_RADIUS, P2P_GUIDED_EPS, error);
 }
 
 static void

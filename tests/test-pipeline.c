@@ -333,10 +333,12 @@ test_colorize (void)
           g_assert_cmpfloat_with_epsilon (lab[0], l_in->data[p], 1e-3);
           checked++;
         }
-      /* The random model does colour the image, and most pixels are in
-       * gamut: the checks above were not vacuous. */
+      /* The random model does colour the image, and enough pixels are in
+       * gamut that the checks above were not vacuous.  (On this noise
+       * image the guided upsampling of resize mode follows the random L
+       * pixel by pixel, so fewer pixels stay in gamut than in whole mode.) */
       g_assert_cmpint (coloured, >, 23 * 14 / 2);
-      g_assert_cmpint (checked, >, 23 * 14 / 4);
+      g_assert_cmpint (checked, >, 23 * 14 / 5);
     }
 }
 
