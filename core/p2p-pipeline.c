@@ -112,6 +112,12 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
                    _("The colour strength must be a number of 0 or more"));
       return FALSE;
     }
+  if (options->net_size < 0 || options->net_size > 16384)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("The network size must be from 0 (the model's own) to 16384"));
+      return FALSE;
+    }
   if (options->tile_size < 0 || options->tile_size > 16384 || options->tile_overlap < 0)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
@@ -422,7 +428,8 @@ p2p_pipeline_infer (const P2pModel           *model,
     {
       /* A native size the net cannot take would fail in p2p_net_run; the
        * nearest size it can take is the friendlier answer. */
-      int native = info->native_size > 0 ? info->native_size : 256;
+      int native = options->net_size > 0 ? options->net_size
+                   : info->native_size > 0 ? info->native_size : 256;
 
       nw = nh = MAX (p2p_round_up (native, multiple), min_size);
       /* RGB as Pillow resizes 8-bit images (clamped between passes). */

@@ -32,6 +32,9 @@ typedef enum {
 
 typedef struct {
   P2pSizeMode   size_mode;
+  int           net_size;      /* resize mode: side of the square the net sees, rounded up
+                                  to the net's multiple; 0 = the model's native size.
+                                  Larger values give colorize more detail to work from */
   int           tile_size;     /* tile mode: tile side in pixels, rounded up to the net's
                                   multiple; 0 = twice the model's native size, at least 256 */
   int           tile_overlap;  /* tile mode: overlap between tiles; 0 = a quarter tile */

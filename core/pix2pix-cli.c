@@ -26,7 +26,8 @@ enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
   "Usage:\n"
-  "  " PROG " run --model FILE [--size-mode resize|whole|tile] [--tile-size N] [--tile-overlap N]\n"
+  "  " PROG " run --model FILE [--size-mode resize|whole|tile] [--net-size N]\n"
+  "              [--tile-size N] [--tile-overlap N]\n"
   "              [--norm-mode official|running|stochastic] [--seed N] [--chroma X] [--threads N]\n"
   "              INPUT OUTPUT\n"
   "  " PROG " info FILE\n"
@@ -245,12 +246,14 @@ p2p_cli_run (int argc, char **argv)
   g_autofree char *seed = NULL;
   g_auto(GStrv) files = NULL;
   double chroma = 1.0;
-  int threads = 0, tile_size = 0, tile_overlap = 0;
+  int threads = 0, tile_size = 0, tile_overlap = 0, net_size = 0;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (.safetensors)", "FILE" },
     { "size-mode", 0, 0, G_OPTION_ARG_STRING, &size_mode,
       "resize (to the model's native size and back, default), whole (full resolution) or "
       "tile (full resolution in overlapping tiles, bounded memory)", "MODE" },
+    { "net-size", 0, 0, G_OPTION_ARG_INT, &net_size,
+      "Resize mode: size the network sees (default 0: the model's native size)", "N" },
     { "tile-size", 0, 0, G_OPTION_ARG_INT, &tile_size,
       "Tile mode: tile side (default 0: twice the model's native size, at least 256)", "N" },
     { "tile-overlap", 0, 0, G_OPTION_ARG_INT, &tile_overlap,
@@ -283,6 +286,9 @@ p2p_cli_run (int argc, char **argv)
     return p2p_cli_usage_error ("run: unknown size mode “%s” (resize, whole or tile)", size_mode);
   if (tile_size < 0 || tile_size > 16384 || tile_overlap < 0)
     return p2p_cli_usage_error ("run: --tile-size needs 0 to 16384 and --tile-overlap 0 or more");
+  if (net_size < 0 || net_size > 16384)
+    return p2p_cli_usage_error ("run: --net-size needs 0 to 16384");
+  options.net_size = net_size;
   options.tile_size = tile_size;
   options.tile_overlap = tile_overlap;
   if (norm_mode && !p2p_norm_mode_from_string (norm_mode, &options.net.norm_mode))

@@ -184,6 +184,18 @@ test_resize_is_resampled_run (void)
   back = p2p_image_resize_bicubic_clamped (direct, 37, 11, NULL);
   out = run_ok (model, in, &o);
   g_assert_cmpmem (out->data, 37 * 11 * 3 * sizeof (float), back->data, 37 * 11 * 3 * sizeof (float));
+
+  /* A chosen network size: the same, at 24 x 24. */
+  {
+    g_autoptr(P2pImage) small24 = p2p_image_resize_bicubic_clamped (in, 24, 24, NULL);
+    g_autoptr(P2pImage) direct24 = run_ok (model, small24, &o);
+    g_autoptr(P2pImage) back24 = p2p_image_resize_bicubic_clamped (direct24, 37, 11, NULL);
+    g_autoptr(P2pImage) out24 = NULL;
+
+    o.net_size = 24;
+    out24 = run_ok (model, in, &o);
+    g_assert_cmpmem (out24->data, 37 * 11 * 3 * sizeof (float), back24->data, 37 * 11 * 3 * sizeof (float));
+  }
 }
 
 static void
