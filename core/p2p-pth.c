@@ -1729,6 +1729,19 @@ legacy_instance_buffer (GHashTable *by_name, const char *key)
   return !(w && w->ndim == 1);
 }
 
+/* Orders tensors by storage, then by offset (empty tensors first). */
+static int
+compare_item_place (gconstpointer pa, gconstpointer pb)
+{
+  const Item *a = *(Item *const *) pa, *b = *(Item *const *) pb;
+
+  if (a->t->storage != b->t->storage)
+    return strcmp (a->t->storage->key, b->t->storage->key);
+  if (a->t->offset != b->t->offset)
+    return a->t->offset < b->t->offset ? -1 : 1;
+  return a->t->numel < b->t->numel ? -1 : a->t->numel > b->t->numel;
+}
+
 static GBytes *
 build_safetensors (Value *root, const char *file_name, Container container,
                    const P2pImportOptions *opts, GError **error)
@@ -1808,6 +1821,21 @@ build_safetensors (Value *root, const char *file_name, Container container,
         FAILN (P2P_ERROR_BAD_TENSOR, _("Tensor “%s” holds %s values; the weights of a generator are "
                                        "floating point"), it->name, st_name (st));
     }
+  /* Tensors of a state_dict do not share storage.  Views of one storage
+   * under many names would make the converted file arbitrarily larger than
+   * the checkpoint: overlaps are refused before anything is allocated. */
+  {
+    g_autoptr(GPtrArray) sorted = g_ptr_array_copy (order, NULL, NULL);
+    g_ptr_array_sort (sorted, compare_item_place);
+    for (guint i = 1; i < sorted->len; i++)
+      {
+        const Item *a = sorted->pdata[i - 1], *b = sorted->pdata[i];
+        if (a->t->storage == b->t->storage && b->t->numel > 0 &&
+            a->t->offset + a->t->numel > b->t->offset)
+          FAILN (P2P_ERROR_BAD_TENSOR, _("Tensors “%s” and “%s” of the checkpoint share storage, "
+                                         "which a state_dict never does"), a->name, b->name);
+      }
+  }
   /* Detection looks at the kept tensors only. */
   {
     g_autoptr(GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);

@@ -833,6 +833,41 @@ bad_duplicate_key (void)
   return out;
 }
 static GBytes *
+bad_shared_storage (void)
+{
+  Pk *b = g_byte_array_new ();
+  GBytes *out;
+  const gint64 s2[1] = { 2 };
+
+  pk_dict_begin (b);
+  pk_str (b, "a");
+  pk_tensor (b, "FloatStorage", "0", 4, 0, S4, T1, 1, TRUE);
+  pk_str (b, "b");
+  pk_tensor (b, "FloatStorage", "0", 4, 2, s2, T1, 1, TRUE);
+  pk_dict_end (b);
+  out = legacy_file (b, 1, 4, 4, 0);
+  g_byte_array_unref (b);
+  return out;
+}
+static GBytes *
+good_disjoint_views (void)
+{
+  /* Two halves of one storage: allowed, reaches detection. */
+  Pk *b = g_byte_array_new ();
+  GBytes *out;
+  const gint64 s2[1] = { 2 };
+
+  pk_dict_begin (b);
+  pk_str (b, "b");
+  pk_tensor (b, "FloatStorage", "0", 4, 2, s2, T1, 1, TRUE);
+  pk_str (b, "a");
+  pk_tensor (b, "FloatStorage", "0", 4, 0, s2, T1, 1, TRUE);
+  pk_dict_end (b);
+  out = legacy_file (b, 1, 4, 4, 0);
+  g_byte_array_unref (b);
+  return out;
+}
+static GBytes *
 bad_storage_listed_missing (void)
 {
   /* The tensor uses storage "0" but the key list names two storages. */
@@ -948,6 +983,8 @@ static const BadCase bad_cases[] = {
   { "nine-dims", bad_too_many_dims, P2P_ERROR_BAD_TENSOR, "9 dimensions" },
   { "size-overflow", bad_size_overflow, P2P_ERROR_BAD_TENSOR, "invalid size" },
   { "duplicate-after-module", bad_duplicate_key, P2P_ERROR_BAD_HEADER, "holds tensor “w” twice" },
+  { "shared-storage", bad_shared_storage, P2P_ERROR_BAD_TENSOR, "“a” and “b” of the checkpoint share storage" },
+  { "disjoint-views", good_disjoint_views, P2P_ERROR_UNSUPPORTED, "not a pix2pix/CycleGAN generator" },
   { "storage-list-mismatch", bad_storage_listed_missing, P2P_ERROR_BAD_HEADER, "lists 2 storages but its tensors use 1" },
   { "storage-redeclared", bad_storage_redeclared, P2P_ERROR_BAD_TENSOR, "declared twice" },
   { "storage-view", bad_view_metadata, P2P_ERROR_UNSUPPORTED, "view of another storage" },
