@@ -172,6 +172,24 @@ p2p_apply (P2pFilter              filter,
       return NULL;
     }
 
+  /* The source's layer mask is copied as an (editable) mask of the new
+   * layer, so that the result shows where the source shows. */
+  if (gimp_layer_get_mask (GIMP_LAYER (drawable)) != NULL)
+    {
+      GimpLayerMask *src_mask = gimp_layer_get_mask (GIMP_LAYER (drawable));
+      GimpLayerMask *mask = gimp_layer_create_mask (layer, GIMP_ADD_MASK_WHITE);
+      GeglBuffer *from, *to;
+
+      gimp_layer_add_mask (layer, mask);
+      from = gimp_drawable_get_buffer (GIMP_DRAWABLE (src_mask));
+      to = gimp_drawable_get_buffer (GIMP_DRAWABLE (mask));
+      gegl_buffer_copy (from, NULL, GEGL_ABYSS_NONE, to, NULL);
+      g_object_unref (from);
+      g_object_unref (to);
+      gimp_layer_set_apply_mask (layer, gimp_layer_get_apply_mask (GIMP_LAYER (drawable)));
+      gimp_drawable_update (GIMP_DRAWABLE (mask), 0, 0, output->width, output->height);
+    }
+
   gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, output->width, output->height);
   gimp_image_undo_group_end (image);
   gimp_progress_update (1.0);

@@ -98,6 +98,7 @@ run_gimp() {
     rc=$?
   fi
   if [ $rc -ne 0 ] || grep -q -e 'batch command experienced an execution error' \
+       -e 'batch command experienced a calling error' -e 'Plug-in crashed' \
        -e 'Stopping at failing batch command' "$log"; then
     echo "# GIMP failed (exit $rc); log:"; sed 's/^/#   /' "$log"
     return 1
@@ -112,7 +113,15 @@ if run_gimp "$T/main.log" "(begin $DEFS (load \"$TEST_SCM\") (p2p-run-tests))"; 
 else
   not_ok "GIMP $GIMPV batch run of the filter tests"
 fi
+if run_gimp "$T/errors.log" "(begin $DEFS (load \"$TEST_SCM\") (p2p-run-error-tests))"; then
+  ok "GIMP $GIMPV batch run of the bad-argument tests"
+else
+  not_ok "GIMP $GIMPV batch run of the bad-argument tests"
+fi
 grep -q 'TEST-DONE' "$T/main.log" && ok "all test cases ran" || not_ok "all test cases ran"
+grep -q 'TEST-DONE-ERRORS' "$T/errors.log" && ok "all bad-argument cases ran" \
+  || not_ok "all bad-argument cases ran"
+cat "$T/errors.log" >> "$T/main.log"
 
 # Lines look like "script-fu-Warning: TEST-OK rgb name" (or the GIMP 3
 # equivalent); take what follows the marker.

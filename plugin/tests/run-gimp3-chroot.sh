@@ -4,12 +4,14 @@
 # Debian 12 host has only GIMP 2.10).  Run as root; TAP on stdout.
 #
 #   plugin/tests/run-gimp3-chroot.sh [MESON_TEST_ARGS...]
+#   e.g. ... --suite gimp-gui   also takes the dialog screenshot (Xvfb)
 #
 # The chroot comes from setup-gimp3-chroot.sh (cached; see there).  Each run
 # copies the working tree into a fresh folder inside the chroot, so runs do
 # not share build state; the copy is removed afterwards.
 # Environment: P2P_GIMP3_ROOT (chroot folder), P2P_PROJECT (tree to copy,
-# default: this repository), P2P_KEEP=1 keeps the copy.
+# default: this repository), P2P_KEEP=1 keeps the copy, P2P_ARTIFACTS=DIR
+# receives the test log and any dialog screenshot.
 set -eu
 
 HERE=$(dirname "$(readlink -f "$0")")
@@ -22,6 +24,11 @@ WORK=$(mktemp -d "$ROOT/tmp/p2p-src.XXXXXX")
 INNER=${WORK#"$ROOT"}
 
 cleanup() {
+  if [ -n "${P2P_ARTIFACTS:-}" ]; then
+    mkdir -p "$P2P_ARTIFACTS"
+    cp "$WORK"/build-gimp3/meson-logs/testlog.txt "$P2P_ARTIFACTS/gimp3-testlog.txt" 2>/dev/null || true
+    cp "$WORK"/build-gimp3/plugin/tests/dialog-gimp3.png "$P2P_ARTIFACTS/" 2>/dev/null || true
+  fi
   for m in "$ROOT/dev/shm" "$ROOT/proc"; do
     if mountpoint -q "$m" 2>/dev/null; then umount "$m" || umount -l "$m"; fi
   done
