@@ -88,11 +88,11 @@ typedef struct {
 
 void        p2p_model_entry_free (P2pModelEntry *entry);
 
-/* Every loadable model file in the search path, first occurrence of each
- * file name wins (so a user's file cannot shadow a bundled one by accident
- * - it is listed under its own folder only if the names differ).  Models
- * that fail to load are skipped with a g_message.  When @task is not
- * P2P_TASK_GENERIC, only models for that task (or generic ones) are listed.
+/* Every loadable model file in the search path, sorted by display name.
+ * The first folder holding a file name wins, as in p2p_model_resolve(), so
+ * the list shows exactly the files a name would resolve to.  Models that
+ * fail to load are skipped with a g_message.  When @task is not
+ * P2P_TASK_GENERIC, only models that can run that task are listed.
  * (transfer full) array of P2pModelEntry. */
 GPtrArray  *p2p_model_list          (char **search_path, P2pTask task);
 

@@ -383,8 +383,13 @@ p2p_dialog (GimpProcedure       *procedure,
   p2p_model_combo_changed (GTK_COMBO_BOX (combo), G_OBJECT (config));
 
   if (filter == P2P_FILTER_COLORIZE)
-    gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
-                                "size-mode", "norm-mode", "seed", "chroma", NULL);
+    {
+      /* A slider reads better than a bare spin button for a strength. */
+      gimp_procedure_dialog_get_widget (GIMP_PROCEDURE_DIALOG (dialog), "chroma",
+                                        GIMP_TYPE_SPIN_SCALE);
+      gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
+                                  "size-mode", "norm-mode", "seed", "chroma", NULL);
+    }
   else
     gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
                                 "size-mode", "norm-mode", "seed", NULL);
