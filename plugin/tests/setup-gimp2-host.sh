@@ -7,7 +7,7 @@ set -eu
 PKGS="gimp libgimp2.0-dev libgegl-dev libbabl-dev libgtk2.0-dev \
 libopenblas-dev libjson-glib-dev libgdk-pixbuf-2.0-dev \
 meson ninja-build gcc pkg-config gettext \
-debootstrap zstd gtk2-engines-pixbuf xvfb xauth"
+debootstrap zstd gtk2-engines-pixbuf xvfb xauth xdotool"
 
 missing=""
 for p in $PKGS; do

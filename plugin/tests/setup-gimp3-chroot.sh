@@ -16,11 +16,11 @@ set -eu
 ROOT=${1:-${P2P_GIMP3_ROOT:-/var/lib/gimp3-chroot}}
 CACHE_DIR=${P2P_GIMP3_CACHE:-/var/cache/gimp3-chroot}
 # Bump when the package list below changes, so that old caches are rebuilt.
-STAMP_VERSION=2
+STAMP_VERSION=3
 TARBALL=$CACHE_DIR/trixie-gimp3-v$STAMP_VERSION.tar.zst
 STAMP=$ROOT/.gimp-pix2pix-chroot-v$STAMP_VERSION
 PKGS="gimp libgimp-3.0-dev meson ninja-build gcc pkg-config libopenblas-dev \
-libjson-glib-dev libgdk-pixbuf-2.0-dev gettext xvfb xauth locales"
+libjson-glib-dev libgdk-pixbuf-2.0-dev gettext xvfb xauth xdotool locales"
 
 log() { echo "setup-gimp3-chroot: $*"; }
 
