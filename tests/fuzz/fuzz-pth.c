@@ -10,7 +10,7 @@
  *     tests/fuzz/fuzz-pth.c core/p2p-pth.c core/p2p-model.c core/p2p-error.c core/p2p-tensor.c \
  *     $(pkg-config --cflags --libs glib-2.0 json-glib-1.0) -lm -o fuzz-pth
  *   mkdir -p corpus && cp tests/data/pth/[a-z]*.pth corpus/
- *   ./fuzz-pth -max_len=262144 -timeout=10 -rss_limit_mb=2048 corpus
+ *   ./fuzz-pth -dict=tests/fuzz/pth.dict -max_len=262144 -timeout=10 -rss_limit_mb=2048 corpus
  *
  * Every input must end in a model or a GError in P2P_ERROR; anything else
  * (crash, sanitizer report, leak, a NULL without error) is a bug.
