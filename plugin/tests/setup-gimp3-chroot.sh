@@ -24,6 +24,14 @@ libjson-glib-dev libgdk-pixbuf-2.0-dev gettext xvfb xauth xdotool locales"
 
 log() { echo "setup-gimp3-chroot: $*"; }
 
+# One set-up at a time, and no test run (which calls this script first)
+# while the chroot is still being built or archived.
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$CACHE_DIR"
+  exec 9>"$CACHE_DIR/.lock"
+  flock 9
+fi
+
 if [ -e "$STAMP" ]; then
   log "ready at $ROOT"
   exit 0
