@@ -223,7 +223,7 @@ def main():
         coretype_check = (core_default, a['ms'], b['blas_core'], b['ms'])
     loads.append(loadavg())
 
-    md = render(args, cpu, pk, rows, loads, coretype_check, time.time() - t_start)
+    md = render(args, cpu, pk, rows, loads, coretype_check, t_start, time.time() - t_start)
     print(md)
     if args.out:
         with open(args.out, 'w') as f:
@@ -240,9 +240,10 @@ def git_commit():
         return 'unknown'
 
 
-def render(args, cpu, pk, rows, loads, coretype_check, elapsed):
+def render(args, cpu, pk, rows, loads, coretype_check, t_start, elapsed):
     L = []
-    now = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')
+    now = datetime.datetime.fromtimestamp(t_start, datetime.timezone.utc).strftime(
+        '%Y-%m-%d %H:%M UTC')
     ours_core = rows[0]['res']['ours']['blas_core']
     pt_core = rows[0]['res']['pt official']['blas_core']
     ort_ver = next(r for k, r in rows[0]['res'].items() if k.startswith('ort'))['version']
@@ -262,11 +263,17 @@ def render(args, cpu, pk, rows, loads, coretype_check, elapsed):
              'threads. "%% peak" divides by the peak of the cores in use (threads x per-core '
              'peak).' % (pk['units'], pk['lanes'], pk['ghz'], pk['core_peak'], pk['fpc_measured'],
                           pk['n'], pk['n'] * pk['core_peak'], pk['fma_1'], pk['fma_n'], pk['n']))
+    # The FMA loop on all threads against n x the one-core loop shows how much of the
+    # cores this run actually had on a shared machine (multi-thread rows suffer first).
+    L.append('* CPU share at the start: the %d-thread FMA loop reached %.0f%% of %d x its one-core '
+             'figure; the rest went to other jobs on the machine, which hurts the %d-thread rows '
+             'most (a thread that loses its core stalls the others at every barrier).'
+             % (pk['n'], 100 * pk['fma_n'] / (pk['n'] * pk['fma_1']), pk['n'], pk['n']))
     L.append('* OpenBLAS core: ours "%s", PyTorch "%s"; PyTorch %s (Debian python3-torch, fp32); '
              'ONNX Runtime %s (onnxruntime-node, CPU EP)' % (ours_core, pt_core, torch_version(),
                                                            ort_ver))
     L.append('* Load average (1 min) during the run: %.1f to %.1f; priority: %s, nice %d; '
-             'run took %.0f s' % (min(loads), max(loads), autogroup, os.nice(0), elapsed))
+             'run took %.0f s (started at the date above)' % (min(loads), max(loads), autogroup, os.nice(0), elapsed))
     L.append('* Each figure: median of N timed runs after one warm-up, in its own process; '
              'batch 1, random input, fp32; the runtimes run one after another per row.')
     L.append('')
