@@ -4,7 +4,8 @@
 # Debian 12 host has only GIMP 2.10).  Run as root; TAP on stdout.
 #
 #   plugin/tests/run-gimp3-chroot.sh [MESON_TEST_ARGS...]
-#   e.g. ... --suite gimp-gui   also takes the dialog screenshot (Xvfb)
+# Without arguments: meson test --suite gimp.  With the GUI tests too:
+#   plugin/tests/run-gimp3-chroot.sh --suite gimp --suite gimp-gui
 #
 # The chroot comes from setup-gimp3-chroot.sh (cached; see there).  Each run
 # copies the working tree into a fresh folder inside the chroot, so runs do
@@ -19,6 +20,7 @@ PROJECT=${P2P_PROJECT:-$(readlink -f "$HERE/../..")}
 ROOT=${P2P_GIMP3_ROOT:-/var/lib/gimp3-chroot}
 
 "$HERE/setup-gimp3-chroot.sh" "$ROOT" >&2
+[ $# -gt 0 ] || set -- --suite gimp
 
 WORK=$(mktemp -d "$ROOT/tmp/p2p-src.XXXXXX")
 INNER=${WORK#"$ROOT"}
@@ -53,6 +55,6 @@ chroot "$ROOT" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
            { cat build-gimp3.log >&2; exit 1; } &&
          ninja -C build-gimp3 >>build-gimp3.log 2>&1 ||
            { tail -50 build-gimp3.log >&2; exit 1; } &&
-         meson test -C build-gimp3 --suite gimp --print-errorlogs "$@" >&2 ; rc=$?;
+         meson test -C build-gimp3 --print-errorlogs "$@" >&2 ; rc=$?;
          cat build-gimp3/meson-logs/testlog.txt; exit $rc' \
   sh "$INNER" "$@"

@@ -101,12 +101,21 @@ echo "ok 1 - filter ran in the GUI and added a layer"
 
 # No window manager: give the image window the keyboard focus directly
 # (a click into the canvas would paint with the active tool).
-WID=$(xdotool search --onlyvisible --name 'source' 2>/dev/null | head -1)
+# GIMP 3 maps its windows well after the batch command went on: poll.
+WID=""
+i=0
+while [ $i -lt 90 ] && [ -z "$WID" ]; do
+  # The image window: its title ends in "<W>x<H> – GIMP".
+  WID=$(xdotool search --onlyvisible --name '[0-9]+x[0-9]+' 2>/dev/null | head -1)
+  [ -n "$WID" ] || { sleep 1; i=$((i + 1)); }
+done
 if [ -z "$WID" ]; then
+  xdotool search --onlyvisible --name '.' getwindowname %@ 2>/dev/null | sed 's/^/#   window: /'
+  sed 's/^/#   /' "$T/gimp.log"
   echo "not ok 2 - image window found"; echo "1..2"; exit 1
 fi
 echo "ok 2 - image window found"
-sleep 1
+sleep 3
 xdotool windowfocus "$WID"
 sleep 1
 xdotool key "${P2P_UNDO_KEY:-ctrl+z}"   # P2P_UNDO_KEY=shift: see the test fail
