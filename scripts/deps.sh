@@ -18,7 +18,7 @@ p2p_install_deps() {
     build) set -- meson ninja-build gcc pkg-config gettext \
                    libglib2.0-dev libjson-glib-dev libopenblas-dev libgdk-pixbuf-2.0-dev ;;
     gimp)  set -- gimp libgimp2.0-dev libgegl-dev libbabl-dev libgtk2.0-dev gtk2-engines-pixbuf ;;
-    test)  set -- valgrind debootstrap zstd xvfb xauth ;;
+    test)  set -- valgrind debootstrap zstd xvfb xauth xdotool ;;
     *) echo "p2p_install_deps: unknown set $1" >&2; return 2 ;;
   esac
   missing=$(p2p_missing "$@")

@@ -45,7 +45,7 @@ mountpoint -q "$ROOT/dev/shm" || mount -t tmpfs -o mode=1777,size=512m shm "$ROO
 
 # The working tree without build folders, git data or big data sets;
 # -h follows symlinks so that a tree made of links copies as files.
-tar -C "$PROJECT" -ch --exclude='./build*' --exclude='./.git' --exclude='./models/dataset' \
+tar -C "$PROJECT" -ch --exclude='./build*' --exclude='./_build*' --exclude='./bench/cache' --exclude='./bench/node_modules' --exclude='./.git' --exclude='./models/dataset' \
     --exclude='./models/train/runs' . | tar -C "$WORK" -x
 
 chroot "$ROOT" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
