@@ -100,4 +100,7 @@ void p2p_concat (const P2pTensor *a, const P2pTensor *b, P2pTensor *out);
 /* a += b element-wise (residual connection). */
 void p2p_add_inplace (P2pTensor *a, const P2pTensor *b);
 
+/* t[c, y, x] += bias[c] (the convolutions' bias). */
+void p2p_add_channel_bias (P2pTensor *t, const float *bias);
+
 G_END_DECLS

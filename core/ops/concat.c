@@ -1,4 +1,4 @@
-/* concat.c - channel concatenation and residual addition. */
+/* concat.c - channel concatenation, residual addition and per-channel bias. */
 #include <string.h>
 
 #include "p2p-ops.h"
@@ -22,4 +22,19 @@ p2p_add_inplace (P2pTensor *a, const P2pTensor *b)
 #pragma omp parallel for simd schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
   for (gsize i = 0; i < n; i++)
     a->data[i] += b->data[i];
+}
+
+void
+p2p_add_channel_bias (P2pTensor *t, const float *bias)
+{
+  const gsize hw = (gsize) t->h * t->w;
+
+#pragma omp parallel for schedule(static) if (hw * t->c > P2P_OPS_PARALLEL_MIN)
+  for (int c = 0; c < t->c; c++)
+    {
+      float *x = t->data + (gsize) c * hw;
+      const float b = bias[c];
+      for (gsize i = 0; i < hw; i++)
+        x[i] += b;
+    }
 }

@@ -49,15 +49,6 @@ p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bia
     }
 
   if (bias)
-    {
-#pragma omp parallel for schedule(static) if (out_hw * out->c > P2P_OPS_PARALLEL_MIN)
-      for (int co = 0; co < out->c; co++)
-        {
-          float *dst = out->data + (gsize) co * out_hw;
-          const float b = bias[co];
-          for (gsize i = 0; i < out_hw; i++)
-            dst[i] += b;
-        }
-    }
+    p2p_add_channel_bias (out, bias);
   return TRUE;
 }
