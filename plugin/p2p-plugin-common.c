@@ -16,6 +16,7 @@
 const P2pChoice p2p_size_mode_choices[] = {
   { P2P_SIZE_MODE_RESIZE, "resize", N_("Resize to the model's size (as trained)") },
   { P2P_SIZE_MODE_WHOLE,  "whole",  N_("Whole image at full resolution") },
+  { P2P_SIZE_MODE_TILE,   "tile",   N_("Full resolution in tiles (large images, less memory)") },
 };
 
 const P2pChoice p2p_norm_mode_choices[] = {

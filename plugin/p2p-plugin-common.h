@@ -156,7 +156,7 @@ typedef struct {
 
 extern const P2pChoice p2p_size_mode_choices[];
 extern const P2pChoice p2p_norm_mode_choices[];
-#define P2P_N_SIZE_MODES 2
+#define P2P_N_SIZE_MODES 3
 #define P2P_N_NORM_MODES 3
 
 /* --- preview ------------------------------------------------------------ */

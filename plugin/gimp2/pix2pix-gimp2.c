@@ -46,7 +46,7 @@ static const GimpParamDef p2p_args[] = {
   { GIMP_PDB_IMAGE,    "image",     "Input image" },
   { GIMP_PDB_DRAWABLE, "drawable",  "Source layer" },
   { GIMP_PDB_STRING,   "model",     "Model: empty for the filter's default, a model file name from the model folders, or a path to a .safetensors file" },
-  { GIMP_PDB_INT32,    "size-mode", "Size mode { RESIZE (0): resize to the model's size, as trained; WHOLE (1): run at full resolution }" },
+  { GIMP_PDB_INT32,    "size-mode", "Size mode { RESIZE (0): resize to the model's size, as trained; WHOLE (1): run at full resolution; TILE (2): full resolution in overlapping tiles, bounded memory }" },
   { GIMP_PDB_INT32,    "norm-mode", "Normalisation { OFFICIAL (0): per-image statistics; RUNNING (1): running statistics; STOCHASTIC (2): dropout on, seeded }" },
   { GIMP_PDB_INT32,    "seed",      "Random seed for STOCHASTIC mode (>= 0)" },
   { GIMP_PDB_FLOAT,    "chroma",    "Colour strength: multiplier on the predicted colours (0 - 4, 1 = as predicted)" },
@@ -107,7 +107,7 @@ p2p_values_check (const P2pGimp2Values *vals,
   if (vals->size_mode < 0 || vals->size_mode >= P2P_N_SIZE_MODES)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Invalid size mode %d (0 = resize, 1 = whole image)."), vals->size_mode);
+                   _("Invalid size mode %d (0 = resize, 1 = whole image, 2 = tiles)."), vals->size_mode);
       return FALSE;
     }
   if (vals->norm_mode < 0 || vals->norm_mode >= P2P_N_NORM_MODES)
@@ -347,6 +347,7 @@ p2p_dialog (P2pFilter       filter,
 
   combo = gimp_int_combo_box_new (_(p2p_size_mode_choices[0].label), 0,
                                   _(p2p_size_mode_choices[1].label), 1,
+                                  _(p2p_size_mode_choices[2].label), 2,
                                   NULL);
   gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->size_mode,
                               G_CALLBACK (gimp_int_combo_box_get_active),

@@ -14,7 +14,7 @@
 ; The shell also fails the run when GIMP reports a batch error, so an
 ; unexpected Scheme error cannot pass silently.
 
-(define p2p-sizes (list "resize" "whole"))
+(define p2p-sizes (list "resize" "whole" "tile"))
 (define p2p-norms (list "official" "running" "stochastic"))
 
 (define (p2p-ok name) (gimp-message (string-append "TEST-OK " name)))
@@ -210,6 +210,7 @@
   (p2p-case "feather"  "colorize" RGB     #f PRECISION-U8-GAMMA     "feather" #f 0 0 0)
   (p2p-case "group"    "colorize" RGB     #t PRECISION-U8-GAMMA     #f        #t 0 2 7)
   (p2p-case "mask"     "sketch"   RGB     #t PRECISION-U8-GAMMA     "mask"    #t 1 0 0)
+  (p2p-case "tile"     "colorize" RGB     #f PRECISION-U8-GAMMA     #f        #f 2 0 0)
   (p2p-chroma-zero)
   (gimp-message "TEST-DONE"))
 

@@ -213,6 +213,7 @@
   (p2p-case "feather"  "colorize" RGB     #f PRECISION-U8-NON-LINEAR  "feather" #f "resize" "official" 0)
   (p2p-case "group"    "colorize" RGB     #t PRECISION-U8-NON-LINEAR  #f        #t "resize" "stochastic" 7)
   (p2p-case "mask"     "sketch"   RGB     #t PRECISION-U8-NON-LINEAR  "mask"    #t "whole"  "official" 0)
+  (p2p-case "tile"     "colorize" RGB     #f PRECISION-U8-NON-LINEAR  #f        #f "tile"   "official" 0)
   (p2p-chroma-zero)
   (gimp-message "TEST-DONE"))
 
