@@ -78,7 +78,12 @@ p2p_blas_init_early (int argc, char **argv)
   if (!again)
     return;
   g_setenv (REEXEC_GUARD, "1", TRUE);
-  execv ("/proc/self/exe", argv);
+  {
+    /* The resolved path keeps the process name (GIMP and ps see "exe"
+     * otherwise). */
+    g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+    execv (self ? self : "/proc/self/exe", argv);
+  }
   /* exec failed (e.g. no /proc): carry on as we are. */
 }
 

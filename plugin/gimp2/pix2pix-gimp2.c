@@ -39,7 +39,14 @@ static void run   (const gchar      *name,
 
 const GimpPlugInInfo PLUG_IN_INFO = { NULL, NULL, query, run };
 
-MAIN ()
+/* GIMP's MAIN() spelled out, to choose the BLAS kernels and OpenMP's wait
+ * policy before the libraries start (p2p-blas.h; may re-execute once). */
+int
+main (int argc, char *argv[])
+{
+  p2p_blas_init_early (argc, argv);
+  return gimp_main (&PLUG_IN_INFO, argc, argv);
+}
 
 static const GimpParamDef p2p_args[] = {
   { GIMP_PDB_INT32,    "run-mode",  "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },

@@ -29,7 +29,14 @@ struct _P2pPlugin
 
 G_DEFINE_TYPE (P2pPlugin, p2p_plugin, GIMP_TYPE_PLUG_IN)
 
-GIMP_MAIN (P2P_TYPE_PLUGIN)
+/* GIMP_MAIN spelled out, to choose the BLAS kernels and OpenMP's wait
+ * policy before the libraries start (p2p-blas.h; may re-execute once). */
+int
+main (int argc, char *argv[])
+{
+  p2p_blas_init_early (argc, argv);
+  return gimp_main (P2P_TYPE_PLUGIN, argc, argv);
+}
 
 static GList *
 p2p_plugin_query_procedures (GimpPlugIn *plug_in)
