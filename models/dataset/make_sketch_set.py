@@ -40,6 +40,52 @@ def scaled(img, short):
                                                   Image.LANCZOS))
 
 
+def photo_crops(img, S, rng, papers, crops_per_photo):
+    """Structured S x S crops of one photo at up to two scales, each with K = 3 sketch variants.
+
+    Returns [(crop SxSx3 uint8, variants KxSxS uint8, scale, x, y, styles)].  The style maps are
+    computed on the whole scaled photo, so crops have no border effects.  Used for the fixed sets
+    below and by train.py's live sketch stream (--sketch-source live).
+    """
+    out = []
+    short = min(img.shape[:2])
+    scales = []
+    for lo, hi in ((S, 2 * S), (2 * S, 4 * S)):
+        hi = min(hi, short)
+        if hi >= lo:
+            scales.append(int(round(np.exp(rng.uniform(np.log(lo), np.log(hi))))))
+    if not scales:
+        scales = [max(S, short)]
+    for sc in scales:
+        im = scaled(img, sc)
+        h, w = im.shape[:2]
+        if h < S or w < S:
+            continue
+        area_tiles = (h * w) / (S * S)
+        want = int(min(np.ceil(area_tiles * 0.6), np.ceil(crops_per_photo / len(scales))))
+        maps = {st: sketch.style_map(im, st, rng) for st in ("xdog", "hed", "canny")}
+        got, tries = 0, 0
+        while got < want and tries < want * 4:
+            tries += 1
+            y = int(rng.integers(0, h - S + 1))
+            x = int(rng.integers(0, w - S + 1))
+            crop = im[y:y + S, x:x + S]
+            if not p2p_data.structured(crop):
+                continue
+            styles = ["xdog", "hed", "canny" if rng.random() < 0.6 else "redrawn"]
+            variants = []
+            for st in styles:
+                m = maps["hed" if st == "redrawn" else st][y:y + S, x:x + S]
+                if st == "hed" and rng.random() < 0.6:
+                    m = sketch.thicken(m)
+                if st == "redrawn":
+                    m = sketch.redraw(m, rng)
+                variants.append(sketch.augment(m, rng, papers))
+            out.append((np.ascontiguousarray(crop), np.stack(variants), sc, x, y, styles))
+            got += 1
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--work", default=p2p_data.DEFAULT_WORK)
@@ -61,45 +107,10 @@ def main():
     P, K, meta = [], [], []
     t0 = time.time()
     for n, (row, img) in enumerate(photos):
-        if row["mean_saturation"] < 0.01 and args.split == "train":
-            pass  # monochrome photos are fine for sketches (the target is the photo itself)
-        short = min(img.shape[:2])
-        scales = []
-        for lo, hi in ((S, 2 * S), (2 * S, 4 * S)):
-            hi = min(hi, short)
-            if hi >= lo:
-                scales.append(int(round(np.exp(rng.uniform(np.log(lo), np.log(hi))))))
-        if not scales:
-            scales = [max(S, short)]
-        for sc in scales:
-            im = scaled(img, sc)
-            h, w = im.shape[:2]
-            if h < S or w < S:
-                continue
-            area_tiles = (h * w) / (S * S)
-            want = int(min(np.ceil(area_tiles * 0.6), np.ceil(args.crops_per_photo / len(scales))))
-            maps = {st: sketch.style_map(im, st, rng) for st in ("xdog", "hed", "canny")}
-            got, tries = 0, 0
-            while got < want and tries < want * 4:
-                tries += 1
-                y = int(rng.integers(0, h - S + 1))
-                x = int(rng.integers(0, w - S + 1))
-                crop = im[y:y + S, x:x + S]
-                if not p2p_data.structured(crop):
-                    continue
-                styles = ["xdog", "hed", "canny" if rng.random() < 0.6 else "redrawn"]
-                variants = []
-                for st in styles:
-                    m = maps["hed" if st == "redrawn" else st][y:y + S, x:x + S]
-                    if st == "hed" and rng.random() < 0.6:
-                        m = sketch.thicken(m)
-                    if st == "redrawn":
-                        m = sketch.redraw(m, rng)
-                    variants.append(sketch.augment(m, rng, papers))
-                P.append(np.ascontiguousarray(crop))
-                K.append(np.stack(variants))
-                meta.append((len(meta), row["id"], sc, x, y, ",".join(styles)))
-                got += 1
+        for crop, variants, sc, x, y, styles in photo_crops(img, S, rng, papers, args.crops_per_photo):
+            P.append(crop)
+            K.append(variants)
+            meta.append((len(meta), row["id"], sc, x, y, ",".join(styles)))
         if (n + 1) % 20 == 0 or n + 1 == len(photos):
             print("%d/%d photos, %d crops, %.0f s" % (n + 1, len(photos), len(P), time.time() - t0),
                   flush=True)

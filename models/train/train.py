@@ -106,15 +106,14 @@ class ColorizeData:
     def get_state(self):
         return self.rng.bit_generator.state
 
+    def sample(self, rng):
+        i = rng.choice(len(self.photos), p=self.p)
+        crop = p2p_data.random_crop(self.photos[i][1], self.size, rng,
+                                    min_short=self.size, max_short=512)
+        return p2p_data.colorize_pair(crop, rng)
+
     def batch(self, n):
-        xs, ys = [], []
-        for _ in range(n):
-            i = self.rng.choice(len(self.photos), p=self.p)
-            crop = p2p_data.random_crop(self.photos[i][1], self.size, self.rng,
-                                        min_short=self.size, max_short=512)
-            x, y = p2p_data.colorize_pair(crop, self.rng)
-            xs.append(x)
-            ys.append(y)
+        xs, ys = zip(*(self.sample(self.rng) for _ in range(n)))
         return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
 
 
@@ -177,6 +176,57 @@ class SketchData:
                 torch.from_numpy(np.ascontiguousarray(np.stack(ys))))
 
 
+class PoolStream(torch.utils.data.IterableDataset):
+    """Endless training samples made on the fly in DataLoader worker processes (--workers N).
+
+    colorize: as ColorizeData.  sketch-to-photo with --sketch-source live: new synthetic sketches
+    for every sample (make_sketch_set.photo_crops on a random training photo: 3 sketch variants per
+    crop, random flip), so a long GPU run never repeats a fixed set.  The CPU-side synthesis is
+    slower than a GPU step, so each new sample is used about `reuse` times, drawn at random from a
+    pool of the worker's most recent samples.  The photos are loaded once, before the workers fork.
+    """
+
+    def __init__(self, task, work, size, seed, reuse=2.0, pool=512):
+        super().__init__()
+        self.task, self.size, self.seed, self.reuse, self.pool = task, size, seed, reuse, pool
+        if task == "colorize":
+            self.colorize = ColorizeData(work, size, seed)
+        else:
+            import sketch
+            self.photos = [img for _, img in p2p_data.load_photos("train", work)]
+            self.papers = sketch.load_papers(work)
+
+    def _new_samples(self, rng):
+        if self.task == "colorize":
+            return [self.colorize.sample(rng)]
+        import make_sketch_set
+        img = self.photos[rng.integers(len(self.photos))]
+        out = []
+        for crop, variants, *_ in make_sketch_set.photo_crops(img, self.size, rng, self.papers, 14):
+            ph = crop.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+            for v in variants:
+                sk = v.astype(np.float32) / 127.5 - 1.0
+                x, y = np.repeat(sk[None], 3, axis=0), ph
+                if rng.random() < 0.5:
+                    x, y = x[:, :, ::-1], y[:, :, ::-1]
+                out.append((np.ascontiguousarray(x), np.ascontiguousarray(y)))
+        return out
+
+    def __iter__(self):
+        import collections
+        info = torch.utils.data.get_worker_info()
+        rng = np.random.default_rng([self.seed, info.id if info else 0, os.getpid()])
+        pool = collections.deque(maxlen=self.pool)
+        credit = 0.0
+        while True:
+            new = self._new_samples(rng)
+            pool.extend(new)
+            credit += len(new) * self.reuse
+            while credit >= 1.0:
+                credit -= 1.0
+                yield pool[int(rng.integers(len(pool)))]
+
+
 def fixed_val_set(task, work, size, n=32, seed=1234):
     """A fixed batch of eval_in crops for the validation L1 (never used for gradient steps)."""
     rng = np.random.default_rng(seed)
@@ -192,7 +242,18 @@ def fixed_val_set(task, work, size, n=32, seed=1234):
         return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
     d = os.path.join(work, "sketch-eval")
     if not os.path.exists(os.path.join(d, "photos.npy")):
-        return None
+        # No precomputed eval set (e.g. a GPU machine with only the photo pack): make one.
+        import make_sketch_set
+        import sketch
+        papers = sketch.load_papers(work)
+        xs, ys = [], []
+        for _, img in p2p_data.load_photos("eval_in", work):
+            for crop, variants, *_ in make_sketch_set.photo_crops(img, size, rng, papers, 2)[:1]:
+                xs.append(np.repeat((variants[0].astype(np.float32) / 127.5 - 1.0)[None], 3, axis=0))
+                ys.append(crop.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0)
+            if len(xs) == n:
+                break
+        return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
     ph = np.load(os.path.join(d, "photos.npy"))[:n]
     sk = np.load(os.path.join(d, "sketches.npy"))[:n, 0]
     x = np.repeat((sk.astype(np.float32) / 127.5 - 1.0)[:, None], 3, axis=1)
@@ -223,9 +284,10 @@ def export_generator(G, args, step, epoch, train_seconds, path):
         "source": "trained from scratch on the photos listed in models/dataset/photo-sources.tsv "
                   "(train split; see models/CREDITS)",
         "training": "step=%d epoch=%.2f batch=%d images=%d gan=%s lambda_l1=%g lr=%g "
-                    "cpu_hours=%.2f per_sample_bn=true date=%s" % (
+                    "%s_hours=%.2f per_sample_bn=true date=%s" % (
                         step, epoch, args.batch, step * args.batch, args.gan, args.lambda_l1,
-                        args.lr, train_seconds / 3600.0,
+                        args.lr, "gpu" if args.device.startswith("cuda") else "cpu",
+                        train_seconds / 3600.0,
                         datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")),
     }
     sd = {k: v.detach().cpu().float() for k, v in G.state_dict().items()}
@@ -288,6 +350,14 @@ def parse_args(argv=None):
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--max-minutes", type=float, default=0, help="stop after this long (0: never)")
+    ap.add_argument("--decay-fraction", type=float, default=0.0,
+                    help="with --max-minutes: decay the learning rate linearly to 0 over this last "
+                         "fraction of the time (a time-boxed run, e.g. on a borrowed GPU)")
+    ap.add_argument("--workers", type=int, default=0,
+                    help="make samples on the fly in N DataLoader worker processes (PoolStream)")
+    ap.add_argument("--reuse", type=float, default=2.0, help="with --workers: uses of each new sample")
+    ap.add_argument("--sketch-source", choices=("sets", "live"), default="sets",
+                    help="sketch-to-photo with --workers: precomputed sets or new sketches (live)")
     ap.add_argument("--license", default="CC-BY-SA-4.0")
     ap.add_argument("--bench", type=int, default=0, help="run N steps, print s/step, save nothing")
     args = ap.parse_args(argv)
@@ -335,13 +405,24 @@ def main(argv=None):
     optG = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
     optD = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
 
-    if args.task == "colorize":
+    loader = None
+    if args.workers > 0 and (args.task == "colorize" or args.sketch_source == "live"):
+        stream = PoolStream(args.task, args.work, args.size, args.seed, reuse=args.reuse)
+        loader = iter(torch.utils.data.DataLoader(
+            stream, batch_size=args.batch, num_workers=args.workers, pin_memory=dev.type == "cuda",
+            prefetch_factor=4, persistent_workers=True))
+        log("data: made on the fly by %d workers (%s), each sample used ~%.1f times" % (
+            args.workers, "live sketches" if args.task != "colorize" else "colorize", args.reuse))
+        data = None
+    elif args.task == "colorize":
         data = ColorizeData(args.work, args.size, args.seed)
         if data.dropped:
             log("colorize: dropped monochrome photos: %s" % ", ".join(data.dropped))
     else:
         data = SketchData(args.work, args.size, args.seed)
         log("sketch data: %s" % data.describe())
+    if dev.type == "cuda":
+        torch.backends.cudnn.benchmark = True
     val = fixed_val_set(args.task, args.work, args.size)
 
     step = 0
@@ -357,7 +438,8 @@ def main(argv=None):
         torch.set_rng_state(ck["torch_rng"])
         np.random.set_state(ck["np_rng"])
         random.setstate(ck["py_rng"])
-        data.set_state(ck.get("data_state"))
+        if data is not None:
+            data.set_state(ck.get("data_state"))
         log("resumed from %s at step %d (%.2f h of training)" % (ckpt_path, step, train_seconds / 3600))
     elif args.init_from and not args.bench:
         step = load_generator_from_export(G, args.init_from)
@@ -402,7 +484,7 @@ def main(argv=None):
             "G": G.state_dict(), "D": D.state_dict(), "optG": optG.state_dict(),
             "optD": optD.state_dict(), "step": step, "train_seconds": train_seconds,
             "torch_rng": torch.get_rng_state(), "np_rng": np.random.get_state(),
-            "py_rng": random.getstate(), "data_state": data.get_state(), "args": vars(args),
+            "py_rng": random.getstate(), "data_state": data.get_state() if data is not None else None, "args": vars(args),
         }, ckpt_path)
         nbytes = export_generator(G, args, step, step * args.batch / args.epoch_size,
                                   train_seconds, args.export)
@@ -422,12 +504,15 @@ def main(argv=None):
     bench_times = []
     while not stop["now"] and step < args.total_steps:
         lr = lr_at(step, args)
+        if args.max_minutes and args.decay_fraction > 0:
+            left = 1.0 - (time.time() - t_start) / (args.max_minutes * 60)
+            lr *= min(1.0, max(0.0, left / args.decay_fraction))
         for o in (optG, optD):
             for g in o.param_groups:
                 g["lr"] = lr
         t0 = time.time()
-        x, y = data.batch(args.batch)
-        x, y = x.to(dev), y.to(dev)
+        x, y = next(loader) if loader is not None else data.batch(args.batch)
+        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
         t1 = time.time()
 
         fake = G(x)
