@@ -21,15 +21,15 @@ p2p_image_new (int width, int height, int channels, GError **error)
                    _("The image is empty (%d x %d pixels)"), width, height);
       return NULL;
     }
-  if (width > P2P_IMAGE_MAX_SIDE || height > P2P_IMAGE_MAX_SIDE)
+  if (width > P2P_IMAGE_MAX_BUFFER_SIDE || height > P2P_IMAGE_MAX_BUFFER_SIDE)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                    _("The image is too large (%d x %d pixels; at most %d on a side)"),
-                   width, height, P2P_IMAGE_MAX_SIDE);
+                   width, height, P2P_IMAGE_MAX_BUFFER_SIDE);
       return NULL;
     }
 
-  /* Cannot overflow a 64-bit gsize with sides <= 65535, but 32-bit
+  /* Cannot overflow a 64-bit gsize with sides <= 65536, but 32-bit
    * platforms exist. */
   if (!g_size_checked_mul (&n, (gsize) width, (gsize) height) ||
       !g_size_checked_mul (&n, n, (gsize) channels))

@@ -22,9 +22,14 @@ typedef struct {
 
 /* Largest side accepted by the pipelines. */
 #define P2P_IMAGE_MAX_SIDE 65535
+/* Largest side of an image buffer: the pipelines pad a largest image to
+ * the net's multiple (a power of two) and resample to a model's native
+ * size (at most 65536), both of which stay within 2^16. */
+#define P2P_IMAGE_MAX_BUFFER_SIDE 65536
 
-/* New zero-filled image; NULL with P2P_ERROR_BAD_INPUT for 0 or oversized
- * dimensions, P2P_ERROR_NO_MEMORY when it cannot be allocated. */
+/* New zero-filled image; NULL with P2P_ERROR_BAD_INPUT for 0 or dimensions
+ * over P2P_IMAGE_MAX_BUFFER_SIDE, P2P_ERROR_NO_MEMORY when it cannot be
+ * allocated (or would exceed the physical memory). */
 P2pImage *p2p_image_new  (int width, int height, int channels, GError **error);
 void      p2p_image_free (P2pImage *image);
 

@@ -106,6 +106,29 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
                    input->width, input->height, P2P_IMAGE_MAX_SIDE);
       return FALSE;
     }
+  /* Before anything is allocated: whatever the size mode, a run holds the
+   * colour planes of the input and of the result at full size at once
+   * (and more besides), so an image for which even those exceed the
+   * physical memory is refused now, not after swapping or a failed
+   * allocation halfway.  In 64 bits: the byte count of a large image
+   * overflows 32 bits long before that. */
+  {
+    const int colour = info->task == P2P_TASK_COLORIZE ? 3 : input->channels >= 3 ? 3 : 1;
+    const guint64 need = (guint64) input->width * (guint64) input->height *
+                         (guint64) (colour + 3) * sizeof (float);
+    const guint64 have = p2p_physical_memory ();
+
+    if (need > have)
+      {
+        g_autofree char *need_s = g_format_size (need);
+        g_autofree char *have_s = g_format_size (have);
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                     _("A %d x %d image needs more than %s of memory to process; "
+                       "this computer has %s"),
+                     input->width, input->height, need_s, have_s);
+        return FALSE;
+      }
+  }
   if (!isfinite (options->chroma) || options->chroma < 0.0)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
@@ -490,6 +513,8 @@ p2p_colorize_upsample_ab (const P2pImage *ab,
   return p2p_guided_upsample (ab, l_low, l_full, 100.0, P2P_GUIDED_RADIUS, P2P_GUIDED_EPS, error);
 }
 
+/* Alpha is carried bit for bit, except that NaN becomes 0 and infinities
+ * 0 or 1: no NaN or Inf ever reaches the output. */
 static void
 p2p_copy_alpha (const P2pImage *src, P2pImage *dst)
 {
@@ -497,7 +522,10 @@ p2p_copy_alpha (const P2pImage *src, P2pImage *dst)
   const int sc = src->channels, dc = dst->channels;
 
   for (gsize p = 0; p < n; p++)
-    dst->data[p * dc + dc - 1] = src->data[p * sc + sc - 1];
+    {
+      const float a = src->data[p * sc + sc - 1];
+      dst->data[p * dc + dc - 1] = isfinite (a) ? a : a > 0.0f ? 1.0f : 0.0f;
+    }
 }
 
 static P2pImage *

@@ -4,11 +4,16 @@
  * it to a size the network accepts (according to the size mode), runs the
  * network, and converts back to an image of the input's size:
  *  - RGB tasks (sketch-to-photo, generic): output RGB, or RGBA carrying the
- *    input's alpha unchanged.
+ *    input's alpha unchanged (but for NaN, which becomes 0, and +-Inf,
+ *    which become 1 and 0).
  *  - colorize: L of the input (Lab, D65, as scikit-image's rgb2lab) at full
  *    resolution, ab from the model (upsampled), times @chroma, back to sRGB
  *    with clipping; alpha carried.
- * Grey inputs are expanded to RGB where the model wants RGB.
+ * Grey inputs are expanded to RGB where the model wants RGB.  Input values
+ * outside [0, 1], NaN and infinities never reach the output as NaN or Inf:
+ * colour is clamped, alpha as above.  An image that could not be processed
+ * in the computer's physical memory is refused (P2P_ERROR_NO_MEMORY)
+ * before anything is allocated.
  */
 #pragma once
 

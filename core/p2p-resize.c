@@ -203,7 +203,7 @@ p2p_image_resize_bicubic_full (const P2pImage *src,
 
   g_return_val_if_fail (src != NULL, NULL);
 
-  if (width <= 0 || height <= 0 || width > P2P_IMAGE_MAX_SIDE || height > P2P_IMAGE_MAX_SIDE)
+  if (width <= 0 || height <= 0 || width > P2P_IMAGE_MAX_BUFFER_SIDE || height > P2P_IMAGE_MAX_BUFFER_SIDE)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                    _("Cannot resize an image to %d x %d pixels"), width, height);

@@ -1,9 +1,28 @@
 /* p2p-tensor.c - CHW float tensors and aligned float buffers. */
 #include <stdlib.h>
+#include <unistd.h>
 #include <glib/gi18n-lib.h>
 
 #include "p2p-error.h"
 #include "p2p-tensor.h"
+
+guint64
+p2p_physical_memory (void)
+{
+  static gsize cached = 0;
+
+  if (g_once_init_enter (&cached))
+    {
+      long pages = sysconf (_SC_PHYS_PAGES), page = sysconf (_SC_PAGESIZE);
+      guint64 total = G_MAXUINT64;
+
+      if (pages > 0 && page > 0 && (guint64) pages <= G_MAXUINT64 / (guint64) page)
+        total = (guint64) pages * (guint64) page;
+      /* g_once_init_leave needs a non-zero value. */
+      g_once_init_leave (&cached, (gsize) MIN (total, (guint64) G_MAXSIZE));
+    }
+  return cached == G_MAXSIZE ? G_MAXUINT64 : (guint64) cached;
+}
 
 float *
 p2p_alloc_floats (gsize n)
@@ -19,6 +38,8 @@ p2p_alloc_floats (gsize n)
   if (bytes > G_MAXSIZE - 63)
     return NULL;
   bytes = (bytes + 63) & ~(gsize) 63;
+  if ((guint64) bytes > p2p_physical_memory ())
+    return NULL;
   if (posix_memalign (&p, 64, bytes) != 0)
     return NULL;
   return p;

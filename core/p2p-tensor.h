@@ -23,8 +23,14 @@ gsize      p2p_tensor_numel   (const P2pTensor *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pTensor, p2p_tensor_free)
 
 /* 64-byte aligned allocation of n floats with overflow checks; NULL on
- * failure (no abort).  Release with p2p_free_aligned(). */
+ * failure (no abort), and without asking the allocator when the buffer
+ * alone would exceed the computer's physical memory (such a request can
+ * only fail, or succeed through overcommit and thrash).  Release with
+ * p2p_free_aligned(). */
 float *p2p_alloc_floats  (gsize n);
 void   p2p_free_aligned  (void *p);
+
+/* Physical memory in bytes; G_MAXUINT64 when the system does not say. */
+guint64 p2p_physical_memory (void);
 
 G_END_DECLS

@@ -185,7 +185,7 @@ test_image_new (void)
   g_assert_null (bad);
   g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
   g_clear_error (&error);
-  bad = p2p_image_new (P2P_IMAGE_MAX_SIDE + 1, 1, 1, &error);
+  bad = p2p_image_new (P2P_IMAGE_MAX_BUFFER_SIDE + 1, 1, 1, &error);
   g_assert_null (bad);
   g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
   g_clear_error (&error);
@@ -333,7 +333,7 @@ test_resize_bad_size (void)
   g_assert_null (dst);
   g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
   g_clear_error (&error);
-  dst = p2p_image_resize_bicubic (src, 4, P2P_IMAGE_MAX_SIDE + 1, &error);
+  dst = p2p_image_resize_bicubic (src, 4, P2P_IMAGE_MAX_BUFFER_SIDE + 1, &error);
   g_assert_null (dst);
   g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
 }
