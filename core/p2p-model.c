@@ -14,6 +14,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <glib/gstdio.h>
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
@@ -744,6 +746,61 @@ bind_all (P2pModel *model, GError **error)
   return TRUE;
 }
 
+/* ---- resource limits ------------------------------------------------- */
+
+/* One pass at the native size must stay below this many multiply-adds
+ * (about half an hour on a fast desktop CPU; the official 256 x 256 models
+ * need 2-60 * 10^9).  Checked from the metadata alone, before any tensor is
+ * widened or bound: the cost of every layer follows from arch, ngf and the
+ * channel counts, which the tensors must then match. */
+#define P2P_MODEL_MAX_MACS G_GUINT64_CONSTANT (100000000000000)
+
+static gboolean
+check_compute (P2pModel *model, GError **error)
+{
+  const P2pModelInfo *info = &model->info;
+  const int mult = p2p_model_size_multiple (model), min = p2p_model_min_size (model);
+  const int side = MAX ((info->native_size + mult - 1) / mult * mult, min);
+  const gboolean unet = info->arch == P2P_ARCH_UNET;
+  const guint64 ngf = (guint64) info->ngf, area = (guint64) side * (guint64) side;
+  guint64 macs = 0;
+
+  /* p2p_model_macs() from the channel counts the binder will require
+   * (every factor here is below 2^16, and the sums cannot overflow: at
+   * most 2^10 ngf, 2^13 channels, 2^32 pixels). */
+  if (unet)
+    {
+      guint64 px = area;
+      for (int k = 1; k <= info->depth; k++)
+        {
+          const guint64 inner = ngf * MIN (1u << MIN (k - 1, 3), 8u);
+          const guint64 outer = k == 1 ? (guint64) info->output_nc : ngf * MIN (1u << MIN (k - 2, 3), 8u);
+          const guint64 in_ch = k == 1 ? (guint64) info->input_nc : outer;
+          const guint64 up_in = k == info->depth ? inner : 2 * inner;
+          px /= 4;
+          macs += in_ch * inner * 16 * px + up_in * outer * 16 * px;
+        }
+    }
+  else
+    {
+      const guint64 a4 = area / 16 + 1;
+      macs = area * 49 * ngf * ((guint64) info->input_nc + (guint64) info->output_nc) +
+             a4 * 4 * 9 * (2 * ngf * ngf) + a4 * 9 * (8 * ngf * ngf) +
+             (guint64) info->depth * 2 * a4 * 9 * 16 * ngf * ngf +
+             a4 * 9 * (8 * ngf * ngf) + a4 * 4 * 9 * (2 * ngf * ngf);
+    }
+  if (macs > P2P_MODEL_MAX_MACS)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
+                   _("The model is too costly to run: %s with ngf %d at its native size "
+                     "%d x %d needs %.1f * 10^12 multiply-adds a pass (at most %.0f * 10^12)"),
+                   info->arch_name, info->ngf, side, side, macs / 1e12,
+                   P2P_MODEL_MAX_MACS / 1e12);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- entry points ---------------------------------------------------- */
 
 static gboolean
@@ -832,6 +889,8 @@ load (P2pModel *model, GError **error)
     return FALSE;
   if (!parse_metadata (model, meta, error))
     return FALSE;
+  if (!check_compute (model, error))
+    return FALSE;
 
   {
     GHashTableIter it;
@@ -873,11 +932,27 @@ p2p_model_load (const char *path, GError **error)
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  display = g_filename_display_name (path);
+  /* A file larger than the physical memory is refused before it is read or
+   * mapped: its weights could never all be resident while the net runs. */
+  {
+    GStatBuf st;
+    if (g_stat (path, &st) == 0 && S_ISREG (st.st_mode) &&
+        (guint64) st.st_size > p2p_physical_memory ())
+      {
+        g_autofree char *size_s = g_format_size ((guint64) st.st_size);
+        g_autofree char *have_s = g_format_size (p2p_physical_memory ());
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                     _("Model file “%s” (%s) is larger than this computer's memory (%s)"),
+                     display, size_s, have_s);
+        return NULL;
+      }
+  }
+
   /* PyTorch checkpoints (.pth, zip or legacy pickle) go through p2p-pth.c. */
   if (p2p_pth_file_is_pth (path))
     return p2p_model_import_pth (path, NULL, error);
 
-  display = g_filename_display_name (path);
   if (g_file_test (path, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,

@@ -20,10 +20,13 @@
  *    duplicate names, extra tensors and wrong shapes: BAD_TENSOR; a
  *    tensor the architecture needs but the file lacks: MISSING_TENSOR.
  */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 
 #include "p2p.h"
+#include "tiny-model.h"
 
 /* ---- an editable model description -------------------------------------- */
 
@@ -436,6 +439,39 @@ static void a_more_blocks (Spec *s) { set_meta (s, "arch", "resnet_2blocks"); }
 static void a_unet (Spec *s) { set_meta (s, "arch", "unet_256"); }
 static void a_output_nc_3 (Spec *s) { set_meta (s, "output_nc", "3"); }
 
+/* Resource limits: absurd sizes and compute refused from the header. */
+static void m_native_65537 (Spec *s) { set_meta (s, "native_size", "65537"); }
+static void m_native_2_64 (Spec *s) { set_meta (s, "native_size", "18446744073709551616"); }
+static void m_ngf_1025 (Spec *s) { set_meta (s, "ngf", "1025"); }
+static void m_arch_unet_2048 (Spec *s) { set_meta (s, "arch", "unet_2048"); }
+static void m_arch_resnet_33 (Spec *s) { set_meta (s, "arch", "resnet_33blocks"); }
+static void m_arch_resnet_2_64 (Spec *s) { set_meta (s, "arch", "resnet_18446744073709551617blocks"); }
+static void
+m_compute (Spec *s)
+{
+  /* resnet_1blocks, ngf 64 at 65536 x 65536: 4 * 10^14 multiply-adds a
+   * pass.  Refused from the metadata, before the tensors (which are ngf 1
+   * here) are looked at. */
+  set_meta (s, "ngf", "64");
+  set_meta (s, "native_size", "65536");
+}
+static void
+t_shape_2_32_bytes (Spec *s)
+{
+  /* 2^32 floats: a byte count of 2^34 (fine in 64 bits, not in 32). */
+  Ent *e = find (s, "model.1.bias");
+  g_free (e->shape);
+  e->shape = g_strdup ("[65536,65536]");
+}
+static void
+t_shape_2_64_bytes (Spec *s)
+{
+  /* 2^64 floats exactly: the element count itself overflows 64 bits. */
+  Ent *e = find (s, "model.1.bias");
+  g_free (e->shape);
+  e->shape = g_strdup ("[65536,65536,65536,65536]");
+}
+
 /* Valid variants (controls: the base must load, or every case above would
  * pass for the wrong reason). */
 static void
@@ -553,6 +589,16 @@ static const Case cases[] = {
   { "metadata/colorize-with-rgb-spaces", m_colorize_rgb, NULL, P2P_ERROR_BAD_HEADER },
   { "metadata/lab-ab-as-input", m_lab_ab_in, NULL, P2P_ERROR_BAD_HEADER },
 
+  { "limits/native-size-65537", m_native_65537, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/native-size-2^64", m_native_2_64, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/ngf-1025", m_ngf_1025, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/arch-unet-2048", m_arch_unet_2048, NULL, P2P_ERROR_UNSUPPORTED },
+  { "limits/arch-resnet-33blocks", m_arch_resnet_33, NULL, P2P_ERROR_UNSUPPORTED },
+  { "limits/arch-resnet-2^64+1blocks", m_arch_resnet_2_64, NULL, P2P_ERROR_UNSUPPORTED },
+  { "limits/compute-ngf-64-at-65536", m_compute, NULL, P2P_ERROR_UNSUPPORTED },
+  { "limits/shape-2^34-bytes", t_shape_2_32_bytes, NULL, P2P_ERROR_BAD_TENSOR },
+  { "limits/shape-2^64-elements", t_shape_2_64_bytes, NULL, P2P_ERROR_BAD_TENSOR },
+
   { "arch/missing-tensor", a_missing_tensor, NULL, P2P_ERROR_MISSING_TENSOR },
   { "arch/missing-final-bias", a_missing_bias, NULL, P2P_ERROR_MISSING_TENSOR },
   { "arch/wrong-shape-same-size", a_wrong_shape_same_size, NULL, P2P_ERROR_BAD_TENSOR },
@@ -636,6 +682,75 @@ test_paths (void)
   g_rmdir (dir);
 }
 
+/* A complete, consistent model whose compute is absurd: resnet_1blocks
+ * with ngf 32 at a native size of 65536 (1.7 * 10^14 multiply-adds a pass)
+ * is refused; the same weights at 256 load (the control). */
+static void
+test_compute_limit (void)
+{
+  TinyModelSpec spec = { "resnet_1blocks", 32, 1, 1, "generic", 65536, 3, NULL };
+  g_autoptr(GBytes) big = tiny_model_build (&spec);
+  g_autoptr(GBytes) ok = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pModel) model = NULL;
+
+  model = p2p_model_new_from_bytes (big, &error);
+  g_assert_null (model);
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "too costly"));
+  g_clear_error (&error);
+
+  spec.native_size = 256;
+  ok = tiny_model_build (&spec);
+  model = p2p_model_new_from_bytes (ok, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (model);
+}
+
+/* A model file larger than the physical memory is refused by its size,
+ * before it is mapped or parsed (a sparse file: no disk space used). */
+static void
+test_file_larger_than_memory (void)
+{
+  g_autoptr(Spec) spec = base_spec ();
+  g_autoptr(GByteArray) file = spec_build (spec);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pModel) model = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("p2p-model-invalid-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "huge.safetensors", NULL);
+  const guint64 size = p2p_physical_memory () + ((guint64) 1 << 30);
+  FILE *f;
+  gboolean made;
+
+  g_assert_nonnull (dir);
+  if (p2p_physical_memory () >= ((guint64) 1 << 50))
+    {
+      g_test_skip ("physical memory unknown");
+      g_rmdir (dir);
+      return;
+    }
+  f = fopen (path, "wb");
+  g_assert_nonnull (f);
+  made = fwrite (file->data, 1, file->len, f) == file->len && fflush (f) == 0 &&
+         ftruncate (fileno (f), (off_t) size) == 0;
+  fclose (f);
+  if (!made)
+    {
+      g_test_skip ("cannot make a sparse file of that size here");
+      g_remove (path);
+      g_rmdir (dir);
+      return;
+    }
+  model = p2p_model_load (path, &error);
+  g_assert_null (model);
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY);
+  g_test_message ("%s", error ? error->message : "");
+  g_assert_nonnull (strstr (error->message, "larger than this computer's memory"));
+  g_remove (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -648,5 +763,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &cases[i], test_case);
     }
   g_test_add_func ("/model-invalid/paths", test_paths);
+  g_test_add_func ("/model-invalid/limits/compute-complete-model", test_compute_limit);
+  g_test_add_func ("/model-invalid/limits/file-larger-than-memory", test_file_larger_than_memory);
   return g_test_run ();
 }
