@@ -5,6 +5,7 @@
 #   1. normal build: core unit/golden tests, CLI tests, headless GIMP tests;
 #   2. the core suite under valgrind memcheck (no errors, no definite leaks);
 #   3. the core suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3b. a short libFuzzer run of each fuzz target (clang; suite fuzz);
 #   4. where the host has no GIMP 3 (Debian 12): the GIMP 3.0 tests in a
 #      Debian 13 chroot (built once, then cached; needs root).
 # Idempotent and quick when everything is already in place.
@@ -57,6 +58,16 @@ setup "$BUILD-asan" -Dplugin=false -Dnls=false -Db_sanitize=address,undefined -D
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_tests "core with ASan+UBSan" "$BUILD-asan" --suite core
+
+# libFuzzer smoke runs (suite fuzz, 20 s per target): a clang build of the
+# fuzz targets; without clang's libFuzzer the suite reports itself skipped.
+if p2p_install_deps fuzz && command -v clang >/dev/null 2>&1; then
+  (CC=clang; export CC; setup "$BUILD-fuzz" -Dplugin=false -Dnls=false -Dfuzzing=auto)
+  run_tests "fuzz smoke (libFuzzer)" "$BUILD-fuzz" --suite fuzz
+else
+  echo "=== fuzz smoke: skipped (clang and libFuzzer could not be installed)"
+  total_skip=$((total_skip + 1))
+fi
 
 # GIMP 3.0: the host's meson run above covered it if the host has GIMP 3.
 if ! pkg-config --exists gimp-3.0 && [ "${P2P_SKIP_GIMP3:-0}" != 1 ]; then

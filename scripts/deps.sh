@@ -1,7 +1,7 @@
 # scripts/deps.sh - sourced by install.sh and run-tests.sh: installs the
 # Debian/Ubuntu packages a purpose needs, quickly when they are present.
 #
-#   p2p_install_deps build|gimp|test
+#   p2p_install_deps build|gimp|test|fuzz
 
 p2p_as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
@@ -19,6 +19,7 @@ p2p_install_deps() {
                    libglib2.0-dev libjson-glib-dev libopenblas-dev libgdk-pixbuf-2.0-dev ;;
     gimp)  set -- gimp libgimp2.0-dev libgegl-dev libbabl-dev libgtk2.0-dev gtk2-engines-pixbuf ;;
     test)  set -- valgrind debootstrap zstd xvfb xauth xdotool ;;
+    fuzz)  set -- clang libclang-rt-dev ;;   # libFuzzer (tests/fuzz)
     *) echo "p2p_install_deps: unknown set $1" >&2; return 2 ;;
   esac
   missing=$(p2p_missing "$@")
