@@ -749,8 +749,8 @@ bind_all (P2pModel *model, GError **error)
 /* ---- resource limits ------------------------------------------------- */
 
 /* One pass at the native size must stay below this many multiply-adds
- * (about half an hour on a fast desktop CPU; the official 256 x 256 models
- * need 2-60 * 10^9).  Checked from the metadata alone, before any tensor is
+ * (a quarter of an hour or more on a fast desktop CPU; the official
+ * 256 x 256 models need 2-60 * 10^9).  Checked from the metadata alone, before any tensor is
  * widened or bound: the cost of every layer follows from arch, ngf and the
  * channel counts, which the tensors must then match. */
 #define P2P_MODEL_MAX_MACS G_GUINT64_CONSTANT (100000000000000)
@@ -765,9 +765,10 @@ check_compute (P2pModel *model, GError **error)
   const guint64 ngf = (guint64) info->ngf, area = (guint64) side * (guint64) side;
   guint64 macs = 0;
 
-  /* p2p_model_macs() from the channel counts the binder will require
-   * (every factor here is below 2^16, and the sums cannot overflow: at
-   * most 2^10 ngf, 2^13 channels, 2^32 pixels). */
+  /* p2p_model_macs() from the channel counts the binder will require (the
+   * ResNet's 1/4-scale area rounded up).  No overflow: ngf <= 2^10, so
+   * channels <= 2^14, pixels <= 2^32, depth <= 32; every term and the
+   * sums stay below 2^62. */
   if (unet)
     {
       guint64 px = area;
