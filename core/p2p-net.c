@@ -41,7 +41,77 @@ typedef struct {
   guint64   rng;
   int       step, n_steps;
   guint     norm_index;  /* per-image norm layers seen so far */
+  int       layer_index; /* profiling: ops reported so far */
+  double    phase_s[P2P_N_PHASES];
 } Run;
+
+G_STATIC_ASSERT (G_N_ELEMENTS (((P2pLayerTiming *) NULL)->phase_s) == P2P_N_PHASES);
+
+/* ---- profiling (P2pNetOptions.layer_func) ------------------------------ */
+
+static inline double
+prof_begin (const Run *run)
+{
+  return run->opt->layer_func ? p2p_now_s () : 0.0;
+}
+
+/* Reports one op that began at t0 (from prof_begin); in may equal out. */
+static void
+prof_end (Run *run, double t0, const char *op, const P2pTensor *in, const P2pTensor *out,
+          int kernel, int stride, guint64 macs)
+{
+  P2pLayerTiming t = { 0 };
+
+  if (!run->opt->layer_func || !out)
+    return;
+  t.seconds = p2p_now_s () - t0;
+  t.index = run->layer_index++;
+  t.op = op;
+  t.kernel = kernel;
+  t.stride = stride;
+  t.in_c = in->c;
+  t.in_h = in->h;
+  t.in_w = in->w;
+  t.out_c = out->c;
+  t.out_h = out->h;
+  t.out_w = out->w;
+  t.macs = macs;
+  memcpy (t.phase_s, run->phase_s, sizeof t.phase_s);
+  memset (run->phase_s, 0, sizeof run->phase_s);
+  run->opt->layer_func (&t, run->opt->layer_data);
+}
+
+static void
+relu (Run *run, P2pTensor *t)
+{
+  const double t0 = prof_begin (run);
+  p2p_relu (t);
+  prof_end (run, t0, "relu", t, t, 0, 0, 0);
+}
+
+static void
+leaky_relu (Run *run, P2pTensor *t, float slope)
+{
+  const double t0 = prof_begin (run);
+  p2p_leaky_relu (t, slope);
+  prof_end (run, t0, "leaky-relu", t, t, 0, 0, 0);
+}
+
+static void
+tanh_ (Run *run, P2pTensor *t)
+{
+  const double t0 = prof_begin (run);
+  p2p_tanh (t);
+  prof_end (run, t0, "tanh", t, t, 0, 0, 0);
+}
+
+static void
+dropout (Run *run, P2pTensor *t)
+{
+  const double t0 = prof_begin (run);
+  p2p_dropout (t, &run->rng);
+  prof_end (run, t0, "dropout", t, t, 0, 0, 0);
+}
 
 static void
 norm_layer_stats_clear (gpointer p)
@@ -144,6 +214,8 @@ norm_per_image (Run *run, P2pTensor *t, const float *gamma, const float *beta)
 static void
 apply_norm (Run *run, P2pTensor *t, const P2pNormW *n)
 {
+  const double t0 = prof_begin (run);
+
   switch (run->norm)
     {
     case P2P_NORM_NONE:
@@ -158,16 +230,22 @@ apply_norm (Run *run, P2pTensor *t, const P2pNormW *n)
         norm_per_image (run, t, n->gamma, n->beta);
       break;
     }
+  if (run->norm != P2P_NORM_NONE)
+    prof_end (run, t0, "norm", t, t, 0, 0, 0);
 }
 
 static P2pTensor *
 conv (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, GError **error)
 {
   const P2pConvParams p = { w->k, stride, pad, 0 };
+  const double t0 = prof_begin (run);
   g_autoptr(P2pTensor) out = p2p_tensor_new (w->cout, p2p_conv2d_out_size (in->h, &p),
                                              p2p_conv2d_out_size (in->w, &p), error);
-  if (!out || !p2p_conv2d (in, w->weight, w->bias, &p, out, &run->scratch, error) ||
-      !tick (run, error))
+  if (!out || !p2p_conv2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+    return NULL;
+  prof_end (run, t0, "conv", in, out, w->k, stride,
+            (guint64) out->c * in->c * w->k * w->k * out->h * out->w);
+  if (!tick (run, error))
     return NULL;
   return g_steal_pointer (&out);
 }
@@ -177,20 +255,26 @@ conv_t (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, i
         GError **error)
 {
   const P2pConvParams p = { w->k, stride, pad, out_pad };
+  const double t0 = prof_begin (run);
   g_autoptr(P2pTensor) out = p2p_tensor_new (w->cout, p2p_conv_transpose2d_out_size (in->h, &p),
                                              p2p_conv_transpose2d_out_size (in->w, &p), error);
-  if (!out || !p2p_conv_transpose2d (in, w->weight, w->bias, &p, out, &run->scratch, error) ||
-      !tick (run, error))
+  if (!out || !p2p_conv_transpose2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+    return NULL;
+  prof_end (run, t0, "conv-transpose", in, out, w->k, stride,
+            (guint64) out->c * in->c * w->k * w->k * in->h * in->w);
+  if (!tick (run, error))
     return NULL;
   return g_steal_pointer (&out);
 }
 
 static P2pTensor *
-pad_reflect (const P2pTensor *in, int pad, GError **error)
+pad_reflect (Run *run, const P2pTensor *in, int pad, GError **error)
 {
+  const double t0 = prof_begin (run);
   P2pTensor *out = p2p_tensor_new (in->c, in->h + 2 * pad, in->w + 2 * pad, error);
   if (out)
     p2p_pad_reflect (in, pad, out);
+  prof_end (run, t0, "pad", in, out, 0, 0, 0);
   return out;
 }
 
@@ -213,7 +297,7 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
   for (int k = 2; k <= D; k++)
     {
       P2pTensor *d;
-      p2p_leaky_relu (x[k], 0.2f);
+      leaky_relu (run, x[k], 0.2f);
       d = conv (run, x[k], &L[k - 1].down, 2, 1, error);
       if (!d)
         goto out;
@@ -229,7 +313,7 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
   /* Innermost up: u_D = Norm(ConvT(ReLU(d_D))). */
   {
     P2pTensor *t;
-    p2p_relu (u);
+    relu (run, u);
     t = conv_t (run, u, &L[D - 1].up, 2, 1, 0, error);
     p2p_tensor_free (u);
     u = t;
@@ -242,13 +326,15 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
   for (int k = D - 1; k >= 1; k--)
     {
       P2pTensor *s, *t;
+      double t0 = prof_begin (run);
       s = p2p_tensor_new (x[k + 1]->c + u->c, u->h, u->w, error);
       if (!s)
         goto out;
       p2p_concat (x[k + 1], u, s);
+      prof_end (run, t0, "concat", u, s, 0, 0, 0);
       g_clear_pointer (&x[k + 1], p2p_tensor_free);
       g_clear_pointer (&u, p2p_tensor_free);
-      p2p_relu (s);
+      relu (run, s);
       t = conv_t (run, s, &L[k - 1].up, 2, 1, 0, error);
       p2p_tensor_free (s);
       if (!t)
@@ -258,10 +344,10 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
         {
           apply_norm (run, u, &L[k - 1].up_norm);
           if (L[k - 1].dropout && run->opt->norm_mode == P2P_NORM_MODE_STOCHASTIC)
-            p2p_dropout (u, &run->rng);
+            dropout (run, u);
         }
     }
-  p2p_tanh (u);
+  tanh_ (run, u);
   result = g_steal_pointer (&u);
 
 out:
@@ -276,14 +362,14 @@ out:
 /* conv (after optional reflection padding) + norm + optional ReLU */
 static P2pTensor *
 conv_block (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pNormW *n,
-            int reflect, int stride, int zero_pad, gboolean relu, GError **error)
+            int reflect, int stride, int zero_pad, gboolean with_relu, GError **error)
 {
   g_autoptr(P2pTensor) padded = NULL;
   P2pTensor *out;
 
   if (reflect)
     {
-      padded = pad_reflect (in, reflect, error);
+      padded = pad_reflect (run, in, reflect, error);
       if (!padded)
         return NULL;
       in = padded;
@@ -292,8 +378,8 @@ conv_block (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pNormW *n,
   if (out)
     {
       apply_norm (run, out, n);
-      if (relu)
-        p2p_relu (out);
+      if (with_relu)
+        relu (run, out);
     }
   return out;
 }
@@ -323,11 +409,15 @@ run_resnet (Run *run, const P2pModel *model, const P2pTensor *input, GError **er
       if (!y)
         return NULL;
       if (info->use_dropout && run->opt->norm_mode == P2P_NORM_MODE_STOCHASTIC)
-        p2p_dropout (y, &run->rng);
+        dropout (run, y);
       t = conv_block (run, y, &b->conv2, &b->norm2, 1, 1, 0, FALSE, error);
       if (!t)
         return NULL;
-      p2p_add_inplace (x, t);
+      {
+        const double t0 = prof_begin (run);
+        p2p_add_inplace (x, t);
+        prof_end (run, t0, "add", t, x, 0, 0, 0);
+      }
       p2p_tensor_free (t);
     }
   for (int i = 0; x && i < 2; i++)
@@ -336,19 +426,19 @@ run_resnet (Run *run, const P2pModel *model, const P2pTensor *input, GError **er
       if (t)
         {
           apply_norm (run, t, &r->up_norm[i]);
-          p2p_relu (t);
+          relu (run, t);
         }
       p2p_tensor_free (x);
       x = t;
     }
   if (!x)
     return NULL;
-  padded = pad_reflect (x, 3, error);
+  padded = pad_reflect (run, x, 3, error);
   if (!padded)
     return NULL;
   t = conv (run, padded, &r->head, 1, 0, error);
   if (t)
-    p2p_tanh (t);
+    tanh_ (run, t);
   return t;
 }
 
@@ -398,6 +488,8 @@ p2p_net_run (const P2pModel      *model,
   run.opt = options;
   run.norm = info->norm;
   run.rng = options->seed;
+  if (options->layer_func)
+    run.scratch.phase_s = run.phase_s;
 
   if (info->arch == P2P_ARCH_UNET)
     out = run_unet (&run, model, input, error);

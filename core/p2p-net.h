@@ -33,6 +33,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pNormStats, p2p_norm_stats_free)
  * cancel: the run then fails with P2P_ERROR_CANCELLED. */
 typedef gboolean (*P2pProgressFunc) (double fraction, gpointer user_data);
 
+/* Profiling: one record per op of a pass, in execution order. */
+typedef struct {
+  int         index;          /* 0, 1, ... within the pass */
+  const char *op;             /* "conv", "conv-transpose", "norm", "relu", "leaky-relu",
+                                 "tanh", "concat", "pad", "add", "dropout" */
+  int         kernel, stride; /* convolutions; 0 otherwise */
+  int         in_c, in_h, in_w, out_c, out_h, out_w;
+  guint64     macs;           /* multiply-adds (convolutions), else 0 */
+  double      seconds;        /* the whole op, allocation of its output included */
+  double      phase_s[5];     /* convolutions: GEMM, im2col, col2im/interleave, zeroing,
+                                 bias (P2pPhase order in p2p-ops.h) */
+} P2pLayerTiming;
+
+typedef void (*P2pLayerFunc) (const P2pLayerTiming *timing, gpointer user_data);
+
 typedef struct {
   P2pNormMode     norm_mode;
   guint64         seed;          /* for P2P_NORM_MODE_STOCHASTIC */
@@ -42,6 +57,9 @@ typedef struct {
   P2pNormStats       *record_stats;  /* if set, receives this pass's statistics */
   const P2pNormStats *use_stats;     /* if set, used instead of the image's own
                                         (from a pass of the same model) */
+  P2pLayerFunc    layer_func;    /* profiling: called after each op; NULL (the
+                                    default) costs nothing */
+  gpointer        layer_data;
 } P2pNetOptions;
 
 void p2p_net_options_init (P2pNetOptions *options);

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <time.h>
 #include <glib.h>
 #include "p2p-tensor.h"
 
@@ -23,12 +24,47 @@ void p2p_gemm (gboolean trans_a, int M, int N, int K,
                const float *A, int lda, const float *B, int ldb,
                gboolean accumulate, float *C, int ldc);
 
+/* Parts of a convolution timed separately when profiling. */
+typedef enum {
+  P2P_PHASE_GEMM,
+  P2P_PHASE_IM2COL,
+  P2P_PHASE_COL2IM,     /* col2im scatter, or the phase interleave of a transposed conv */
+  P2P_PHASE_ZERO,       /* clearing the output */
+  P2P_PHASE_BIAS,
+  P2P_N_PHASES
+} P2pPhase;
+
 /* Scratch memory reused by convolutions; bounded: ops process big images
- * in bands so that the columns buffer never exceeds P2P_SCRATCH_MAX_BYTES. */
+ * in bands so that the columns buffer never exceeds P2P_SCRATCH_MAX_BYTES.
+ * phase_s: NULL, or P2P_N_PHASES seconds to which the ops add the time of
+ * their parts (profiling; one pointer test per part when off). */
 typedef struct {
-  float *data;
-  gsize  n;      /* floats allocated */
+  float  *data;
+  gsize   n;        /* floats allocated */
+  double *phase_s;
 } P2pScratch;
+
+static inline double
+p2p_now_s (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + 1e-9 * (double) ts.tv_nsec;
+}
+
+/* t0 = p2p_phase_begin (s); ...; p2p_phase_end (s, PHASE, t0); */
+static inline double
+p2p_phase_begin (const P2pScratch *s)
+{
+  return s && s->phase_s ? p2p_now_s () : 0.0;
+}
+
+static inline void
+p2p_phase_end (P2pScratch *s, P2pPhase phase, double t0)
+{
+  if (s && s->phase_s)
+    s->phase_s[phase] += p2p_now_s () - t0;
+}
 
 #define P2P_SCRATCH_MAX_BYTES ((gsize) 64 << 20)
 

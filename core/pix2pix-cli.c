@@ -2,7 +2,7 @@
  *
  *   pix2pix-cli run --model FILE [options] INPUT OUTPUT
  *   pix2pix-cli info FILE
- *   pix2pix-cli bench --model FILE --size WxH [--threads N] [--runs N]
+ *   pix2pix-cli bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer]
  *   pix2pix-cli import CHECKPOINT.pth OUTPUT.safetensors [--task T] [--name N] ...
  *
  * Exit status: 0 success, 1 runtime failure (one line on stderr:
@@ -16,6 +16,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "p2p.h"
+#include "p2p-ops.h"
 
 #define PROG "pix2pix-cli"
 #ifndef P2P_CLI_VERSION
@@ -31,7 +32,7 @@ static const char usage_text[] =
   "              [--norm-mode official|running|stochastic] [--seed N] [--chroma X] [--threads N]\n"
   "              INPUT OUTPUT\n"
   "  " PROG " info FILE\n"
-  "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N]\n"
+  "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer]\n"
   "  " PROG " import CHECKPOINT.pth OUTPUT.safetensors [--task sketch-to-photo|colorize|generic]\n"
   "              [--name NAME] [--license L] [--dtype F32|F16|BF16] [--dropout yes|no]\n"
   "  " PROG " COMMAND --help\n";
@@ -417,17 +418,139 @@ p2p_cli_cmp_double (gconstpointer a, gconstpointer b)
   return (x > y) - (x < y);
 }
 
+/* --per-layer: every op of every timed run (runs x ops records). */
+typedef struct {
+  GArray *records;   /* P2pLayerTiming, run after run */
+  gboolean on;
+} P2pCliProfile;
+
+static void
+p2p_cli_profile_layer (const P2pLayerTiming *t, gpointer data)
+{
+  P2pCliProfile *prof = data;
+
+  if (prof->on)
+    g_array_append_vals (prof->records, t, 1);
+}
+
+static double
+p2p_cli_median (double *v, int n)
+{
+  qsort (v, n, sizeof (double), p2p_cli_cmp_double);
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Per-op table (median over the runs of each op's time) and a summary of
+ * where the time goes.  run_ms: the median whole-run time. */
+static void
+p2p_cli_print_profile (GArray *records, int runs, double run_ms)
+{
+  static const char *const phase_names[P2P_N_PHASES] = {
+    "GEMM", "im2col", "col2im/interleave", "zeroing", "conv bias"
+  };
+  const guint n_ops = records->len / runs;
+  g_autofree double *v = g_new (double, runs);
+  double phase_ms[P2P_N_PHASES] = { 0 };
+  double conv_ms = 0, listed_ms = 0, conv_other_ms = 0;
+  g_autoptr(GHashTable) by_op = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_free);
+  g_autoptr(GPtrArray) op_order = g_ptr_array_new ();
+  guint64 macs_total = 0;
+
+  if (n_ops * runs != records->len)
+    {
+      printf ("per-layer: runs reported different op counts; no table\n");
+      return;
+    }
+  printf ("\nper-layer (median of %d runs; %% of the median run %.2f ms):\n", runs, run_ms);
+  printf ("| # | op | k/s | in CxHxW | out CxHxW | ms | GFLOP/s | %% run | GEMM ms | im2col ms | col2im ms | zero+bias ms |\n");
+  printf ("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  for (guint i = 0; i < n_ops; i++)
+    {
+      const P2pLayerTiming *t0 = &g_array_index (records, P2pLayerTiming, i);
+      double ms, ph[P2P_N_PHASES];
+      double *acc;
+
+      for (int r = 0; r < runs; r++)
+        v[r] = g_array_index (records, P2pLayerTiming, r * n_ops + i).seconds * 1e3;
+      ms = p2p_cli_median (v, runs);
+      for (int p = 0; p < P2P_N_PHASES; p++)
+        {
+          for (int r = 0; r < runs; r++)
+            v[r] = g_array_index (records, P2pLayerTiming, r * n_ops + i).phase_s[p] * 1e3;
+          ph[p] = p2p_cli_median (v, runs);
+        }
+      listed_ms += ms;
+      acc = g_hash_table_lookup (by_op, t0->op);
+      if (!acc)
+        {
+          acc = g_new0 (double, 1);
+          g_hash_table_insert (by_op, (gpointer) t0->op, acc);
+          g_ptr_array_add (op_order, (gpointer) t0->op);
+        }
+      *acc += ms;
+      if (t0->macs)
+        {
+          double phase_sum = 0;
+          conv_ms += ms;
+          macs_total += t0->macs;
+          for (int p = 0; p < P2P_N_PHASES; p++)
+            {
+              phase_ms[p] += ph[p];
+              phase_sum += ph[p];
+            }
+          conv_other_ms += MAX (ms - phase_sum, 0.0);
+          printf ("| %u | %s | %d/%d | %dx%dx%d | %dx%dx%d | %.2f | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f |\n",
+                  i, t0->op, t0->kernel, t0->stride, t0->in_c, t0->in_h, t0->in_w,
+                  t0->out_c, t0->out_h, t0->out_w, ms,
+                  ms > 0 ? 2.0 * (double) t0->macs / (ms * 1e6) : 0.0,
+                  100.0 * ms / run_ms, ph[P2P_PHASE_GEMM], ph[P2P_PHASE_IM2COL],
+                  ph[P2P_PHASE_COL2IM], ph[P2P_PHASE_ZERO] + ph[P2P_PHASE_BIAS]);
+        }
+      else
+        printf ("| %u | %s | | %dx%dx%d | %dx%dx%d | %.2f | | %.1f | | | | |\n",
+                i, t0->op, t0->in_c, t0->in_h, t0->in_w, t0->out_c, t0->out_h, t0->out_w,
+                ms, 100.0 * ms / run_ms);
+    }
+
+  printf ("\nwhere the time goes (sums of per-op medians):\n");
+  printf ("| part | ms | %% run |\n|---|---|---|\n");
+  for (int p = 0; p < P2P_N_PHASES; p++)
+    printf ("| convolutions: %s | %.2f | %.1f |\n", phase_names[p], phase_ms[p],
+            100.0 * phase_ms[p] / run_ms);
+  printf ("| convolutions: rest (output allocation, page faults outside the parts) | %.2f | %.1f |\n",
+          conv_other_ms, 100.0 * conv_other_ms / run_ms);
+  for (guint i = 0; i < op_order->len; i++)
+    {
+      const char *op = op_order->pdata[i];
+      const double ms = *(double *) g_hash_table_lookup (by_op, op);
+      if (g_str_equal (op, "conv") || g_str_equal (op, "conv-transpose"))
+        continue;
+      printf ("| %s | %.2f | %.1f |\n", op, ms, 100.0 * ms / run_ms);
+    }
+  printf ("| between ops (frees, progress, untimed) | %.2f | %.1f |\n",
+          run_ms - listed_ms, 100.0 * (run_ms - listed_ms) / run_ms);
+  printf ("convolutions: %.2f ms, %.1f GFLOP/s over their own time; GEMM alone %.1f GFLOP/s\n",
+          conv_ms, conv_ms > 0 ? 2.0 * (double) macs_total / (conv_ms * 1e6) : 0.0,
+          phase_ms[P2P_PHASE_GEMM] > 0 ?
+            2.0 * (double) macs_total / (phase_ms[P2P_PHASE_GEMM] * 1e6) : 0.0);
+}
+
 static int
 p2p_cli_bench (int argc, char **argv)
 {
   g_autofree char *model_path = NULL;
   g_autofree char *size = NULL;
   int threads = 0, runs = 5;
+  gboolean per_layer = FALSE;
+  P2pCliProfile prof = { NULL, FALSE };
+  struct rusage ru0, ru1;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (.safetensors)", "FILE" },
     { "size", 's', 0, G_OPTION_ARG_STRING, &size, "Input size, e.g. 256x256", "WxH" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs after one warm-up (default 5)", "N" },
+    { "per-layer", 0, 0, G_OPTION_ARG_NONE, &per_layer,
+      "Also time every op (table of ops and where the time goes)", NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -477,6 +600,12 @@ p2p_cli_bench (int argc, char **argv)
   p2p_blas_set_threads (threads);
   p2p_net_options_init (&options);
   options.threads = threads;
+  if (per_layer)
+    {
+      prof.records = g_array_new (FALSE, FALSE, sizeof (P2pLayerTiming));
+      options.layer_func = p2p_cli_profile_layer;
+      options.layer_data = &prof;
+    }
 
   input = p2p_tensor_new (info->input_nc, h, w, &error);
   if (!input)
@@ -489,7 +618,12 @@ p2p_cli_bench (int argc, char **argv)
   ms = g_new (double, runs);
   for (int r = -1; r < runs; r++)
     {
-      gint64 t0 = g_get_monotonic_time ();
+      gint64 t0;
+
+      if (r == 0)
+        getrusage (RUSAGE_SELF, &ru0);
+      prof.on = r >= 0;
+      t0 = g_get_monotonic_time ();
       g_autoptr(P2pTensor) out = p2p_net_run (model, &options, input, &error);
 
       if (!out)
@@ -497,6 +631,7 @@ p2p_cli_bench (int argc, char **argv)
       if (r >= 0)
         ms[r] = (g_get_monotonic_time () - t0) / 1000.0;
     }
+  getrusage (RUSAGE_SELF, &ru1);
   qsort (ms, runs, sizeof (double), p2p_cli_cmp_double);
   median = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
   macs = p2p_model_macs (model, h, w);
@@ -514,6 +649,17 @@ p2p_cli_bench (int argc, char **argv)
   printf ("GFLOP/s:      %.1f\n", median > 0 ? 2.0 * (double) macs / (median * 1e6) : 0.0);
   /* Linux reports ru_maxrss in KiB. */
   printf ("peak RSS:     %.1f MiB\n", usage.ru_maxrss / 1024.0);
+  printf ("per run:      %.0f minor page faults, %.3f s user, %.3f s system (means)\n",
+          (double) (ru1.ru_minflt - ru0.ru_minflt) / runs,
+          ((ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
+           1e-6 * (ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec)) / runs,
+          ((ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) +
+           1e-6 * (ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec)) / runs);
+  if (per_layer)
+    {
+      p2p_cli_print_profile (prof.records, runs, median);
+      g_array_unref (prof.records);
+    }
   return EXIT_OK;
 }
 

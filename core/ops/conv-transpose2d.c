@@ -35,20 +35,32 @@ p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bia
   if (!p2p_scratch_ensure (scratch, (gsize) M * band_rows * in->w, error))
     return FALSE;
 
-  memset (out->data, 0, sizeof (float) * out_hw * out->c);
+  {
+    const double t0 = p2p_phase_begin (scratch);
+    memset (out->data, 0, sizeof (float) * out_hw * out->c);
+    p2p_phase_end (scratch, P2P_PHASE_ZERO, t0);
+  }
 
   for (int iy0 = 0; iy0 < in->h; iy0 += (int) band_rows)
     {
       const int iy1 = MIN (in->h, iy0 + (int) band_rows);
       const int n = (iy1 - iy0) * in->w;
+      double t0 = p2p_phase_begin (scratch);
 
       /* cols[M x n] = W^T[M x cin] * in[cin x n] (columns iy0*W.. of each channel) */
       p2p_gemm (TRUE, M, n, in->c, weight, M, in->data + (gsize) iy0 * in->w, (int) in_hw,
                 FALSE, scratch->data, n);
+      p2p_phase_end (scratch, P2P_PHASE_GEMM, t0);
+      t0 = p2p_phase_begin (scratch);
       p2p_col2im_add (scratch->data, iy0, iy1, in->w, p, out);
+      p2p_phase_end (scratch, P2P_PHASE_COL2IM, t0);
     }
 
   if (bias)
-    p2p_add_channel_bias (out, bias);
+    {
+      const double t0 = p2p_phase_begin (scratch);
+      p2p_add_channel_bias (out, bias);
+      p2p_phase_end (scratch, P2P_PHASE_BIAS, t0);
+    }
   return TRUE;
 }

@@ -38,13 +38,22 @@ p2p_conv2d (const P2pTensor *in, const float *weight, const float *bias,
       const int oy1 = MIN (out->h, oy0 + (int) band_rows);
       const int n = (oy1 - oy0) * out->w;
 
+      double t0 = p2p_phase_begin (scratch);
+
       p2p_im2col (in, p, out->w, oy0, oy1, scratch->data);
+      p2p_phase_end (scratch, P2P_PHASE_IM2COL, t0);
+      t0 = p2p_phase_begin (scratch);
       /* out[cout x n] (at column oy0*W of each channel) = W[cout x K] * cols[K x n] */
       p2p_gemm (FALSE, out->c, n, K, weight, K, scratch->data, n,
                 FALSE, out->data + (gsize) oy0 * out->w, (int) out_hw);
+      p2p_phase_end (scratch, P2P_PHASE_GEMM, t0);
     }
 
   if (bias)
-    p2p_add_channel_bias (out, bias);
+    {
+      const double t0 = p2p_phase_begin (scratch);
+      p2p_add_channel_bias (out, bias);
+      p2p_phase_end (scratch, P2P_PHASE_BIAS, t0);
+    }
   return TRUE;
 }
