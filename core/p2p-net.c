@@ -38,6 +38,7 @@ typedef struct {
   const P2pNetOptions *opt;
   P2pNorm   norm;
   P2pScratch scratch;
+  P2pArena *arena;
   guint64   rng;
   int       step, n_steps;
   guint     norm_index;  /* per-image norm layers seen so far */
@@ -234,12 +235,55 @@ apply_norm (Run *run, P2pTensor *t, const P2pNormW *n)
     prof_end (run, t0, "norm", t, t, 0, 0, 0);
 }
 
+/* The channels [c0, c0 + c) of t, as a tensor that shares t's data (not
+ * to be freed). */
+static P2pTensor
+channel_view (const P2pTensor *t, int c0, int c)
+{
+  P2pTensor v = { c, t->h, t->w, t->data + (gsize) c0 * t->h * t->w, NULL, 0 };
+  return v;
+}
+
+/* Convolution into @out (allocated by the caller, e.g. a view into a
+ * concatenation buffer). */
+static gboolean
+conv_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad,
+           P2pTensor *out, GError **error)
+{
+  const P2pConvParams p = { w->k, stride, pad, 0 };
+  const double t0 = prof_begin (run);
+
+  g_assert (out->c == w->cout && out->h == p2p_conv2d_out_size (in->h, &p) &&
+            out->w == p2p_conv2d_out_size (in->w, &p));
+  if (!p2p_conv2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+    return FALSE;
+  prof_end (run, t0, "conv", in, out, w->k, stride,
+            (guint64) out->c * in->c * w->k * w->k * out->h * out->w);
+  return tick (run, error);
+}
+
+static gboolean
+conv_t_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad,
+             int out_pad, P2pTensor *out, GError **error)
+{
+  const P2pConvParams p = { w->k, stride, pad, out_pad };
+  const double t0 = prof_begin (run);
+
+  g_assert (out->c == w->cout && out->h == p2p_conv_transpose2d_out_size (in->h, &p) &&
+            out->w == p2p_conv_transpose2d_out_size (in->w, &p));
+  if (!p2p_conv_transpose2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+    return FALSE;
+  prof_end (run, t0, "conv-transpose", in, out, w->k, stride,
+            (guint64) out->c * in->c * w->k * w->k * in->h * in->w);
+  return tick (run, error);
+}
+
 static P2pTensor *
 conv (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, GError **error)
 {
   const P2pConvParams p = { w->k, stride, pad, 0 };
   const double t0 = prof_begin (run);
-  g_autoptr(P2pTensor) out = p2p_tensor_new (w->cout, p2p_conv2d_out_size (in->h, &p),
+  g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout, p2p_conv2d_out_size (in->h, &p),
                                              p2p_conv2d_out_size (in->w, &p), error);
   if (!out || !p2p_conv2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
     return NULL;
@@ -256,7 +300,7 @@ conv_t (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, i
 {
   const P2pConvParams p = { w->k, stride, pad, out_pad };
   const double t0 = prof_begin (run);
-  g_autoptr(P2pTensor) out = p2p_tensor_new (w->cout, p2p_conv_transpose2d_out_size (in->h, &p),
+  g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout, p2p_conv_transpose2d_out_size (in->h, &p),
                                              p2p_conv_transpose2d_out_size (in->w, &p), error);
   if (!out || !p2p_conv_transpose2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
     return NULL;
@@ -271,7 +315,7 @@ static P2pTensor *
 pad_reflect (Run *run, const P2pTensor *in, int pad, GError **error)
 {
   const double t0 = prof_begin (run);
-  P2pTensor *out = p2p_tensor_new (in->c, in->h + 2 * pad, in->w + 2 * pad, error);
+  P2pTensor *out = p2p_tensor_new_in (run->arena, in->c, in->h + 2 * pad, in->w + 2 * pad, error);
   if (out)
     p2p_pad_reflect (in, pad, out);
   prof_end (run, t0, "pad", in, out, 0, 0, 0);
@@ -280,79 +324,101 @@ pad_reflect (Run *run, const P2pTensor *in, int pad, GError **error)
 
 /* ---- U-Net ----------------------------------------------------------- */
 
+/* The skip connections need no copies: the encoder writes x_k into the
+ * first channels of a buffer cat[k] that has room for u_k after them, and
+ * the decoder's transposed convolution writes u_k there, so cat[k] is
+ * s_k = cat[x_k, u_k] when level k-1 reads it. */
 static P2pTensor *
 run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **error)
 {
   const P2pUnetLevel *L = p2p_model_get_unet (model);
   const int D = p2p_model_get_info (model)->depth;
-  P2pTensor *x[P2P_UNET_MAX_DEPTH + 2] = { NULL };   /* x[k]: input of level k, k >= 2 */
+  P2pTensor *cat[P2P_UNET_MAX_DEPTH + 2] = { NULL };  /* cat[k] = [x_k, u_k], 2 <= k <= D */
+  P2pTensor x[P2P_UNET_MAX_DEPTH + 2];                /* views of the x_k halves */
   P2pTensor *u = NULL, *result = NULL;
+  const P2pTensor *prev = input;
 
   run->n_steps = 2 * D;
 
-  /* Down path. */
-  x[2] = conv (run, input, &L[0].down, 2, 1, error);
-  if (!x[2])
-    goto out;
-  for (int k = 2; k <= D; k++)
+  /* Down path: x_{k+1} = Norm(Conv(LReLU(x_k))) (level 1: Conv(input), no
+   * LReLU, no norm); the bottleneck d_D is not concatenated. */
+  for (int k = 1; k <= D; k++)
     {
-      P2pTensor *d;
-      leaky_relu (run, x[k], 0.2f);
-      d = conv (run, x[k], &L[k - 1].down, 2, 1, error);
-      if (!d)
-        goto out;
+      const P2pConvW *w = &L[k - 1].down;
+      const P2pConvParams p = { w->k, 2, 1, 0 };
+      const int oh = p2p_conv2d_out_size (prev->h, &p), ow = p2p_conv2d_out_size (prev->w, &p);
+      P2pTensor *out;
+
+      if (k > 1)
+        leaky_relu (run, &x[k], 0.2f);
       if (k < D)
         {
-          apply_norm (run, d, &L[k - 1].down_norm);
-          x[k + 1] = d;
+          cat[k + 1] = p2p_tensor_new_in (run->arena, w->cout + L[k].up.cout, oh, ow, error);
+          if (!cat[k + 1])
+            goto out;
+          x[k + 1] = channel_view (cat[k + 1], 0, w->cout);
+          out = &x[k + 1];
         }
       else
-        u = d;   /* bottleneck */
+        {
+          u = p2p_tensor_new_in (run->arena, w->cout, oh, ow, error);   /* bottleneck */
+          if (!u)
+            goto out;
+          out = u;
+        }
+      if (!conv_into (run, prev, w, 2, 1, out, error))
+        goto out;
+      if (k > 1 && k < D)
+        apply_norm (run, out, &L[k - 1].down_norm);
+      prev = out;
     }
 
-  /* Innermost up: u_D = Norm(ConvT(ReLU(d_D))). */
-  {
-    P2pTensor *t;
-    relu (run, u);
-    t = conv_t (run, u, &L[D - 1].up, 2, 1, 0, error);
-    p2p_tensor_free (u);
-    u = t;
-    if (!u)
-      goto out;
-    apply_norm (run, u, &L[D - 1].up_norm);
-  }
-
-  /* Levels D-1 .. 1: u_k = ConvT(ReLU(cat[x_{k+1}, u_{k+1}])) ... */
-  for (int k = D - 1; k >= 1; k--)
+  /* Up path: u_k = [Dropout](Norm(ConvT(ReLU(s_{k+1})))), s_{D+1} = d_D;
+   * u_1 = Tanh(ConvT(ReLU(s_2)) + bias). */
+  for (int k = D; k >= 1; k--)
     {
-      P2pTensor *s, *t;
-      double t0 = prof_begin (run);
-      s = p2p_tensor_new (x[k + 1]->c + u->c, u->h, u->w, error);
-      if (!s)
-        goto out;
-      p2p_concat (x[k + 1], u, s);
-      prof_end (run, t0, "concat", u, s, 0, 0, 0);
-      g_clear_pointer (&x[k + 1], p2p_tensor_free);
-      g_clear_pointer (&u, p2p_tensor_free);
-      relu (run, s);
-      t = conv_t (run, s, &L[k - 1].up, 2, 1, 0, error);
-      p2p_tensor_free (s);
-      if (!t)
-        goto out;
-      u = t;
+      const P2pConvW *w = &L[k - 1].up;
+      P2pTensor *in = k == D ? u : cat[k + 1];
+      P2pTensor uk, *out;
+
+      relu (run, in);
       if (k > 1)
         {
-          apply_norm (run, u, &L[k - 1].up_norm);
-          if (L[k - 1].dropout && run->opt->norm_mode == P2P_NORM_MODE_STOCHASTIC)
-            dropout (run, u);
+          uk = channel_view (cat[k], x[k].c, w->cout);
+          out = &uk;
+        }
+      else
+        {
+          const P2pConvParams p = { w->k, 2, 1, 0 };
+          result = p2p_tensor_new_in (run->arena, w->cout,
+                                      p2p_conv_transpose2d_out_size (in->h, &p),
+                                      p2p_conv_transpose2d_out_size (in->w, &p), error);
+          if (!result)
+            goto out;
+          out = result;
+        }
+      if (!conv_t_into (run, in, w, 2, 1, 0, out, error))
+        {
+          g_clear_pointer (&result, p2p_tensor_free);
+          goto out;
+        }
+      if (k == D)
+        g_clear_pointer (&u, p2p_tensor_free);
+      else
+        g_clear_pointer (&cat[k + 1], p2p_tensor_free);
+      if (k > 1)
+        {
+          apply_norm (run, out, &L[k - 1].up_norm);
+          /* (the innermost level has no dropout layer) */
+          if (k < D && L[k - 1].dropout && run->opt->norm_mode == P2P_NORM_MODE_STOCHASTIC)
+            dropout (run, out);
         }
     }
-  tanh_ (run, u);
-  result = g_steal_pointer (&u);
+  tanh_ (run, result);
 
 out:
-  for (int k = 0; k < (int) G_N_ELEMENTS (x); k++)
-    p2p_tensor_free (x[k]);
+  for (int k = 0; k < (int) G_N_ELEMENTS (cat); k++)
+    p2p_tensor_free (cat[k]);
   p2p_tensor_free (u);
   return result;
 }
@@ -491,10 +557,19 @@ p2p_net_run (const P2pModel      *model,
   if (options->layer_func)
     run.scratch.phase_s = run.phase_s;
 
+  /* Without the caller's arena, one for this pass: later layers reuse
+   * the blocks of earlier ones. */
+  run.arena = options->arena ? options->arena : p2p_arena_new ();
+  run.scratch.arena = run.arena;
+
   if (info->arch == P2P_ARCH_UNET)
     out = run_unet (&run, model, input, error);
   else
     out = run_resnet (&run, model, input, error);
   p2p_scratch_clear (&run.scratch);
+  if (out)
+    p2p_tensor_detach (out);
+  if (!options->arena)
+    p2p_arena_free (run.arena);
   return out;
 }

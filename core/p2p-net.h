@@ -60,6 +60,9 @@ typedef struct {
   P2pLayerFunc    layer_func;    /* profiling: called after each op; NULL (the
                                     default) costs nothing */
   gpointer        layer_data;
+  P2pArena       *arena;         /* optional: buffers kept between passes (a caller
+                                    running many passes, e.g. over tiles); NULL:
+                                    the pass uses an arena of its own */
 } P2pNetOptions;
 
 void p2p_net_options_init (P2pNetOptions *options);

@@ -39,9 +39,10 @@ typedef enum {
  * phase_s: NULL, or P2P_N_PHASES seconds to which the ops add the time of
  * their parts (profiling; one pointer test per part when off). */
 typedef struct {
-  float  *data;
-  gsize   n;        /* floats allocated */
-  double *phase_s;
+  float    *data;
+  gsize     n;        /* floats allocated */
+  double   *phase_s;
+  P2pArena *arena;    /* NULL, or where the block comes from and goes back to */
 } P2pScratch;
 
 static inline double

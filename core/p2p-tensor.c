@@ -51,8 +51,136 @@ p2p_free_aligned (void *p)
   free (p);
 }
 
+/* ---- arena ------------------------------------------------------------ */
+
+/* Blocks below this size go straight to malloc (which keeps them itself). */
+#define ARENA_MIN_FLOATS ((gsize) 1 << 16)
+
+typedef struct {
+  float *p;
+  gsize  n;
+} ArenaBlock;
+
+struct _P2pArena {
+  GArray *blocks;   /* ArenaBlock, free ones, oldest release first */
+  gsize   cached;   /* floats in blocks */
+  gsize   live;     /* floats handed out and not yet released */
+  gsize   peak;     /* most floats ever live at once */
+};
+
+P2pArena *
+p2p_arena_new (void)
+{
+  P2pArena *a = g_new0 (P2pArena, 1);
+  a->blocks = g_array_new (FALSE, FALSE, sizeof (ArenaBlock));
+  return a;
+}
+
+void
+p2p_arena_free (P2pArena *a)
+{
+  if (!a)
+    return;
+  for (guint i = 0; i < a->blocks->len; i++)
+    p2p_free_aligned (g_array_index (a->blocks, ArenaBlock, i).p);
+  g_array_unref (a->blocks);
+  g_free (a);
+}
+
+gsize
+p2p_arena_cached_bytes (const P2pArena *a)
+{
+  return a ? a->cached * sizeof (float) : 0;
+}
+
+float *
+p2p_arena_alloc_floats (P2pArena *a, gsize n, gsize *cap)
+{
+  int best = -1;
+  float *p;
+
+  if (n == 0)
+    n = 1;
+  *cap = n;
+  if (!a || n < ARENA_MIN_FLOATS)
+    return p2p_alloc_floats (n);
+
+  /* Best fit among the blocks no larger than twice the request (a small
+   * tensor must not pin a big block that a later layer needs). */
+  for (guint i = 0; i < a->blocks->len; i++)
+    {
+      const ArenaBlock *b = &g_array_index (a->blocks, ArenaBlock, i);
+      if (b->n >= n && b->n / 2 <= n &&
+          (best < 0 || b->n < g_array_index (a->blocks, ArenaBlock, best).n))
+        best = (int) i;
+    }
+  if (best >= 0)
+    {
+      const ArenaBlock b = g_array_index (a->blocks, ArenaBlock, best);
+      g_array_remove_index (a->blocks, best);
+      a->cached -= b.n;
+      a->live += b.n;
+      *cap = b.n;
+      return b.p;
+    }
+
+  /* A miss.  The cache may only hold what keeps live + cached within twice
+   * the largest live total seen so far (a network's layers need blocks of
+   * many sizes that are never live together; keeping them all for the next
+   * pass costs at most as much again as the pass itself): oldest blocks go
+   * first. */
+  while (a->blocks->len > 0 && a->live + a->cached + n > 2 * MAX (a->peak, a->live + n))
+    {
+      const ArenaBlock b = g_array_index (a->blocks, ArenaBlock, 0);
+      a->cached -= b.n;
+      p2p_free_aligned (b.p);
+      g_array_remove_index (a->blocks, 0);
+    }
+  p = p2p_alloc_floats (n);
+  if (!p && a->blocks->len > 0)
+    {
+      /* Out of memory: drop the whole cache and try once more. */
+      for (guint i = 0; i < a->blocks->len; i++)
+        p2p_free_aligned (g_array_index (a->blocks, ArenaBlock, i).p);
+      g_array_set_size (a->blocks, 0);
+      a->cached = 0;
+      p = p2p_alloc_floats (n);
+    }
+  if (p)
+    {
+      a->live += n;
+      a->peak = MAX (a->peak, a->live);
+    }
+  return p;
+}
+
+void
+p2p_arena_release (P2pArena *a, float *p, gsize cap)
+{
+  ArenaBlock b = { p, cap };
+
+  if (!p)
+    return;
+  if (!a || cap < ARENA_MIN_FLOATS)
+    {
+      p2p_free_aligned (p);
+      return;
+    }
+  g_array_append_val (a->blocks, b);
+  a->cached += cap;
+  a->live -= MIN (a->live, cap);
+}
+
+/* ---- tensors ---------------------------------------------------------- */
+
 P2pTensor *
 p2p_tensor_new (int c, int h, int w, GError **error)
+{
+  return p2p_tensor_new_in (NULL, c, h, w, error);
+}
+
+P2pTensor *
+p2p_tensor_new_in (P2pArena *arena, int c, int h, int w, GError **error)
 {
   gsize n;
   P2pTensor *t;
@@ -71,7 +199,8 @@ p2p_tensor_new (int c, int h, int w, GError **error)
   t->c = c;
   t->h = h;
   t->w = w;
-  t->data = p2p_alloc_floats (n);
+  t->data = p2p_arena_alloc_floats (arena, n, &t->cap);
+  t->arena = arena;
   if (!t->data)
     {
       g_free (t);
@@ -88,8 +217,19 @@ p2p_tensor_free (P2pTensor *t)
 {
   if (!t)
     return;
-  p2p_free_aligned (t->data);
+  if (t->arena)
+    p2p_arena_release (t->arena, t->data, t->cap);
+  else
+    p2p_free_aligned (t->data);
   g_free (t);
+}
+
+void
+p2p_tensor_detach (P2pTensor *t)
+{
+  if (t->arena && t->cap >= ARENA_MIN_FLOATS)
+    t->arena->live -= MIN (t->arena->live, t->cap);
+  t->arena = NULL;
 }
 
 gsize

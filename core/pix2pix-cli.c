@@ -2,7 +2,7 @@
  *
  *   pix2pix-cli run --model FILE [options] INPUT OUTPUT
  *   pix2pix-cli info FILE
- *   pix2pix-cli bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer]
+ *   pix2pix-cli bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer] [--fresh-buffers]
  *   pix2pix-cli import CHECKPOINT.pth OUTPUT.safetensors [--task T] [--name N] ...
  *
  * Exit status: 0 success, 1 runtime failure (one line on stderr:
@@ -32,7 +32,7 @@ static const char usage_text[] =
   "              [--norm-mode official|running|stochastic] [--seed N] [--chroma X] [--threads N]\n"
   "              INPUT OUTPUT\n"
   "  " PROG " info FILE\n"
-  "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer]\n"
+  "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer] [--fresh-buffers]\n"
   "  " PROG " import CHECKPOINT.pth OUTPUT.safetensors [--task sketch-to-photo|colorize|generic]\n"
   "              [--name NAME] [--license L] [--dtype F32|F16|BF16] [--dropout yes|no]\n"
   "  " PROG " COMMAND --help\n";
@@ -541,7 +541,8 @@ p2p_cli_bench (int argc, char **argv)
   g_autofree char *model_path = NULL;
   g_autofree char *size = NULL;
   int threads = 0, runs = 5;
-  gboolean per_layer = FALSE;
+  gboolean per_layer = FALSE, fresh = FALSE;
+  g_autoptr(P2pArena) arena = NULL;
   P2pCliProfile prof = { NULL, FALSE };
   struct rusage ru0, ru1;
   GOptionEntry entries[] = {
@@ -551,6 +552,8 @@ p2p_cli_bench (int argc, char **argv)
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs after one warm-up (default 5)", "N" },
     { "per-layer", 0, 0, G_OPTION_ARG_NONE, &per_layer,
       "Also time every op (table of ops and where the time goes)", NULL },
+    { "fresh-buffers", 0, 0, G_OPTION_ARG_NONE, &fresh,
+      "Do not keep buffers between runs (each run as a single plug-in call)", NULL },
     { NULL }
   };
   g_autoptr(GError) error = NULL;
@@ -600,6 +603,11 @@ p2p_cli_bench (int argc, char **argv)
   p2p_blas_set_threads (threads);
   p2p_net_options_init (&options);
   options.threads = threads;
+  if (!fresh)
+    {
+      arena = p2p_arena_new ();
+      options.arena = arena;
+    }
   if (per_layer)
     {
       prof.records = g_array_new (FALSE, FALSE, sizeof (P2pLayerTiming));
@@ -643,7 +651,8 @@ p2p_cli_bench (int argc, char **argv)
   printf ("size:         %d x %d\n", w, h);
   printf ("threads:      %d\n", p2p_blas_get_threads ());
   printf ("blas core:    %s\n", p2p_blas_get_corename ());
-  printf ("runs:         %d after 1 warm-up\n", runs);
+  printf ("runs:         %d after 1 warm-up, %s\n", runs,
+          fresh ? "fresh buffers each run" : "buffers kept between runs");
   printf ("median:       %.2f ms (min %.2f, max %.2f)\n", median, ms[0], ms[runs - 1]);
   printf ("MACs:         %s\n", macs_str);
   printf ("GFLOP/s:      %.1f\n", median > 0 ? 2.0 * (double) macs / (median * 1e6) : 0.0);

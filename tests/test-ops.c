@@ -373,6 +373,56 @@ test_tensor_overflow (void)
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY);
 }
 
+/* The arena hands a released block to the next request that fits it, never
+ * one over twice the request's size, lets scratch buffers go through it,
+ * and lets a tensor outlive it once detached. */
+static void
+test_arena (void)
+{
+  g_autoptr(P2pArena) arena = p2p_arena_new ();
+  P2pScratch scratch = { 0 };
+  P2pTensor *a, *b, *c, *d;
+  float *first;
+
+  a = p2p_tensor_new_in (arena, 64, 64, 64, NULL);   /* 256 Ki floats */
+  g_assert_nonnull (a);
+  g_assert_true (a->arena == arena);
+  first = a->data;
+  memset (a->data, 0, sizeof (float) * p2p_tensor_numel (a));
+  p2p_tensor_free (a);
+  g_assert_cmpuint (p2p_arena_cached_bytes (arena), ==, sizeof (float) * 64 * 64 * 64);
+
+  b = p2p_tensor_new_in (arena, 32, 64, 64, NULL);   /* half: reuses the block */
+  g_assert_true (b->data == first);
+  g_assert_cmpuint (b->cap, ==, 64 * 64 * 64);
+  g_assert_cmpuint (p2p_arena_cached_bytes (arena), ==, 0);
+  p2p_tensor_free (b);
+
+  c = p2p_tensor_new_in (arena, 16, 64, 64, NULL);   /* a quarter: a block of its own */
+  g_assert_true (c->data != first);
+  g_assert_cmpuint (c->cap, ==, 16 * 64 * 64);
+  c->data[p2p_tensor_numel (c) - 1] = 1.0f;          /* ASan: the whole block is there */
+
+  scratch.arena = arena;
+  g_assert_true (p2p_scratch_ensure (&scratch, 200000, NULL));
+  g_assert_true (scratch.data == first);             /* the cached 256 Ki block */
+  g_assert_cmpuint (scratch.n, ==, 64 * 64 * 64);
+  p2p_scratch_clear (&scratch);
+
+  d = p2p_tensor_new_in (arena, 3, 5, 7, NULL);      /* small: plain malloc, not cached */
+  p2p_tensor_free (d);
+  g_assert_cmpuint (p2p_arena_cached_bytes (arena), ==, sizeof (float) * 64 * 64 * 64);
+
+  p2p_tensor_detach (c);
+  g_clear_pointer (&arena, p2p_arena_free);
+  c->data[0] = 2.0f;                                 /* still valid: valgrind/ASan check */
+  p2p_tensor_free (c);
+
+  a = p2p_tensor_new_in (NULL, 2, 3, 4, NULL);       /* no arena: as p2p_tensor_new */
+  g_assert_null (a->arena);
+  p2p_tensor_free (a);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -402,6 +452,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pad/reflect", test_pad_reflect);
   g_test_add_func ("/concat/concat-and-add", test_concat_add);
   g_test_add_func ("/tensor/overflow", test_tensor_overflow);
+  g_test_add_func ("/tensor/arena", test_arena);
 
   int ret = g_test_run ();
   g_rand_free (rng);

@@ -18,7 +18,7 @@ p2p_gemm (gboolean trans_a, int M, int N, int K,
 void
 p2p_scratch_clear (P2pScratch *s)
 {
-  p2p_free_aligned (s->data);
+  p2p_arena_release (s->arena, s->data, s->n);
   s->data = NULL;
   s->n = 0;
 }
@@ -27,10 +27,14 @@ gboolean
 p2p_scratch_ensure (P2pScratch *s, gsize n, GError **error)
 {
   float *p;
+  gsize cap;
 
   if (n <= s->n)
     return TRUE;
-  p = p2p_alloc_floats (n);
+  /* The old block goes first: it cannot serve, and the arena may give it
+   * back to the system before taking a larger one. */
+  p2p_scratch_clear (s);
+  p = p2p_arena_alloc_floats (s->arena, n, &cap);
   if (!p)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
@@ -38,8 +42,7 @@ p2p_scratch_ensure (P2pScratch *s, gsize n, GError **error)
                    (n * sizeof (float)) >> 20);
       return FALSE;
     }
-  p2p_free_aligned (s->data);
   s->data = p;
-  s->n = n;
+  s->n = cap;
   return TRUE;
 }
