@@ -182,7 +182,7 @@ tick (Run *run, GError **error)
 /* Per-image normalisation (instance norm, BatchNorm at batch 1), with the
  * statistics recorded or replaced as the options ask. */
 static void
-norm_per_image (Run *run, P2pTensor *t, const float *gamma, const float *beta)
+norm_per_image (Run *run, P2pTensor *t, const float *gamma, const float *beta, float slope)
 {
   const P2pNormStats *use = run->opt->use_stats;
   P2pNormStats *record = run->opt->record_stats;
@@ -201,7 +201,7 @@ norm_per_image (Run *run, P2pTensor *t, const float *gamma, const float *beta)
       own.var = own.mean + t->c;
       p2p_norm_statistics (t, own.mean, own.var);
     }
-  p2p_norm_apply (t, s->mean, s->var, gamma, beta, NORM_EPS);
+  p2p_norm_apply_act (t, s->mean, s->var, gamma, beta, NORM_EPS, slope);
 
   if (record)
     {
@@ -212,27 +212,33 @@ norm_per_image (Run *run, P2pTensor *t, const float *gamma, const float *beta)
   g_free (own.mean);
 }
 
+/* The norm layer, then y > 0 ? y : slope * y (1: no activation, 0: ReLU,
+ * 0.2: LeakyReLU) in the same pass. */
 static void
-apply_norm (Run *run, P2pTensor *t, const P2pNormW *n)
+apply_norm_act (Run *run, P2pTensor *t, const P2pNormW *n, float slope)
 {
   const double t0 = prof_begin (run);
 
   switch (run->norm)
     {
     case P2P_NORM_NONE:
-      break;
+      if (slope == 0.0f)
+        relu (run, t);
+      else if (slope != 1.0f)
+        leaky_relu (run, t, slope);
+      return;
     case P2P_NORM_INSTANCE:
-      norm_per_image (run, t, NULL, NULL);
+      norm_per_image (run, t, NULL, NULL, slope);
       break;
     case P2P_NORM_BATCH:
       if (run->opt->norm_mode == P2P_NORM_MODE_RUNNING)
-        p2p_norm_running (t, n->mean, n->var, n->gamma, n->beta, NORM_EPS);
+        p2p_norm_running_act (t, n->mean, n->var, n->gamma, n->beta, NORM_EPS, slope);
       else
-        norm_per_image (run, t, n->gamma, n->beta);
+        norm_per_image (run, t, n->gamma, n->beta, slope);
       break;
     }
-  if (run->norm != P2P_NORM_NONE)
-    prof_end (run, t0, "norm", t, t, 0, 0, 0);
+  prof_end (run, t0, slope == 1.0f ? "norm" : slope == 0.0f ? "norm+relu" : "norm+leaky-relu",
+            t, t, 0, 0, 0);
 }
 
 /* The channels [c0, c0 + c) of t, as a tensor that shares t's data (not
@@ -349,8 +355,8 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
       const int oh = p2p_conv2d_out_size (prev->h, &p), ow = p2p_conv2d_out_size (prev->w, &p);
       P2pTensor *out;
 
-      if (k > 1)
-        leaky_relu (run, &x[k], 0.2f);
+      if (k == 2)
+        leaky_relu (run, &x[k], 0.2f);   /* deeper x_k got it with their norm */
       if (k < D)
         {
           cat[k + 1] = p2p_tensor_new_in (run->arena, w->cout + L[k].up.cout, oh, ow, error);
@@ -369,7 +375,7 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
       if (!conv_into (run, prev, w, 2, 1, out, error))
         goto out;
       if (k > 1 && k < D)
-        apply_norm (run, out, &L[k - 1].down_norm);
+        apply_norm_act (run, out, &L[k - 1].down_norm, 0.2f);   /* + the next level's LReLU */
       prev = out;
     }
 
@@ -381,7 +387,9 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
       P2pTensor *in = k == D ? u : cat[k + 1];
       P2pTensor uk, *out;
 
-      relu (run, in);
+      /* ReLU(s_{k+1}): the u half got it with its norm (Dropout, which
+       * scales by 0 or 2, commutes with it). */
+      relu (run, k == D ? in : &x[k + 1]);
       if (k > 1)
         {
           uk = channel_view (cat[k], x[k].c, w->cout);
@@ -408,7 +416,7 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
         g_clear_pointer (&cat[k + 1], p2p_tensor_free);
       if (k > 1)
         {
-          apply_norm (run, out, &L[k - 1].up_norm);
+          apply_norm_act (run, out, &L[k - 1].up_norm, 0.0f);
           /* (the innermost level has no dropout layer) */
           if (k < D && L[k - 1].dropout && run->opt->norm_mode == P2P_NORM_MODE_STOCHASTIC)
             dropout (run, out);
@@ -442,11 +450,7 @@ conv_block (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pNormW *n,
     }
   out = conv (run, in, w, stride, zero_pad, error);
   if (out)
-    {
-      apply_norm (run, out, n);
-      if (with_relu)
-        relu (run, out);
-    }
+    apply_norm_act (run, out, n, with_relu ? 0.0f : 1.0f);
   return out;
 }
 
@@ -491,8 +495,7 @@ run_resnet (Run *run, const P2pModel *model, const P2pTensor *input, GError **er
       t = conv_t (run, x, &r->up[i], 2, 1, 1, error);
       if (t)
         {
-          apply_norm (run, t, &r->up_norm[i]);
-          relu (run, t);
+          apply_norm_act (run, t, &r->up_norm[i], 0.0f);
         }
       p2p_tensor_free (x);
       x = t;

@@ -119,6 +119,12 @@ void p2p_norm_running  (P2pTensor *t, const float *mean, const float *var,
 void p2p_norm_statistics (const P2pTensor *t, double *mean, double *var);
 void p2p_norm_apply      (P2pTensor *t, const double *mean, const double *var,
                           const float *gamma, const float *beta, float eps);
+/* Normalisation followed by y > 0 ? y : slope * y in the same pass (slope
+ * 1: no activation, 0: ReLU, 0.2: LeakyReLU(0.2)). */
+void p2p_norm_apply_act   (P2pTensor *t, const double *mean, const double *var,
+                           const float *gamma, const float *beta, float eps, float slope);
+void p2p_norm_running_act (P2pTensor *t, const float *mean, const float *var,
+                           const float *gamma, const float *beta, float eps, float slope);
 
 /* Element-wise activations, in place. */
 void p2p_relu       (P2pTensor *t);

@@ -260,6 +260,57 @@ test_norm_running (void)
   assert_close (t, want, 1e-5);
 }
 
+/* Norm with the activation fused into it: per-image statistics (large
+ * enough to run threaded) and running statistics, slopes 1, 0 and 0.2. */
+static void
+test_norm_act (void)
+{
+  const float slopes[] = { 1.0f, 0.0f, 0.2f };
+  for (guint si = 0; si < G_N_ELEMENTS (slopes); si++)
+    for (int running = 0; running < 2; running++)
+      {
+        const float slope = slopes[si];
+        g_autoptr(P2pTensor) t = random_tensor (5, 70, 211);
+        g_autoptr(P2pTensor) want = p2p_tensor_new (t->c, t->h, t->w, NULL);
+        g_autofree float *gamma = random_floats (t->c);
+        g_autofree float *beta = random_floats (t->c);
+        float rmean[5], rvar[5];
+        const int n = t->h * t->w;
+        for (int c = 0; c < t->c; c++)
+          {
+            double mean = 0, var = 0;
+            for (int i = 0; i < n; i++)
+              mean += t->data[c * n + i] / (double) n;
+            for (int i = 0; i < n; i++)
+              var += pow (t->data[c * n + i] - mean, 2) / n;
+            rmean[c] = (float) g_rand_double_range (rng, -1, 1);
+            rvar[c] = (float) g_rand_double_range (rng, 0.1, 2);
+            if (running)
+              {
+                mean = rmean[c];
+                var = rvar[c];
+              }
+            for (int i = 0; i < n; i++)
+              {
+                double y = (t->data[c * n + i] - mean) / sqrt (var + 1e-5) * gamma[c] + beta[c];
+                want->data[c * n + i] = (float) (y > 0 ? y : y * slope);
+              }
+          }
+        if (running)
+          p2p_norm_running_act (t, rmean, rvar, gamma, beta, 1e-5f, slope);
+        else
+          {
+            double mean[5], var[5];
+            p2p_norm_statistics (t, mean, var);
+            p2p_norm_apply_act (t, mean, var, gamma, beta, 1e-5f, slope);
+          }
+        assert_close (t, want, 1e-5);
+        if (slope == 0.0f)
+          for (gsize i = 0; i < p2p_tensor_numel (t); i++)
+            g_assert_false (signbit (t->data[i]));   /* ReLU gives +0, never -0 */
+      }
+}
+
 /* ---- element-wise ------------------------------------------------------ */
 
 static void
@@ -447,6 +498,7 @@ main (int argc, char **argv)
   g_test_add_func ("/conv-transpose2d/banded", test_conv_transpose2d_banded);
   g_test_add_func ("/norm/instance", test_norm_instance);
   g_test_add_func ("/norm/running", test_norm_running);
+  g_test_add_func ("/norm/with-activation", test_norm_act);
   g_test_add_func ("/activation/relu-leaky-tanh", test_activations);
   g_test_add_func ("/activation/dropout", test_dropout);
   g_test_add_func ("/pad/reflect", test_pad_reflect);

@@ -40,6 +40,15 @@ void
 p2p_norm_apply (P2pTensor *t, const double *mean, const double *var,
                 const float *gamma, const float *beta, float eps)
 {
+  p2p_norm_apply_act (t, mean, var, gamma, beta, eps, 1.0f);
+}
+
+/* The normalisation and the activation that follows it in one pass over
+ * the data (the separate activation pass cost as much again). */
+void
+p2p_norm_apply_act (P2pTensor *t, const double *mean, const double *var,
+                    const float *gamma, const float *beta, float eps, float slope)
+{
   const gsize hw = (gsize) t->h * t->w;
 
 #pragma omp parallel for schedule(static) if (hw * t->c > P2P_OPS_PARALLEL_MIN)
@@ -50,8 +59,23 @@ p2p_norm_apply (P2pTensor *t, const double *mean, const double *var,
       const double g = gamma ? gamma[c] : 1.0;
       const float scale = (float) (inv * g);
       const float shift = (float) ((beta ? beta[c] : 0.0) - mean[c] * inv * g);
-      for (gsize i = 0; i < hw; i++)
-        x[i] = x[i] * scale + shift;
+      if (slope == 1.0f)
+        for (gsize i = 0; i < hw; i++)
+          x[i] = x[i] * scale + shift;
+      else if (slope == 0.0f)
+#pragma omp simd
+        for (gsize i = 0; i < hw; i++)
+          {
+            const float y = x[i] * scale + shift;
+            x[i] = y > 0.0f ? y : 0.0f;
+          }
+      else
+#pragma omp simd
+        for (gsize i = 0; i < hw; i++)
+          {
+            const float y = x[i] * scale + shift;
+            x[i] = y > 0.0f ? y : y * slope;
+          }
     }
 }
 
@@ -69,6 +93,13 @@ void
 p2p_norm_running (P2pTensor *t, const float *mean, const float *var,
                   const float *gamma, const float *beta, float eps)
 {
+  p2p_norm_running_act (t, mean, var, gamma, beta, eps, 1.0f);
+}
+
+void
+p2p_norm_running_act (P2pTensor *t, const float *mean, const float *var,
+                      const float *gamma, const float *beta, float eps, float slope)
+{
   g_autofree double *m = g_new (double, 2 * (gsize) t->c);
   double *v = m + t->c;
 
@@ -77,5 +108,5 @@ p2p_norm_running (P2pTensor *t, const float *mean, const float *var,
       m[c] = mean[c];
       v[c] = var[c];
     }
-  p2p_norm_apply (t, m, v, gamma, beta, eps);
+  p2p_norm_apply_act (t, m, v, gamma, beta, eps, slope);
 }
