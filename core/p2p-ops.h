@@ -97,6 +97,15 @@ gboolean p2p_conv2d (const P2pTensor *in, const float *weight, const float *bias
 gboolean p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bias,
                                const P2pConvParams *p, P2pTensor *out,
                                P2pScratch *scratch, GError **error);
+/* Its two ways (ops/conv-transpose2d.c): GEMM into columns + col2im (what
+ * p2p_conv_transpose2d runs), and one small stride-1 convolution per output
+ * phase (tested, measured slower with OpenBLAS, not used by default). */
+gboolean p2p_conv_transpose2d_col2im (const P2pTensor *in, const float *weight, const float *bias,
+                                      const P2pConvParams *p, P2pTensor *out,
+                                      P2pScratch *scratch, GError **error);
+gboolean p2p_conv_transpose2d_phases (const P2pTensor *in, const float *weight, const float *bias,
+                                      const P2pConvParams *p, P2pTensor *out,
+                                      P2pScratch *scratch, GError **error);
 
 /* im2col for p2p_conv2d: rows [ci*k*k + ky*k + kx], columns the output
  * pixels of rows [oy0, oy1). */

@@ -165,6 +165,13 @@ static const ConvTCase convt_cases[] = {
   { 5, 3, 4, 4, 3, 2, 1, 1 },    /* ResNet up with output_padding */
   { 3, 2, 5, 3, 3, 2, 1, 1 },    /* odd, output_padding */
   { 1, 1, 1, 6, 3, 2, 1, 1 },    /* one row */
+  { 3, 4, 5, 7, 4, 2, 1, 0 },    /* odd, non-square, k4 s2 */
+  { 2, 3, 6, 5, 3, 1, 1, 0 },    /* stride 1 */
+  { 3, 2, 4, 5, 5, 3, 2, 2 },    /* stride 3, output_padding 2 */
+  { 2, 2, 3, 3, 2, 3, 0, 0 },    /* k < s: phases without taps (bias only) */
+  { 4, 3, 9, 2, 3, 2, 0, 1 },    /* no padding, output_padding */
+  { 3, 2, 7, 1, 4, 2, 1, 0 },    /* one column */
+  { 2, 3, 5, 6, 6, 2, 2, 1 },    /* k6: three taps per axis */
 };
 
 static void
@@ -180,12 +187,22 @@ test_conv_transpose2d (gconstpointer data)
   g_autoptr(P2pTensor) want = p2p_tensor_new (cs->cout, oh, ow, NULL);
   P2pScratch scratch = { 0 };
 
-  g_assert_cmpint (oh, ==, cs->s * cs->h);
   g_assert_true (p2p_conv_transpose2d (in, w, b, &p, got, &scratch, NULL));
   naive_conv_t (in, w, b, &p, want);
   assert_close (got, want, 1e-5);
   g_assert_true (p2p_conv_transpose2d (in, w, NULL, &p, got, &scratch, NULL));
   naive_conv_t (in, w, NULL, &p, want);
+  assert_close (got, want, 1e-5);
+  /* both ways explicitly, whatever the size would choose; garbage in the
+   * output first (neither may rely on a cleared output) */
+  for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+    got->data[i] = NAN;
+  g_assert_true (p2p_conv_transpose2d_phases (in, w, b, &p, got, &scratch, NULL));
+  naive_conv_t (in, w, b, &p, want);
+  assert_close (got, want, 1e-5);
+  for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+    got->data[i] = NAN;
+  g_assert_true (p2p_conv_transpose2d_col2im (in, w, b, &p, got, &scratch, NULL));
   assert_close (got, want, 1e-5);
   p2p_scratch_clear (&scratch);
 }
@@ -205,6 +222,43 @@ test_conv_transpose2d_banded (void)
   g_assert_cmpuint (scratch.n * sizeof (float), <=, P2P_SCRATCH_MAX_BYTES);
   naive_conv_t (in, wt, NULL, &p, want);
   assert_close (got, want, 1e-5);
+  p2p_scratch_clear (&scratch);
+}
+
+/* The phase way in several row bands (scratch over its limit), against
+ * the col2im way and, on a sample of outputs, the naive formula. */
+static void
+test_conv_transpose2d_phases_banded (void)
+{
+  P2pConvParams p = { 4, 2, 1, 0 };
+  const int cin = 1024, cout = 2, h = 160, w = 130;  /* (cin + cout) * 132 * 160 floats > 64 MB */
+  g_autoptr(P2pTensor) in = random_tensor (cin, h, w);
+  g_autofree float *wt = random_floats ((gsize) cout * cin * 16);
+  g_autofree float *b = random_floats (cout);
+  g_autoptr(P2pTensor) got = p2p_tensor_new (cout, 2 * h, 2 * w, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (cout, 2 * h, 2 * w, NULL);
+  P2pScratch scratch = { 0 };
+
+  g_assert_true (p2p_conv_transpose2d_phases (in, wt, b, &p, got, &scratch, NULL));
+  g_assert_cmpuint (scratch.n * sizeof (float), <=, P2P_SCRATCH_MAX_BYTES);
+  g_assert_true (p2p_conv_transpose2d_col2im (in, wt, b, &p, want, &scratch, NULL));
+  assert_close (got, want, 1e-4);
+  for (int q = 0; q < 300; q++)
+    {
+      const int co = g_rand_int_range (rng, 0, cout);
+      const int oy = g_rand_int_range (rng, 0, 2 * h), ox = g_rand_int_range (rng, 0, 2 * w);
+      double acc = b[co];
+      for (int ci = 0; ci < cin; ci++)
+        for (int ky = 0; ky < 4; ky++)
+          for (int kx = 0; kx < 4; kx++)
+            {
+              const int iy = oy + 1 - ky, ix = ox + 1 - kx;
+              if (iy % 2 || ix % 2 || iy < 0 || ix < 0 || iy / 2 >= h || ix / 2 >= w)
+                continue;
+              acc += (double) AT (in, ci, iy / 2, ix / 2) * wt[((ci * cout + co) * 4 + ky) * 4 + kx];
+            }
+      g_assert_cmpfloat (fabs (acc - AT (got, co, oy, ox)), <=, 1e-4);
+    }
   p2p_scratch_clear (&scratch);
 }
 
@@ -496,6 +550,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, c, test_conv_transpose2d);
     }
   g_test_add_func ("/conv-transpose2d/banded", test_conv_transpose2d_banded);
+  g_test_add_func ("/conv-transpose2d/phases-banded", test_conv_transpose2d_phases_banded);
   g_test_add_func ("/norm/instance", test_norm_instance);
   g_test_add_func ("/norm/running", test_norm_running);
   g_test_add_func ("/norm/with-activation", test_norm_act);
