@@ -15,6 +15,13 @@
  *   p2p-png-compare xwd2png SCREEN.xwd OUT.png
  *       Converts an Xvfb -fbdir frame buffer (XWD, 24/32-bit TrueColor)
  *       to PNG: the dialog screenshot test needs no ImageMagick.
+ *   p2p-png-compare newbox BEFORE.png AFTER.png X Y W H
+ *       Finds what appeared in the rectangle between two screenshots of the
+ *       same size: the rightmost group of changed columns (gaps of up to 8
+ *       unchanged columns inside a group) and its changed rows.  Prints
+ *       "X Y W H" of that box, exit 1 when nothing changed.  The cancel
+ *       test uses it to find GIMP 3's Cancel button at the right end of
+ *       the status bar, which appears only while a progress runs.
  *
  * Exit 0 when the check holds, 1 otherwise, with one line on stderr.
  * Uses GdkPixbuf (already needed by pix2pix-cli), so 16-bit PNGs are read
@@ -155,6 +162,75 @@ xwd_to_png (const char *in,
   return 0;
 }
 
+static gboolean
+changed_px (const Img *a,
+            const Img *b,
+            int        x,
+            int        y)
+{
+  const guchar *p = a->rgba + ((gsize) y * a->w + x) * 4;
+  const guchar *q = b->rgba + ((gsize) y * b->w + x) * 4;
+
+  for (int c = 0; c < 3; c++)
+    if (abs ((int) p[c] - (int) q[c]) > 16)
+      return TRUE;
+  return FALSE;
+}
+
+static int
+new_box (const char *before,
+         const char *after,
+         int         rx,
+         int         ry,
+         int         rw,
+         int         rh)
+{
+  Img a = { 0 }, b = { 0 };
+  int right = -1, left = -1, top = -1, bottom = -1, gap = 0;
+
+  if (!load (before, &a) || !load (after, &b))
+    return 2;
+  if (a.w != b.w || a.h != b.h)
+    {
+      fprintf (stderr, "sizes differ: %dx%d vs %dx%d\n", a.w, a.h, b.w, b.h);
+      return 1;
+    }
+  rx = CLAMP (rx, 0, a.w);
+  ry = CLAMP (ry, 0, a.h);
+  rw = CLAMP (rw, 0, a.w - rx);
+  rh = CLAMP (rh, 0, a.h - ry);
+  for (int x = rx + rw - 1; x >= rx; x--)
+    {
+      gboolean col = FALSE;
+
+      for (int y = ry; y < ry + rh; y++)
+        if (changed_px (&a, &b, x, y))
+          {
+            col = TRUE;
+            top = top < 0 || y < top ? y : top;
+            bottom = y > bottom ? y : bottom;
+          }
+      if (col)
+        {
+          if (right < 0)
+            right = x;
+          left = x;
+          gap = 0;
+        }
+      else if (right >= 0 && ++gap > 8)
+        break;
+    }
+  g_free (a.rgba);
+  g_free (b.rgba);
+  if (right < 0)
+    {
+      fprintf (stderr, "nothing changed in %d,%d %dx%d\n", rx, ry, rw, rh);
+      return 1;
+    }
+  printf ("%d %d %d %d\n", left, top, right - left + 1, bottom - top + 1);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -165,10 +241,14 @@ main (int argc, char **argv)
 
   if (argc == 4 && strcmp (argv[1], "xwd2png") == 0)
     return xwd_to_png (argv[2], argv[3]);
+  if (argc == 8 && strcmp (argv[1], "newbox") == 0)
+    return new_box (argv[2], argv[3], atoi (argv[4]), atoi (argv[5]), atoi (argv[6]),
+                    atoi (argv[7]));
   if (argc < 4 || (strcmp (argv[1], "same") != 0 && strcmp (argv[1], "cli") != 0) ||
       (strcmp (argv[1], "cli") == 0 && argc != 6))
     {
-      fprintf (stderr, "usage: %s same A B | cli RESULT CLI TOL REGION | xwd2png IN OUT\n", argv[0]);
+      fprintf (stderr, "usage: %s same A B | cli RESULT CLI TOL REGION | xwd2png IN OUT | "
+               "newbox BEFORE AFTER X Y W H\n", argv[0]);
       return 2;
     }
   cli = strcmp (argv[1], "cli") == 0;

@@ -29,7 +29,8 @@ cleanup() {
   if [ -n "${P2P_ARTIFACTS:-}" ]; then
     mkdir -p "$P2P_ARTIFACTS"
     cp "$WORK"/build-gimp3/meson-logs/testlog.txt "$P2P_ARTIFACTS/gimp3-testlog.txt" 2>/dev/null || true
-    cp "$WORK"/build-gimp3/plugin/tests/dialog-gimp3.png "$P2P_ARTIFACTS/" 2>/dev/null || true
+    cp "$WORK"/build-gimp3/plugin/tests/dialog-gimp3.png "$WORK"/build-gimp3/plugin/tests/cancel-gimp3.png \
+       "$P2P_ARTIFACTS/" 2>/dev/null || true
   fi
   for m in "$ROOT/dev/shm" "$ROOT/proc"; do
     if mountpoint -q "$m" 2>/dev/null; then umount "$m" || umount -l "$m"; fi
