@@ -43,6 +43,8 @@ typedef struct {
   gsize     n;        /* floats allocated */
   double   *phase_s;
   P2pArena *arena;    /* NULL, or where the block comes from and goes back to */
+  gsize     max_bytes; /* 0: P2P_SCRATCH_MAX_BYTES; tests set less to get many
+                          bands from small shapes (phase transposed conv) */
 } P2pScratch;
 
 static inline double

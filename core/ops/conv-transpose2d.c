@@ -104,7 +104,7 @@ p2p_conv_transpose2d_phases (const P2pTensor *in, const float *weight, const flo
 
   /* Scratch: packed weights, then the band's padded input rows (plus one
    * spare row that the dropped columns of the last row read), then C. */
-  avail = P2P_SCRATCH_MAX_BYTES / sizeof (float);
+  avail = (scratch->max_bytes ? scratch->max_bytes : P2P_SCRATCH_MAX_BYTES) / sizeof (float);
   avail = avail > wsize ? avail - wsize : 0;
   avail = avail > (gsize) cin * (pad_t + pad_b + 1) * wp ?
           avail - (gsize) cin * (pad_t + pad_b + 1) * wp : 0;
