@@ -452,6 +452,7 @@ p2p_filter_run (const P2pModel        *model,
   p2p_pipeline_options_init (&opts);
   opts.size_mode = params->size_mode;
   opts.chroma = params->filter == P2P_FILTER_COLORIZE ? params->chroma : 1.0;
+  opts.net_size = params->net_size;
   opts.net.norm_mode = params->norm_mode;
   opts.net.seed = params->seed;
   opts.net.progress = p2p_progress_glue;
@@ -544,7 +545,15 @@ p2p_preview_render (P2pPreview            *preview,
       preview->model_path = g_steal_pointer (&path);
     }
 
-  out = p2p_filter_run (preview->model, preview->input, params, NULL, NULL, error);
+  /* The preview image is at most P2P_PREVIEW_SIZE pixels: a larger
+   * network size would cost time without showing more. */
+  {
+    P2pFilterParams p = *params;
+
+    if (p.net_size > P2P_PREVIEW_NET_SIZE_MAX)
+      p.net_size = P2P_PREVIEW_NET_SIZE_MAX;
+    out = p2p_filter_run (preview->model, preview->input, &p, NULL, NULL, error);
+  }
   if (out == NULL)
     return NULL;
 

@@ -39,12 +39,17 @@ typedef struct {
   P2pNormMode  norm_mode;
   guint64      seed;
   double       chroma;      /* colorize only */
+  int          net_size;    /* resize mode: side of the square the network sees,
+                               0 = the model's native size */
 } P2pFilterParams;
 
 #define P2P_CHROMA_MIN      0.0
 #define P2P_CHROMA_MAX      4.0
 #define P2P_CHROMA_DEFAULT  1.0
 #define P2P_SEED_MAX        G_MAXINT
+#define P2P_NET_SIZE_MAX    16384   /* as the core and pix2pix-cli --net-size */
+/* The dialogs' preview runs the network at no more than this size. */
+#define P2P_PREVIEW_NET_SIZE_MAX 512
 
 void        p2p_filter_params_init  (P2pFilterParams *params, P2pFilter filter);
 void        p2p_filter_params_clear (P2pFilterParams *params);

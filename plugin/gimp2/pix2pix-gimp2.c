@@ -28,6 +28,7 @@ typedef struct {
   gint32  norm_mode;
   gint32  seed;
   gdouble chroma;
+  gint32  net_size;   /* last: values stored by older versions still load */
 } P2pGimp2Values;
 
 static void query (void);
@@ -48,15 +49,28 @@ main (int argc, char *argv[])
   return gimp_main (&PLUG_IN_INFO, argc, argv);
 }
 
-static const GimpParamDef p2p_args[] = {
-  { GIMP_PDB_INT32,    "run-mode",  "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" },
-  { GIMP_PDB_IMAGE,    "image",     "Input image" },
-  { GIMP_PDB_DRAWABLE, "drawable",  "Source layer" },
-  { GIMP_PDB_STRING,   "model",     "Model: empty for the filter's default, a model file name from the model folders, or a path to a .safetensors file" },
-  { GIMP_PDB_INT32,    "size-mode", "Size mode { RESIZE (0): resize to the model's size, as trained; WHOLE (1): run at full resolution; TILE (2): full resolution in overlapping tiles, bounded memory }" },
-  { GIMP_PDB_INT32,    "norm-mode", "Normalisation { OFFICIAL (0): per-image statistics; RUNNING (1): running statistics; STOCHASTIC (2): dropout on, seeded }" },
-  { GIMP_PDB_INT32,    "seed",      "Random seed for STOCHASTIC mode (>= 0)" },
-  { GIMP_PDB_FLOAT,    "chroma",    "Colour strength: multiplier on the predicted colours (0 - 4, 1 = as predicted)" },
+#define P2P_ARG_RUN_MODE  { GIMP_PDB_INT32,    "run-mode",  "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1), RUN-WITH-LAST-VALS (2) }" }
+#define P2P_ARG_IMAGE     { GIMP_PDB_IMAGE,    "image",     "Input image" }
+#define P2P_ARG_DRAWABLE  { GIMP_PDB_DRAWABLE, "drawable",  "Source layer" }
+#define P2P_ARG_MODEL     { GIMP_PDB_STRING,   "model",     "Model: empty for the filter's default, a model file name from the model folders, or a path to a .safetensors file" }
+#define P2P_ARG_SIZE_MODE { GIMP_PDB_INT32,    "size-mode", "Size mode { RESIZE (0): resize to the model's size, as trained; WHOLE (1): run at full resolution; TILE (2): full resolution in overlapping tiles, bounded memory }" }
+#define P2P_ARG_NORM_MODE { GIMP_PDB_INT32,    "norm-mode", "Normalisation { OFFICIAL (0): per-image statistics; RUNNING (1): running statistics; STOCHASTIC (2): dropout on, seeded }" }
+#define P2P_ARG_SEED      { GIMP_PDB_INT32,    "seed",      "Random seed for STOCHASTIC mode (>= 0)" }
+#define P2P_ARG_CHROMA    { GIMP_PDB_FLOAT,    "chroma",    "Colour strength: multiplier on the predicted colours (0 - 4, 1 = as predicted)" }
+#define P2P_ARG_NET_SIZE  { GIMP_PDB_INT32,    "net-size",  "RESIZE mode: side in pixels of the square the network sees (0 = the model's own size, up to 16384)" }
+
+/* net-size came last, after the first release: GIMP 2.10's Script-Fu
+ * insists on every argument, so older calls without it get a calling
+ * error (see README); C and Python callers that pass the older count are
+ * still accepted here. */
+static const GimpParamDef p2p_sketch_args[] = {
+  P2P_ARG_RUN_MODE, P2P_ARG_IMAGE, P2P_ARG_DRAWABLE, P2P_ARG_MODEL, P2P_ARG_SIZE_MODE,
+  P2P_ARG_NORM_MODE, P2P_ARG_SEED, P2P_ARG_NET_SIZE,
+};
+
+static const GimpParamDef p2p_colorize_args[] = {
+  P2P_ARG_RUN_MODE, P2P_ARG_IMAGE, P2P_ARG_DRAWABLE, P2P_ARG_MODEL, P2P_ARG_SIZE_MODE,
+  P2P_ARG_NORM_MODE, P2P_ARG_SEED, P2P_ARG_CHROMA, P2P_ARG_NET_SIZE,
 };
 
 static const GimpParamDef p2p_return_vals[] = {
@@ -67,7 +81,9 @@ static void
 p2p_install (P2pFilter filter)
 {
   const char *proc = p2p_filter_proc_name (filter);
-  int nargs = filter == P2P_FILTER_COLORIZE ? 8 : 7;
+  const GimpParamDef *args = filter == P2P_FILTER_COLORIZE ? p2p_colorize_args : p2p_sketch_args;
+  int nargs = filter == P2P_FILTER_COLORIZE ? G_N_ELEMENTS (p2p_colorize_args)
+                                            : G_N_ELEMENTS (p2p_sketch_args);
 
   gimp_install_procedure (proc,
                           p2p_filter_blurb_untranslated (filter),
@@ -79,7 +95,7 @@ p2p_install (P2pFilter filter)
                           "RGB*, GRAY*, INDEXED*",
                           GIMP_PLUGIN,
                           nargs, G_N_ELEMENTS (p2p_return_vals),
-                          p2p_args, p2p_return_vals);
+                          args, p2p_return_vals);
   gimp_plugin_menu_register (proc, filter == P2P_FILTER_COLORIZE
                                    ? "<Image>/Colors" : "<Image>/Filters/Artistic");
 }
@@ -105,6 +121,7 @@ p2p_values_default (P2pGimp2Values *vals)
   vals->norm_mode = P2P_NORM_MODE_OFFICIAL;
   vals->seed = 0;
   vals->chroma = P2P_CHROMA_DEFAULT;
+  vals->net_size = 0;
 }
 
 static gboolean
@@ -130,6 +147,13 @@ p2p_values_check (const P2pGimp2Values *vals,
                    _("Invalid seed %d: it must not be negative."), vals->seed);
       return FALSE;
     }
+  if (vals->net_size < 0 || vals->net_size > P2P_NET_SIZE_MAX)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Invalid network size %d: it must be between 0 (the model's own size) and %d."),
+                   vals->net_size, P2P_NET_SIZE_MAX);
+      return FALSE;
+    }
   if (!(vals->chroma >= P2P_CHROMA_MIN && vals->chroma <= P2P_CHROMA_MAX))
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
@@ -150,6 +174,7 @@ p2p_values_to_params (const P2pGimp2Values *vals,
   params->norm_mode = (P2pNormMode) p2p_norm_mode_choices[vals->norm_mode].value;
   params->seed = (guint64) vals->seed;
   params->chroma = vals->chroma;
+  params->net_size = vals->net_size;
 }
 
 /* --- dialog ------------------------------------------------------------ */
@@ -256,10 +281,21 @@ p2p_dialog_model_changed (GtkComboBox *combo,
 }
 
 static void
-p2p_seed_changed (GtkAdjustment *adj,
-                  gint32        *seed)
+p2p_int_changed (GtkAdjustment *adj,
+                 gint32        *value)
 {
-  *seed = (gint32) gtk_adjustment_get_value (adj);
+  *value = (gint32) gtk_adjustment_get_value (adj);
+}
+
+/* The network size only matters in resize mode. */
+static void
+p2p_size_mode_sensitive (GtkWidget *combo,
+                         GtkWidget *net_size)
+{
+  gint mode = 0;
+
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &mode);
+  gtk_widget_set_sensitive (net_size, mode == P2P_SIZE_MODE_RESIZE);
 }
 
 static gboolean
@@ -322,7 +358,7 @@ p2p_dialog (P2pFilter       filter,
   vbox = gtk_vbox_new (FALSE, 12);
   gtk_box_pack_start (GTK_BOX (hbox), vbox, TRUE, TRUE, 0);
 
-  table = gtk_table_new (5, 3, FALSE);
+  table = gtk_table_new (6, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
@@ -363,6 +399,24 @@ p2p_dialog (P2pFilter       filter,
   gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Size:"), 0.0, 0.5,
                              combo, 2, FALSE);
 
+  {
+    GtkWidget *spin = gimp_spin_button_new (&adj, vals->net_size, 0, P2P_NET_SIZE_MAX,
+                                            32, 128, 0, 1, 0);
+    GtkWidget *net_label = gimp_table_attach_aligned (GTK_TABLE (table), 0, row++,
+                                                      _("Ne_twork size:"), 0.0, 0.5,
+                                                      spin, 1, TRUE);
+
+    gimp_help_set_help_data (spin, _("Resize mode: side in pixels of the square the network "
+                                     "sees (0 = the model's own size; larger sizes give the "
+                                     "network more detail, at more cost)"), NULL);
+    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->net_size);
+    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
+    g_signal_connect (combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), spin);
+    g_signal_connect (combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), net_label);
+    p2p_size_mode_sensitive (combo, spin);
+    p2p_size_mode_sensitive (combo, net_label);
+  }
+
   combo = gimp_int_combo_box_new (_(p2p_norm_mode_choices[0].label), 0,
                                   _(p2p_norm_mode_choices[1].label), 1,
                                   _(p2p_norm_mode_choices[2].label), 2,
@@ -379,7 +433,7 @@ p2p_dialog (P2pFilter       filter,
                                             1, 10, 0, 1, 0);
     gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_eed:"), 0.0, 0.5,
                                spin, 1, TRUE);
-    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_seed_changed), &vals->seed);
+    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->seed);
     g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
   }
 
@@ -582,7 +636,8 @@ run (const gchar      *name,
 
   filter = strcmp (name, P2P_PROC_COLORIZE) == 0 ? P2P_FILTER_COLORIZE
                                                  : P2P_FILTER_SKETCH_TO_PHOTO;
-  nargs = filter == P2P_FILTER_COLORIZE ? 8 : 7;
+  nargs = filter == P2P_FILTER_COLORIZE ? G_N_ELEMENTS (p2p_colorize_args)
+                                         : G_N_ELEMENTS (p2p_sketch_args);
   run_mode = param[0].data.d_int32;
   p2p_filter_params_init (&params, filter);
   p2p_values_default (&vals);
@@ -599,7 +654,8 @@ run (const gchar      *name,
       break;
 
     case GIMP_RUN_NONINTERACTIVE:
-      if (nparams != nargs)
+      /* nargs - 1: a caller written before net-size existed. */
+      if (nparams != nargs && nparams != nargs - 1)
         {
           g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                        _("Wrong number of arguments: %d given, %d expected."), nparams, nargs);
@@ -613,6 +669,8 @@ run (const gchar      *name,
       vals.seed = param[6].data.d_int32;
       if (filter == P2P_FILTER_COLORIZE)
         vals.chroma = param[7].data.d_float;
+      if (nparams == nargs)
+        vals.net_size = param[nargs - 1].data.d_int32;
       break;
 
     case GIMP_RUN_WITH_LAST_VALS:

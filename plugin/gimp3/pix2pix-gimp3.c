@@ -209,12 +209,12 @@ p2p_params_from_config (GimpProcedureConfig *config,
                         P2pFilter            filter,
                         P2pFilterParams     *params)
 {
-  int seed = 0;
+  int seed = 0, net_size = 0;
   double chroma = P2P_CHROMA_DEFAULT;
 
   p2p_filter_params_init (params, filter);
   g_free (params->model);
-  g_object_get (config, "model", &params->model, "seed", &seed, NULL);
+  g_object_get (config, "model", &params->model, "seed", &seed, "net-size", &net_size, NULL);
   if (params->model == NULL)
     params->model = g_strdup ("");
   if (filter == P2P_FILTER_COLORIZE)
@@ -223,6 +223,7 @@ p2p_params_from_config (GimpProcedureConfig *config,
   params->norm_mode = (P2pNormMode) gimp_procedure_config_get_choice_id (config, "norm-mode");
   params->seed = (guint64) seed;
   params->chroma = chroma;
+  params->net_size = net_size;
 }
 
 /* --- dialog ----------------------------------------------------------------- */
@@ -395,11 +396,24 @@ p2p_dialog (GimpProcedure       *procedure,
       gimp_procedure_dialog_get_widget (GIMP_PROCEDURE_DIALOG (dialog), "chroma",
                                         GIMP_TYPE_SPIN_SCALE);
       gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
-                                  "size-mode", "norm-mode", "seed", "chroma", NULL);
+                                  "size-mode", "net-size", "norm-mode", "seed", "chroma", NULL);
     }
   else
     gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
-                                "size-mode", "norm-mode", "seed", NULL);
+                                "size-mode", "net-size", "norm-mode", "seed", NULL);
+
+  /* The network size only matters when the image is resized for the net. */
+  {
+    GimpValueArray *resize_only = gimp_value_array_new (1);
+    GValue value = G_VALUE_INIT;
+
+    g_value_init (&value, G_TYPE_STRING);
+    g_value_set_string (&value, "resize");
+    gimp_value_array_append (resize_only, &value);
+    g_value_unset (&value);
+    gimp_procedure_dialog_set_sensitive_if_in (GIMP_PROCEDURE_DIALOG (dialog), "net-size",
+                                               NULL, "size-mode", resize_only, TRUE);
+  }
 
   content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
   gtk_box_pack_start (GTK_BOX (content), box, FALSE, FALSE, 0);
@@ -535,6 +549,13 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                                         _("Multiplier on the predicted colours (1 = as predicted)"),
                                         P2P_CHROMA_MIN, P2P_CHROMA_MAX, P2P_CHROMA_DEFAULT,
                                         G_PARAM_READWRITE);
+  /* Last, so that calls with positional arguments written before it
+   * existed keep working (it takes its default). */
+  gimp_procedure_add_int_argument (procedure, "net-size", _("Ne_twork size"),
+                                   _("Resize mode: side in pixels of the square the network "
+                                     "sees (0 = the model's own size; larger sizes give the "
+                                     "network more detail, at more cost)"),
+                                   0, P2P_NET_SIZE_MAX, 0, G_PARAM_READWRITE);
 
   gimp_procedure_add_layer_return_value (procedure, "new-layer", _("New layer"),
                                          _("The layer holding the result"),

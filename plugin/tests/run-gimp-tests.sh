@@ -136,6 +136,8 @@ if [ "$GIMPV" = 2 ]; then
   # GIMP 2.10 prints every plug-in error with its message on stderr.
   check "bad arguments report the plug-in's error text" \
     grep -q -e 'Invalid size mode 7' "$T/main.log"
+  check "a bad network size reports the plug-in's error text" \
+    grep -q -e 'Invalid network size -5' "$T/main.log"
   check "missing model reports the searched folders" \
     grep -q -e 'No model named "no-such-model.safetensors"' "$T/main.log"
 else
@@ -147,13 +149,14 @@ fi
 
 grep -o 'CLI-CHECK .*' "$T/main.log" | sed 's/^CLI-CHECK //' > "$T/cli-checks"
 [ -s "$T/cli-checks" ] && ok "pixel checks listed" || not_ok "pixel checks listed"
-while read -r case filter size norm seed tol region; do
+while read -r case filter size norm seed tol region net; do
   model=$MODELS/sketch-to-photo.safetensors
   [ "$filter" = colorize ] && model=$MODELS/colorize.safetensors
   check "$case: source layer unchanged" "$COMPARE" same "$OUT/$case-before.png" "$OUT/$case-after.png"
+  net=${net:-0}
   if "$CLI" run --model "$model" --size-mode "$size" --norm-mode "$norm" --seed "$seed" \
-       "$OUT/$case-before.png" "$OUT/$case-cli.png" > "$T/cli.log" 2>&1; then
-    check "$case: result equals pix2pix-cli ($filter, $size, $norm, tolerance $tol, region $region)" \
+       --net-size "$net" "$OUT/$case-before.png" "$OUT/$case-cli.png" > "$T/cli.log" 2>&1; then
+    check "$case: result equals pix2pix-cli ($filter, $size, $norm, net size $net, tolerance $tol, region $region)" \
       "$COMPARE" cli "$OUT/$case-result.png" "$OUT/$case-cli.png" "$tol" "$region"
   else
     not_ok "$case: pix2pix-cli ran"; sed 's/^/#   /' "$T/cli.log"

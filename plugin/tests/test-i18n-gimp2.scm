@@ -16,5 +16,5 @@
                     (gimp-message (string-append "LABEL: " p))))
               paths names)
     (gimp-image-insert-layer img layer 0 0)
-    (catch #f (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img layer "no-such-model" 0 0 0))
+    (catch #f (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img layer "no-such-model" 0 0 0 0))
     (gimp-image-delete img)))

@@ -6,7 +6,7 @@
 ;   p2p-colorize-model, p2p-bad-model  a model path and a corrupt model file
 ; Results are reported with gimp-message (stderr in batch mode):
 ;   TEST-OK <name> / TEST-FAIL <name>: <why>       checks done here
-;   CLI-CHECK <case> <filter> <size> <norm> <seed> <tol> <rect|->
+;   CLI-CHECK <case> <filter> <size> <norm> <seed> <tol> <rect|-> <net-size>
 ;                                                   comparisons the shell does:
 ;     <case>-before.png  source layer before the call (8-bit)
 ;     <case>-after.png   source layer after the call (must equal before)
@@ -86,13 +86,14 @@
 ; Runs one filter on a fresh image and checks what can be checked in GIMP.
 ; filter: "sketch" or "colorize"; precision: a PRECISION-* value the image
 ; is converted to just for the call; select: #f, "rect" or "feather".
-(define (p2p-case case filter base alpha precision select group size norm seed)
+(define (p2p-case case filter base alpha precision select group size norm seed . opt)
   (let* ((made (p2p-make-image base alpha group))
          (img (car made))
          (src (cadr made))
          (src-parent (car (gimp-item-get-parent src)))
          (src-pos (p2p-layer-position img src))
          (n-before (p2p-siblings img src-parent))
+         (net (if (null? opt) 0 (car opt)))   ; network size (resize mode)
          (expected-name (string-append (if (equal? filter "sketch") "Sketch to Photo" "Auto Colorize")
                                        " (Source)"))
          (layer -1))
@@ -109,8 +110,8 @@
            (gimp-context-set-feather FALSE)))
     (set! layer
           (car (if (equal? filter "sketch")
-                   (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" size norm seed)
-                   (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" size norm seed 1.0))))
+                   (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" size norm seed net)
+                   (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" size norm seed 1.0 net))))
     (p2p-check (string-append case " new layer")
                (and (= (car (gimp-item-is-layer layer)) TRUE)
                     (= (p2p-siblings img src-parent) (+ n-before 1)))
@@ -156,7 +157,8 @@
                                        (else "2")) " "
                                  (cond ((equal? select "rect") "10,10,20,16")
                                        ((equal? select "feather") "feather")
-                                       (else "-"))))
+                                       (else "-")) " "
+                                 (number->string net)))
     (gimp-image-delete img)))
 
 ; A call that must fail with a PDB error (and not hang or crash).
@@ -169,17 +171,22 @@
          (src (cadr made))
          (n (car (gimp-image-get-layers img))))
     (p2p-expect-error "bad size mode"
-      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 7 0 0)))
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 7 0 0 0)))
     (p2p-expect-error "bad norm mode"
-      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 0 -1 0)))
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 0 -1 0 0)))
     (p2p-expect-error "bad chroma"
-      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 9.5)))
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 9.5 0)))
+    (p2p-expect-error "bad network size"
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 1.0 -5)))
+    ; net-size was added last; GIMP 2.10's Script-Fu wants every argument
+    (p2p-expect-error "call without net-size (older scripts)"
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 1.0)))
     (p2p-expect-error "missing model"
-      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "no-such-model" 0 0 0)))
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "no-such-model" 0 0 0 0)))
     (p2p-expect-error "model for the other task"
-      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "sketch-to-photo" 0 0 0 1.0)))
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "sketch-to-photo" 0 0 0 1.0 0)))
     (p2p-expect-error "not a model file"
-      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src p2p-bad-model 0 0 0)))
+      (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src p2p-bad-model 0 0 0 0)))
     (p2p-check "failed calls leave no layer" (= (car (gimp-image-get-layers img)) n) "layer added")
     (gimp-image-delete img)))
 
@@ -189,7 +196,7 @@
          (img (car made))
          (src (cadr made))
          (layer (car (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src
-                                                p2p-colorize-model 0 0 0 0.0)))
+                                                p2p-colorize-model 0 0 0 0.0 0)))
          (px (cadr (gimp-drawable-get-pixel layer 20 20))))
     (p2p-check "chroma 0 gives grey"
                (and (<= (abs (- (vector-ref px 0) (vector-ref px 1))) 1)
@@ -198,7 +205,7 @@
     (gimp-image-delete img)))
 
 (define (p2p-run-tests)
-  ; case filter base alpha precision select group size norm seed
+  ; case filter base alpha precision select group size norm seed [net-size]
   (p2p-case "rgb"      "sketch"   RGB     #f PRECISION-U8-GAMMA     #f        #f 0 0 0)
   (p2p-case "rgba"     "sketch"   RGB     #t PRECISION-U8-GAMMA     #f        #f 1 0 0)
   (p2p-case "grey"     "colorize" GRAY    #f PRECISION-U8-GAMMA     #f        #f 0 0 0)
@@ -211,6 +218,9 @@
   (p2p-case "group"    "colorize" RGB     #t PRECISION-U8-GAMMA     #f        #t 0 2 7)
   (p2p-case "mask"     "sketch"   RGB     #t PRECISION-U8-GAMMA     "mask"    #t 1 0 0)
   (p2p-case "tile"     "colorize" RGB     #f PRECISION-U8-GAMMA     #f        #f 2 0 0)
+  ; a network size other than the model's (32): the result keeps the layer's size
+  (p2p-case "netsize"  "colorize" RGB     #f PRECISION-U8-GAMMA     #f        #f 0 0 0 96)
+  (p2p-case "netskt"   "sketch"   RGB     #t PRECISION-U8-GAMMA     #f        #f 0 0 0 64)
   (p2p-chroma-zero)
   (gimp-message "TEST-DONE"))
 

@@ -83,23 +83,36 @@
 (define (p2p-alpha-at layer x y)
   (list-ref (car (gimp-drawable-get-pixel layer x y)) 3))
 
-(define (p2p-run-filter filter img src model size norm seed chroma)
-  (car (if (equal? filter "sketch")
-           (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE #:image img
-                                            #:drawables (vector src) #:model model
-                                            #:size-mode size #:norm-mode norm #:seed seed)
-           (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img
-                                     #:drawables (vector src) #:model model
-                                     #:size-mode size #:norm-mode norm #:seed seed
-                                     #:chroma chroma))))
+; opt: the network size (#:net-size), left out when not given.
+(define (p2p-run-filter filter img src model size norm seed chroma . opt)
+  (car (cond ((and (equal? filter "sketch") (null? opt))
+              (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE #:image img
+                                               #:drawables (vector src) #:model model
+                                               #:size-mode size #:norm-mode norm #:seed seed))
+             ((equal? filter "sketch")
+              (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE #:image img
+                                               #:drawables (vector src) #:model model
+                                               #:size-mode size #:norm-mode norm #:seed seed
+                                               #:net-size (car opt)))
+             ((null? opt)
+              (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img
+                                        #:drawables (vector src) #:model model
+                                        #:size-mode size #:norm-mode norm #:seed seed
+                                        #:chroma chroma))
+             (else
+              (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img
+                                        #:drawables (vector src) #:model model
+                                        #:size-mode size #:norm-mode norm #:seed seed
+                                        #:chroma chroma #:net-size (car opt))))))
 
-(define (p2p-case case filter base alpha precision select group size norm seed)
+(define (p2p-case case filter base alpha precision select group size norm seed . opt)
   (let* ((made (p2p-make-image base alpha group))
          (img (car made))
          (src (cadr made))
          (src-parent (car (gimp-item-get-parent src)))
          (src-pos (p2p-layer-position img src))
          (n-before (p2p-siblings img src-parent))
+         (net (if (null? opt) 0 (car opt)))   ; network size (resize mode)
          (expected-name (string-append (if (equal? filter "sketch") "Sketch to Photo" "Auto Colorize")
                                        " (Source)"))
          (layer -1))
@@ -114,7 +127,9 @@
            (gimp-context-set-feather-radius 8 8)
            (gimp-image-select-ellipse img CHANNEL-OP-REPLACE 9 11 40 32)
            (gimp-context-set-feather FALSE)))
-    (set! layer (p2p-run-filter filter img src "" size norm seed 1.0))
+    (set! layer (if (null? opt)
+                    (p2p-run-filter filter img src "" size norm seed 1.0)
+                    (p2p-run-filter filter img src "" size norm seed 1.0 net)))
     (p2p-check (string-append case " new layer")
                (and (= (car (gimp-item-id-is-layer layer)) TRUE)
                     (= (p2p-siblings img src-parent) (+ n-before 1)))
@@ -157,7 +172,8 @@
                                        (else "2")) " "
                                  (cond ((equal? select "rect") "10,10,20,16")
                                        ((equal? select "feather") "feather")
-                                       (else "-"))))
+                                       (else "-")) " "
+                                 (number->string net)))
     (gimp-image-delete img)))
 
 (define (p2p-expect-error name thunk)
@@ -176,6 +192,8 @@
     (set! n (p2p-siblings img 0))
     (p2p-expect-error "bad chroma"
       (lambda () (p2p-run-filter "colorize" img src "" "resize" "official" 0 9.5)))
+    (p2p-expect-error "bad network size"
+      (lambda () (p2p-run-filter "colorize" img src "" "resize" "official" 0 1.0 -5)))
     (p2p-expect-error "missing model"
       (lambda () (p2p-run-filter "sketch" img src "no-such-model" "resize" "official" 0 1.0)))
     (p2p-expect-error "model for the other task"
@@ -201,7 +219,7 @@
     (gimp-image-delete img)))
 
 (define (p2p-run-tests)
-  ; case filter base alpha precision select group size norm seed
+  ; case filter base alpha precision select group size norm seed [net-size]
   (p2p-case "rgb"      "sketch"   RGB     #f PRECISION-U8-NON-LINEAR  #f        #f "resize" "official" 0)
   (p2p-case "rgba"     "sketch"   RGB     #t PRECISION-U8-NON-LINEAR  #f        #f "whole"  "official" 0)
   (p2p-case "grey"     "colorize" GRAY    #f PRECISION-U8-NON-LINEAR  #f        #f "resize" "official" 0)
@@ -214,6 +232,9 @@
   (p2p-case "group"    "colorize" RGB     #t PRECISION-U8-NON-LINEAR  #f        #t "resize" "stochastic" 7)
   (p2p-case "mask"     "sketch"   RGB     #t PRECISION-U8-NON-LINEAR  "mask"    #t "whole"  "official" 0)
   (p2p-case "tile"     "colorize" RGB     #f PRECISION-U8-NON-LINEAR  #f        #f "tile"   "official" 0)
+  ; a network size other than the model's (32): the result keeps the layer's size
+  (p2p-case "netsize"  "colorize" RGB     #f PRECISION-U8-NON-LINEAR  #f        #f "resize" "official" 0 96)
+  (p2p-case "netskt"   "sketch"   RGB     #t PRECISION-U8-NON-LINEAR  #f        #f "resize" "official" 0 64)
   (p2p-chroma-zero)
   (gimp-message "TEST-DONE"))
 

@@ -44,7 +44,7 @@ if [ "$GIMPV" = 2 ]; then
   LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\" \"source.png\"))"
   ACTIVE="(car (gimp-image-get-active-layer img))"
   COUNT="(car (gimp-image-get-layers img))"
-  CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 0 0 0 1.0)"
+  CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 0 0 0 1.0 0)"
   DIRTY="(car (gimp-image-is-dirty img))"
   set -- -n -s -d -f
 else

@@ -7,7 +7,8 @@
 ; ("sketch-to-photo" or "colorize"), model ("" = the filter's default, a
 ; model name or a .safetensors path), size mode ("resize" or "whole"),
 ; normalisation ("official", "running" or "stochastic"), seed, colour
-; strength (colorize only).  Each input "name.ext" gives "out/name.png"
+; strength (colorize only), and optionally the network size (resize mode,
+; 0 = the model's own).  Each input "name.ext" gives "out/name.png"
 ; holding the filter's result layer.  Also in the menu as
 ; File > Batch > pix2pix Batch...
 ; Called from Script-Fu, pix2pix-batch takes no run-mode argument.
@@ -31,8 +32,11 @@
                       (else (loop (- i 1)))))))
     (substring path start end)))
 
-(define (pix2pix-batch pattern out-dir filter model size-mode norm-mode seed chroma)
-  (let ((size (pix2pix-batch--index size-mode '("resize" "whole")))
+; An optional last argument gives the network size (resize mode; 0 or
+; left out: the model's own size).
+(define (pix2pix-batch pattern out-dir filter model size-mode norm-mode seed chroma . opt)
+  (let ((net-size (if (null? opt) 0 (car opt)))
+        (size (pix2pix-batch--index size-mode '("resize" "whole")))
         (norm (pix2pix-batch--index norm-mode '("official" "running" "stochastic")))
         (files (cadr (file-glob pattern 1)))
         (count 0))
@@ -50,9 +54,9 @@
                (out (string-append out-dir "/" (pix2pix-batch--stem file) ".png"))
                (layer (car (if (equal? filter "colorize")
                                (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src model
-                                                         size norm seed chroma)
+                                                         size norm seed chroma net-size)
                                (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src model
-                                                                size norm seed)))))
+                                                                size norm seed net-size)))))
           ; GIMP 2.10 exporters write only the drawable given: the new layer.
           (gimp-file-save RUN-NONINTERACTIVE img layer out out)
           (gimp-image-delete img)

@@ -7,7 +7,8 @@
 ; ("sketch-to-photo" or "colorize"), model ("" = the filter's default, a
 ; model name or a .safetensors path), size mode ("resize" or "whole"),
 ; normalisation ("official", "running" or "stochastic"), seed, colour
-; strength (colorize only).  Each input "name.ext" gives "out/name.png"
+; strength (colorize only), and optionally the network size (resize mode,
+; 0 = the model's own).  Each input "name.ext" gives "out/name.png"
 ; holding the filter's result layer.  Also in the menu as
 ; File > Batch > pix2pix Batch...
 
@@ -38,8 +39,11 @@
     (gimp-file-save RUN-NONINTERACTIVE tmp file -1)
     (gimp-image-delete tmp)))
 
-(define (pix2pix-batch pattern out-dir filter model size-mode norm-mode seed chroma)
-  (let ((files (pix2pix-batch--as-list (car (file-glob pattern 1))))
+; An optional last argument gives the network size (resize mode; 0 or
+; left out: the model's own size).
+(define (pix2pix-batch pattern out-dir filter model size-mode norm-mode seed chroma . opt)
+  (let ((net-size (if (null? opt) 0 (car opt)))
+        (files (pix2pix-batch--as-list (car (file-glob pattern 1))))
         (count 0))
     (if (not (or (equal? filter "sketch-to-photo") (equal? filter "colorize")))
         (error (string-append "pix2pix-batch: unknown filter \"" filter
@@ -53,10 +57,11 @@
                                (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE
                                  #:image img #:drawables (vector src) #:model model
                                  #:size-mode size-mode #:norm-mode norm-mode #:seed seed
-                                 #:chroma chroma)
+                                 #:chroma chroma #:net-size net-size)
                                (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE
                                  #:image img #:drawables (vector src) #:model model
-                                 #:size-mode size-mode #:norm-mode norm-mode #:seed seed)))))
+                                 #:size-mode size-mode #:norm-mode norm-mode #:seed seed
+                                 #:net-size net-size)))))
           (pix2pix-batch--save-layer layer out)
           (gimp-image-delete img)
           (set! count (+ count 1))))
