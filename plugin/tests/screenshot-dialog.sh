@@ -42,9 +42,9 @@ if [ "$GIMPV" = 2 ]; then
   mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns "$G"/tool-presets
   GIMP=gimp-2.10
   if [ "$FILTER" = sketch ]; then
-    CALL='(plug-in-pix2pix-sketch-to-photo RUN-INTERACTIVE img layer "" 0 0 0)'
+    CALL='(plug-in-pix2pix-sketch-to-photo RUN-INTERACTIVE img layer "" 0 0 0 0)'
   else
-    CALL='(plug-in-pix2pix-colorize RUN-INTERACTIVE img layer "" 0 0 0 1.0)'
+    CALL='(plug-in-pix2pix-colorize RUN-INTERACTIVE img layer "" 0 0 0 1.0 0)'
   fi
   EXPR="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$SRC/plugin/tests/data/source.png\" \"s.png\")))
                (layer (car (gimp-image-get-active-layer img))))
@@ -93,5 +93,7 @@ fi
 # after 8 s in the trixie chroot).
 if [ "$GIMPV" = 3 ]; then delay=25; else delay=8; fi
 sleep "${P2P_SHOT_DELAY:-$delay}"
+# Xvfb draws the pointer into the frame buffer: move it out of the way.
+command -v xdotool > /dev/null 2>&1 && xdotool mousemove 1279 799 && sleep 1
 "$COMPARE" xwd2png "$T/fb/Xvfb_screen0" "$OUTPNG" || exit 1
 echo "screenshot: $OUTPNG"
