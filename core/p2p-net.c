@@ -562,7 +562,7 @@ p2p_net_run (const P2pModel      *model,
 
   /* Without the caller's arena, one for this pass: later layers reuse
    * the blocks of earlier ones. */
-  run.arena = options->arena ? options->arena : p2p_arena_new ();
+  run.arena = options->arena ? options->arena : p2p_arena_new_full (1);
   run.scratch.arena = run.arena;
 
   if (info->arch == P2P_ARCH_UNET)

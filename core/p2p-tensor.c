@@ -66,14 +66,22 @@ struct _P2pArena {
   gsize   cached;   /* floats in blocks */
   gsize   live;     /* floats handed out and not yet released */
   gsize   peak;     /* most floats ever live at once */
+  guint   keep;     /* live + cached stays within keep x peak */
 };
+
+P2pArena *
+p2p_arena_new_full (guint keep)
+{
+  P2pArena *a = g_new0 (P2pArena, 1);
+  a->blocks = g_array_new (FALSE, FALSE, sizeof (ArenaBlock));
+  a->keep = MAX (keep, 1);
+  return a;
+}
 
 P2pArena *
 p2p_arena_new (void)
 {
-  P2pArena *a = g_new0 (P2pArena, 1);
-  a->blocks = g_array_new (FALSE, FALSE, sizeof (ArenaBlock));
-  return a;
+  return p2p_arena_new_full (2);
 }
 
 void
@@ -124,12 +132,9 @@ p2p_arena_alloc_floats (P2pArena *a, gsize n, gsize *cap)
       return b.p;
     }
 
-  /* A miss.  The cache may only hold what keeps live + cached within twice
-   * the largest live total seen so far (a network's layers need blocks of
-   * many sizes that are never live together; keeping them all for the next
-   * pass costs at most as much again as the pass itself): oldest blocks go
-   * first. */
-  while (a->blocks->len > 0 && a->live + a->cached + n > 2 * MAX (a->peak, a->live + n))
+  /* A miss.  The cache may only hold what keeps live + cached within keep
+   * times the largest live total seen so far: oldest blocks go first. */
+  while (a->blocks->len > 0 && a->live + a->cached + n > a->keep * MAX (a->peak, a->live + n))
     {
       const ArenaBlock b = g_array_index (a->blocks, ArenaBlock, 0);
       a->cached -= b.n;

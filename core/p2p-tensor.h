@@ -48,6 +48,13 @@ void   p2p_free_aligned  (void *p);
  * time.  Freeing the arena releases every cached block; tensors from it
  * must be freed or detached first. */
 P2pArena *p2p_arena_new          (void);
+/* keep: live + cached blocks stay within keep x the largest live total
+ * seen so far.  p2p_arena_new() keeps 2: a network's layers need blocks of
+ * many sizes that are never live together, and keeping them all for the
+ * next pass costs at most as much again as one pass (what a caller running
+ * many passes wants).  1: the footprint never exceeds the largest live
+ * total (reuse within a pass, no extra peak: what one pass gets by itself). */
+P2pArena *p2p_arena_new_full     (guint keep);
 void      p2p_arena_free         (P2pArena *arena);
 /* A block of at least n floats (*cap: its real size), or NULL. */
 float    *p2p_arena_alloc_floats (P2pArena *arena, gsize n, gsize *cap);

@@ -523,6 +523,20 @@ test_arena (void)
   a = p2p_tensor_new_in (NULL, 2, 3, 4, NULL);       /* no arena: as p2p_tensor_new */
   g_assert_null (a->arena);
   p2p_tensor_free (a);
+
+  /* keep 2 holds a block that a larger request cannot use, keep 1 (one
+   * pass) lets it go rather than exceed the largest live total */
+  for (guint keep = 1; keep <= 2; keep++)
+    {
+      arena = p2p_arena_new_full (keep);
+      a = p2p_tensor_new_in (arena, 64, 64, 64, NULL);
+      p2p_tensor_free (a);
+      b = p2p_tensor_new_in (arena, 3 * 64, 64, 64, NULL);
+      g_assert_cmpuint (p2p_arena_cached_bytes (arena), ==,
+                        keep == 1 ? 0 : sizeof (float) * 64 * 64 * 64);
+      p2p_tensor_free (b);
+      g_clear_pointer (&arena, p2p_arena_free);
+    }
 }
 
 int
