@@ -109,6 +109,36 @@ gboolean p2p_conv_transpose2d_phases (const P2pTensor *in, const float *weight, 
                                       const P2pConvParams *p, P2pTensor *out,
                                       P2pScratch *scratch, GError **error);
 
+/* Winograd convolutions (ops/winograd.c): F(2x2, 3x3) for 3x3 stride 1,
+ * F(2x2, 2x2) for stride-2 convolutions with k <= 4 (as a 2x2 stride-1
+ * conv over the space-to-depth of the padded input) and for transposed
+ * convolutions k <= 4, stride 2, pad 1 (each output phase a 2x2 stride-1
+ * conv).  Same semantics and arguments as p2p_conv2d /
+ * p2p_conv_transpose2d, for the parameters that _supported accepts. */
+gboolean p2p_winograd_conv2d_supported           (const P2pConvParams *p);
+gboolean p2p_winograd_conv_transpose2d_supported (const P2pConvParams *p);
+gboolean p2p_conv2d_winograd (const P2pTensor *in, const float *weight, const float *bias,
+                              const P2pConvParams *p, P2pTensor *out,
+                              P2pScratch *scratch, GError **error);
+gboolean p2p_conv_transpose2d_winograd (const P2pTensor *in, const float *weight, const float *bias,
+                                        const P2pConvParams *p, P2pTensor *out,
+                                        P2pScratch *scratch, GError **error);
+
+/* The paths the environment variable P2P_NO_WINOGRAD switches off (read
+ * once): unset, empty or "0": none; a comma-separated list of "3x3",
+ * "down", "up"; anything else ("1"): all. */
+typedef enum {
+  P2P_WINOGRAD_3X3  = 1 << 0,   /* 3x3 stride-1 convolutions */
+  P2P_WINOGRAD_DOWN = 1 << 1,   /* 4x4 stride-2 convolutions */
+  P2P_WINOGRAD_UP   = 1 << 2,   /* 4x4 stride-2 transposed convolutions */
+  P2P_WINOGRAD_ALL  = 7
+} P2pWinogradPath;
+guint    p2p_winograd_disabled (void);
+/* Whether the network runner takes the Winograd way for this layer: the
+ * path is on, supported, and measured faster at this size. */
+gboolean p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
+                            int cin, int cout, int out_h, int out_w);
+
 /* im2col for p2p_conv2d: rows [ci*k*k + ky*k + kx], columns the output
  * pixels of rows [oy0, oy1). */
 void p2p_im2col (const P2pTensor *in, const P2pConvParams *p, int out_w,

@@ -259,6 +259,248 @@ test_conv_transpose2d_phases_banded (void)
     }
 }
 
+/* ---- Winograd convolutions ------------------------------------------- */
+
+/* Max |got - want| over max |want|: the Winograd transforms add and
+ * subtract up to 16 terms per element before and after the GEMM, so their
+ * rounding error scales with the magnitude of the outputs, not with each
+ * output (a near-zero output keeps the error of its neighbours). */
+static double
+rel_error (const P2pTensor *got, const P2pTensor *want)
+{
+  double max_err = 0.0, max_ref = 0.0;
+  g_assert_cmpint (got->c, ==, want->c);
+  g_assert_cmpint (got->h, ==, want->h);
+  g_assert_cmpint (got->w, ==, want->w);
+  for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+    {
+      g_assert_true (isfinite (got->data[i]));
+      max_err = MAX (max_err, fabs ((double) got->data[i] - want->data[i]));
+      max_ref = MAX (max_ref, fabs ((double) want->data[i]));
+    }
+  return max_ref > 0 ? max_err / max_ref : max_err;
+}
+
+/* Relative bound for the Winograd tests: fp32 has a unit roundoff of
+ * 6e-8; each output is a GEMM sum over cin * 16 (or 9) terms plus the
+ * transforms' 4 + 4 levels of additions, whose errors grow about as the
+ * square root of the term count for random data: sqrt(70 * 16) * 6e-8 * a
+ * few = ~1e-5 worst case at our largest cin; measured errors stay at
+ * 1e-7..1e-6 (printed with --verbose). */
+#define WINOGRAD_REL_TOL 1e-5
+
+/* The cases: k, s, p as the networks use them and around them; odd sizes,
+ * 1- and 2-pixel images, channel counts 1..70. */
+static const ConvCase winograd_conv_cases[] = {
+  { 4, 5, 6, 6, 3, 1, 0 },      /* ResNet block after reflection padding */
+  { 7, 3, 9, 11, 3, 1, 0 },     /* odd output (7x9) */
+  { 3, 4, 5, 8, 3, 1, 1 },      /* zero pad 1, odd height */
+  { 70, 33, 13, 10, 3, 1, 0 },  /* many channels */
+  { 1, 1, 3, 3, 3, 1, 0 },      /* 1x1 output */
+  { 2, 3, 3, 4, 3, 1, 0 },      /* 1x2 output */
+  { 5, 2, 1, 1, 3, 1, 1 },      /* 1-pixel image, pad 1 */
+  { 3, 6, 2, 2, 3, 1, 1 },      /* 2-pixel image */
+  { 4, 3, 7, 5, 2, 1, 0 },      /* 2x2 stride 1 */
+  { 3, 8, 16, 16, 4, 2, 1 },    /* U-Net down */
+  { 6, 70, 9, 13, 4, 2, 1 },    /* odd input, many outputs */
+  { 1, 4, 2, 2, 4, 2, 1 },      /* to a 1x1 bottleneck */
+  { 65, 7, 2, 4, 4, 2, 1 },     /* 1x2 output */
+  { 2, 2, 1, 1, 4, 2, 1 },      /* 1-pixel image */
+  { 5, 3, 7, 9, 3, 2, 1 },      /* ResNet down (3x3 s2) */
+  { 3, 4, 8, 7, 4, 2, 0 },      /* no padding */
+  { 3, 5, 8, 8, 2, 2, 0 },      /* 2x2 s2 */
+};
+
+static void
+test_conv2d_winograd (gconstpointer data)
+{
+  const ConvCase *cs = data;
+  P2pConvParams p = { cs->k, cs->s, cs->p, 0 };
+  g_autoptr(P2pTensor) in = random_tensor (cs->cin, cs->h, cs->w);
+  g_autofree float *w = random_floats ((gsize) cs->cout * cs->cin * cs->k * cs->k);
+  g_autofree float *b = random_floats (cs->cout);
+  int oh = p2p_conv2d_out_size (cs->h, &p), ow = p2p_conv2d_out_size (cs->w, &p);
+  g_autoptr(P2pTensor) got = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  P2pScratch scratch = { 0 };
+
+  g_assert_true (p2p_winograd_conv2d_supported (&p));
+  for (int with_bias = 0; with_bias < 2; with_bias++)
+    {
+      double err;
+      for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+        got->data[i] = NAN;   /* every output must be written */
+      g_assert_true (p2p_conv2d_winograd (in, w, with_bias ? b : NULL, &p, got, &scratch, NULL));
+      naive_conv2d (in, w, with_bias ? b : NULL, &p, want);
+      err = rel_error (got, want);
+      g_test_message ("relative error %g", err);
+      g_assert_cmpfloat (err, <=, WINOGRAD_REL_TOL);
+    }
+  p2p_scratch_clear (&scratch);
+}
+
+static const ConvTCase winograd_convt_cases[] = {
+  { 8, 3, 8, 8, 4, 2, 1, 0 },     /* U-Net up */
+  { 4, 4, 1, 1, 4, 2, 1, 0 },     /* from the 1x1 bottleneck */
+  { 6, 5, 3, 7, 4, 2, 1, 0 },     /* odd, non-square */
+  { 70, 9, 5, 4, 4, 2, 1, 0 },    /* many input channels */
+  { 3, 66, 2, 1, 4, 2, 1, 0 },    /* many outputs, 2-pixel image */
+  { 1, 1, 1, 6, 4, 2, 1, 0 },     /* one row */
+  { 5, 3, 4, 4, 3, 2, 1, 1 },     /* ResNet up with output_padding */
+  { 3, 2, 5, 3, 3, 2, 1, 1 },     /* odd, output_padding */
+  { 2, 3, 1, 1, 3, 2, 1, 1 },     /* 1 pixel */
+  { 3, 4, 5, 3, 4, 2, 1, 1 },     /* k4 with output_padding */
+  { 4, 3, 3, 5, 3, 2, 1, 0 },     /* k3 without: odd output */
+};
+
+static void
+test_conv_transpose2d_winograd (gconstpointer data)
+{
+  const ConvTCase *cs = data;
+  P2pConvParams p = { cs->k, cs->s, cs->p, cs->op };
+  g_autoptr(P2pTensor) in = random_tensor (cs->cin, cs->h, cs->w);
+  g_autofree float *w = random_floats ((gsize) cs->cout * cs->cin * cs->k * cs->k);
+  g_autofree float *b = random_floats (cs->cout);
+  int oh = p2p_conv_transpose2d_out_size (cs->h, &p), ow = p2p_conv_transpose2d_out_size (cs->w, &p);
+  g_autoptr(P2pTensor) got = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  g_autoptr(P2pTensor) want = p2p_tensor_new (cs->cout, oh, ow, NULL);
+  P2pScratch scratch = { 0 };
+
+  g_assert_true (p2p_winograd_conv_transpose2d_supported (&p));
+  for (int with_bias = 0; with_bias < 2; with_bias++)
+    {
+      double err;
+      for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+        got->data[i] = NAN;
+      g_assert_true (p2p_conv_transpose2d_winograd (in, w, with_bias ? b : NULL, &p, got,
+                                                    &scratch, NULL));
+      naive_conv_t (in, w, with_bias ? b : NULL, &p, want);
+      err = rel_error (got, want);
+      g_test_message ("relative error %g", err);
+      g_assert_cmpfloat (err, <=, WINOGRAD_REL_TOL);
+    }
+  p2p_scratch_clear (&scratch);
+}
+
+/* Many bands (a small scratch limit) on odd sizes, every kind, with bias;
+ * and the limit holds once it leaves room for the weights and one band. */
+static void
+test_winograd_banded (void)
+{
+  const ConvCase convs[] = {
+    { 6, 5, 37, 23, 3, 1, 0 },
+    { 5, 7, 41, 27, 4, 2, 1 },
+    { 4, 3, 19, 33, 3, 1, 1 },
+  };
+  const ConvTCase convts[] = {
+    { 5, 6, 19, 13, 4, 2, 1, 0 },
+    { 4, 5, 15, 9, 3, 2, 1, 1 },
+  };
+
+  for (guint c = 0; c < G_N_ELEMENTS (convs) + G_N_ELEMENTS (convts); c++)
+    {
+      const gboolean transposed = c >= G_N_ELEMENTS (convs);
+      const ConvTCase *ct = transposed ? &convts[c - G_N_ELEMENTS (convs)] : NULL;
+      const ConvCase *cv = transposed ? NULL : &convs[c];
+      const int cin = transposed ? ct->cin : cv->cin, cout = transposed ? ct->cout : cv->cout;
+      const int h = transposed ? ct->h : cv->h, w = transposed ? ct->w : cv->w;
+      const int k = transposed ? ct->k : cv->k;
+      P2pConvParams p = { k, transposed ? ct->s : cv->s, transposed ? ct->p : cv->p,
+                          transposed ? ct->op : 0 };
+      const int oh = transposed ? p2p_conv_transpose2d_out_size (h, &p) : p2p_conv2d_out_size (h, &p);
+      const int ow = transposed ? p2p_conv_transpose2d_out_size (w, &p) : p2p_conv2d_out_size (w, &p);
+      /* virtual channels, GEMM rows, tile elements, tile columns */
+      const int vc = !transposed && p.stride == 2 ? 4 * cin : cin;
+      const int rows = transposed ? 4 * cout : cout;
+      const int T = !transposed && p.stride == 1 && k == 3 ? 16 : 9;
+      const int tw = transposed ? (w + 2) / 2 : (ow + 1) / 2;
+      const gsize usize = (gsize) T * rows * vc, per_row = (gsize) T * (vc + rows) * tw;
+      g_autoptr(P2pTensor) in = random_tensor (cin, h, w);
+      g_autofree float *wt = random_floats ((gsize) cout * cin * k * k);
+      g_autofree float *b = random_floats (cout);
+      g_autoptr(P2pTensor) got = p2p_tensor_new (cout, oh, ow, NULL);
+      g_autoptr(P2pTensor) want = p2p_tensor_new (cout, oh, ow, NULL);
+      P2pScratch scratch = { 0 };
+      double err;
+
+      /* slack: the planes' padding (< 4 cache lines each) */
+      const gsize slack = (gsize) T * 3 * 64;
+      const int th = transposed ? (h + 2) / 2 : (oh + 1) / 2;
+
+      scratch.max_bytes = sizeof (float) * (usize + 3 * per_row + slack);   /* ~3 tile rows a band */
+      for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+        got->data[i] = NAN;
+      if (transposed)
+        {
+          g_assert_true (p2p_conv_transpose2d_winograd (in, wt, b, &p, got, &scratch, NULL));
+          naive_conv_t (in, wt, b, &p, want);
+        }
+      else
+        {
+          g_assert_true (p2p_conv2d_winograd (in, wt, b, &p, got, &scratch, NULL));
+          naive_conv2d (in, wt, b, &p, want);
+        }
+      g_assert_cmpuint (scratch.n * sizeof (float), <=, scratch.max_bytes);
+      g_assert_cmpuint (scratch.n, <=, usize + (gsize) th / 2 * per_row);   /* >= 2 bands */
+      err = rel_error (got, want);
+      g_test_message ("relative error %g", err);
+      g_assert_cmpfloat (err, <=, WINOGRAD_REL_TOL);
+
+      /* a limit below the weights alone: one tile row a band, still right */
+      scratch.max_bytes = sizeof (float);
+      p2p_scratch_clear (&scratch);
+      if (transposed)
+        g_assert_true (p2p_conv_transpose2d_winograd (in, wt, b, &p, got, &scratch, NULL));
+      else
+        g_assert_true (p2p_conv2d_winograd (in, wt, b, &p, got, &scratch, NULL));
+      g_assert_cmpuint (scratch.n, <=, usize + per_row + slack);
+      g_assert_cmpfloat (rel_error (got, want), <=, WINOGRAD_REL_TOL);
+      p2p_scratch_clear (&scratch);
+    }
+}
+
+/* Random shapes: kind, size (1..21), channels (1..70). */
+static void
+test_winograd_random (void)
+{
+  for (int iter = 0; iter < 60; iter++)
+    {
+      const int kind = iter % 4;   /* 3x3 s1, 4x4 s2 p1, convT 4x4, convT 3x3 op1 */
+      const int cin = g_rand_int_range (rng, 1, 71), cout = g_rand_int_range (rng, 1, 71);
+      const int h = g_rand_int_range (rng, kind == 0 ? 3 : 1, 22);
+      const int w = g_rand_int_range (rng, kind == 0 ? 3 : 1, 22);
+      const gboolean transposed = kind >= 2;
+      P2pConvParams p = { kind == 0 || kind == 3 ? 3 : 4, kind == 0 ? 1 : 2,
+                          kind == 0 ? g_rand_int_range (rng, 0, 2) : 1, kind == 3 };
+      const int oh = transposed ? p2p_conv_transpose2d_out_size (h, &p) : p2p_conv2d_out_size (h, &p);
+      const int ow = transposed ? p2p_conv_transpose2d_out_size (w, &p) : p2p_conv2d_out_size (w, &p);
+      g_autoptr(P2pTensor) in = random_tensor (cin, h, w);
+      g_autofree float *wt = random_floats ((gsize) cout * cin * p.kernel * p.kernel);
+      g_autofree float *b = random_floats (cout);
+      g_autoptr(P2pTensor) got = p2p_tensor_new (cout, oh, ow, NULL);
+      g_autoptr(P2pTensor) want = p2p_tensor_new (cout, oh, ow, NULL);
+      P2pScratch scratch = { 0 };
+      double err;
+
+      for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+        got->data[i] = NAN;
+      if (transposed)
+        {
+          g_assert_true (p2p_conv_transpose2d_winograd (in, wt, b, &p, got, &scratch, NULL));
+          naive_conv_t (in, wt, b, &p, want);
+        }
+      else
+        {
+          g_assert_true (p2p_conv2d_winograd (in, wt, b, &p, got, &scratch, NULL));
+          naive_conv2d (in, wt, b, &p, want);
+        }
+      err = rel_error (got, want);
+      if (err > WINOGRAD_REL_TOL)
+        g_error ("kind %d, %d -> %d channels, %dx%d: relative error %g", kind, cin, cout, h, w, err);
+      p2p_scratch_clear (&scratch);
+    }
+}
+
 /* ---- norms ------------------------------------------------------------ */
 
 static void
@@ -562,6 +804,22 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/conv-transpose2d/banded", test_conv_transpose2d_banded);
   g_test_add_func ("/conv-transpose2d/phases-banded", test_conv_transpose2d_phases_banded);
+  for (guint i = 0; i < G_N_ELEMENTS (winograd_conv_cases); i++)
+    {
+      const ConvCase *c = &winograd_conv_cases[i];
+      g_autofree char *path = g_strdup_printf ("/winograd/conv2d/%dx%d/k%d-s%d-p%d/%d-to-%d",
+                                               c->h, c->w, c->k, c->s, c->p, c->cin, c->cout);
+      g_test_add_data_func (path, c, test_conv2d_winograd);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (winograd_convt_cases); i++)
+    {
+      const ConvTCase *c = &winograd_convt_cases[i];
+      g_autofree char *path = g_strdup_printf ("/winograd/conv-transpose2d/%dx%d/k%d-s%d-p%d-op%d/%d-to-%d",
+                                               c->h, c->w, c->k, c->s, c->p, c->op, c->cin, c->cout);
+      g_test_add_data_func (path, c, test_conv_transpose2d_winograd);
+    }
+  g_test_add_func ("/winograd/banded", test_winograd_banded);
+  g_test_add_func ("/winograd/random", test_winograd_random);
   g_test_add_func ("/norm/instance", test_norm_instance);
   g_test_add_func ("/norm/running", test_norm_running);
   g_test_add_func ("/norm/with-activation", test_norm_act);
