@@ -34,7 +34,8 @@ trap cleanup EXIT INT TERM
 
 export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache TMPDIR=$T/temp
 unset DBUS_SESSION_BUS_ADDRESS GIMP2_PLUGINDIR GIMP3_PLUGINDIR
-export LANG=C.UTF-8 LC_ALL= LANGUAGE= P2P_MODEL_PATH=$SRC/plugin/tests/data/models
+# P2P_SHOT_MODELS: another model folder (the README picture uses models/).
+export LANG=C.UTF-8 LC_ALL= LANGUAGE= P2P_MODEL_PATH=${P2P_SHOT_MODELS:-$SRC/plugin/tests/data/models}
 G=$T/gimpdir
 mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR" "$G/plug-ins/$NAME" "$T/fb"
 if [ "$GIMPV" = 2 ]; then
