@@ -48,8 +48,8 @@ p2p_image_new (int width, int height, int channels, GError **error)
     {
       g_free (image);
       g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                   _("Not enough memory for a %d x %d image (%" G_GSIZE_FORMAT " MB)"),
-                   width, height, (n * sizeof (float)) >> 20);
+                   _("Not enough memory for a %d x %d image (%llu MB)"),
+                   width, height, (unsigned long long) ((n * sizeof (float)) >> 20));
       return NULL;
     }
   /* All-zero bits are 0.0f in IEEE 754. */

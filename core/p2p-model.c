@@ -121,6 +121,9 @@ parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error
   e->name = g_strdup (name);
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
+    /* TRANSLATORS: a tensor is one named array of weights in the model
+     * file; dtype, shape and data_offsets are field names of the
+     * safetensors format (keep them as they are). */
     BAD (_("Tensor “%s”: entry is not an object"), name);
   obj = json_node_get_object (node);
 
@@ -166,15 +169,16 @@ parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error
     {
       /* Pointing past the end most likely means a cut-off download. */
       g_set_error (error, P2P_ERROR, P2P_ERROR_TRUNCATED,
-                   _("The model file is truncated: tensor “%s” needs bytes %" G_GUINT64_FORMAT
-                     " to %" G_GUINT64_FORMAT " of a data section of %" G_GUINT64_FORMAT " bytes"),
-                   name, e->begin, e->end, data_size);
+                   _("The model file is truncated: tensor “%s” needs bytes %llu to %llu "
+                     "of a data section of %llu bytes"),
+                   name, (unsigned long long) e->begin, (unsigned long long) e->end,
+                   (unsigned long long) data_size);
       entry_free (e);
       return NULL;
     }
   if (e->end - e->begin != bytes)
-    BAD (_("Tensor “%s”: holds %" G_GUINT64_FORMAT " bytes but its shape needs %" G_GSIZE_FORMAT),
-         name, e->end - e->begin, bytes);
+    BAD (_("Tensor “%s”: holds %llu bytes but its shape needs %llu"),
+         name, (unsigned long long) (e->end - e->begin), (unsigned long long) bytes);
 #undef BAD
   return e;
 }
@@ -216,9 +220,9 @@ check_tiling (GHashTable *entries, guint64 data_size, GError **error)
       if (e->begin > pos)
         {
           g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
-                       _("Bytes %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
-                         " of the data belong to no tensor (duplicate tensor name?)"),
-                       pos, e->begin);
+                       _("Bytes %llu to %llu of the data belong to no tensor "
+                         "(duplicate tensor name?)"),
+                       (unsigned long long) pos, (unsigned long long) e->begin);
           return FALSE;
         }
       pos = e->end;
@@ -226,8 +230,8 @@ check_tiling (GHashTable *entries, guint64 data_size, GError **error)
   if (pos != data_size)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
-                   _("The last %" G_GUINT64_FORMAT " bytes of the file belong to no tensor"),
-                   data_size - pos);
+                   _("The last %llu bytes of the file belong to no tensor"),
+                   (unsigned long long) (data_size - pos));
       return FALSE;
     }
   return TRUE;
@@ -373,6 +377,8 @@ meta_enum (JsonObject *meta, const char *key, const char *const *names, int *out
                  _("The model's metadata “%s” = “%s” is not “true” or “false”"), key, s);
   else
     g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
+                 /* TRANSLATORS: a metadata key of the model file (e.g. arch,
+                  * norm, task) and a value of it this version does not know. */
                  _("Unsupported model: %s “%s”"), key, s);
   return FALSE;
 }
@@ -735,11 +741,19 @@ bind_all (P2pModel *model, GError **error)
         }
       else if (!is_ignorable (model, e))
         {
-          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
-                       _("Unexpected tensor “%s” for a %s network with norm %s%s: "
-                         "the metadata does not match the weights"),
-                       e->name, model->info.arch_name, norm_names[model->info.norm],
-                       model->info.use_dropout ? " and dropout" : "");
+          if (model->info.use_dropout)
+            g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
+                         /* TRANSLATORS: the first %s is a tensor name, the
+                          * second an architecture (e.g. unet_256), the third
+                          * a normalisation (batch, instance or none). */
+                         _("Unexpected tensor “%s” for a %s network with norm %s and dropout: "
+                           "the metadata does not match the weights"),
+                         e->name, model->info.arch_name, norm_names[model->info.norm]);
+          else
+            g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
+                         _("Unexpected tensor “%s” for a %s network with norm %s: "
+                           "the metadata does not match the weights"),
+                         e->name, model->info.arch_name, norm_names[model->info.norm]);
           return FALSE;
         }
     }
@@ -821,7 +835,8 @@ load (P2pModel *model, GError **error)
   if (size < 8)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,
-                   _("The file is too short to be a model (%" G_GSIZE_FORMAT " bytes)"), size);
+                   _("The file is too short to be a model (%llu bytes)"),
+                   (unsigned long long) size);
       return FALSE;
     }
   for (int i = 7; i >= 0; i--)
@@ -835,8 +850,9 @@ load (P2pModel *model, GError **error)
   if (header_len > size - 8)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_TRUNCATED,
-                   _("The model file is truncated: its header needs %" G_GUINT64_FORMAT
-                     " bytes but the file has %" G_GSIZE_FORMAT), header_len + 8, size);
+                   _("The model file is truncated: its header needs %llu bytes "
+                     "but the file has %llu"),
+                   (unsigned long long) (header_len + 8), (unsigned long long) size);
       return FALSE;
     }
   if (data[8] != '{')

@@ -218,6 +218,11 @@ vm_new (Vm *vm, VKind kind)
   if (vm->arena->len >= MAX_VALUES)
     {
       g_set_error (vm->error, P2P_ERROR, P2P_ERROR_BAD_HEADER,
+                   /* TRANSLATORS: a checkpoint is a PyTorch .pth file; it
+                    * holds a Python "pickle" (the data serialised as a
+                    * small program of opcodes, read by us without running
+                    * anything).  A state_dict is PyTorch's dictionary of
+                    * weight tensors: keep the word as it is. */
                    _("The checkpoint's pickle creates more than %d values: not a state_dict"),
                    MAX_VALUES);
       return NULL;
@@ -263,8 +268,8 @@ vm_pop (Vm *vm)
   if (vm->stack->len <= vm_floor (vm))
     {
       g_set_error (vm->error, P2P_ERROR, P2P_ERROR_BAD_HEADER,
-                   _("The checkpoint's pickle is malformed (stack underflow at byte %" G_GSIZE_FORMAT ")"),
-                   vm_pos (vm));
+                   _("The checkpoint's pickle is malformed (stack underflow at byte %llu)"),
+                   (unsigned long long) vm_pos (vm));
       return NULL;
     }
   return g_ptr_array_steal_index (vm->stack, vm->stack->len - 1);
@@ -276,8 +281,8 @@ vm_top (Vm *vm)
   if (vm->stack->len <= vm_floor (vm))
     {
       g_set_error (vm->error, P2P_ERROR, P2P_ERROR_BAD_HEADER,
-                   _("The checkpoint's pickle is malformed (stack underflow at byte %" G_GSIZE_FORMAT ")"),
-                   vm_pos (vm));
+                   _("The checkpoint's pickle is malformed (stack underflow at byte %llu)"),
+                   (unsigned long long) vm_pos (vm));
       return NULL;
     }
   return vm->stack->pdata[vm->stack->len - 1];
@@ -292,8 +297,10 @@ vm_pop_mark (Vm *vm, GPtrArray *out)
   guint m;
 
   if (vm->marks->len == 0)
-    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle is malformed (no MARK at byte %"
-                                  G_GSIZE_FORMAT ")"), vm_pos (vm));
+    /* TRANSLATORS: MARK, GLOBAL and STACK_GLOBAL are pickle opcode names:
+     * keep them as they are. */
+    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle is malformed (no MARK at byte %llu)"),
+          (unsigned long long) vm_pos (vm));
   m = g_array_index (vm->marks, guint, vm->marks->len - 1);
   g_array_set_size (vm->marks, vm->marks->len - 1);
   for (guint i = m; i < vm->stack->len; i++)
@@ -310,7 +317,7 @@ vm_need (Vm *vm, gsize n)
 
   if ((gsize) (vm->end - vm->p) < n)
     FAIL (P2P_ERROR_TRUNCATED, _("The checkpoint is truncated (its pickle ends inside an "
-                                 "instruction at byte %" G_GSIZE_FORMAT ")"), vm_pos (vm));
+                                 "instruction at byte %llu)"), (unsigned long long) vm_pos (vm));
   return TRUE;
 }
 
@@ -322,8 +329,9 @@ vm_string (Vm *vm, gsize len, gboolean latin1)
   Value *v;
 
   if (len > MAX_STRING)
-    FAILN (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle holds a string of %" G_GSIZE_FORMAT
-                                   " bytes (at most %d are expected in a state_dict)"), len, MAX_STRING);
+    FAILN (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle holds a string of %llu bytes "
+                                   "(at most %d are expected in a state_dict)"),
+           (unsigned long long) len, MAX_STRING);
   if (!vm_need (vm, len))
     return NULL;
   src = (const char *) vm->p;
@@ -443,6 +451,9 @@ vm_persistent (Vm *vm, Value *pid)
   if (!vm->persid_ok)
     FAILN (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle refers to a storage outside the state_dict"));
   if (pid->kind != V_TUPLE)
+    /* TRANSLATORS: here and in the other checkpoint messages with "a %s",
+     * %s is a Python type name (None, bool, int, float, str, tuple, list,
+     * dict, global, storage or tensor), which stays in English. */
     FAILN (P2P_ERROR_BAD_HEADER, _("The checkpoint has a storage reference that is a %s, not a tuple"),
            kind_name (pid->kind));
   t = pid->u.items;
@@ -460,8 +471,8 @@ vm_persistent (Vm *vm, Value *pid)
     FAILN (P2P_ERROR_UNSUPPORTED, _("Storage “%s” is a view of another storage (PyTorch 0.3 "
                                     "format), which is not supported"), key);
   if (!g_uint64_checked_mul (&nbytes, (guint64) numel, st_elem (type->u.g.stype)) || nbytes > G_MAXSIZE)
-    FAILN (P2P_ERROR_BAD_TENSOR, _("Storage “%s” declares %" G_GINT64_FORMAT " elements: too large"),
-           key, numel);
+    FAILN (P2P_ERROR_BAD_TENSOR, _("Storage “%s” declares %lld elements: too large"),
+           key, (long long) numel);
 
   s = g_hash_table_lookup (r->storages, key);
   if (s)
@@ -549,9 +560,10 @@ vm_rebuild_tensor (Vm *vm, GPtrArray *args, gboolean v2)
   if (!g_uint64_checked_add (&end, t->offset, numel) || end > t->storage->numel)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
-                   _("A tensor of the checkpoint lies outside its storage “%s” (elements %"
-                     G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT ")"),
-                   t->storage->key, t->offset, numel, t->storage->numel);
+                   _("A tensor of the checkpoint lies outside its storage “%s” "
+                     "(elements %llu + %llu of %llu)"),
+                   t->storage->key, (unsigned long long) t->offset, (unsigned long long) numel,
+                   (unsigned long long) t->storage->numel);
       g_free (t);
       return NULL;
     }
@@ -608,8 +620,10 @@ vm_memo_put (Vm *vm, guint64 index)
   if (!v)
     return FALSE;
   if (index >= MAX_MEMO)
-    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle uses memo slot %" G_GUINT64_FORMAT
-                                  " (at most %d are expected)"), index, MAX_MEMO);
+    /* TRANSLATORS: the memo is the pickle's table of values kept for
+     * reuse; a slot is one numbered entry in it. */
+    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle uses memo slot %llu "
+                                  "(at most %d are expected)"), (unsigned long long) index, MAX_MEMO);
   if (index >= vm->memo->len)
     g_ptr_array_set_size (vm->memo, (guint) index + 1);
   vm->memo->pdata[index] = v;
@@ -622,8 +636,8 @@ vm_memo_get (Vm *vm, guint64 index)
   GError **error = vm->error;
 
   if (index >= vm->memo->len || !vm->memo->pdata[index])
-    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle reads memo slot %" G_GUINT64_FORMAT
-                                  ", which was never set"), index);
+    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's pickle reads memo slot %llu, "
+                                  "which was never set"), (unsigned long long) index);
   return vm_push (vm, vm->memo->pdata[index]);
 }
 
@@ -898,7 +912,8 @@ vm_run (Vm *vm, Value **result)
             nl2 = nl1 ? memchr (nl1 + 1, '\n', MIN ((gsize) (vm->end - nl1 - 1), 256)) : NULL;
             if (!nl2)
               FAIL (avail < 512 ? P2P_ERROR_TRUNCATED : P2P_ERROR_BAD_HEADER,
-                    _("The checkpoint's pickle has a malformed GLOBAL at byte %" G_GSIZE_FORMAT), at);
+                    _("The checkpoint's pickle has a malformed GLOBAL at byte %llu"),
+                    (unsigned long long) at);
             module = g_strndup ((const char *) vm->p, (gsize) (nl1 - vm->p));
             name = g_strndup ((const char *) nl1 + 1, (gsize) (nl2 - nl1 - 1));
             vm->p = nl2 + 1;
@@ -956,9 +971,9 @@ vm_run (Vm *vm, Value **result)
           g_ptr_array_set_size (vm->stack, 0);
           return TRUE;
         default:
-          FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's pickle uses opcode 0x%02x at byte %"
-                                         G_GSIZE_FORMAT ", which state_dicts do not need: refused"),
-                op, at);
+          FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's pickle uses opcode 0x%02x at byte %llu, "
+                                         "which state_dicts do not need: refused"),
+                op, (unsigned long long) at);
         }
     }
 }
@@ -1125,8 +1140,8 @@ zip_read_directory (Reader *r, const guint8 *d, gsize size, GError **error)
     FAIL (P2P_ERROR_TRUNCATED, _("The checkpoint is truncated or damaged (its zip directory "
                                  "lies outside the file)"));
   if (n_entries > MAX_ZIP_ENTRIES || n_entries * 46 > cd_size)
-    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip directory declares %" G_GUINT64_FORMAT
-                                  " entries, which do not fit in it"), n_entries);
+    FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip directory declares %llu entries, "
+                                  "which do not fit in it"), (unsigned long long) n_entries);
 
   pos = cd_off;
   for (guint64 k = 0; k < n_entries; k++)
@@ -1139,8 +1154,8 @@ zip_read_directory (Reader *r, const guint8 *d, gsize size, GError **error)
       ZipEntry *e;
 
       if (cd_off + cd_size - pos < 46 || rd32 (c) != 0x02014b50u)
-        FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip directory is damaged (entry %"
-                                      G_GUINT64_FORMAT ")"), k);
+        FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip directory is damaged (entry %llu)"),
+              (unsigned long long) k);
       flags = rd16 (c + 8);
       method = rd16 (c + 10);
       csize = rd32 (c + 20);
@@ -1150,8 +1165,8 @@ zip_read_directory (Reader *r, const guint8 *d, gsize size, GError **error)
       clen = rd16 (c + 32);
       loff = rd32 (c + 42);
       if (cd_off + cd_size - pos - 46 < (guint64) nlen + xlen + clen)
-        FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip directory is damaged (entry %"
-                                      G_GUINT64_FORMAT ")"), k);
+        FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip directory is damaged (entry %llu)"),
+              (unsigned long long) k);
       if (nlen == 0 || memchr (c + 46, 0, nlen) || !g_utf8_validate_len ((const char *) c + 46, nlen, NULL))
         FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip archive has an entry with an invalid name"));
       name = g_strndup ((const char *) c + 46, nlen);
@@ -1221,7 +1236,7 @@ zip_read_directory (Reader *r, const guint8 *d, gsize size, GError **error)
         FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip entry “%s” does not match its local header"), name);
       if (!g_uint64_checked_add (&data_end, data_off, csize) || data_end > cd_off)
         FAIL (P2P_ERROR_TRUNCATED, _("The checkpoint is truncated or damaged: zip entry “%s” "
-                                     "(%" G_GUINT64_FORMAT " bytes) runs past the data"), name, csize);
+                                     "(%llu bytes) runs past the data"), name, (unsigned long long) csize);
       if (g_hash_table_contains (r->zip_entries, name))
         FAIL (P2P_ERROR_BAD_HEADER, _("The checkpoint's zip archive holds “%s” twice"), name);
       e = g_new0 (ZipEntry, 1);
@@ -1252,9 +1267,9 @@ zip_bind_storages (Reader *r, GError **error)
         FAIL (P2P_ERROR_TRUNCATED, _("The checkpoint lacks the data of storage “%s” (no entry “%s”)"),
               s->key, entry_name);
       if (e->size != s->numel * st_elem (s->type))   /* product checked at declaration */
-        FAIL (P2P_ERROR_BAD_TENSOR, _("Storage “%s” holds %" G_GUINT64_FORMAT " bytes but declares %"
-                                      G_GUINT64_FORMAT " %s elements"),
-              s->key, e->size, s->numel, st_name (s->type));
+        FAIL (P2P_ERROR_BAD_TENSOR, _("Storage “%s” holds %llu bytes but declares %llu %s elements"),
+              s->key, (unsigned long long) e->size, (unsigned long long) s->numel,
+              st_name (s->type));
       if (!zip_entry_verify (e, error))
         return FALSE;
       s->data = e->data;
@@ -1323,8 +1338,9 @@ read_legacy (Reader *r, const guint8 *d, gsize size, Value **root, Vm *vm, GErro
   if (!vm_run (vm, &v))
     return FALSE;
   if (v->kind != V_INT || v->u.i != 1001)
-    FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint uses torch.save protocol %" G_GINT64_FORMAT
-                                   " (1001 is supported)"), v->kind == V_INT ? v->u.i : (gint64) -1);
+    FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint uses torch.save protocol %lld "
+                                   "(1001 is supported)"),
+          (long long) (v->kind == V_INT ? v->u.i : (gint64) -1));
   /* 3. sys_info: only byte order matters */
   vm_reset (vm);
   if (!vm_run (vm, &v))
@@ -1370,13 +1386,13 @@ read_legacy (Reader *r, const guint8 *d, gsize size, Value **root, Vm *vm, GErro
       count = rd64 (p);
       p += 8;
       if (count != s->numel)
-        FAIL (P2P_ERROR_BAD_TENSOR, _("Storage “%s” holds %" G_GUINT64_FORMAT " elements but declares %"
-                                      G_GUINT64_FORMAT), s->key, count, s->numel);
+        FAIL (P2P_ERROR_BAD_TENSOR, _("Storage “%s” holds %llu elements but declares %llu"),
+              s->key, (unsigned long long) count, (unsigned long long) s->numel);
       nbytes = s->numel * st_elem (s->type);   /* checked at declaration */
       if ((guint64) (d + size - p) < nbytes)
-        FAIL (P2P_ERROR_TRUNCATED, _("The checkpoint is truncated: storage “%s” needs %" G_GUINT64_FORMAT
-                                     " bytes, %" G_GSIZE_FORMAT " are left"), s->key, nbytes,
-              (gsize) (d + size - p));
+        FAIL (P2P_ERROR_TRUNCATED, _("The checkpoint is truncated: storage “%s” needs %llu bytes, "
+                                     "%llu are left"), s->key, (unsigned long long) nbytes,
+              (unsigned long long) (d + size - p));
       s->data = p;
       p += nbytes;
     }
@@ -1470,9 +1486,13 @@ detect (GHashTable *by_name, Detected *det, GError **error)
           depth++;
         }
       if (depth < 5 || depth > 10)
-        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a U-Net with %s%d levels; "
-                                       "5 to 10 are supported"), depth > 10 ? "more than " : "",
-              MIN (depth, 10));
+        {
+          if (depth > 10)
+            FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a U-Net with more than %d levels; "
+                                           "5 to 10 are supported"), 10);
+          FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a U-Net with %d levels; "
+                                         "5 to 10 are supported"), depth);
+        }
       pd = unet_prefix (depth);
       if (!findf (by_name, "%s3.weight", pd))
         FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's U-Net innermost level %d has no up-convolution"),
@@ -1818,6 +1838,8 @@ build_safetensors (Value *root, const char *file_name, Container container,
       Item *it = order->pdata[i];
       StorageType st = it->t->storage->type;
       if (st != ST_F32 && st != ST_F16 && st != ST_BF16 && st != ST_F64)
+        /* TRANSLATORS: the second %s is a PyTorch element type such as
+         * int64 or uint8. */
         FAILN (P2P_ERROR_BAD_TENSOR, _("Tensor “%s” holds %s values; the weights of a generator are "
                                        "floating point"), it->name, st_name (st));
     }
@@ -1983,8 +2005,8 @@ build_safetensors (Value *root, const char *file_name, Container container,
   if (!buf)
     {
       g_free (out_types);
-      FAILN (P2P_ERROR_NO_MEMORY, _("Not enough memory to convert the checkpoint (%" G_GSIZE_FORMAT
-                                    " bytes)"), total);
+      FAILN (P2P_ERROR_NO_MEMORY, _("Not enough memory to convert the checkpoint (%llu bytes)"),
+             (unsigned long long) total);
     }
   for (int i = 0; i < 8; i++)
     buf[i] = (guint8) ((guint64) header_len >> (8 * i));

@@ -210,8 +210,8 @@ p2p_tensor_new_in (P2pArena *arena, int c, int h, int w, GError **error)
     {
       g_free (t);
       g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                   _("Not enough memory for a %d x %d x %d tensor (%" G_GSIZE_FORMAT " MB)"),
-                   c, h, w, (n * sizeof (float)) >> 20);
+                   _("Not enough memory for a %d x %d x %d tensor (%llu MB)"),
+                   c, h, w, (unsigned long long) ((n * sizeof (float)) >> 20));
       return NULL;
     }
   return t;
