@@ -35,7 +35,7 @@ PY
 
 batch() { # with|without
     call=""
-    [ "$1" = with ] && call="(plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img layer \"$MODEL\" 1 0 0)"
+    [ "$1" = with ] && call="(plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img layer \"$MODEL\" 1 0 0 0)"
     "$GIMP" -i -d -f -b "(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$TMP/in.png\" \"in.png\")))
                                 (layer (car (gimp-image-get-active-layer img))))
                            $call (gimp-image-delete img))" -b '(gimp-quit 0)' > "$TMP/gimp.log" 2>&1
