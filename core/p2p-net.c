@@ -250,6 +250,26 @@ channel_view (const P2pTensor *t, int c0, int c)
   return v;
 }
 
+/* The convolutions: Winograd (ops/winograd.c) where it is on and measured
+ * faster for the layer, else im2col / col2im + GEMM. */
+static gboolean
+conv2d_op (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pConvParams *p,
+           P2pTensor *out, GError **error)
+{
+  if (p2p_winograd_pays (p, FALSE, in->c, out->c, out->h, out->w))
+    return p2p_conv2d_winograd (in, w->weight, w->bias, p, out, &run->scratch, error);
+  return p2p_conv2d (in, w->weight, w->bias, p, out, &run->scratch, error);
+}
+
+static gboolean
+conv_transpose2d_op (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pConvParams *p,
+                     P2pTensor *out, GError **error)
+{
+  if (p2p_winograd_pays (p, TRUE, in->c, out->c, out->h, out->w))
+    return p2p_conv_transpose2d_winograd (in, w->weight, w->bias, p, out, &run->scratch, error);
+  return p2p_conv_transpose2d (in, w->weight, w->bias, p, out, &run->scratch, error);
+}
+
 /* Convolution into @out (allocated by the caller, e.g. a view into a
  * concatenation buffer). */
 static gboolean
@@ -261,7 +281,7 @@ conv_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad
 
   g_assert (out->c == w->cout && out->h == p2p_conv2d_out_size (in->h, &p) &&
             out->w == p2p_conv2d_out_size (in->w, &p));
-  if (!p2p_conv2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+  if (!conv2d_op (run, in, w, &p, out, error))
     return FALSE;
   prof_end (run, t0, "conv", in, out, w->k, stride,
             (guint64) out->c * in->c * w->k * w->k * out->h * out->w);
@@ -277,7 +297,7 @@ conv_t_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int p
 
   g_assert (out->c == w->cout && out->h == p2p_conv_transpose2d_out_size (in->h, &p) &&
             out->w == p2p_conv_transpose2d_out_size (in->w, &p));
-  if (!p2p_conv_transpose2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+  if (!conv_transpose2d_op (run, in, w, &p, out, error))
     return FALSE;
   prof_end (run, t0, "conv-transpose", in, out, w->k, stride,
             (guint64) out->c * in->c * w->k * w->k * in->h * in->w);
@@ -291,7 +311,7 @@ conv (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, GEr
   const double t0 = prof_begin (run);
   g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout, p2p_conv2d_out_size (in->h, &p),
                                              p2p_conv2d_out_size (in->w, &p), error);
-  if (!out || !p2p_conv2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+  if (!out || !conv2d_op (run, in, w, &p, out, error))
     return NULL;
   prof_end (run, t0, "conv", in, out, w->k, stride,
             (guint64) out->c * in->c * w->k * w->k * out->h * out->w);
@@ -308,7 +328,7 @@ conv_t (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, i
   const double t0 = prof_begin (run);
   g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout, p2p_conv_transpose2d_out_size (in->h, &p),
                                              p2p_conv_transpose2d_out_size (in->w, &p), error);
-  if (!out || !p2p_conv_transpose2d (in, w->weight, w->bias, &p, out, &run->scratch, error))
+  if (!out || !conv_transpose2d_op (run, in, w, &p, out, error))
     return NULL;
   prof_end (run, t0, "conv-transpose", in, out, w->k, stride,
             (guint64) out->c * in->c * w->k * w->k * in->h * in->w);
