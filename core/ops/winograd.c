@@ -1019,7 +1019,5 @@ p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
     return FALSE;
   if (off & WINOGRAD_ALWAYS)
     return TRUE;
-  if (p->stride != 1)
-    return FALSE;   /* not yet measured in the networks */
   return cin >= 16 && cout >= 16 && tiles >= 64;
 }
