@@ -45,21 +45,11 @@ COMPARE=$(readlink -f "$3")
 SHOT=${4:-cancel-gimp$GIMPV.png}
 HERE=$(dirname "$(readlink -f "$0")")
 SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
-NAME=gimp-pix2pix
 SIDE=${P2P_CANCEL_SIZE:-4096}
 CPU_LIMIT=${P2P_CANCEL_AFTER_CPU:-2}
 
-T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-cancel.XXXXXX")
-XPID=""
-GPID=""
-cleanup() {
-  [ -n "$GPID" ] && kill "$GPID" 2>/dev/null
-  sleep 1
-  [ -n "$GPID" ] && kill -9 "$GPID" 2>/dev/null
-  [ -n "$XPID" ] && kill "$XPID" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
+. "$HERE/gui-env.sh"
+p2p_gui_setup "$GIMPV" "$PLUGIN" cancel
 
 N=0
 FAILED=0
@@ -73,17 +63,9 @@ wait_log() {  # wait_log PATTERN TENTHS
 }
 screenshot() { "$COMPARE" xwd2png "$T/fb/Xvfb_screen0" "$1" > /dev/null; }
 
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache TMPDIR=$T/temp
-unset DBUS_SESSION_BUS_ADDRESS GIMP2_PLUGINDIR GIMP3_PLUGINDIR
-export LANG=C.UTF-8 LC_ALL= LANGUAGE= P2P_MODEL_PATH=$SRC/plugin/tests/data/models
-G=$T/gimpdir
 GO=$T/go
-mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR" "$G/plug-ins/$NAME" "$T/fb"
 SOURCE=$SRC/plugin/tests/data/source.png
 if [ "$GIMPV" = 2 ]; then
-  export GIMP2_DIRECTORY=$G
-  mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns "$G"/tool-presets
-  GIMP=gimp-2.10
   LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\" \"source.png\"))"
   ACTIVE="(car (gimp-image-get-active-layer img))"
   COUNT="(car (gimp-image-get-layers img))"
@@ -93,13 +75,8 @@ if [ "$GIMPV" = 2 ]; then
   : > "$GO"
   set -- -n -s -d -f
 else
-  if [ -n "${P2P_GIMP3_PROFILE:-}" ] && [ -d "$P2P_GIMP3_PROFILE" ]; then
-    cp -a "$P2P_GIMP3_PROFILE/." "$G/"
-  fi
-  export GIMP3_DIRECTORY=$G
   # The welcome dialog would cover the image window's status bar.
   echo '(show-welcome-dialog no)' >> "$G/gimprc"
-  GIMP=gimp-3.0
   LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\"))"
   ACTIVE="(vector-ref (car (gimp-image-get-selected-layers img)) 0)"
   COUNT="(vector-length (car (gimp-image-get-layers img)))"
@@ -107,7 +84,6 @@ else
   DIRTY="(if (eqv? (car (gimp-image-is-dirty img)) TRUE) 1 0)"
   set -- -n -s -d -f --batch-interpreter=plug-in-script-fu-eval
 fi
-install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
 
 # The call waits for $GO (GIMP 3: until the "before" screenshot is taken;
 # open-input-file gives #f while the file does not exist).  The source
@@ -148,12 +124,7 @@ EXPR="(let* ((img $LOAD)
           (gimp-message \"CANCEL-DONE\")
           (gimp-quit 1)))"
 
-D=90
-while [ -e "/tmp/.X$D-lock" ]; do D=$((D + 1)); done
-Xvfb ":$D" -screen 0 1280x800x24 -fbdir "$T/fb" -nolisten tcp > "$T/xvfb.log" 2>&1 &
-XPID=$!
-sleep 2
-export DISPLAY=":$D"
+p2p_gui_start_x
 
 "$GIMP" "$@" -b "$EXPR" > "$T/gimp.log" 2>&1 &
 GPID=$!

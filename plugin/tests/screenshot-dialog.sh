@@ -17,31 +17,10 @@ OUTPNG=$4
 FILTER=${5:-colorize}
 HERE=$(dirname "$(readlink -f "$0")")
 SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
-NAME=gimp-pix2pix
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-shot.XXXXXX")
-XPID=""
-GPID=""
-cleanup() {
-  # Only the processes started here, GIMP first.
-  [ -n "$GPID" ] && kill "$GPID" 2>/dev/null
-  sleep 1
-  [ -n "$GPID" ] && kill -9 "$GPID" 2>/dev/null
-  [ -n "$XPID" ] && kill "$XPID" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache TMPDIR=$T/temp
-unset DBUS_SESSION_BUS_ADDRESS GIMP2_PLUGINDIR GIMP3_PLUGINDIR
-# P2P_SHOT_MODELS: another model folder (the README picture uses models/).
-export LANG=C.UTF-8 LC_ALL= LANGUAGE= P2P_MODEL_PATH=${P2P_SHOT_MODELS:-$SRC/plugin/tests/data/models}
-G=$T/gimpdir
-mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR" "$G/plug-ins/$NAME" "$T/fb"
+# P2P_GUI_MODELS: another model folder (the README pictures use models/).
+. "$HERE/gui-env.sh"
+p2p_gui_setup "$GIMPV" "$PLUGIN" shot
 if [ "$GIMPV" = 2 ]; then
-  export GIMP2_DIRECTORY=$G
-  mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns "$G"/tool-presets
-  GIMP=gimp-2.10
   if [ "$FILTER" = sketch ]; then
     CALL='(plug-in-pix2pix-sketch-to-photo RUN-INTERACTIVE img layer "" 0 0 0 0)'
   else
@@ -52,11 +31,6 @@ if [ "$GIMPV" = 2 ]; then
           (gimp-display-new img) $CALL)"
   set -- -n -s -d -f -b "$EXPR"
 else
-  if [ -n "${P2P_GIMP3_PROFILE:-}" ] && [ -d "$P2P_GIMP3_PROFILE" ]; then
-    cp -a "$P2P_GIMP3_PROFILE/." "$G/"
-  fi
-  export GIMP3_DIRECTORY=$G
-  GIMP=gimp-3.0
   if [ "$FILTER" = sketch ]; then PROC=plug-in-pix2pix-sketch-to-photo; else PROC=plug-in-pix2pix-colorize; fi
   EXPR="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$SRC/plugin/tests/data/source.png\")))
                (layer (vector-ref (car (gimp-image-get-selected-layers img)) 0)))
@@ -64,15 +38,8 @@ else
           ($PROC #:run-mode RUN-INTERACTIVE #:image img #:drawables (vector layer)))"
   set -- -n -s -d -f --batch-interpreter=plug-in-script-fu-eval -b "$EXPR"
 fi
-install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
 
-# A free display number.
-D=90
-while [ -e "/tmp/.X$D-lock" ]; do D=$((D + 1)); done
-Xvfb ":$D" -screen 0 1280x800x24 -fbdir "$T/fb" -nolisten tcp > "$T/xvfb.log" 2>&1 &
-XPID=$!
-sleep 2
-export DISPLAY=":$D"
+p2p_gui_start_x
 
 "$GIMP" "$@" > "$T/gimp.log" 2>&1 &
 GPID=$!

@@ -21,41 +21,16 @@ OUTPNG=$4
 FILTER=${5:-sketch}
 HERE=$(dirname "$(readlink -f "$0")")
 SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
-NAME=gimp-pix2pix
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-menu.XXXXXX")
-XPID=""
-GPID=""
-cleanup() {
-  [ -n "$GPID" ] && kill "$GPID" 2>/dev/null
-  sleep 1
-  [ -n "$GPID" ] && kill -9 "$GPID" 2>/dev/null
-  [ -n "$XPID" ] && kill "$XPID" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache TMPDIR=$T/temp
-unset DBUS_SESSION_BUS_ADDRESS GIMP2_PLUGINDIR
-export LANG=C.UTF-8 LC_ALL= LANGUAGE= P2P_MODEL_PATH=$SRC/models
-G=$T/gimpdir
-mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR" "$G/plug-ins/$NAME" "$T/fb"
-export GIMP2_DIRECTORY=$G
-mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns "$G"/tool-presets
-install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
-
-D=90
-while [ -e "/tmp/.X$D-lock" ]; do D=$((D + 1)); done
-Xvfb ":$D" -screen 0 1280x800x24 -fbdir "$T/fb" -nolisten tcp > "$T/xvfb.log" 2>&1 &
-XPID=$!
-sleep 2
-export DISPLAY=":$D"
+. "$HERE/gui-env.sh"
+P2P_GUI_MODELS=${P2P_GUI_MODELS:-$SRC/models}
+p2p_gui_setup 2 "$PLUGIN" menu
+p2p_gui_start_x
 
 # The image window fills the screen (no window manager to place it).
 EXPR="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$IMAGE\" \"$IMAGE\")))
              (disp (car (gimp-display-new img))))
         (gimp-displays-flush))"
-gimp-2.10 -n -s -d -f -b "$EXPR" > "$T/gimp.log" 2>&1 &
+"$GIMP" -n -s -d -f -b "$EXPR" > "$T/gimp.log" 2>&1 &
 GPID=$!
 
 WID=""

@@ -17,30 +17,10 @@ GIMPV=$1
 PLUGIN=$(readlink -f "$2")
 HERE=$(dirname "$(readlink -f "$0")")
 SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
-NAME=gimp-pix2pix
-
-T=$(mktemp -d "${TMPDIR:-/tmp}/p2p-undo.XXXXXX")
-XPID=""
-GPID=""
-cleanup() {
-  [ -n "$GPID" ] && kill "$GPID" 2>/dev/null
-  sleep 1
-  [ -n "$GPID" ] && kill -9 "$GPID" 2>/dev/null
-  [ -n "$XPID" ] && kill "$XPID" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT INT TERM
-
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache TMPDIR=$T/temp
-unset DBUS_SESSION_BUS_ADDRESS GIMP2_PLUGINDIR GIMP3_PLUGINDIR
-export LANG=C.UTF-8 LC_ALL= LANGUAGE= P2P_MODEL_PATH=$SRC/plugin/tests/data/models
-G=$T/gimpdir
-mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR" "$G/plug-ins/$NAME"
+. "$HERE/gui-env.sh"
+p2p_gui_setup "$GIMPV" "$PLUGIN" undo
 SOURCE=$SRC/plugin/tests/data/source.png
 if [ "$GIMPV" = 2 ]; then
-  export GIMP2_DIRECTORY=$G
-  mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns "$G"/tool-presets
-  GIMP=gimp-2.10
   LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\" \"source.png\"))"
   ACTIVE="(car (gimp-image-get-active-layer img))"
   COUNT="(car (gimp-image-get-layers img))"
@@ -48,11 +28,6 @@ if [ "$GIMPV" = 2 ]; then
   DIRTY="(car (gimp-image-is-dirty img))"
   set -- -n -s -d -f
 else
-  if [ -n "${P2P_GIMP3_PROFILE:-}" ] && [ -d "$P2P_GIMP3_PROFILE" ]; then
-    cp -a "$P2P_GIMP3_PROFILE/." "$G/"
-  fi
-  export GIMP3_DIRECTORY=$G
-  GIMP=gimp-3.0
   LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\"))"
   ACTIVE="(vector-ref (car (gimp-image-get-selected-layers img)) 0)"
   COUNT="(vector-length (car (gimp-image-get-layers img)))"
@@ -60,7 +35,6 @@ else
   DIRTY="(if (eqv? (car (gimp-image-is-dirty img)) TRUE) 1 0)"
   set -- -n -s -d -f --batch-interpreter=plug-in-script-fu-eval
 fi
-install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
 
 EXPR="(let* ((img $LOAD)
              (layer $ACTIVE)
@@ -79,12 +53,7 @@ EXPR="(let* ((img $LOAD)
                                      \" expected \" (number->string n0)))
         (gimp-quit 1))"
 
-D=90
-while [ -e "/tmp/.X$D-lock" ]; do D=$((D + 1)); done
-Xvfb ":$D" -screen 0 1280x800x24 -nolisten tcp > "$T/xvfb.log" 2>&1 &
-XPID=$!
-sleep 2
-export DISPLAY=":$D"
+p2p_gui_start_x
 
 "$GIMP" "$@" -b "$EXPR" > "$T/gimp.log" 2>&1 &
 GPID=$!
