@@ -44,7 +44,7 @@ typedef struct {
   double   *phase_s;
   P2pArena *arena;    /* NULL, or where the block comes from and goes back to */
   gsize     max_bytes; /* 0: P2P_SCRATCH_MAX_BYTES; tests set less to get many
-                          bands from small shapes (phase transposed conv) */
+                          bands from small shapes (Winograd convolutions) */
 } P2pScratch;
 
 static inline double
@@ -99,13 +99,8 @@ gboolean p2p_conv2d (const P2pTensor *in, const float *weight, const float *bias
 gboolean p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bias,
                                const P2pConvParams *p, P2pTensor *out,
                                P2pScratch *scratch, GError **error);
-/* Its two ways (ops/conv-transpose2d.c): GEMM into columns + col2im (what
- * p2p_conv_transpose2d runs), and one small stride-1 convolution per output
- * phase (tested, measured slower with OpenBLAS, not used by default). */
+/* What p2p_conv_transpose2d runs: GEMM into columns + col2im. */
 gboolean p2p_conv_transpose2d_col2im (const P2pTensor *in, const float *weight, const float *bias,
-                                      const P2pConvParams *p, P2pTensor *out,
-                                      P2pScratch *scratch, GError **error);
-gboolean p2p_conv_transpose2d_phases (const P2pTensor *in, const float *weight, const float *bias,
                                       const P2pConvParams *p, P2pTensor *out,
                                       P2pScratch *scratch, GError **error);
 

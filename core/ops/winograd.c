@@ -1008,7 +1008,9 @@ p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
         return FALSE;
       if (off & WINOGRAD_ALWAYS)
         return TRUE;
-      return FALSE;   /* not yet measured in the networks */
+      /* grid tiles of each phase: ~ out_h/4 x out_w/4 */
+      return cout >= 16 && cin >= 16 &&
+             (gint64) ((out_h / 2 + 2) / 2) * ((out_w / 2 + 2) / 2) >= MAX (cin / 2, 64);
     }
   if (p->stride == 1)
     {
