@@ -27,8 +27,8 @@ void p2p_gemm (gboolean trans_a, int M, int N, int K,
 /* Parts of a convolution timed separately when profiling. */
 typedef enum {
   P2P_PHASE_GEMM,
-  P2P_PHASE_IM2COL,
-  P2P_PHASE_COL2IM,     /* col2im scatter, or the phase interleave of a transposed conv */
+  P2P_PHASE_IM2COL,     /* im2col, or Winograd's weight and input transforms */
+  P2P_PHASE_COL2IM,     /* col2im scatter, or Winograd's output transform (+ bias) */
   P2P_PHASE_ZERO,       /* clearing the output */
   P2P_PHASE_BIAS,
   P2P_N_PHASES

@@ -446,7 +446,8 @@ static void
 p2p_cli_print_profile (GArray *records, int runs, double run_ms)
 {
   static const char *const phase_names[P2P_N_PHASES] = {
-    "GEMM", "im2col", "col2im/interleave", "zeroing", "conv bias"
+    "GEMM", "im2col / Winograd input+weight transforms", "col2im / Winograd output transform",
+    "zeroing", "conv bias"
   };
   const guint n_ops = records->len / runs;
   g_autofree double *v = g_new (double, runs);
@@ -462,7 +463,7 @@ p2p_cli_print_profile (GArray *records, int runs, double run_ms)
       return;
     }
   printf ("\nper-layer (median of %d runs; %% of the median run %.2f ms):\n", runs, run_ms);
-  printf ("| # | op | k/s | in CxHxW | out CxHxW | ms | GFLOP/s | %% run | GEMM ms | im2col ms | col2im ms | zero+bias ms |\n");
+  printf ("| # | op | k/s | in CxHxW | out CxHxW | ms | GFLOP/s | %% run | GEMM ms | im2col or W-in ms | col2im or W-out ms | zero+bias ms |\n");
   printf ("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   for (guint i = 0; i < n_ops; i++)
     {

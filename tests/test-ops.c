@@ -471,6 +471,32 @@ test_winograd_random (void)
     }
 }
 
+/* The runner's choice: the networks' big layers yes, their first and last
+ * (3 channels), the small inner levels, the 3x3 stride-2 layers (no fewer
+ * multiplications) and rows too wide for the scratch no. */
+static void
+test_winograd_choice (void)
+{
+  const P2pConvParams c3 = { 3, 1, 0, 0 }, c3s2 = { 3, 2, 1, 0 }, down = { 4, 2, 1, 0 };
+  const P2pConvParams up = { 4, 2, 1, 0 }, up3 = { 3, 2, 1, 1 };
+
+  if (p2p_winograd_disabled () != 0)
+    {
+      g_test_skip ("P2P_NO_WINOGRAD or P2P_WINOGRAD_ALWAYS is set");
+      return;
+    }
+  g_assert_true (p2p_winograd_pays (&c3, FALSE, 256, 256, 64, 64));
+  g_assert_false (p2p_winograd_pays (&c3, FALSE, 256, 256, 64, 100000));   /* too wide */
+  g_assert_false (p2p_winograd_pays (&c3s2, FALSE, 64, 128, 128, 128));
+  g_assert_true (p2p_winograd_pays (&down, FALSE, 64, 128, 64, 64));
+  g_assert_false (p2p_winograd_pays (&down, FALSE, 3, 64, 128, 128));
+  g_assert_false (p2p_winograd_pays (&down, FALSE, 512, 512, 8, 8));
+  g_assert_true (p2p_winograd_pays (&up, TRUE, 256, 64, 128, 128));
+  g_assert_false (p2p_winograd_pays (&up, TRUE, 128, 3, 256, 256));
+  g_assert_false (p2p_winograd_pays (&up, TRUE, 1024, 512, 16, 16));
+  g_assert_false (p2p_winograd_pays (&up3, TRUE, 256, 128, 128, 128));
+}
+
 /* ---- norms ------------------------------------------------------------ */
 
 static void
@@ -789,6 +815,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/winograd/banded", test_winograd_banded);
   g_test_add_func ("/winograd/random", test_winograd_random);
+  g_test_add_func ("/winograd/choice", test_winograd_choice);
   g_test_add_func ("/norm/instance", test_norm_instance);
   g_test_add_func ("/norm/running", test_norm_running);
   g_test_add_func ("/norm/with-activation", test_norm_act);

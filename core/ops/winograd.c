@@ -127,14 +127,6 @@ kernel_tile (int r, const float *g, float *u)
     }
 }
 
-/* The transformed weights, in the layout the GEMMs read: for the
- * convolutions U[xi][R][c] (rows x cin, used as it is), for the transposed
- * convolution U[xi][c][R] (cin x rows, used transposed), each following
- * the order of the stored weights so that they are read once, in order.
- *   W_CONV:     w[cout, cin, r, r]
- *   W_CONV_S2D: w[cout, cin/4, k, k], c = 4ci + 2dy + dx: g[a][b] = w[.., 2a + dy, 2b + dx]
- *   W_CONVT:    w[cin, cout, k, k], R = (2py + px) cout + co: g[a][b] = w[.., 3 - py - 2a, 3 - px - 2b]
- * (taps outside the k x k kernel are 0). */
 /* u (3x3, at o[xi * plane]) = G g G^T for F(2,2), g = (g00, g01, g10, g11):
  * t = G g by columns, then each row (a, b) -> (a, a + b, b). */
 #define KERNEL2_STORE(o, plane, g00, g01, g10, g11) \
@@ -194,6 +186,14 @@ weight_transform_k4 (WeightKind kind, const float *w, int cin, int cout, int row
     }
 }
 
+/* The transformed weights, in the layout the GEMMs read: for the
+ * convolutions U[xi][R][c] (rows x cin, used as it is), for the transposed
+ * convolution U[xi][c][R] (cin x rows, used transposed), each following
+ * the order of the stored weights so that they are read once, in order.
+ *   W_CONV:     w[cout, cin, r, r]
+ *   W_CONV_S2D: w[cout, cin/4, k, k], c = 4ci + 2dy + dx: g[a][b] = w[.., 2a + dy, 2b + dx]
+ *   W_CONVT:    w[cin, cout, k, k], R = (2py + px) cout + co: g[a][b] = w[.., 3 - py - 2a, 3 - px - 2b]
+ * (taps outside the k x k kernel are 0). */
 static void
 weight_transform (WeightKind kind, const float *w, int k, int cin, int cout, int rows,
                   int r, float *U, gsize plane)
@@ -988,6 +988,15 @@ p2p_winograd_disabled (void)
   return mask;
 }
 
+/* Whether U and one band of one tile row fit in the scratch limit (the
+ * engine takes at least one tile row a band, whatever the limit; past it,
+ * on very wide images, the direct way keeps its smaller minimum). */
+static gboolean
+fits_scratch (gint64 T, gint64 cin, gint64 rows, gint64 tw)
+{
+  return T * (rows * cin + (cin + rows) * tw) <= (gint64) (P2P_SCRATCH_MAX_BYTES / sizeof (float));
+}
+
 gboolean
 p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
                    int cin, int cout, int out_h, int out_w)
@@ -1004,7 +1013,7 @@ p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
   if (transposed)
     {
       if ((off & P2P_WINOGRAD_UP) || !p2p_winograd_conv_transpose2d_supported (p) ||
-          p->kernel != 4)
+          p->kernel != 4 || !fits_scratch (9, cin, 4 * (gint64) cout, (out_w / 2 + 2) / 2))
         return FALSE;
       if (off & WINOGRAD_ALWAYS)
         return TRUE;
@@ -1014,10 +1023,12 @@ p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
     }
   if (p->stride == 1)
     {
-      if ((off & P2P_WINOGRAD_3X3) || p->kernel != 3 || !p2p_winograd_conv2d_supported (p))
+      if ((off & P2P_WINOGRAD_3X3) || p->kernel != 3 || !p2p_winograd_conv2d_supported (p) ||
+          !fits_scratch (16, cin, cout, (out_w + 1) / 2))
         return FALSE;
     }
-  else if ((off & P2P_WINOGRAD_DOWN) || p->kernel != 4 || !p2p_winograd_conv2d_supported (p))
+  else if ((off & P2P_WINOGRAD_DOWN) || p->kernel != 4 || !p2p_winograd_conv2d_supported (p) ||
+           !fits_scratch (9, 4 * (gint64) cin, cout, (out_w + 1) / 2))
     return FALSE;
   if (off & WINOGRAD_ALWAYS)
     return TRUE;
