@@ -104,6 +104,16 @@ gboolean p2p_conv_transpose2d_col2im (const P2pTensor *in, const float *weight, 
                                       const P2pConvParams *p, P2pTensor *out,
                                       P2pScratch *scratch, GError **error);
 
+/* Stride-1 convolution with at most P2P_CONV2D_DIRECT_MAX_COUT output
+ * channels as direct loops (ops/conv2d-direct.c): no im2col, no GEMM; for
+ * the ResNet's last layer (64 -> 3).  Same semantics as p2p_conv2d; its
+ * time is reported as GEMM time. */
+#define P2P_CONV2D_DIRECT_MAX_COUT 4
+gboolean p2p_conv2d_direct_supported (const P2pConvParams *p, int cout);
+gboolean p2p_conv2d_direct (const P2pTensor *in, const float *weight, const float *bias,
+                            const P2pConvParams *p, P2pTensor *out,
+                            P2pScratch *scratch, GError **error);
+
 /* Winograd convolutions (ops/winograd.c): F(2x2, 3x3) for 3x3 stride 1,
  * F(2x2, 2x2) for stride-2 convolutions with k <= 4 (as a 2x2 stride-1
  * conv over the space-to-depth of the padded input) and for transposed

@@ -500,6 +500,49 @@ test_winograd_choice (void)
   g_assert_false (p2p_winograd_pays (&up3, TRUE, 256, 128, 128, 128));
 }
 
+/* ---- direct convolution (few output channels) ------------------------ */
+
+static void
+test_conv2d_direct (void)
+{
+  const ConvCase cases[] = {
+    { 64, 3, 15, 13, 7, 1, 0 },   /* the ResNet's last layer, small */
+    { 5, 4, 9, 11, 3, 1, 1 },     /* zero padding, 4 channels: one full group */
+    { 7, 1, 6, 5, 3, 1, 2 },      /* padding wider than a side of the output's reach */
+    { 3, 2, 1, 1, 3, 1, 1 },      /* 1-pixel image */
+    { 2, 3, 1, 9, 1, 1, 0 },      /* 1x1 kernel, one row */
+    { 4, 4, 2, 2, 2, 1, 0 },      /* 2x2 kernel, 1x1 output */
+  };
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      const ConvCase *cs = &cases[c];
+      P2pConvParams p = { cs->k, cs->s, cs->p, 0 };
+      g_autoptr(P2pTensor) in = random_tensor (cs->cin, cs->h, cs->w);
+      g_autofree float *w = random_floats ((gsize) cs->cout * cs->cin * cs->k * cs->k);
+      g_autofree float *b = random_floats (cs->cout);
+      int oh = p2p_conv2d_out_size (cs->h, &p), ow = p2p_conv2d_out_size (cs->w, &p);
+      g_autoptr(P2pTensor) got = p2p_tensor_new (cs->cout, oh, ow, NULL);
+      g_autoptr(P2pTensor) want = p2p_tensor_new (cs->cout, oh, ow, NULL);
+      P2pScratch scratch = { 0 };
+
+      g_assert_true (p2p_conv2d_direct_supported (&p, cs->cout));
+      for (int with_bias = 0; with_bias < 2; with_bias++)
+        {
+          for (gsize i = 0; i < p2p_tensor_numel (got); i++)
+            got->data[i] = NAN;
+          g_assert_true (p2p_conv2d_direct (in, w, with_bias ? b : NULL, &p, got, &scratch, NULL));
+          naive_conv2d (in, w, with_bias ? b : NULL, &p, want);
+          /* float sums of up to 64*49 terms, as the GEMM's */
+          g_assert_cmpfloat (rel_error (got, want), <=, 1e-5);
+        }
+    }
+  {
+    const P2pConvParams s2 = { 3, 2, 1, 0 }, s1 = { 7, 1, 0, 0 };
+    g_assert_false (p2p_conv2d_direct_supported (&s2, 3));
+    g_assert_false (p2p_conv2d_direct_supported (&s1, 5));
+  }
+}
+
 /* ---- norms ------------------------------------------------------------ */
 
 static void
@@ -819,6 +862,7 @@ main (int argc, char **argv)
   g_test_add_func ("/winograd/banded", test_winograd_banded);
   g_test_add_func ("/winograd/random", test_winograd_random);
   g_test_add_func ("/winograd/choice", test_winograd_choice);
+  g_test_add_func ("/conv2d/direct", test_conv2d_direct);
   g_test_add_func ("/norm/instance", test_norm_instance);
   g_test_add_func ("/norm/running", test_norm_running);
   g_test_add_func ("/norm/with-activation", test_norm_act);
