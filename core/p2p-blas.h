@@ -5,7 +5,10 @@
  * OPENBLAS_CORETYPE must be set before the library initialises, which is
  * at program load, so executables call p2p_blas_init_early() first thing in
  * main(): it re-executes the program once with the variable set when the
- * library picked a core below what the CPU supports.
+ * library picked a core below what the CPU supports, or when
+ * OMP_WAIT_POLICY / OPENBLAS_THREAD_TIMEOUT are unset (passive OpenMP
+ * workers; OpenBLAS workers that stop polling soon after each GEMM - see
+ * p2p-blas.c).  Variables the user set are kept.
  */
 #pragma once
 
