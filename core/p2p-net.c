@@ -308,18 +308,14 @@ conv_t_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int p
   return tick (run, error);
 }
 
+/* Convolution into a new tensor (from the pass's arena). */
 static P2pTensor *
 conv (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, GError **error)
 {
   const P2pConvParams p = { w->k, stride, pad, 0 };
-  const double t0 = prof_begin (run);
   g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout, p2p_conv2d_out_size (in->h, &p),
-                                             p2p_conv2d_out_size (in->w, &p), error);
-  if (!out || !conv2d_op (run, in, w, &p, out, error))
-    return NULL;
-  prof_end (run, t0, "conv", in, out, w->k, stride,
-            (guint64) out->c * in->c * w->k * w->k * out->h * out->w);
-  if (!tick (run, error))
+                                                p2p_conv2d_out_size (in->w, &p), error);
+  if (!out || !conv_into (run, in, w, stride, pad, out, error))
     return NULL;
   return g_steal_pointer (&out);
 }
@@ -329,14 +325,10 @@ conv_t (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, i
         GError **error)
 {
   const P2pConvParams p = { w->k, stride, pad, out_pad };
-  const double t0 = prof_begin (run);
-  g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout, p2p_conv_transpose2d_out_size (in->h, &p),
-                                             p2p_conv_transpose2d_out_size (in->w, &p), error);
-  if (!out || !conv_transpose2d_op (run, in, w, &p, out, error))
-    return NULL;
-  prof_end (run, t0, "conv-transpose", in, out, w->k, stride,
-            (guint64) out->c * in->c * w->k * w->k * in->h * in->w);
-  if (!tick (run, error))
+  g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout,
+                                                p2p_conv_transpose2d_out_size (in->h, &p),
+                                                p2p_conv_transpose2d_out_size (in->w, &p), error);
+  if (!out || !conv_t_into (run, in, w, stride, pad, out_pad, out, error))
     return NULL;
   return g_steal_pointer (&out);
 }
