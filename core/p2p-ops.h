@@ -99,10 +99,6 @@ gboolean p2p_conv2d (const P2pTensor *in, const float *weight, const float *bias
 gboolean p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bias,
                                const P2pConvParams *p, P2pTensor *out,
                                P2pScratch *scratch, GError **error);
-/* What p2p_conv_transpose2d runs: GEMM into columns + col2im. */
-gboolean p2p_conv_transpose2d_col2im (const P2pTensor *in, const float *weight, const float *bias,
-                                      const P2pConvParams *p, P2pTensor *out,
-                                      P2pScratch *scratch, GError **error);
 
 /* Stride-1 convolution with at most P2P_CONV2D_DIRECT_MAX_COUT output
  * channels as direct loops (ops/conv2d-direct.c): no im2col, no GEMM; for
@@ -148,10 +144,13 @@ gboolean p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
  * pixels of rows [oy0, oy1). */
 void p2p_im2col (const P2pTensor *in, const P2pConvParams *p, int out_w,
                  int oy0, int oy1, float *cols);
-/* col2im for p2p_conv_transpose2d: adds cols [co*k*k + ky*k + kx][pixels of
- * input rows iy0..iy1) into out. */
-void p2p_col2im_add (const float *cols, int cin_rows_h0, int cin_rows_h1, int in_w,
-                     const P2pConvParams *p, P2pTensor *out);
+/* col2im for p2p_conv_transpose2d: adds the columns of input rows
+ * [iy0, iy1) into out; row r = co*k*k + ky*k + kx, column j = pixel
+ * (iy - iy0)*in_w + ix, stored at cols[r*row_step + j*col_step] (row_step
+ * = columns, col_step = 1 as the GEMM usually writes them; row_step 1,
+ * col_step = rows when it wrote them transposed). */
+void p2p_col2im_add (const float *cols, gsize row_step, gsize col_step, int iy0, int iy1,
+                     int in_w, const P2pConvParams *p, P2pTensor *out);
 
 /* Per-channel normalisation with statistics of this image (instance norm,
  * and BatchNorm at batch 1 in train mode): y = (x - mean) / sqrt(var + eps)

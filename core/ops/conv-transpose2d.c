@@ -28,16 +28,6 @@ p2p_conv_transpose2d_out_size (int in, const P2pConvParams *p)
   return (in - 1) * p->stride - 2 * p->pad + p->kernel + p->output_padding;
 }
 
-/* The GEMM + col2im way (the Winograd way is p2p_conv_transpose2d_winograd,
- * chosen by the caller). */
-gboolean
-p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bias,
-                      const P2pConvParams *p, P2pTensor *out,
-                      P2pScratch *scratch, GError **error)
-{
-  return p2p_conv_transpose2d_col2im (in, weight, bias, p, out, scratch, error);
-}
-
 /* Below this many input pixels the GEMM runs the other way round,
  * cols^T[n x M] = in^T[n x cin] * W[cin x M]: with n that small, OpenBLAS
  * took 2-3x longer for W^T * in (the weights, M x cin and up to 32 MB,
@@ -46,41 +36,10 @@ p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bia
  * 14.3 vs 6.5, n 64: 23.4 vs 16.0; n 256: 31.4 vs 29.1 with M 4096). */
 #define SMALL_N 256
 
-/* p2p_col2im_add for the whole image from columns stored transposed:
- * out[co, iy*s - p + ky, ix*s - p + kx] += colsT[iy*in_w + ix][(co*k + ky)*k + kx]. */
-static void
-col2im_add_transposed (const float *colsT, const P2pTensor *in, const P2pConvParams *p,
-                       P2pTensor *out)
-{
-  const int k = p->kernel, s = p->stride, pad = p->pad;
-  const gsize M = (gsize) out->c * k * k;
-
-#pragma omp parallel for schedule(static) if ((gsize) in->h * in->w * M > P2P_OPS_PARALLEL_MIN)
-  for (int co = 0; co < out->c; co++)
-    {
-      float *dst_c = out->data + (gsize) co * out->h * out->w;
-      for (int ky = 0; ky < k; ky++)
-        for (int kx = 0; kx < k; kx++)
-          {
-            const float *src = colsT + (gsize) (co * k + ky) * k + kx;
-            for (int iy = 0; iy < in->h; iy++)
-              {
-                const int oy = iy * s - pad + ky;
-                if (oy < 0 || oy >= out->h)
-                  continue;
-                for (int ix = 0; ix < in->w; ix++)
-                  {
-                    const int ox = ix * s - pad + kx;
-                    if (ox >= 0 && ox < out->w)
-                      dst_c[(gsize) oy * out->w + ox] += src[((gsize) iy * in->w + ix) * M];
-                  }
-              }
-          }
-    }
-}
-
+/* The GEMM + col2im way (the Winograd way is p2p_conv_transpose2d_winograd,
+ * chosen by the caller). */
 gboolean
-p2p_conv_transpose2d_col2im (const P2pTensor *in, const float *weight, const float *bias,
+p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bias,
                       const P2pConvParams *p, P2pTensor *out,
                       P2pScratch *scratch, GError **error)
 {
@@ -112,7 +71,7 @@ p2p_conv_transpose2d_col2im (const P2pTensor *in, const float *weight, const flo
                 FALSE, scratch->data, M);
       p2p_phase_end (scratch, P2P_PHASE_GEMM, t0);
       t0 = p2p_phase_begin (scratch);
-      col2im_add_transposed (scratch->data, in, p, out);
+      p2p_col2im_add (scratch->data, 1, M, 0, in->h, in->w, p, out);   /* columns transposed */
       p2p_phase_end (scratch, P2P_PHASE_COL2IM, t0);
     }
   else
@@ -128,7 +87,7 @@ p2p_conv_transpose2d_col2im (const P2pTensor *in, const float *weight, const flo
                     FALSE, scratch->data, n);
           p2p_phase_end (scratch, P2P_PHASE_GEMM, t0);
           t0 = p2p_phase_begin (scratch);
-          p2p_col2im_add (scratch->data, iy0, iy1, in->w, p, out);
+          p2p_col2im_add (scratch->data, n, 1, iy0, iy1, in->w, p, out);
           p2p_phase_end (scratch, P2P_PHASE_COL2IM, t0);
         }
     }

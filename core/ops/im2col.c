@@ -52,11 +52,12 @@ p2p_im2col (const P2pTensor *in, const P2pConvParams *p, int out_w,
     }
 }
 
-/* out[co, iy*s - p + ky, ix*s - p + kx] += cols[(co*k + ky)*k + kx][(iy - iy0)*in_w + ix]
- * for iy in [iy0, iy1); targets outside out are dropped. */
+/* out[co, iy*s - p + ky, ix*s - p + kx] += cols[r*row_step + j*col_step]
+ * with r = (co*k + ky)*k + kx, j = (iy - iy0)*in_w + ix, for iy in
+ * [iy0, iy1); targets outside out are dropped. */
 void
-p2p_col2im_add (const float *cols, int iy0, int iy1, int in_w,
-                const P2pConvParams *p, P2pTensor *out)
+p2p_col2im_add (const float *cols, gsize row_step, gsize col_step, int iy0, int iy1,
+                int in_w, const P2pConvParams *p, P2pTensor *out)
 {
   const int k = p->kernel, s = p->stride, pad = p->pad;
   const gsize ncols = (gsize) (iy1 - iy0) * in_w;
@@ -68,20 +69,24 @@ p2p_col2im_add (const float *cols, int iy0, int iy1, int in_w,
       for (int ky = 0; ky < k; ky++)
         for (int kx = 0; kx < k; kx++)
           {
-            const float *src = cols + ((gsize) (co * k + ky) * k + kx) * ncols;
+            const float *src = cols + ((gsize) (co * k + ky) * k + kx) * row_step;
             int x_lo = 0, x_hi = in_w;
             while (x_lo < in_w && x_lo * s - pad + kx < 0)
               x_lo++;
             while (x_hi > x_lo && (x_hi - 1) * s - pad + kx >= out->w)
               x_hi--;
-            for (int iy = iy0; iy < iy1; iy++, src += in_w)
+            for (int iy = iy0; iy < iy1; iy++, src += in_w * col_step)
               {
                 const int oy = iy * s - pad + ky;
                 if (oy < 0 || oy >= out->h)
                   continue;
                 float *row = dst_c + (gsize) oy * out->w - pad + kx;
-                for (int ix = x_lo; ix < x_hi; ix++)
-                  row[ix * s] += src[ix];
+                if (col_step == 1)
+                  for (int ix = x_lo; ix < x_hi; ix++)
+                    row[ix * s] += src[ix];
+                else
+                  for (int ix = x_lo; ix < x_hi; ix++)
+                    row[ix * s] += src[ix * col_step];
               }
           }
     }
