@@ -152,20 +152,14 @@ void p2p_im2col (const P2pTensor *in, const P2pConvParams *p, int out_w,
 void p2p_col2im_add (const float *cols, gsize row_step, gsize col_step, int iy0, int iy1,
                      int in_w, const P2pConvParams *p, P2pTensor *out);
 
-/* Per-channel normalisation with statistics of this image (instance norm,
- * and BatchNorm at batch 1 in train mode): y = (x - mean) / sqrt(var + eps)
- * [* gamma + beta].  Biased variance.  gamma/beta may be NULL. */
-void p2p_norm_instance (P2pTensor *t, const float *gamma, const float *beta, float eps);
-/* BatchNorm with running statistics (eval mode). */
-void p2p_norm_running  (P2pTensor *t, const float *mean, const float *var,
-                        const float *gamma, const float *beta, float eps);
-/* The two halves of both: per-channel mean and biased variance of @t
- * (t->c values each), and y = (x - mean) / sqrt(var + eps) [* gamma + beta]. */
-void p2p_norm_statistics (const P2pTensor *t, double *mean, double *var);
-void p2p_norm_apply      (P2pTensor *t, const double *mean, const double *var,
-                          const float *gamma, const float *beta, float eps);
-/* Normalisation followed by y > 0 ? y : slope * y in the same pass (slope
- * 1: no activation, 0: ReLU, 0.2: LeakyReLU(0.2)). */
+/* Per-channel normalisation.  Per-image statistics (instance norm, and
+ * BatchNorm at batch 1 in train mode): p2p_norm_statistics gives the mean
+ * and biased variance of @t (t->c values each), then p2p_norm_apply_act
+ * computes y = (x - mean) / sqrt(var + eps) [* gamma + beta] (gamma/beta
+ * may be NULL) followed by y > 0 ? y : slope * y in the same pass (slope 1:
+ * no activation, 0: ReLU, 0.2: LeakyReLU(0.2)).  p2p_norm_running_act: the
+ * same with BatchNorm's running statistics (eval mode). */
+void p2p_norm_statistics  (const P2pTensor *t, double *mean, double *var);
 void p2p_norm_apply_act   (P2pTensor *t, const double *mean, const double *var,
                            const float *gamma, const float *beta, float eps, float slope);
 void p2p_norm_running_act (P2pTensor *t, const float *mean, const float *var,
@@ -181,9 +175,6 @@ void p2p_dropout    (P2pTensor *t, guint64 *rng_state);
 
 /* Reflection padding (edge not repeated, PyTorch "reflect"); pad < h, w. */
 void p2p_pad_reflect (const P2pTensor *in, int pad, P2pTensor *out);
-
-/* out = cat(channels)[a, b]; a and b must have the same h, w. */
-void p2p_concat (const P2pTensor *a, const P2pTensor *b, P2pTensor *out);
 
 /* a += b element-wise (residual connection). */
 void p2p_add_inplace (P2pTensor *a, const P2pTensor *b);

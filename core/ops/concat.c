@@ -1,17 +1,7 @@
-/* concat.c - channel concatenation, residual addition and per-channel bias. */
-#include <string.h>
+/* concat.c - residual addition and per-channel bias.  (The U-Net's channel
+ * concatenation needs no op: the runner lays x_k and u_k out side by side.) */
 
 #include "p2p-ops.h"
-
-void
-p2p_concat (const P2pTensor *a, const P2pTensor *b, P2pTensor *out)
-{
-  g_return_if_fail (a->h == b->h && a->w == b->w);
-  g_return_if_fail (out->c == a->c + b->c && out->h == a->h && out->w == a->w);
-
-  memcpy (out->data, a->data, sizeof (float) * p2p_tensor_numel (a));
-  memcpy (out->data + p2p_tensor_numel (a), b->data, sizeof (float) * p2p_tensor_numel (b));
-}
 
 void
 p2p_add_inplace (P2pTensor *a, const P2pTensor *b)

@@ -36,13 +36,6 @@ p2p_norm_statistics (const P2pTensor *t, double *mean, double *var)
     }
 }
 
-void
-p2p_norm_apply (P2pTensor *t, const double *mean, const double *var,
-                const float *gamma, const float *beta, float eps)
-{
-  p2p_norm_apply_act (t, mean, var, gamma, beta, eps, 1.0f);
-}
-
 /* The normalisation and the activation that follows it in one pass over
  * the data (the separate activation pass cost as much again). */
 void
@@ -77,23 +70,6 @@ p2p_norm_apply_act (P2pTensor *t, const double *mean, const double *var,
             x[i] = y > 0.0f ? y : y * slope;
           }
     }
-}
-
-void
-p2p_norm_instance (P2pTensor *t, const float *gamma, const float *beta, float eps)
-{
-  g_autofree double *mean = g_new (double, 2 * (gsize) t->c);
-  double *var = mean + t->c;
-
-  p2p_norm_statistics (t, mean, var);
-  p2p_norm_apply (t, mean, var, gamma, beta, eps);
-}
-
-void
-p2p_norm_running (P2pTensor *t, const float *mean, const float *var,
-                  const float *gamma, const float *beta, float eps)
-{
-  p2p_norm_running_act (t, mean, var, gamma, beta, eps, 1.0f);
 }
 
 void
