@@ -291,8 +291,15 @@ p2p_pipeline_infer_tiled (const P2pModel           *model,
   g_autoptr(P2pImage) out = NULL;
   g_autofree float *wsum = NULL;
   P2pNetOptions net = options->net;
+  /* One arena for all the passes (unless the caller keeps one): every tile
+   * needs the same blocks, which a pass of its own would map afresh each
+   * time (keep 1: no more memory than one pass's largest live total). */
+  g_autoptr(P2pArena) arena = net.arena ? NULL : p2p_arena_new_full (1);
   TileProgress tp = { &options->net, 0, 0 };
   int tile, overlap, tw, th, nx, ny, ctx_w, ctx_h, out_ch = 0;
+
+  if (arena)
+    net.arena = arena;
 
   tile = options->tile_size > 0 ? options->tile_size : MAX (2 * info->native_size, 256);
   tile = MAX (p2p_round_up (MIN (tile, 16384), multiple), min_size);
