@@ -135,7 +135,7 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
                    _("The colour strength must be a number of 0 or more"));
       return FALSE;
     }
-  if (options->net_size < 0 || options->net_size > 16384)
+  if (options->net_size < 0 || options->net_size > P2P_PIPELINE_NET_SIZE_MAX)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                    _("The network size must be from 0 (the model's own) to 16384"));

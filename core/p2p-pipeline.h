@@ -35,6 +35,9 @@ typedef enum {
                             bounded by the tile size */
 } P2pSizeMode;
 
+/* The largest net_size (the error message for larger ones says 16384). */
+#define P2P_PIPELINE_NET_SIZE_MAX 16384
+
 typedef struct {
   P2pSizeMode   size_mode;
   int           net_size;      /* resize mode: side of the square the net sees, rounded up

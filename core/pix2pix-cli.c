@@ -287,8 +287,8 @@ p2p_cli_run (int argc, char **argv)
     return p2p_cli_usage_error ("run: unknown size mode “%s” (resize, whole or tile)", size_mode);
   if (tile_size < 0 || tile_size > 16384 || tile_overlap < 0)
     return p2p_cli_usage_error ("run: --tile-size needs 0 to 16384 and --tile-overlap 0 or more");
-  if (net_size < 0 || net_size > 16384)
-    return p2p_cli_usage_error ("run: --net-size needs 0 to 16384");
+  if (net_size < 0 || net_size > P2P_PIPELINE_NET_SIZE_MAX)
+    return p2p_cli_usage_error ("run: --net-size needs 0 to %d", P2P_PIPELINE_NET_SIZE_MAX);
   options.net_size = net_size;
   options.tile_size = tile_size;
   options.tile_overlap = tile_overlap;

@@ -47,7 +47,7 @@ typedef struct {
 #define P2P_CHROMA_MAX      4.0
 #define P2P_CHROMA_DEFAULT  1.0
 #define P2P_SEED_MAX        G_MAXINT
-#define P2P_NET_SIZE_MAX    16384   /* as the core and pix2pix-cli --net-size */
+#define P2P_NET_SIZE_MAX    P2P_PIPELINE_NET_SIZE_MAX
 /* The dialogs' preview runs the network at no more than this size. */
 #define P2P_PREVIEW_NET_SIZE_MAX 512
 
