@@ -64,25 +64,14 @@ wait_log() {  # wait_log PATTERN TENTHS
 screenshot() { "$COMPARE" xwd2png "$T/fb/Xvfb_screen0" "$1" > /dev/null; }
 
 GO=$T/go
-SOURCE=$SRC/plugin/tests/data/source.png
 if [ "$GIMPV" = 2 ]; then
-  LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\" \"source.png\"))"
-  ACTIVE="(car (gimp-image-get-active-layer img))"
-  COUNT="(car (gimp-image-get-layers img))"
   CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 2 0 0 1.0 0)"
-  DIRTY="(car (gimp-image-is-dirty img))"
   # 2.10 needs no screenshot before the call: go at once.
   : > "$GO"
-  set -- -n -s -d -f
 else
   # The welcome dialog would cover the image window's status bar.
   echo '(show-welcome-dialog no)' >> "$G/gimprc"
-  LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\"))"
-  ACTIVE="(vector-ref (car (gimp-image-get-selected-layers img)) 0)"
-  COUNT="(vector-length (car (gimp-image-get-layers img)))"
   CALL="(plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector layer) #:size-mode \"tile\")"
-  DIRTY="(if (eqv? (car (gimp-image-is-dirty img)) TRUE) 1 0)"
-  set -- -n -s -d -f --batch-interpreter=plug-in-script-fu-eval
 fi
 
 # The call waits for $GO (GIMP 3: until the "before" screenshot is taken;
@@ -126,7 +115,8 @@ EXPR="(let* ((img $LOAD)
 
 p2p_gui_start_x
 
-"$GIMP" "$@" -b "$EXPR" > "$T/gimp.log" 2>&1 &
+# shellcheck disable=SC2086
+"$GIMP" $GIMP_BATCH_ARGS -b "$EXPR" > "$T/gimp.log" 2>&1 &
 GPID=$!
 
 wait_log 'CANCEL-READY' 1800 || bail "the batch command made the image"

@@ -10,6 +10,10 @@
 #       from) with the plug-in installed as $NAME, GIMP's binary name in
 #       $GIMP, English messages, P2P_MODEL_PATH at the test models
 #       (P2P_GUI_MODELS: another folder).  The real home is never touched.
+#       For Script-Fu expressions on the test picture, in that GIMP's
+#       dialect: $SOURCE, $LOAD (the image), $ACTIVE (its layer, given
+#       `img`), $COUNT (layers), $DIRTY (0/1), and $GIMP_BATCH_ARGS (the
+#       options before -b; word-split on purpose).
 #   p2p_gui_start_x
 #       Xvfb on the first free display, 1280x800, its frame buffer in
 #       $T/fb/Xvfb_screen0 (for p2p-png-compare xwd2png); sets DISPLAY.
@@ -37,18 +41,29 @@ p2p_gui_setup () {
   export LANG=C.UTF-8 LC_ALL= LANGUAGE=
   export P2P_MODEL_PATH=${P2P_GUI_MODELS:-$SRC/plugin/tests/data/models}
   G=$T/gimpdir
+  SOURCE=$SRC/plugin/tests/data/source.png
   mkdir -p "$HOME" "$XDG_CACHE_HOME" "$TMPDIR" "$G/plug-ins/$NAME" "$T/fb"
   if [ "$1" = 2 ]; then
     export GIMP2_DIRECTORY=$G
     # 2.10 complains (and may fail to save) without its writable data folders.
     mkdir -p "$G"/brushes "$G"/dynamics "$G"/gradients "$G"/palettes "$G"/patterns "$G"/tool-presets
     GIMP=gimp-2.10
+    LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\" \"source.png\"))"
+    ACTIVE="(car (gimp-image-get-active-layer img))"
+    COUNT="(car (gimp-image-get-layers img))"
+    DIRTY="(car (gimp-image-is-dirty img))"
+    GIMP_BATCH_ARGS="-n -s -d -f"
   else
     if [ -n "${P2P_GIMP3_PROFILE:-}" ] && [ -d "$P2P_GIMP3_PROFILE" ]; then
       cp -a "$P2P_GIMP3_PROFILE/." "$G/"
     fi
     export GIMP3_DIRECTORY=$G
     GIMP=gimp-3.0
+    LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\"))"
+    ACTIVE="(vector-ref (car (gimp-image-get-selected-layers img)) 0)"
+    COUNT="(vector-length (car (gimp-image-get-layers img)))"
+    DIRTY="(if (eqv? (car (gimp-image-is-dirty img)) TRUE) 1 0)"
+    GIMP_BATCH_ARGS="-n -s -d -f --batch-interpreter=plug-in-script-fu-eval"
   fi
   install -m755 "$2" "$G/plug-ins/$NAME/$NAME"
 }

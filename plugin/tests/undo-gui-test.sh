@@ -19,21 +19,10 @@ HERE=$(dirname "$(readlink -f "$0")")
 SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
 . "$HERE/gui-env.sh"
 p2p_gui_setup "$GIMPV" "$PLUGIN" undo
-SOURCE=$SRC/plugin/tests/data/source.png
 if [ "$GIMPV" = 2 ]; then
-  LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\" \"source.png\"))"
-  ACTIVE="(car (gimp-image-get-active-layer img))"
-  COUNT="(car (gimp-image-get-layers img))"
   CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 0 0 0 1.0 0)"
-  DIRTY="(car (gimp-image-is-dirty img))"
-  set -- -n -s -d -f
 else
-  LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\"))"
-  ACTIVE="(vector-ref (car (gimp-image-get-selected-layers img)) 0)"
-  COUNT="(vector-length (car (gimp-image-get-layers img)))"
   CALL="(plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector layer))"
-  DIRTY="(if (eqv? (car (gimp-image-is-dirty img)) TRUE) 1 0)"
-  set -- -n -s -d -f --batch-interpreter=plug-in-script-fu-eval
 fi
 
 EXPR="(let* ((img $LOAD)
@@ -55,7 +44,8 @@ EXPR="(let* ((img $LOAD)
 
 p2p_gui_start_x
 
-"$GIMP" "$@" -b "$EXPR" > "$T/gimp.log" 2>&1 &
+# shellcheck disable=SC2086
+"$GIMP" $GIMP_BATCH_ARGS -b "$EXPR" > "$T/gimp.log" 2>&1 &
 GPID=$!
 
 i=0
