@@ -600,6 +600,93 @@ test_norm_running (void)
   assert_close (t, want, 1e-5);
 }
 
+/* Statistics of channels far from zero (mean 1000, spread 0.01), of odd
+ * sizes across several summation blocks: the blocked float sums must keep
+ * double-like accuracy against a naive double loop. */
+static void
+test_norm_statistics_offset (void)
+{
+  const int shapes[][3] = { { 3, 301, 299 }, { 2, 1, 1 }, { 2, 1, 17 }, { 1, 40, 1025 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      g_autoptr(P2pTensor) t = p2p_tensor_new (shapes[s][0], shapes[s][1], shapes[s][2], NULL);
+      const gsize n = (gsize) t->h * t->w;
+      double m[3], v[3];
+      for (gsize i = 0; i < p2p_tensor_numel (t); i++)
+        t->data[i] = (float) (1000.0 + 0.01 * g_rand_double_range (rng, -1, 1) + (i % 7) * 1e-3);
+      p2p_norm_statistics (t, m, v);
+      for (int c = 0; c < t->c; c++)
+        {
+          const float *x = t->data + c * n;
+          double mean = 0, var = 0;
+          for (gsize i = 0; i < n; i++)
+            mean += x[i];
+          mean /= (double) n;
+          for (gsize i = 0; i < n; i++)
+            var += (x[i] - mean) * (x[i] - mean);
+          var /= (double) n;
+          g_assert_cmpfloat_with_epsilon (m[c], mean, 1e-9 * fabs (mean));
+          g_assert_cmpfloat_with_epsilon (v[c], var, 1e-4 * var + 1e-12);
+        }
+    }
+}
+
+/* The vectorised tanh against double tanh over [-20, 20] (every 1e-4,
+ * an odd count so the tail is used), and its special values. */
+static void
+test_tanh_range (void)
+{
+  const gsize n = 400001;
+  g_autoptr(P2pTensor) t = p2p_tensor_new (1, 1, (int) n + 5, NULL);
+  double worst = 0;
+  for (gsize i = 0; i < n; i++)
+    t->data[i] = (float) (-20.0 + 1e-4 * i);
+  t->data[n] = NAN;
+  t->data[n + 1] = INFINITY;
+  t->data[n + 2] = -INFINITY;
+  t->data[n + 3] = -0.0f;
+  t->data[n + 4] = 1e-30f;
+  g_autofree float *in = g_memdup2 (t->data, (n + 5) * sizeof (float));
+  p2p_tanh (t);
+  for (gsize i = 0; i < n; i++)
+    worst = MAX (worst, fabs (t->data[i] - tanh ((double) in[i])));
+  g_test_message ("tanh: largest absolute error %.3g", worst);
+  g_assert_cmpfloat (worst, <, 3e-7);
+  g_assert_true (isnan (t->data[n]));
+  g_assert_cmpfloat (t->data[n + 1], ==, 1.0f);
+  g_assert_cmpfloat (t->data[n + 2], ==, -1.0f);
+  g_assert_true (t->data[n + 3] == 0.0f && signbit (t->data[n + 3]));
+  g_assert_cmpfloat (fabsf (t->data[n + 4]), <, 1e-6f);
+}
+
+/* Leaky ReLU at a size that runs threaded and vectorised, signed zeros and
+ * NaN as the plain definition gives them, and a slope above 1. */
+static void
+test_leaky_relu_large (void)
+{
+  const float slopes[] = { 0.2f, 0.01f, 1.5f, 0.0f };
+  for (guint si = 0; si < G_N_ELEMENTS (slopes); si++)
+    {
+      g_autoptr(P2pTensor) t = random_tensor (4, 130, 257);
+      const gsize n = p2p_tensor_numel (t);
+      g_autofree float *want = g_new (float, n);
+      t->data[0] = -0.0f;
+      t->data[1] = 0.0f;
+      t->data[2] = NAN;
+      for (gsize i = 0; i < n; i++)
+        want[i] = t->data[i] > 0.0f ? t->data[i] : t->data[i] * slopes[si];
+      p2p_leaky_relu (t, slopes[si]);
+      for (gsize i = 0; i < n; i++)
+        {
+          if (isnan (want[i]))
+            g_assert_true (isnan (t->data[i]));
+          else
+            g_assert_cmpfloat (t->data[i], ==, want[i]);
+          g_assert_cmpint (!!signbit (t->data[i]), ==, !!signbit (want[i]));
+        }
+    }
+}
+
 /* Norm with the activation fused into it: per-image statistics (large
  * enough to run threaded) and running statistics, slopes 1, 0 and 0.2. */
 static void
@@ -863,6 +950,9 @@ main (int argc, char **argv)
   g_test_add_func ("/norm/instance", test_norm_instance);
   g_test_add_func ("/norm/running", test_norm_running);
   g_test_add_func ("/norm/with-activation", test_norm_act);
+  g_test_add_func ("/norm/statistics-offset", test_norm_statistics_offset);
+  g_test_add_func ("/activation/leaky-relu-large", test_leaky_relu_large);
+  g_test_add_func ("/activation/tanh-range", test_tanh_range);
   g_test_add_func ("/activation/relu-leaky-tanh", test_activations);
   g_test_add_func ("/activation/dropout", test_dropout);
   g_test_add_func ("/pad/reflect", test_pad_reflect);

@@ -1,5 +1,6 @@
 /* activation.c - element-wise ReLU, LeakyReLU, Tanh and Dropout, in place. */
 #include <math.h>
+#include <string.h>
 
 #include "p2p-ops.h"
 
@@ -20,20 +21,81 @@ p2p_leaky_relu (P2pTensor *t, float slope)
   const gsize n = p2p_tensor_numel (t);
   float *x = t->data;
 
+  if (slope > 0.0f && slope < 1.0f)
+    {
+      /* max(x, slope x): the same for such slopes, and it vectorises; the
+       * branchy form ran at scalar speed with a misprediction per random
+       * sign (6 ms for a million values). */
 #pragma omp parallel for simd schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
+      for (gsize i = 0; i < n; i++)
+        {
+          const float y = x[i] * slope;
+          x[i] = x[i] > y ? x[i] : y;
+        }
+      return;
+    }
+#pragma omp parallel for schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
   for (gsize i = 0; i < n; i++)
     x[i] = x[i] > 0.0f ? x[i] : x[i] * slope;
+}
+
+/* tanh for four floats at once, through exp:
+ *   tanh |x| = 1 - 2 / (e^(2|x|) + 1),  sign restored from x.
+ * e^(2|x|) = 2^t with t = 2|x| log2(e) = n + f, n = round(t), |f| <= 1/2:
+ * 2^f by its Taylor polynomial (degree 6, relative error < 2e-7), 2^n put
+ * straight into the exponent bits.  |x| is capped at 10, where tanh is 1 in
+ * float.  Absolute error < 2e-7 (against double tanh on [-20, 20], tests);
+ * NaN stays NaN.  Written with vector types because libm's tanhf is a
+ * scalar call (10 ns a value), and GCC will not vectorise the scalar form
+ * of this without -fno-trapping-math. */
+typedef float ActV4 __attribute__ ((vector_size (16)));
+typedef gint32 ActV4i __attribute__ ((vector_size (16)));
+
+static inline ActV4
+tanh_v4 (ActV4 x)
+{
+  const ActV4i bits = (ActV4i) x;
+  const ActV4i sign = bits & (gint32) 0x80000000u;
+  const ActV4 ax = (ActV4) (bits & 0x7fffffff);
+  const ActV4i capped = ax > 10.0f;   /* false for NaN, which passes through */
+  const ActV4 cap = { 10.0f, 10.0f, 10.0f, 10.0f };
+  const ActV4 a = (ActV4) ((capped & (ActV4i) cap) | (~capped & (ActV4i) ax));
+  const ActV4 t = a * (2.0f * 1.44269504089f);
+  const ActV4i n = __builtin_convertvector (t + 0.5f, ActV4i);
+  const ActV4 f = t - __builtin_convertvector (n, ActV4);
+  ActV4 p = f * 1.5403530e-4f + 1.3333558e-3f;
+  p = p * f + 9.6181291e-3f;
+  p = p * f + 5.5504109e-2f;
+  p = p * f + 2.4022651e-1f;
+  p = p * f + 6.9314718e-1f;
+  p = p * f + 1.0f;
+  const ActV4 e = p * (ActV4) ((n + 127) << 23);
+  const ActV4 r = 1.0f - 2.0f / (e + 1.0f);
+  return (ActV4) ((ActV4i) r | sign);
 }
 
 void
 p2p_tanh (P2pTensor *t)
 {
   const gsize n = p2p_tensor_numel (t);
+  const gsize nv = n / 4;
   float *x = t->data;
 
 #pragma omp parallel for schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
-  for (gsize i = 0; i < n; i++)
-    x[i] = tanhf (x[i]);
+  for (gsize i = 0; i < nv; i++)
+    {
+      ActV4 v;
+      memcpy (&v, x + 4 * i, sizeof v);
+      v = tanh_v4 (v);
+      memcpy (x + 4 * i, &v, sizeof v);
+    }
+  if (nv * 4 < n)
+    {
+      ActV4 v = { 0 };
+      memcpy (&v, x + nv * 4, (n - nv * 4) * sizeof (float));
+      v = tanh_v4 (v);
+      memcpy (x + nv * 4, &v, (n - nv * 4) * sizeof (float));
+    }
 }
 
 /* splitmix64: small, fast, and the same sequence on every platform. */
