@@ -24,6 +24,15 @@ void p2p_gemm (gboolean trans_a, int M, int N, int K,
                const float *A, int lda, const float *B, int ldb,
                gboolean accumulate, float *C, int ldc);
 
+/* The same product for a small side (at most 4 columns with A not
+ * transposed, at most 4 rows with A transposed) on AVX2+FMA CPUs, streaming
+ * the large operand once (ops/gemm-skinny.c).  Returns FALSE, doing nothing,
+ * for other shapes or CPUs or with P2P_NO_SKINNY_GEMM=1; p2p_gemm() tries it
+ * first. */
+gboolean p2p_gemm_skinny (gboolean trans_a, int M, int N, int K,
+                          const float *A, int lda, const float *B, int ldb,
+                          gboolean accumulate, float *C, int ldc);
+
 /* Parts of a convolution timed separately when profiling. */
 typedef enum {
   P2P_PHASE_GEMM,

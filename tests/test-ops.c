@@ -543,6 +543,77 @@ test_conv2d_direct (void)
   }
 }
 
+/* ---- skinny GEMM -------------------------------------------------------- */
+
+/* One product through p2p_gemm_skinny against a naive double loop, with
+ * leading dimensions larger than the shapes and both accumulate modes.
+ * Returns FALSE when the kernel declined (no AVX2/FMA, or shape). */
+static gboolean
+check_skinny (gboolean trans_a, int M, int N, int K, gboolean accumulate)
+{
+  const int lda = (trans_a ? M : K) + 3, ldb = N + 5, ldc = N + 2;
+  g_autofree float *A = random_floats ((gsize) (trans_a ? K : M) * lda);
+  g_autofree float *B = random_floats ((gsize) K * ldb);
+  g_autofree float *C = random_floats ((gsize) M * ldc);
+  g_autofree float *C0 = g_memdup2 (C, sizeof (float) * M * ldc);
+
+  if (!p2p_gemm_skinny (trans_a, M, N, K, A, lda, B, ldb, accumulate, C, ldc))
+    return FALSE;
+  for (int m = 0; m < M; m++)
+    {
+      for (int n = 0; n < N; n++)
+        {
+          double want = accumulate ? C0[(gsize) m * ldc + n] : 0.0, mag = fabs (want);
+          for (int k = 0; k < K; k++)
+            {
+              const double a = trans_a ? A[(gsize) k * lda + m] : A[(gsize) m * lda + k];
+              want += a * B[(gsize) k * ldb + n];
+              mag += fabs (a * B[(gsize) k * ldb + n]);
+            }
+          if (fabs (C[(gsize) m * ldc + n] - want) > 1e-6 * mag + 1e-6)
+            g_error ("skinny gemm trans_a=%d %dx%dx%d acc=%d: C[%d][%d] = %g, want %g",
+                     trans_a, M, N, K, accumulate, m, n, C[(gsize) m * ldc + n], want);
+        }
+      /* the padding between rows of C is left alone */
+      for (int n = N; n < ldc; n++)
+        g_assert_cmpfloat (C[(gsize) m * ldc + n], ==, C0[(gsize) m * ldc + n]);
+    }
+  return TRUE;
+}
+
+static void
+test_gemm_skinny (void)
+{
+  /* A not transposed, few columns: rows in and out of blocks of 4, k in
+   * and across the 256-chunks and the 8 lanes. */
+  const int nt_m[] = { 4, 5, 7, 37, 512 };
+  const int nt_k[] = { 1, 7, 8, 9, 255, 257, 1000 };
+  /* A transposed, few rows: columns in and across the 1024-blocks, tails
+   * of 8 lanes, k in and across steps of 4. */
+  const int tn_n[] = { 8, 9, 23, 1064, 2100 };
+  const int tn_k[] = { 1, 3, 4, 5, 17, 300 };
+  int ran = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (nt_m); i++)
+    for (int n = 1; n <= 4; n++)
+      for (guint j = 0; j < G_N_ELEMENTS (nt_k); j++)
+        ran += check_skinny (FALSE, nt_m[i], n, nt_k[j], (i + j) % 2);
+  for (int m = 1; m <= 4; m++)
+    for (guint i = 0; i < G_N_ELEMENTS (tn_n); i++)
+      for (guint j = 0; j < G_N_ELEMENTS (tn_k); j++)
+        ran += check_skinny (TRUE, m, tn_n[i], tn_k[j], (i + j + m) % 2);
+  if (ran == 0)
+    {
+      g_test_skip ("no AVX2+FMA here (or P2P_NO_SKINNY_GEMM=1): OpenBLAS does these");
+      return;
+    }
+  g_assert_cmpint (ran, ==, 5 * 4 * 7 + 4 * 5 * 6);
+  /* Shapes it must leave to BLAS. */
+  g_assert_false (p2p_gemm_skinny (FALSE, 64, 5, 64, NULL, 64, NULL, 5, FALSE, NULL, 5));
+  g_assert_false (p2p_gemm_skinny (TRUE, 5, 64, 64, NULL, 5, NULL, 64, FALSE, NULL, 64));
+  g_assert_false (p2p_gemm_skinny (FALSE, 3, 2, 64, NULL, 64, NULL, 2, FALSE, NULL, 2));
+}
+
 /* ---- norms ------------------------------------------------------------ */
 
 static void
@@ -947,6 +1018,7 @@ main (int argc, char **argv)
   g_test_add_func ("/winograd/random", test_winograd_random);
   g_test_add_func ("/winograd/choice", test_winograd_choice);
   g_test_add_func ("/conv2d/direct", test_conv2d_direct);
+  g_test_add_func ("/gemm/skinny", test_gemm_skinny);
   g_test_add_func ("/norm/instance", test_norm_instance);
   g_test_add_func ("/norm/running", test_norm_running);
   g_test_add_func ("/norm/with-activation", test_norm_act);

@@ -1,4 +1,4 @@
-/* gemm.c - the single door to BLAS. */
+/* gemm.c - the single door to BLAS (after the skinny shapes of gemm-skinny.c). */
 #include <cblas.h>
 
 #include "p2p-error.h"
@@ -10,6 +10,8 @@ p2p_gemm (gboolean trans_a, int M, int N, int K,
           gboolean accumulate, float *C, int ldc)
 {
   if (M <= 0 || N <= 0)
+    return;
+  if (p2p_gemm_skinny (trans_a, M, N, K, A, lda, B, ldb, accumulate, C, ldc))
     return;
   cblas_sgemm (CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans,
                M, N, K, 1.0f, A, lda, B, ldb, accumulate ? 1.0f : 0.0f, C, ldc);
