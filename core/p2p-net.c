@@ -250,7 +250,7 @@ channel_view (const P2pTensor *t, int c0, int c)
   return v;
 }
 
-/* The convolutions: Winograd (ops/winograd.c) where it is on and measured
+/* The convolutions: Winograd (ops/winograd4.c, ops/winograd.c) where it is on and measured
  * faster for the layer, direct loops for stride-1 convs with up to 4
  * output channels (the ResNet's last layer: ~4x faster than im2col + a
  * 3-row GEMM), else im2col / col2im + GEMM. */
@@ -258,6 +258,8 @@ static gboolean
 conv2d_op (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pConvParams *p,
            P2pTensor *out, GError **error)
 {
+  if (p2p_winograd4_pays (p, in->c, out->c, out->h, out->w, in->w))
+    return p2p_conv2d_winograd4 (in, w->weight, w->bias, p, out, &run->scratch, error);
   if (p2p_winograd_pays (p, FALSE, in->c, out->c, out->h, out->w))
     return p2p_conv2d_winograd (in, w->weight, w->bias, p, out, &run->scratch, error);
   if (p2p_conv2d_direct_supported (p, out->c))

@@ -134,20 +134,36 @@ gboolean p2p_conv_transpose2d_winograd (const P2pTensor *in, const float *weight
                                         const P2pConvParams *p, P2pTensor *out,
                                         P2pScratch *scratch, GError **error);
 
+/* F(4x4, 3x3) for 3x3 stride-1 convolutions with zero padding
+ * (ops/winograd4.c): 2.25 multiplications per output and channel instead
+ * of F(2x2, 3x3)'s 4.  Same semantics and arguments as p2p_conv2d.
+ * _fits: whether its least scratch (the transformed weights and one tile
+ * row) stays within P2P_SCRATCH_MAX_BYTES. */
+gboolean p2p_winograd4_supported (const P2pConvParams *p);
+gboolean p2p_winograd4_fits      (int cin, int cout, int out_w, int in_w);
+gboolean p2p_conv2d_winograd4    (const P2pTensor *in, const float *weight, const float *bias,
+                                  const P2pConvParams *p, P2pTensor *out,
+                                  P2pScratch *scratch, GError **error);
+
 /* The paths the environment variable P2P_NO_WINOGRAD switches off (read
  * once): unset, empty or "0": none; a comma-separated list of "3x3",
- * "down", "up"; anything else ("1"): all. */
+ * "4x4", "down", "up"; anything else ("1"): all.  "4x4" leaves 3x3 layers
+ * to F(2x2, 3x3); "3x3" switches both off. */
 typedef enum {
   P2P_WINOGRAD_3X3  = 1 << 0,   /* 3x3 stride-1 convolutions */
   P2P_WINOGRAD_DOWN = 1 << 1,   /* 4x4 stride-2 convolutions */
   P2P_WINOGRAD_UP   = 1 << 2,   /* 4x4 stride-2 transposed convolutions */
-  P2P_WINOGRAD_ALL  = 7
+  P2P_WINOGRAD_4X4  = 1 << 3,   /* F(4x4, 3x3) for the 3x3 ones */
+  P2P_WINOGRAD_ALL  = 15
 } P2pWinogradPath;
 guint    p2p_winograd_disabled (void);
 /* Whether the network runner takes the Winograd way for this layer: the
  * path is on, supported, and measured faster at this size. */
 gboolean p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
                             int cin, int cout, int out_h, int out_w);
+/* The same for F(4x4, 3x3) (asked first for 3x3 stride-1 layers). */
+gboolean p2p_winograd4_pays (const P2pConvParams *p, int cin, int cout,
+                             int out_h, int out_w, int in_w);
 
 /* im2col for p2p_conv2d: rows [ci*k*k + ky*k + kx], columns the output
  * pixels of rows [oy0, oy1). */

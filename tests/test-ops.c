@@ -432,6 +432,88 @@ test_winograd_banded (void)
     }
 }
 
+/* F(4x4, 3x3): shapes around the 4x4 output tiles (1..9 outputs a side,
+ * partial last tiles, zero pads 0..2, channel counts 1..70), every output
+ * written, against the naive loop; then with a scratch limit that forces
+ * one tile row a band.  Its larger transform coefficients allow a little
+ * more error than F(2x2, 3x3) (measured: printed with --verbose). */
+#define WINOGRAD4_REL_TOL 3e-5
+
+static void
+test_conv2d_winograd4 (void)
+{
+  static const ConvCase cases[] = {
+    { 4, 5, 6, 6, 3, 1, 0 },      /* exactly one tile */
+    { 7, 3, 9, 11, 3, 1, 0 },     /* 7x9 outputs: partial tiles both ways */
+    { 3, 4, 5, 8, 3, 1, 1 },
+    { 70, 33, 13, 10, 3, 1, 0 },
+    { 1, 1, 3, 3, 3, 1, 0 },      /* 1x1 output */
+    { 5, 2, 1, 1, 3, 1, 1 },      /* 1-pixel image, pad 1 */
+    { 3, 6, 2, 2, 3, 1, 2 },      /* pad 2 */
+    { 16, 17, 66, 35, 3, 1, 0 },  /* ResNet-like after reflection padding */
+    { 2, 3, 11, 4, 3, 1, 1 },
+  };
+  P2pConvParams bad = { 3, 2, 1, 0 };
+
+  g_assert_false (p2p_winograd4_supported (&bad));
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const ConvCase *cs = &cases[i];
+      P2pConvParams p = { cs->k, cs->s, cs->p, 0 };
+      g_autoptr(P2pTensor) in = random_tensor (cs->cin, cs->h, cs->w);
+      g_autofree float *w = random_floats ((gsize) cs->cout * cs->cin * 9);
+      g_autofree float *b = random_floats (cs->cout);
+      const int oh = p2p_conv2d_out_size (cs->h, &p), ow = p2p_conv2d_out_size (cs->w, &p);
+      g_autoptr(P2pTensor) got = p2p_tensor_new (cs->cout, oh, ow, NULL);
+      g_autoptr(P2pTensor) want = p2p_tensor_new (cs->cout, oh, ow, NULL);
+
+      g_assert_true (p2p_winograd4_supported (&p));
+      naive_conv2d (in, w, b, &p, want);
+      for (int limit = 0; limit < 2; limit++)
+        {
+          P2pScratch scratch = { 0 };
+          double err;
+
+          /* a limit below the weights alone: one tile row a band */
+          scratch.max_bytes = limit ? sizeof (float) : 0;
+          for (gsize k = 0; k < p2p_tensor_numel (got); k++)
+            got->data[k] = NAN;   /* every output must be written */
+          g_assert_true (p2p_conv2d_winograd4 (in, w, b, &p, got, &scratch, NULL));
+          err = rel_error (got, want);
+          g_test_message ("%d -> %d, %dx%d pad %d: relative error %g",
+                          cs->cin, cs->cout, cs->h, cs->w, cs->p, err);
+          g_assert_cmpfloat (err, <=, WINOGRAD4_REL_TOL);
+          p2p_scratch_clear (&scratch);
+        }
+    }
+  /* random shapes */
+  for (int iter = 0; iter < 40; iter++)
+    {
+      const int cin = g_rand_int_range (rng, 1, 71), cout = g_rand_int_range (rng, 1, 71);
+      const int pad = g_rand_int_range (rng, 0, 3);
+      const int h = g_rand_int_range (rng, MAX (1, 3 - 2 * pad), 22);
+      const int w = g_rand_int_range (rng, MAX (1, 3 - 2 * pad), 22);
+      P2pConvParams p = { 3, 1, pad, 0 };
+      const int oh = p2p_conv2d_out_size (h, &p), ow = p2p_conv2d_out_size (w, &p);
+      g_autoptr(P2pTensor) in = random_tensor (cin, h, w);
+      g_autofree float *wt = random_floats ((gsize) cout * cin * 9);
+      g_autofree float *b = random_floats (cout);
+      g_autoptr(P2pTensor) got = p2p_tensor_new (cout, oh, ow, NULL);
+      g_autoptr(P2pTensor) want = p2p_tensor_new (cout, oh, ow, NULL);
+      P2pScratch scratch = { 0 };
+      double err;
+
+      for (gsize k = 0; k < p2p_tensor_numel (got); k++)
+        got->data[k] = NAN;
+      g_assert_true (p2p_conv2d_winograd4 (in, wt, b, &p, got, &scratch, NULL));
+      naive_conv2d (in, wt, b, &p, want);
+      err = rel_error (got, want);
+      if (err > WINOGRAD4_REL_TOL)
+        g_error ("F(4x4,3x3) %d -> %d, %dx%d pad %d: relative error %g", cin, cout, h, w, pad, err);
+      p2p_scratch_clear (&scratch);
+    }
+}
+
 /* Random shapes: kind, size (1..21), channels (1..70). */
 static void
 test_winograd_random (void)
@@ -489,6 +571,11 @@ test_winograd_choice (void)
       return;
     }
   g_assert_true (p2p_winograd_pays (&c3, FALSE, 256, 256, 64, 64));
+  g_assert_true (p2p_winograd4_pays (&c3, 256, 256, 64, 64, 66));          /* the ResNet blocks */
+  g_assert_false (p2p_winograd4_pays (&c3, 256, 256, 64, 100000, 100002)); /* too wide */
+  g_assert_false (p2p_winograd4_pays (&c3, 3, 64, 256, 256, 258));        /* 3 channels */
+  g_assert_false (p2p_winograd4_pays (&c3, 256, 256, 16, 16, 18));        /* 16 tiles */
+  g_assert_false (p2p_winograd4_pays (&c3s2, 64, 128, 128, 128, 256));
   g_assert_false (p2p_winograd_pays (&c3, FALSE, 256, 256, 64, 100000));   /* too wide */
   g_assert_false (p2p_winograd_pays (&c3s2, FALSE, 64, 128, 128, 128));
   g_assert_true (p2p_winograd_pays (&down, FALSE, 64, 128, 64, 64));
@@ -1016,6 +1103,7 @@ main (int argc, char **argv)
     }
   g_test_add_func ("/winograd/banded", test_winograd_banded);
   g_test_add_func ("/winograd/random", test_winograd_random);
+  g_test_add_func ("/winograd/f4x4-3x3", test_conv2d_winograd4);
   g_test_add_func ("/winograd/choice", test_winograd_choice);
   g_test_add_func ("/conv2d/direct", test_conv2d_direct);
   g_test_add_func ("/gemm/skinny", test_gemm_skinny);

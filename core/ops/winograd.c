@@ -970,6 +970,8 @@ p2p_winograd_disabled (void)
               const char *t = g_strstrip (parts[i]);
               if (g_str_equal (t, "3x3"))
                 m |= P2P_WINOGRAD_3X3;
+              else if (g_str_equal (t, "4x4"))
+                m |= P2P_WINOGRAD_4X4;
               else if (g_str_equal (t, "down"))
                 m |= P2P_WINOGRAD_DOWN;
               else if (g_str_equal (t, "up"))
@@ -1029,6 +1031,20 @@ p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
     }
   else if ((off & P2P_WINOGRAD_DOWN) || p->kernel != 4 || !p2p_winograd_conv2d_supported (p) ||
            !fits_scratch (9, 4 * (gint64) cin, cout, (out_w + 1) / 2))
+    return FALSE;
+  if (off & WINOGRAD_ALWAYS)
+    return TRUE;
+  return cin >= 16 && cout >= 16 && tiles >= 64;
+}
+
+gboolean
+p2p_winograd4_pays (const P2pConvParams *p, int cin, int cout, int out_h, int out_w, int in_w)
+{
+  const guint off = p2p_winograd_disabled ();
+  const gint64 tiles = (gint64) ((out_h + 3) / 4) * ((out_w + 3) / 4);
+
+  if ((off & (P2P_WINOGRAD_3X3 | P2P_WINOGRAD_4X4)) || !p2p_winograd4_supported (p) ||
+      !p2p_winograd4_fits (cin, cout, out_w, in_w))
     return FALSE;
   if (off & WINOGRAD_ALWAYS)
     return TRUE;
