@@ -599,6 +599,12 @@ test_conv2d_direct (void)
     { 3, 2, 1, 1, 3, 1, 1 },      /* 1-pixel image */
     { 2, 3, 1, 9, 1, 1, 0 },      /* 1x1 kernel, one row */
     { 4, 4, 2, 2, 2, 1, 0 },      /* 2x2 kernel, 1x1 output */
+    /* rows wide enough for the AVX2 strips (4 x 8 columns and single
+     * vectors) with edges and remainders, each channel count */
+    { 64, 3, 9, 80, 7, 1, 0 },
+    { 5, 4, 6, 45, 3, 1, 1 },
+    { 3, 2, 4, 70, 3, 1, 2 },
+    { 6, 1, 3, 41, 3, 1, 0 },
   };
   for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
     {
