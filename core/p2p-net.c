@@ -276,12 +276,38 @@ conv_transpose2d_op (Run *run, const P2pTensor *in, const P2pConvW *w, const P2p
   return p2p_conv_transpose2d (in, w->weight, w->bias, p, out, &run->scratch, error);
 }
 
-/* Convolution into @out (allocated by the caller, e.g. a view into a
- * concatenation buffer). */
+/* Whether a per-channel constant added before the run's norm layers
+ * leaves their output unchanged: per-image statistics subtract the mean,
+ * which moves with the constant, and the variance does not (statistics
+ * recorded on another image and applied to tiles included the same
+ * constant, or lack it the same way).  Running statistics and no norm
+ * keep it. */
 static gboolean
-conv_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad,
+norm_cancels_bias (const Run *run)
+{
+  return run->norm == P2P_NORM_INSTANCE ||
+         (run->norm == P2P_NORM_BATCH && run->opt->norm_mode != P2P_NORM_MODE_RUNNING);
+}
+
+/* The layer's weights, without the bias when @normed (a norm layer
+ * follows) and the norm cancels it: one pass over the output less. */
+static P2pConvW
+conv_weights (const Run *run, const P2pConvW *w, gboolean normed)
+{
+  P2pConvW copy = *w;
+
+  if (normed && norm_cancels_bias (run))
+    copy.bias = NULL;
+  return copy;
+}
+
+/* Convolution into @out (allocated by the caller, e.g. a view into a
+ * concatenation buffer); @normed: a norm layer follows. */
+static gboolean
+conv_into (Run *run, const P2pTensor *in, const P2pConvW *wf, gboolean normed, int stride, int pad,
            P2pTensor *out, GError **error)
 {
+  const P2pConvW wc = conv_weights (run, wf, normed), *w = &wc;
   const P2pConvParams p = { w->k, stride, pad, 0 };
   const double t0 = prof_begin (run);
 
@@ -295,9 +321,10 @@ conv_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad
 }
 
 static gboolean
-conv_t_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad,
-             int out_pad, P2pTensor *out, GError **error)
+conv_t_into (Run *run, const P2pTensor *in, const P2pConvW *wf, gboolean normed, int stride,
+             int pad, int out_pad, P2pTensor *out, GError **error)
 {
+  const P2pConvW wc = conv_weights (run, wf, normed), *w = &wc;
   const P2pConvParams p = { w->k, stride, pad, out_pad };
   const double t0 = prof_begin (run);
 
@@ -312,25 +339,26 @@ conv_t_into (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int p
 
 /* Convolution into a new tensor (from the pass's arena). */
 static P2pTensor *
-conv (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, GError **error)
+conv (Run *run, const P2pTensor *in, const P2pConvW *w, gboolean normed, int stride, int pad,
+      GError **error)
 {
   const P2pConvParams p = { w->k, stride, pad, 0 };
   g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout, p2p_conv2d_out_size (in->h, &p),
                                                 p2p_conv2d_out_size (in->w, &p), error);
-  if (!out || !conv_into (run, in, w, stride, pad, out, error))
+  if (!out || !conv_into (run, in, w, normed, stride, pad, out, error))
     return NULL;
   return g_steal_pointer (&out);
 }
 
 static P2pTensor *
-conv_t (Run *run, const P2pTensor *in, const P2pConvW *w, int stride, int pad, int out_pad,
-        GError **error)
+conv_t (Run *run, const P2pTensor *in, const P2pConvW *w, gboolean normed, int stride, int pad,
+        int out_pad, GError **error)
 {
   const P2pConvParams p = { w->k, stride, pad, out_pad };
   g_autoptr(P2pTensor) out = p2p_tensor_new_in (run->arena, w->cout,
                                                 p2p_conv_transpose2d_out_size (in->h, &p),
                                                 p2p_conv_transpose2d_out_size (in->w, &p), error);
-  if (!out || !conv_t_into (run, in, w, stride, pad, out_pad, out, error))
+  if (!out || !conv_t_into (run, in, w, normed, stride, pad, out_pad, out, error))
     return NULL;
   return g_steal_pointer (&out);
 }
@@ -390,7 +418,7 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
             goto out;
           out = u;
         }
-      if (!conv_into (run, prev, w, 2, 1, out, error))
+      if (!conv_into (run, prev, w, k > 1 && k < D, 2, 1, out, error))
         goto out;
       if (k > 1 && k < D)
         apply_norm_act (run, out, &L[k - 1].down_norm, 0.2f);   /* + the next level's LReLU */
@@ -423,7 +451,7 @@ run_unet (Run *run, const P2pModel *model, const P2pTensor *input, GError **erro
             goto out;
           out = result;
         }
-      if (!conv_t_into (run, in, w, 2, 1, 0, out, error))
+      if (!conv_t_into (run, in, w, k > 1, 2, 1, 0, out, error))
         {
           g_clear_pointer (&result, p2p_tensor_free);
           goto out;
@@ -466,7 +494,7 @@ conv_block (Run *run, const P2pTensor *in, const P2pConvW *w, const P2pNormW *n,
         return NULL;
       in = padded;
     }
-  out = conv (run, in, w, stride, zero_pad, error);
+  out = conv (run, in, w, TRUE, stride, zero_pad, error);
   if (out)
     apply_norm_act (run, out, n, with_relu ? 0.0f : 1.0f);
   return out;
@@ -510,7 +538,7 @@ run_resnet (Run *run, const P2pModel *model, const P2pTensor *input, GError **er
     }
   for (int i = 0; x && i < 2; i++)
     {
-      t = conv_t (run, x, &r->up[i], 2, 1, 1, error);
+      t = conv_t (run, x, &r->up[i], TRUE, 2, 1, 1, error);
       if (t)
         {
           apply_norm_act (run, t, &r->up_norm[i], 0.0f);
@@ -523,7 +551,7 @@ run_resnet (Run *run, const P2pModel *model, const P2pTensor *input, GError **er
   padded = pad_reflect (run, x, 3, error);
   if (!padded)
     return NULL;
-  t = conv (run, padded, &r->head, 1, 0, error);
+  t = conv (run, padded, &r->head, FALSE, 1, 0, error);
   if (t)
     tanh_ (run, t);
   return t;
