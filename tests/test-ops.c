@@ -172,7 +172,8 @@ static const ConvTCase convt_cases[] = {
   { 4, 3, 9, 2, 3, 2, 0, 1 },    /* no padding, output_padding */
   { 3, 2, 7, 1, 4, 2, 1, 0 },    /* one column */
   { 2, 3, 5, 6, 6, 2, 2, 1 },    /* k6: three taps per axis */
-  { 3, 2, 17, 16, 4, 2, 1, 0 },  /* >= 256 input pixels: W^T * in (fewer: in^T * W) */
+  { 3, 2, 17, 16, 4, 2, 1, 0 },  /* > 256 input pixels: W^T * in (up to 256: in^T * W) */
+  { 3, 2, 16, 16, 4, 2, 1, 0 },  /* exactly 256: in^T * W */
   { 2, 3, 16, 17, 3, 2, 1, 1 },  /* the same, output_padding */
   { 5, 4, 15, 17, 4, 2, 1, 0 },  /* 255 pixels: the last with in^T * W */
 };

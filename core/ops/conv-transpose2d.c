@@ -28,12 +28,15 @@ p2p_conv_transpose2d_out_size (int in, const P2pConvParams *p)
   return (in - 1) * p->stride - 2 * p->pad + p->kernel + p->output_padding;
 }
 
-/* Below this many input pixels the GEMM runs the other way round,
+/* Up to this many input pixels the GEMM runs the other way round,
  * cols^T[n x M] = in^T[n x cin] * W[cin x M]: with n that small, OpenBLAS
  * took 2-3x longer for W^T * in (the weights, M x cin and up to 32 MB,
  * packed transposed for a few columns) than for W as it is stored (one
  * thread, cin 1024, M 8192: n 1: 4.6 vs 2.4 ms, n 4: 11.6 vs 4.2, n 16:
- * 14.3 vs 6.5, n 64: 23.4 vs 16.0; n 256: 31.4 vs 29.1 with M 4096). */
+ * 14.3 vs 6.5, n 64: 23.4 vs 16.0).  At n 256 (M 4096) the GEMMs are
+ * close and the transposed col2im costs 1.5 ms more, yet the whole layer
+ * measured 19.2-19.7 vs 20.4-22.2 ms with two threads (alternating
+ * rounds), so 256 goes this way too. */
 #define SMALL_N 256
 
 /* The GEMM + col2im way (the Winograd way is p2p_conv_transpose2d_winograd,
@@ -63,7 +66,7 @@ p2p_conv_transpose2d (const P2pTensor *in, const float *weight, const float *bia
     p2p_phase_end (scratch, P2P_PHASE_ZERO, t0);
   }
 
-  if (in_hw < SMALL_N && band_rows == (gsize) in->h)
+  if (in_hw <= SMALL_N && band_rows == (gsize) in->h)
     {
       /* one band: cols^T[n x M] = in^T[n x cin] * W[cin x M] */
       double t0 = p2p_phase_begin (scratch);
