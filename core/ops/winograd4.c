@@ -123,105 +123,81 @@ w4_weight_transform (const float *w, int cin, int cout, float *U, gsize plane)
     (y)[5] = 4.0f * (x1) - 5.0f * (x3) + (x5); \
   } while (0)
 
-/* One tile d (6x6 row-major) -> dst[xi * plane]. */
-static inline __attribute__ ((always_inline)) void
-w4_input_tile (const float d[W4_T], float *dst, gsize plane)
-{
-  float t[W4_T];
-
-  for (int j = 0; j < 6; j++)   /* columns: t = B^T d */
-    {
-      float y[6];
-      W4_BT (d[j], d[6 + j], d[12 + j], d[18 + j], d[24 + j], d[30 + j], y);
-      for (int i = 0; i < 6; i++)
-        t[6 * i + j] = y[i];
-    }
-  for (int i = 0; i < 6; i++)   /* rows: t B */
-    {
-      const float *r = t + 6 * i;
-      float y[6];
-      W4_BT (r[0], r[1], r[2], r[3], r[4], r[5], y);
-      for (int j = 0; j < 6; j++)
-        dst[(gsize) (6 * i + j) * plane] = y[j];
-    }
-}
-
 /* Tile rows [ty0, ty1) of the input with zero padding @pad: tile (ty, tx)
  * reads rows 4ty - pad .. + 5 and columns 4tx - pad .. + 5.  @zero: a row
- * of in->w zeros for rows outside the input. */
+ * of in->w zeros for rows outside the input.  In two passes per tile row,
+ * each with few live values (one pass doing both kept 36 per tile and
+ * spilled them): B^T down the columns of the six rows into a buffer laid
+ * out with the padding (contiguous, vectorised along the row), then B
+ * along each of those six rows for every tile. */
 static void
 w4_input_transform (const P2pTensor *in, int pad, int ty0, int ty1, int tw,
                     float *V, gsize plane, const float *zero)
 {
   const int h = in->h, w = in->w;
   const gsize N = (gsize) (ty1 - ty0) * tw;
-  /* tiles whose six columns lie inside the row */
-  int lo = 0, hi = tw;
+  /* buffer columns: bx = x + pad for the tiles' reach 0 .. 4 tw + 1 */
+  const int bw = 4 * tw + 2;
+  /* input columns x in [x0, x1) land at bx = x + pad inside the buffer */
+  const int x0 = MAX (0, -pad), x1 = MIN (w, bw - pad);
 
-  while (lo < tw && 4 * lo - pad < 0)
-    lo++;
-  while (hi > lo && 4 * (hi - 1) - pad + 5 >= w)
-    hi--;
+#pragma omp parallel if (plane * W4_T > P2P_OPS_PARALLEL_MIN)
+  {
+    float *tb = g_new0 (float, (gsize) 6 * bw);
 
-#pragma omp parallel for schedule(static) if (plane * W4_T > P2P_OPS_PARALLEL_MIN)
-  for (int c = 0; c < in->c; c++)
-    {
-      const float *src = in->data + (gsize) c * h * w;
+#pragma omp for schedule(static)
+    for (int c = 0; c < in->c; c++)
+      {
+        const float *src = in->data + (gsize) c * h * w;
 
-      for (int ty = ty0; ty < ty1; ty++)
-        {
-          float *dst = V + (gsize) c * N + (gsize) (ty - ty0) * tw;
-          const float *rows[6];
+        for (int ty = ty0; ty < ty1; ty++)
+          {
+            float *dst = V + (gsize) c * N + (gsize) (ty - ty0) * tw;
+            const float *r[6];
+            float *t0 = tb, *t1 = tb + bw, *t2 = tb + 2 * bw;
+            float *t3 = tb + 3 * (gsize) bw, *t4 = tb + 4 * (gsize) bw, *t5 = tb + 5 * (gsize) bw;
 
-          for (int i = 0; i < 6; i++)
-            {
-              const int iy = 4 * ty - pad + i;
-              rows[i] = iy >= 0 && iy < h ? src + (gsize) iy * w : zero;
-            }
-          /* Inside: no checks, no inner loops over tiles, so that the
-           * compiler vectorises across them. */
+            for (int i = 0; i < 6; i++)
+              {
+                const int iy = 4 * ty - pad + i;
+                r[i] = iy >= 0 && iy < h ? src + (gsize) iy * w : zero;
+              }
+            /* Columns outside the input stay 0 (the buffer starts zeroed
+             * and only [x0 + pad, x1 + pad) is ever written). */
 #pragma omp simd
-          for (int tx = lo; tx < hi; tx++)
-            {
-              const int x = 4 * tx - pad;
-              float t[6][6];
-              float *o = dst + tx;
-
-#pragma GCC unroll 6
-              for (int j = 0; j < 6; j++)
-                {
-                  float y[6];
-                  W4_BT (rows[0][x + j], rows[1][x + j], rows[2][x + j],
-                         rows[3][x + j], rows[4][x + j], rows[5][x + j], y);
-#pragma GCC unroll 6
-                  for (int i = 0; i < 6; i++)
-                    t[i][j] = y[i];
-                }
-#pragma GCC unroll 6
-              for (int i = 0; i < 6; i++)
-                {
-                  float y[6];
-                  W4_BT (t[i][0], t[i][1], t[i][2], t[i][3], t[i][4], t[i][5], y);
-#pragma GCC unroll 6
-                  for (int j = 0; j < 6; j++)
-                    o[(gsize) (6 * i + j) * plane] = y[j];
-                }
-            }
-          /* The edge tiles, with bounds checks. */
-          for (int tx = 0; tx < tw; tx++)
-            {
-              float d[W4_T];
-              const int x0 = 4 * tx - pad;
-
-              if (tx >= lo && tx < hi)
-                continue;
-              for (int i = 0; i < 6; i++)
-                for (int j = 0; j < 6; j++)
-                  d[6 * i + j] = x0 + j >= 0 && x0 + j < w ? rows[i][x0 + j] : 0.0f;
-              w4_input_tile (d, dst + tx, plane);
-            }
-        }
-    }
+            for (int x = x0; x < x1; x++)
+              {
+                const float d0 = r[0][x], d1 = r[1][x], d2 = r[2][x];
+                const float d3 = r[3][x], d4 = r[4][x], d5 = r[5][x];
+                const int b = x + pad;
+                t0[b] = 4.0f * d0 - 5.0f * d2 + d4;
+                t1[b] = -4.0f * (d1 + d2) + d3 + d4;
+                t2[b] = 4.0f * (d1 - d2) - d3 + d4;
+                t3[b] = 2.0f * (d3 - d1) - d2 + d4;
+                t4[b] = 2.0f * (d1 - d3) - d2 + d4;
+                t5[b] = 4.0f * d1 - 5.0f * d3 + d5;
+              }
+            for (int i = 0; i < 6; i++)
+              {
+                const float *t = tb + (gsize) i * bw;
+                float *o = dst + (gsize) (6 * i) * plane;
+#pragma omp simd
+                for (int tx = 0; tx < tw; tx++)
+                  {
+                    const float *e = t + 4 * tx;
+                    const float e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3], e4 = e[4], e5 = e[5];
+                    o[tx] = 4.0f * e0 - 5.0f * e2 + e4;
+                    o[plane + tx] = -4.0f * (e1 + e2) + e3 + e4;
+                    o[2 * plane + tx] = 4.0f * (e1 - e2) - e3 + e4;
+                    o[3 * plane + tx] = 2.0f * (e3 - e1) - e2 + e4;
+                    o[4 * plane + tx] = 2.0f * (e1 - e3) - e2 + e4;
+                    o[5 * plane + tx] = 4.0f * e1 - 5.0f * e3 + e5;
+                  }
+              }
+          }
+      }
+    g_free (tb);
+  }
 }
 
 /* ---- output: Y = A^T M A (+ bias) ---------------------------------------- */
