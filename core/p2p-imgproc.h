@@ -47,6 +47,33 @@ P2pImage *p2p_image_resize_bicubic_clamped (const P2pImage *src,
                                             int             height,
                                             GError        **error);
 
+/* The same resize, streamed: the source rows are pushed top to bottom,
+ * each once, in as many calls as the caller likes; the result equals
+ * p2p_image_resize_bicubic() (@clamp FALSE) or
+ * p2p_image_resize_bicubic_clamped() (@clamp TRUE) of the whole source
+ * bit for bit (the two share their row code), while holding only the
+ * result and the horizontally resampled rows the vertical pass still
+ * needs (about 4 x src_height / height of them). */
+typedef struct _P2pResizeStream P2pResizeStream;
+
+/* NULL with P2P_ERROR_BAD_INPUT or P2P_ERROR_NO_MEMORY. */
+P2pResizeStream *p2p_resize_stream_new    (int              src_width,
+                                           int              src_height,
+                                           int              channels,
+                                           int              width,
+                                           int              height,
+                                           gboolean         clamp,
+                                           GError         **error);
+/* @rows: @n_rows packed source rows (src_width x channels floats each),
+ * the next ones from the top; read only during the call. */
+void             p2p_resize_stream_push   (P2pResizeStream *stream,
+                                           const float     *rows,
+                                           int              n_rows);
+/* After all src_height rows: the result (transfer full); frees @stream. */
+P2pImage        *p2p_resize_stream_finish (P2pResizeStream *stream);
+void             p2p_resize_stream_free   (P2pResizeStream *stream);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pResizeStream, p2p_resize_stream_free)
+
 /* Index into [0, n) for a coordinate @i outside it, with PyTorch "reflect"
  * semantics (the edge pixel is not repeated: -1 -> 1, n -> n - 2).  For
  * offsets larger than n - 1, where PyTorch refuses, the reflection is simply

@@ -81,54 +81,35 @@ p2p_pipeline_check (const P2pPipelineOptions *options, double fraction, GError *
   return TRUE;
 }
 
+/* Checks everything but the memory (p2p_pipeline_check_memory). */
 static gboolean
 p2p_pipeline_validate (const P2pModelInfo       *info,
-                       const P2pImage           *input,
+                       int                       width,
+                       int                       height,
+                       int                       channels,
+                       gboolean                  has_data,
                        const P2pPipelineOptions *options,
                        GError                  **error)
 {
-  if (input->channels < 1 || input->channels > 4)
+  if (channels < 1 || channels > 4)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Images must have 1 to 4 channels, not %d"), input->channels);
+                   _("Images must have 1 to 4 channels, not %d"), channels);
       return FALSE;
     }
-  if (input->width <= 0 || input->height <= 0 || !input->data)
+  if (width <= 0 || height <= 0 || !has_data)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("The image is empty (%d x %d pixels)"), input->width, input->height);
+                   _("The image is empty (%d x %d pixels)"), width, height);
       return FALSE;
     }
-  if (input->width > P2P_IMAGE_MAX_SIDE || input->height > P2P_IMAGE_MAX_SIDE)
+  if (width > P2P_IMAGE_MAX_SIDE || height > P2P_IMAGE_MAX_SIDE)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                    _("The image is too large (%d x %d pixels; at most %d on a side)"),
-                   input->width, input->height, P2P_IMAGE_MAX_SIDE);
+                   width, height, P2P_IMAGE_MAX_SIDE);
       return FALSE;
     }
-  /* Before anything is allocated: whatever the size mode, a run holds the
-   * colour planes of the input and of the result at full size at once
-   * (and more besides), so an image for which even those exceed the
-   * physical memory is refused now, not after swapping or a failed
-   * allocation halfway.  In 64 bits: the byte count of a large image
-   * overflows 32 bits long before that. */
-  {
-    const int colour = info->task == P2P_TASK_COLORIZE ? 3 : input->channels >= 3 ? 3 : 1;
-    const guint64 need = (guint64) input->width * (guint64) input->height *
-                         (guint64) (colour + 3) * sizeof (float);
-    const guint64 have = p2p_physical_memory ();
-
-    if (need > have)
-      {
-        g_autofree char *need_s = g_format_size (need);
-        g_autofree char *have_s = g_format_size (have);
-        g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                     _("A %d x %d image needs more than %s of memory to process; "
-                       "this computer has %s"),
-                     input->width, input->height, need_s, have_s);
-        return FALSE;
-      }
-  }
   if (!isfinite (options->chroma) || options->chroma < 0.0)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
@@ -269,153 +250,437 @@ p2p_tile_ramp (int d, int ramp)
   return (float) (0.5 - 0.5 * cos (G_PI * (d + 0.5) / ramp));
 }
 
-/* Net output at @plane's own size, computed tile by tile (see
- * P2P_SIZE_MODE_TILE).  Memory: the output and weight planes plus one tile
- * pass, whatever the image size. */
-static P2pImage *
-p2p_pipeline_infer_tiled (const P2pModel           *model,
-                          const P2pImage           *plane,
-                          gboolean                  rgb_input,
-                          double                    in_scale,
-                          double                    in_offset,
-                          double                    out_scale,
-                          double                    out_offset,
-                          const P2pPipelineOptions *options,
-                          GError                  **error)
+/* Statistics copy: at most P2P_TILE_STATS_TILES tiles a side.  Its pass
+ * (1024 x 1024 for the default 512 tiles of a 256 model) sets tile mode's
+ * peak memory: 4096 x 4096, unet_256 ngf 64, pix2pix-cli: 623 MB peak RSS
+ * with 2, 597 MB with 1 (issue 5's target for 8-bit buffers: 725 MB).  2
+ * measures the statistics on four times the pixels for 26 MB. */
+#define P2P_TILE_STATS_TILES 2
+
+/* Rows converted or written per call of the reader and the writer. */
+#define P2P_ROW_CHUNK 16
+
+typedef struct {
+  int tw, th;        /* tile size (each at most the padded image) */
+  int nx, ny;        /* tiles across and down */
+} TileGrid;
+
+static void
+p2p_tile_grid (const P2pModel *model, int W, int H, const P2pPipelineOptions *options, TileGrid *g)
 {
   const P2pModelInfo *info = p2p_model_get_info (model);
   const int multiple = MAX (p2p_model_size_multiple (model), 1);
   const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
-  const int W = plane->width, H = plane->height;
-  g_autoptr(P2pNormStats) stats = p2p_norm_stats_new ();
-  g_autoptr(P2pImage) out = NULL;
-  g_autofree float *wsum = NULL;
-  P2pNetOptions net = options->net;
-  /* One arena for all the passes (unless the caller keeps one): every tile
-   * needs the same blocks, which a pass of its own would map afresh each
-   * time (keep 1: no more memory than one pass's largest live total). */
-  g_autoptr(P2pArena) arena = net.arena ? NULL : p2p_arena_new_full (1);
-  TileProgress tp = { &options->net, 0, 0 };
-  int tile, overlap, tw, th, nx, ny, ctx_w, ctx_h, out_ch = 0;
-
-  if (arena)
-    net.arena = arena;
+  int tile, overlap;
 
   tile = options->tile_size > 0 ? options->tile_size : MAX (2 * info->native_size, 256);
   tile = MAX (p2p_round_up (MIN (tile, 16384), multiple), min_size);
   overlap = options->tile_overlap > 0 ? options->tile_overlap : tile / 4;
   overlap = MIN (overlap, tile / 2);
   /* Tiles never exceed the (padded) image: a small image is one tile. */
-  tw = MIN (tile, MAX (p2p_round_up (W, multiple), min_size));
-  th = MIN (tile, MAX (p2p_round_up (H, multiple), min_size));
-  nx = p2p_tile_count (W, tw, overlap);
-  ny = p2p_tile_count (H, th, overlap);
+  g->tw = MIN (tile, MAX (p2p_round_up (W, multiple), min_size));
+  g->th = MIN (tile, MAX (p2p_round_up (H, multiple), min_size));
+  g->nx = p2p_tile_count (W, g->tw, overlap);
+  g->ny = p2p_tile_count (H, g->th, overlap);
+}
 
-  /* 1. Statistics of the whole image, on a copy no larger than two tiles
-   *    a side.  An image that fits is used as it is, so that a one-tile
-   *    image gives exactly the whole-mode result. */
+/* Single-tile axes are centred like whole mode; others lie inside. */
+static int
+p2p_tile_origin (int i, int n, int length, int tile)
+{
+  return n == 1 ? -(tile - length) / 2 : p2p_tile_start (i, n, length, tile);
+}
+
+/* Tile mode over rows: everything p2p_pipeline_run_rows() does in tile
+ * mode.  The image is seen only through the reader; what is held is
+ *  - the statistics copy (at most P2P_TILE_STATS_TILES tiles a side) and
+ *    the rows its vertical pass still needs (P2pResizeStream);
+ *  - one tile row of the net's input plane (th full-width rows);
+ *  - the blend accumulator and weights of the rows still open, a ring of th
+ *    full-width rows (row r in slot r % th: the open rows of tile row ty
+ *    are [y0, y0 + th), and rows above the next tile row's top are final);
+ *  - chunks of P2P_ROW_CHUNK rows for reading and writing;
+ *  - one tile and the net's arena. */
+typedef struct {
+  const P2pModel           *model;
+  const P2pPipelineOptions *options;
+  P2pRowReader              read;
+  P2pRowWriter              write;
+  gpointer                  data;
+  int                       W, H, in_ch;
+  gboolean                  colorize, alpha;
+  int                       cc;       /* net plane channels: 1 (grey, L) or 3 */
+  int                       net_ch;   /* net output image channels: 3 (RGB) or 2 (ab) */
+  int                       out_ch;   /* written: 3 or 4 */
+  float                    *chunk;    /* P2P_ROW_CHUNK input rows */
+  float                    *plane;    /* P2P_ROW_CHUNK rows of plane or output */
+} RowRun;
+
+static gboolean
+p2p_rows_read (RowRun *rr, int y, int n, float *dst, GError **error)
+{
+  GError *local = NULL;
+
+  if (rr->read (y, n, dst, rr->data, &local))
+    return TRUE;
+  if (!local)
+    local = g_error_new (P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                         _("Could not read rows %d to %d of the image"), y, y + n - 1);
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
+static gboolean
+p2p_rows_write (RowRun *rr, int y, int n, const float *rows, GError **error)
+{
+  GError *local = NULL;
+
+  if (rr->write (y, n, rows, rr->out_ch, rr->data, &local))
+    return TRUE;
+  if (!local)
+    local = g_error_new (P2P_ERROR, P2P_ERROR_IO,
+                         _("Could not write rows %d to %d of the result"), y, y + n - 1);
+  g_propagate_error (error, local);
+  return FALSE;
+}
+
+/* Plane rows [y, y + n) into @dst (n x W x cc): the colour channels of
+ * the input (as p2p_image_strip_alpha) or its L (p2p_image_lab_lightness). */
+static gboolean
+p2p_rows_read_plane (RowRun *rr, int y, int n, float *dst, GError **error)
+{
+  const gsize W = rr->W;
+
+  for (int done = 0; done < n; )
+    {
+      const int k = MIN (n - done, P2P_ROW_CHUNK);
+      float *out = dst + (gsize) done * W * rr->cc;
+
+      if (!p2p_rows_read (rr, y + done, k, rr->chunk, error))
+        return FALSE;
+      if (rr->colorize)
+        {
+          const P2pImage view = { rr->W, k, rr->in_ch, rr->chunk };
+          g_autoptr(P2pImage) l = p2p_image_lab_lightness (&view, error);
+
+          if (!l)
+            return FALSE;
+          memcpy (out, l->data, (gsize) k * W * sizeof (float));
+        }
+      else
+        for (gsize p = 0; p < (gsize) k * W; p++)
+          for (int c = 0; c < rr->cc; c++)
+            out[p * rr->cc + c] = rr->chunk[p * rr->in_ch + c];
+      done += k;
+    }
+  return TRUE;
+}
+
+/* Rows [y, y + n) of the result from the accumulator ring: divided by the
+ * weight, then as p2p_pipeline_run_rgb/_colorize finish them; the ring's
+ * slots are cleared for the rows below. */
+static gboolean
+p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GError **error)
+{
+  const gsize W = rr->W;
+  const int nc = rr->net_ch, oc = rr->out_ch;
+
+  for (int done = 0; done < n; )
+    {
+      const int k = MIN (n - done, P2P_ROW_CHUNK);
+      float *out = rr->plane;
+
+      if (rr->alpha || rr->colorize)
+        if (!p2p_rows_read (rr, y + done, k, rr->chunk, error))
+          return FALSE;
+
+      for (int r = 0; r < k; r++)
+        {
+          const gsize slot = (gsize) ((y + done + r) % ring);
+          float *a = acc + slot * W * nc, *ws = wacc + slot * W;
+          float *o = out + (gsize) r * W * (rr->colorize ? nc : oc);
+
+          for (gsize x = 0; x < W; x++)
+            for (int c = 0; c < nc; c++)
+              {
+                float v = a[x * nc + c] / ws[x];
+
+                if (!rr->colorize)
+                  {
+                    /* p2p_image_clamp: NaN fails both tests and ends up 0. */
+                    if (v > 1.0f)
+                      v = 1.0f;
+                    else if (!(v >= 0.0f))
+                      v = 0.0f;
+                    o[x * oc + c] = v;
+                  }
+                else
+                  o[x * nc + c] = v;
+              }
+          memset (a, 0, W * nc * sizeof (float));
+          memset (ws, 0, W * sizeof (float));
+        }
+
+      if (rr->colorize)
+        {
+          /* ab (k x W x 2) stays at the start of the buffer; the result goes
+           * behind it. */
+          const P2pImage in_view = { rr->W, k, rr->in_ch, rr->chunk };
+          const P2pImage ab = { rr->W, k, 2, out };
+          P2pImage dst = { rr->W, k, oc, out + (gsize) k * W * 2 };
+          g_autoptr(P2pImage) l = p2p_image_lab_lightness (&in_view, error);
+
+          if (!l)
+            return FALSE;
+          p2p_lab_planes_to_srgb (l, &ab, rr->options->chroma, &dst);
+          out = dst.data;
+        }
+      if (rr->alpha)
+        for (gsize p = 0; p < (gsize) k * W; p++)
+          {
+            const float al = rr->chunk[p * rr->in_ch + rr->in_ch - 1];
+            out[p * oc + oc - 1] = isfinite (al) ? al : al > 0.0f ? 1.0f : 0.0f;
+          }
+      if (!p2p_rows_write (rr, y + done, k, out, error))
+        return FALSE;
+      done += k;
+    }
+  return TRUE;
+}
+
+/* 1. Statistics of the whole image, on a copy no larger than
+ *    P2P_TILE_STATS_TILES tiles a side, downscaled while the rows stream
+ *    past.  An image that fits is used as it is, so that a one-tile image
+ *    gives exactly the whole-mode result. */
+static gboolean
+p2p_rows_stats (RowRun *rr, const TileGrid *g, P2pNetOptions *net, P2pNormStats *stats,
+                GError **error)
+{
+  const int multiple = MAX (p2p_model_size_multiple (rr->model), 1);
+  const int min_size = p2p_round_up (MAX (p2p_model_min_size (rr->model), 1), multiple);
+  const int W = rr->W, H = rr->H;
+  const double scale = MIN (1.0, ((double) P2P_TILE_STATS_TILES * MAX (g->tw, g->th)) / MAX (W, H));
+  const int sw = MAX (1, (int) lround (W * scale)), sh = MAX (1, (int) lround (H * scale));
+  const int ctx_w = MAX (p2p_round_up (sw, multiple), min_size);
+  const int ctx_h = MAX (p2p_round_up (sh, multiple), min_size);
+  g_autoptr(P2pImage) small = NULL;
+  g_autoptr(P2pImage) ctx = NULL;
+  g_autoptr(P2pImage) ignored = NULL;
+  const gboolean rgb_input = !rr->colorize;
+
+  if (scale < 1.0)
+    {
+      /* RGB as Pillow resizes 8-bit images (clamped between passes). */
+      g_autoptr(P2pResizeStream) rs = p2p_resize_stream_new (W, H, rr->cc, sw, sh, rgb_input, error);
+
+      if (!rs)
+        return FALSE;
+      for (int y = 0; y < H; y += P2P_ROW_CHUNK)
+        {
+          const int k = MIN (H - y, P2P_ROW_CHUNK);
+
+          if (!p2p_rows_read_plane (rr, y, k, rr->plane, error))
+            return FALSE;
+          p2p_resize_stream_push (rs, rr->plane, k);
+        }
+      small = p2p_resize_stream_finish (g_steal_pointer (&rs));
+    }
+  else
+    {
+      small = p2p_image_new (W, H, rr->cc, error);
+      if (small && !p2p_rows_read_plane (rr, 0, H, small->data, error))
+        return FALSE;
+    }
+  if (!small)
+    return FALSE;
+  ctx = p2p_image_pad_reflect (small, (ctx_w - sw) / 2, (ctx_h - sh) / 2, ctx_w, ctx_h, error);
+  if (!ctx)
+    return FALSE;
+  g_clear_pointer (&small, p2p_image_free);
+
+  net->record_stats = stats;
+  net->use_stats = NULL;
+  ignored = rr->colorize
+    ? p2p_pipeline_run_net (rr->model, ctx, FALSE, 1.0 / 50.0, -1.0, 110.0, 0.0, net, error)
+    : p2p_pipeline_run_net (rr->model, ctx, TRUE, 0, 0, 0, 0, net, error);
+  net->record_stats = NULL;
+  return ignored != NULL;
+}
+
+static gboolean
+p2p_pipeline_tiled_rows (const P2pModel           *model,
+                         int                       W,
+                         int                       H,
+                         int                       channels,
+                         P2pRowReader              read,
+                         P2pRowWriter              write,
+                         gpointer                  data,
+                         const P2pPipelineOptions *options,
+                         GError                  **error)
+{
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  RowRun rr = { model, options, read, write, data, W, H, channels };
+  TileGrid g;
+  g_autoptr(P2pNormStats) stats = p2p_norm_stats_new ();
+  g_autoptr(P2pImage) in_tile = NULL;
+  g_autofree float *chunk = NULL, *plane = NULL, *band = NULL, *acc = NULL, *wacc = NULL;
+  g_autofree int *xmap = NULL;
+  P2pNetOptions net = options->net;
+  TileProgress tp = { &options->net, 0, 0 };
+  int flushed = 0;
+
+  rr.colorize = info->task == P2P_TASK_COLORIZE;
+  rr.alpha = channels == 2 || channels == 4;
+  rr.cc = rr.colorize || channels <= 2 ? 1 : 3;
+  rr.net_ch = rr.colorize ? 2 : 3;
+  rr.out_ch = rr.alpha ? 4 : 3;
+  p2p_tile_grid (model, W, H, options, &g);
+
+  /* All the buffers before any work (sizes checked by the caller). */
   {
-    const double scale = MIN (1.0, (2.0 * MAX (tw, th)) / MAX (W, H));
-    g_autoptr(P2pImage) small = NULL;
-    g_autoptr(P2pImage) ctx = NULL;
-    g_autoptr(P2pImage) ignored = NULL;
-    int sw = MAX (1, (int) lround (W * scale)), sh = MAX (1, (int) lround (H * scale));
+    const gsize w = (gsize) W, th = (gsize) g.th;
+    /* the colorize flush holds ab and the result side by side */
+    const gsize plane_ch = MAX ((gsize) rr.cc, (gsize) (rr.colorize ? 2 + rr.out_ch : rr.out_ch));
 
-    if (scale < 1.0)
-      small = rgb_input ? p2p_image_resize_bicubic_clamped (plane, sw, sh, error)
-                        : p2p_image_resize_bicubic (plane, sw, sh, error);
-    else
-      small = p2p_image_crop (plane, 0, 0, W, H, error);
-    if (!small)
-      return NULL;
-    ctx_w = MAX (p2p_round_up (sw, multiple), min_size);
-    ctx_h = MAX (p2p_round_up (sh, multiple), min_size);
-    ctx = p2p_image_pad_reflect (small, (ctx_w - sw) / 2, (ctx_h - sh) / 2, ctx_w, ctx_h, error);
-    if (!ctx)
-      return NULL;
-    g_clear_pointer (&small, p2p_image_free);
-
-    net.record_stats = stats;
-    net.use_stats = NULL;
-    if (options->net.progress)
+    chunk = g_try_new (float, P2P_ROW_CHUNK * w * channels);
+    plane = g_try_new (float, P2P_ROW_CHUNK * w * plane_ch);
+    band = g_try_new (float, th * w * rr.cc);
+    acc = g_try_new0 (float, th * w * rr.net_ch);
+    wacc = g_try_new0 (float, th * w);
+    xmap = g_try_new (int, g.tw);
+    if (!chunk || !plane || !band || !acc || !wacc || !xmap)
       {
-        tp.span = 1.0 / (nx * ny + 1);
-        net.progress = p2p_tile_progress;
-        net.progress_data = &tp;
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                     _("Not enough memory to process a %d x %d image in tiles of %d x %d"),
+                     W, H, g.tw, g.th);
+        return FALSE;
       }
-    ignored = p2p_pipeline_run_net (model, ctx, rgb_input, in_scale, in_offset,
-                                    out_scale, out_offset, &net, error);
-    if (!ignored)
-      return NULL;
+    in_tile = p2p_image_new (g.tw, g.th, rr.cc, error);
+    if (!in_tile)
+      return FALSE;
+  }
+  rr.chunk = chunk;
+  rr.plane = plane;
+
+  if (options->net.progress)
+    {
+      tp.span = 1.0 / (g.nx * g.ny + 1);
+      net.progress = p2p_tile_progress;
+      net.progress_data = &tp;
+    }
+
+  {
+    /* The statistics pass in an arena of its own (unless the caller keeps
+     * one), released before the tiles: its blocks, for a copy of up to
+     * P2P_TILE_STATS_TILES^2 tiles, would otherwise stay mapped. */
+    g_autoptr(P2pArena) arena = net.arena ? NULL : p2p_arena_new_full (1);
+
+    if (arena)
+      net.arena = arena;
+    if (!p2p_rows_stats (&rr, &g, &net, stats, error))
+      return FALSE;
+    net.arena = options->net.arena;
   }
 
-  /* 2. The tiles, each normalised with those statistics, blended. */
-  net.record_stats = NULL;
-  net.use_stats = stats;
-  for (int ty = 0; ty < ny; ty++)
-    for (int tx = 0; tx < nx; tx++)
+  /* 2. The tiles, each normalised with those statistics, blended, tile row
+   *    by tile row. */
+  {
+    /* One arena for all the tiles (unless the caller keeps one): every
+     * tile needs the same blocks, which a pass of its own would map afresh
+     * each time.  Keep 2: with keep 1 (no more than one pass's largest
+     * live total) blocks of the sizes never live together are dropped and
+     * mapped again in every tile (4096 x 4096, 512 tiles: 4.3 M page
+     * faults and 21 s of system time against 0.23 M and 6 s), and the
+     * statistics pass's peak is higher anyway. */
+    g_autoptr(P2pArena) arena = net.arena ? NULL : p2p_arena_new_full (2);
+    const int tw = g.tw, th = g.th, nx = g.nx, ny = g.ny;
+
+    if (arena)
+      net.arena = arena;
+    net.use_stats = stats;
+    for (int ty = 0; ty < ny; ty++)
       {
-        /* Single-tile axes are centred like whole mode; others lie inside. */
-        const int x0 = nx == 1 ? -(tw - W) / 2 : p2p_tile_start (tx, nx, W, tw);
-        const int y0 = ny == 1 ? -(th - H) / 2 : p2p_tile_start (ty, ny, H, th);
-        const int left_ramp = tx > 0 ? p2p_tile_start (tx - 1, nx, W, tw) + tw - x0 : 0;
-        const int right_ramp = tx < nx - 1 ? x0 + tw - p2p_tile_start (tx + 1, nx, W, tw) : 0;
+        const int y0 = p2p_tile_origin (ty, ny, H, th);
         const int top_ramp = ty > 0 ? p2p_tile_start (ty - 1, ny, H, th) + th - y0 : 0;
         const int bottom_ramp = ty < ny - 1 ? y0 + th - p2p_tile_start (ty + 1, ny, H, th) : 0;
-        g_autoptr(P2pImage) in_tile = NULL;
-        g_autoptr(P2pImage) out_tile = NULL;
+        const int limit = ty < ny - 1 ? p2p_tile_start (ty + 1, ny, H, th) : H;
 
-        tp.base = (double) (1 + ty * nx + tx) / (nx * ny + 1);
-        in_tile = p2p_image_window_reflect (plane, x0, y0, tw, th, error);
-        if (!in_tile)
-          return NULL;
-        out_tile = p2p_pipeline_run_net (model, in_tile, rgb_input, in_scale, in_offset,
-                                         out_scale, out_offset, &net, error);
-        if (!out_tile)
-          return NULL;
-
-        if (!out)
+        /* This tile row's window of the plane, rows reflected at the image
+         * borders (as p2p_image_window_reflect), read in runs of rows that
+         * follow each other. */
+        for (int y = 0; y < th; )
           {
-            out_ch = out_tile->channels;
-            out = p2p_image_new (W, H, out_ch, error);
-            wsum = g_try_new0 (float, (gsize) W * H);
-            if (!out || !wsum)
+            const int sy = p2p_reflect_index (y0 + y, H);
+            int n = 1;
+
+            while (y + n < th && p2p_reflect_index (y0 + y + n, H) == sy + n)
+              n++;
+            if (!p2p_rows_read_plane (&rr, sy, n, band + (gsize) y * W * rr.cc, error))
+              return FALSE;
+            y += n;
+          }
+
+        for (int tx = 0; tx < nx; tx++)
+          {
+            const int x0 = p2p_tile_origin (tx, nx, W, tw);
+            const int left_ramp = tx > 0 ? p2p_tile_start (tx - 1, nx, W, tw) + tw - x0 : 0;
+            const int right_ramp = tx < nx - 1 ? x0 + tw - p2p_tile_start (tx + 1, nx, W, tw) : 0;
+            const int cc = rr.cc, nc = rr.net_ch;
+            g_autoptr(P2pImage) out_tile = NULL;
+
+            for (int x = 0; x < tw; x++)
+              xmap[x] = p2p_reflect_index (x0 + x, W);
+            for (int y = 0; y < th; y++)
               {
-                if (out)
-                  g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                               _("Not enough memory for a %d x %d result"), W, H);
-                return NULL;
+                const float *in = band + (gsize) y * W * cc;
+                float *o = in_tile->data + (gsize) y * tw * cc;
+
+                for (int x = 0; x < tw; x++)
+                  for (int c = 0; c < cc; c++)
+                    o[x * cc + c] = in[xmap[x] * cc + c];
+              }
+
+            tp.base = (double) (1 + ty * nx + tx) / (nx * ny + 1);
+            out_tile = rr.colorize
+              ? p2p_pipeline_run_net (model, in_tile, FALSE, 1.0 / 50.0, -1.0, 110.0, 0.0, &net, error)
+              : p2p_pipeline_run_net (model, in_tile, TRUE, 0, 0, 0, 0, &net, error);
+            if (!out_tile)
+              return FALSE;
+
+            for (int y = MAX (0, -y0); y < th && y0 + y < H; y++)
+              {
+                const float wy = MIN (p2p_tile_ramp (y, top_ramp), p2p_tile_ramp (th - 1 - y, bottom_ramp));
+                const gsize slot = (gsize) ((y0 + y) % th);
+                const float *src = out_tile->data + (gsize) y * tw * nc;
+                float *dst = acc + slot * W * nc;
+                float *ws = wacc + slot * W;
+
+                for (int x = MAX (0, -x0); x < tw && x0 + x < W; x++)
+                  {
+                    const float w = wy * MIN (p2p_tile_ramp (x, left_ramp),
+                                              p2p_tile_ramp (tw - 1 - x, right_ramp));
+                    for (int c = 0; c < nc; c++)
+                      dst[(gsize) (x0 + x) * nc + c] += w * src[(gsize) x * nc + c];
+                    ws[x0 + x] += w;
+                  }
               }
           }
-        for (int y = MAX (0, -y0); y < th && y0 + y < H; y++)
-          {
-            const float wy = MIN (p2p_tile_ramp (y, top_ramp), p2p_tile_ramp (th - 1 - y, bottom_ramp));
-            const float *src = out_tile->data + (gsize) y * tw * out_ch;
-            float *dst = out->data + ((gsize) (y0 + y) * W) * out_ch;
-            float *ws = wsum + (gsize) (y0 + y) * W;
-            for (int x = MAX (0, -x0); x < tw && x0 + x < W; x++)
-              {
-                const float w = wy * MIN (p2p_tile_ramp (x, left_ramp),
-                                          p2p_tile_ramp (tw - 1 - x, right_ramp));
-                for (int c = 0; c < out_ch; c++)
-                  dst[(gsize) (x0 + x) * out_ch + c] += w * src[(gsize) x * out_ch + c];
-                ws[x0 + x] += w;
-              }
-          }
+
+        /* Rows above the next tile row are final. */
+        if (!p2p_rows_flush (&rr, acc, wacc, th, flushed, limit - flushed, error))
+          return FALSE;
+        flushed = limit;
       }
-
-  for (gsize p = 0; p < (gsize) W * H; p++)
-    for (int c = 0; c < out_ch; c++)
-      out->data[p * out_ch + c] /= wsum[p];
-  return g_steal_pointer (&out);
+  }
+  return TRUE;
 }
 
 /* Runs the net on @plane (any size) and returns its output: at the size
  * the net ran at in resize and whole mode (native size, or @plane's size
  * padded; in whole mode *@left, *@top give @plane's place in the result,
  * for the caller to crop; in resize mode the caller resamples the result
- * back), at @plane's own size in tile mode.  Value mappings as in
- * p2p_pipeline_run_net(). */
+ * back).  Tile mode goes through p2p_pipeline_tiled_rows().  Value
+ * mappings as in p2p_pipeline_run_net(). */
 static P2pImage *
 p2p_pipeline_infer (const P2pModel           *model,
                     const P2pImage           *plane,
@@ -437,16 +702,7 @@ p2p_pipeline_infer (const P2pModel           *model,
   int nw, nh, left = 0, top = 0;
 
   *left_out = *top_out = 0;
-  if (options->size_mode == P2P_SIZE_MODE_TILE)
-    {
-      if (!p2p_pipeline_check (options, 0.0, error))
-        return NULL;
-      net_out = p2p_pipeline_infer_tiled (model, plane, rgb_input, in_scale, in_offset,
-                                          out_scale, out_offset, options, error);
-      if (!net_out || !p2p_pipeline_check (options, 1.0, error))
-        return NULL;
-      return g_steal_pointer (&net_out);
-    }
+  g_return_val_if_fail (options->size_mode != P2P_SIZE_MODE_TILE, NULL);
 
   if (multiple <= 0)
     multiple = 1;
@@ -557,8 +813,6 @@ p2p_pipeline_run_rgb (const P2pModel           *model,
     return NULL;
   if (options->size_mode == P2P_SIZE_MODE_RESIZE)
     rgb = p2p_image_resize_bicubic_clamped (net_out, input->width, input->height, error);
-  else if (options->size_mode == P2P_SIZE_MODE_TILE)
-    rgb = g_steal_pointer (&net_out);   /* already the input's size */
   else
     rgb = p2p_image_crop (net_out, left, top, input->width, input->height, error);
   if (!rgb)
@@ -602,8 +856,6 @@ p2p_pipeline_run_colorize (const P2pModel           *model,
     return NULL;
   if (options->size_mode == P2P_SIZE_MODE_RESIZE)
     ab = p2p_colorize_upsample_ab (ab_net, l_full, error);
-  else if (options->size_mode == P2P_SIZE_MODE_TILE)
-    ab = g_steal_pointer (&ab_net);     /* already the input's size */
   else
     ab = p2p_image_crop (ab_net, left, top, input->width, input->height, error);
   if (!ab)
@@ -619,6 +871,96 @@ p2p_pipeline_run_colorize (const P2pModel           *model,
   if (out->channels == 4)
     p2p_copy_alpha (input, out);
   return g_steal_pointer (&out);
+}
+
+/* Before anything is allocated: an image whose buffers exceed the
+ * physical memory is refused now, not after swapping or a failed
+ * allocation halfway.  A run on a whole image (resize and whole mode, and
+ * p2p_pipeline_run() in any mode) holds the colour planes of the input
+ * and of the result at full size at once (and more besides); tile mode
+ * over rows holds one tile row's bands.  In 64 bits: the byte count of a
+ * large image overflows 32 bits long before that. */
+static gboolean
+p2p_pipeline_check_memory (const P2pModel           *model,
+                           int                       width,
+                           int                       height,
+                           int                       channels,
+                           const P2pPipelineOptions *options,
+                           gboolean                  streamed,
+                           GError                  **error)
+{
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  const guint64 have = p2p_physical_memory ();
+  guint64 need;
+
+  if (streamed && options->size_mode == P2P_SIZE_MODE_TILE)
+    {
+      const int cc = info->task == P2P_TASK_COLORIZE || channels <= 2 ? 1 : 3;
+      TileGrid g;
+
+      p2p_tile_grid (model, width, height, options, &g);
+      /* plane band, accumulator and weights; the tile, its output and the
+       * statistics copy: at most 2 x 2 tiles of 3 channels in and out */
+      need = ((guint64) g.th * width * (cc + 3 + 1) +
+              (guint64) g.tw * g.th * 3 * 2 * (1 + P2P_TILE_STATS_TILES * P2P_TILE_STATS_TILES) +
+              (guint64) P2P_ROW_CHUNK * width * (channels + 6)) * sizeof (float);
+    }
+  else
+    {
+      const int colour = info->task == P2P_TASK_COLORIZE ? 3 : channels >= 3 ? 3 : 1;
+
+      need = (guint64) width * (guint64) height * (guint64) (colour + 3) * sizeof (float);
+    }
+  if (need > have)
+    {
+      g_autofree char *need_s = g_format_size (need);
+      g_autofree char *have_s = g_format_size (have);
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   _("A %d x %d image needs more than %s of memory to process; "
+                     "this computer has %s"),
+                   width, height, need_s, have_s);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* p2p_pipeline_run() in tile mode: rows of images. */
+typedef struct {
+  const P2pImage *in;
+  P2pImage       *out;
+} ImageRows;
+
+static gboolean
+p2p_image_reader (int y, int n_rows, float *rows, gpointer data, GError **error)
+{
+  const P2pImage *in = ((const ImageRows *) data)->in;
+  const gsize len = (gsize) in->width * in->channels;
+
+  memcpy (rows, in->data + (gsize) y * len, (gsize) n_rows * len * sizeof (float));
+  return TRUE;
+}
+
+static gboolean
+p2p_image_writer (int y, int n_rows, const float *rows, int channels, gpointer data,
+                  GError **error)
+{
+  P2pImage *out = ((ImageRows *) data)->out;
+  const gsize len = (gsize) out->width * out->channels;
+
+  g_return_val_if_fail (channels == out->channels, FALSE);
+  memcpy (out->data + (gsize) y * len, rows, (gsize) n_rows * len * sizeof (float));
+  return TRUE;
+}
+
+static P2pImage *
+p2p_pipeline_run_image (const P2pModel           *model,
+                        const P2pImage           *input,
+                        const P2pPipelineOptions *options,
+                        GError                  **error)
+{
+  if (p2p_model_get_info (model)->task == P2P_TASK_COLORIZE)
+    return p2p_pipeline_run_colorize (model, input, options, error);
+  return p2p_pipeline_run_rgb (model, input, options, error);
 }
 
 P2pImage *
@@ -640,12 +982,81 @@ p2p_pipeline_run (const P2pModel           *model,
       options = &defaults;
     }
   info = p2p_model_get_info (model);
-  if (!p2p_pipeline_validate (info, input, options, error))
+  if (!p2p_pipeline_validate (info, input->width, input->height, input->channels,
+                              input->data != NULL, options, error) ||
+      !p2p_pipeline_check_memory (model, input->width, input->height, input->channels,
+                                  options, FALSE, error))
     return NULL;
   if (!p2p_pipeline_check (options, 0.0, error))
     return NULL;
 
-  if (info->task == P2P_TASK_COLORIZE)
-    return p2p_pipeline_run_colorize (model, input, options, error);
-  return p2p_pipeline_run_rgb (model, input, options, error);
+  if (options->size_mode == P2P_SIZE_MODE_TILE)
+    {
+      /* The same code as pix2pix-cli's rows, over images. */
+      g_autoptr(P2pImage) out = p2p_image_new (input->width, input->height,
+                                               p2p_image_has_alpha (input) ? 4 : 3, error);
+      ImageRows images = { input, out };
+
+      if (!out ||
+          !p2p_pipeline_check (options, 0.0, error) ||
+          !p2p_pipeline_tiled_rows (model, input->width, input->height, input->channels,
+                                    p2p_image_reader, p2p_image_writer, &images, options, error) ||
+          !p2p_pipeline_check (options, 1.0, error))
+        return NULL;
+      return g_steal_pointer (&out);
+    }
+  return p2p_pipeline_run_image (model, input, options, error);
+}
+
+gboolean
+p2p_pipeline_run_rows (const P2pModel           *model,
+                       int                       width,
+                       int                       height,
+                       int                       channels,
+                       P2pRowReader              read,
+                       P2pRowWriter              write,
+                       gpointer                  data,
+                       const P2pPipelineOptions *options,
+                       GError                  **error)
+{
+  const P2pModelInfo *info;
+  P2pPipelineOptions defaults;
+
+  g_return_val_if_fail (model != NULL, FALSE);
+  g_return_val_if_fail (read != NULL && write != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!options)
+    {
+      p2p_pipeline_options_init (&defaults);
+      options = &defaults;
+    }
+  info = p2p_model_get_info (model);
+  if (!p2p_pipeline_validate (info, width, height, channels, TRUE, options, error) ||
+      !p2p_pipeline_check_memory (model, width, height, channels, options, TRUE, error))
+    return FALSE;
+  if (!p2p_pipeline_check (options, 0.0, error))
+    return FALSE;
+
+  if (options->size_mode == P2P_SIZE_MODE_TILE)
+    return p2p_pipeline_check (options, 0.0, error) &&
+           p2p_pipeline_tiled_rows (model, width, height, channels, read, write, data,
+                                    options, error) &&
+           p2p_pipeline_check (options, 1.0, error);
+
+  /* Resize and whole mode need the whole image anyway. */
+  {
+    g_autoptr(P2pImage) input = p2p_image_new (width, height, channels, error);
+    g_autoptr(P2pImage) out = NULL;
+    RowRun rr = { model, options, read, write, data, width, height, channels };
+
+    if (!input || !p2p_rows_read (&rr, 0, height, input->data, error))
+      return FALSE;
+    out = p2p_pipeline_run_image (model, input, options, error);
+    if (!out)
+      return FALSE;
+    g_clear_pointer (&input, p2p_image_free);
+    rr.out_ch = out->channels;
+    return p2p_rows_write (&rr, 0, height, out->data, error);
+  }
 }

@@ -32,7 +32,8 @@ typedef enum {
                             with raised-cosine weights; every tile is normalised with the
                             statistics of the whole image (measured on a copy downscaled to
                             at most twice the tile size), so tiles agree and memory stays
-                            bounded by the tile size */
+                            bounded by the tile size (through p2p_pipeline_run_rows(): one
+                            tile row's full-width bands besides) */
 } P2pSizeMode;
 
 /* The largest net_size (the error message for larger ones says 16384). */
@@ -57,6 +58,54 @@ P2pImage *p2p_pipeline_run (const P2pModel           *model,
                             const P2pImage           *input,
                             const P2pPipelineOptions *options,
                             GError                  **error);
+
+/* Rows for p2p_pipeline_run_rows().
+ *
+ * The reader fills @rows with the input's rows [@y, @y + @n_rows): packed,
+ * full width, interleaved, in the input's channels, values as in P2pImage
+ * (p2p-image.h); @rows belongs to the pipeline and is valid only during
+ * the call.  Rows may be asked for in any order and more than once (tile
+ * mode reads each tile row's window, reflected at the image borders, and
+ * the rows again when it writes them).
+ *
+ * The writer receives finished rows [@y, @y + @n_rows) of the result,
+ * @channels 3 (RGB) or 4 (RGBA) floats a pixel, exactly what
+ * p2p_pipeline_run() returns for them; @rows is the pipeline's and valid
+ * only during the call.  Every row comes exactly once, top to bottom.
+ *
+ * Either returns FALSE, with @error set, to stop the run, which then fails
+ * with that error. */
+typedef gboolean (*P2pRowReader) (int       y,
+                                  int       n_rows,
+                                  float    *rows,
+                                  gpointer  user_data,
+                                  GError  **error);
+typedef gboolean (*P2pRowWriter) (int          y,
+                                  int          n_rows,
+                                  const float *rows,
+                                  int          channels,
+                                  gpointer     user_data,
+                                  GError     **error);
+
+/* p2p_pipeline_run() for an image that the caller keeps in a form of its
+ * own (8-bit pixels, a GIMP buffer): @width x @height pixels of @channels
+ * (1 to 4), read and written through @read and @write (both get
+ * @user_data).  Tile mode never holds the image as floats: only the
+ * statistics copy, one tile row's bands and one tile (see
+ * P2P_SIZE_MODE_TILE), so memory grows with the width, not the area.
+ * Resize and whole mode read the whole image at once and write the whole
+ * result at once.  The result equals p2p_pipeline_run()'s on the same
+ * pixels.  FALSE with @error set on failure (rows written before it are
+ * then incomplete). */
+gboolean p2p_pipeline_run_rows (const P2pModel           *model,
+                                int                       width,
+                                int                       height,
+                                int                       channels,
+                                P2pRowReader              read,
+                                P2pRowWriter              write,
+                                gpointer                  user_data,
+                                const P2pPipelineOptions *options,
+                                GError                  **error);
 
 const char *p2p_size_mode_to_string   (P2pSizeMode mode);
 gboolean    p2p_size_mode_from_string (const char *s, P2pSizeMode *mode);

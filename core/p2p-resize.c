@@ -118,6 +118,31 @@ p2p_clamp01 (double v)
   return v > 1.0 ? 1.0f : (v >= 0.0 ? (float) v : 0.0f);
 }
 
+/* One row of the horizontal pass: @row (axis in-size pixels of @ch
+ * channels) -> @out (axis out-size pixels).  The full resize and the
+ * streaming one (P2pResizeStream) share it, so they agree bit for bit. */
+static void
+p2p_resample_row_horizontal (const float           *row,
+                             float                 *out,
+                             int                    out_width,
+                             int                    ch,
+                             const P2pResampleAxis *axis,
+                             gboolean               clamp)
+{
+  for (int x = 0; x < out_width; x++)
+    {
+      const double *k = axis->k + (gsize) x * axis->ksize;
+      const float *in = row + (gsize) axis->first[x] * ch;
+      double acc[4] = { 0.0, 0.0, 0.0, 0.0 };
+
+      for (int i = 0; i < axis->count[x]; i++)
+        for (int c = 0; c < ch; c++)
+          acc[c] += in[i * ch + c] * k[i];
+      for (int c = 0; c < ch; c++)
+        out[x * ch + c] = clamp ? p2p_clamp01 (acc[c]) : (float) acc[c];
+    }
+}
+
 static void
 p2p_resample_horizontal (const P2pImage        *src,
                          P2pImage              *dst,
@@ -129,28 +154,35 @@ p2p_resample_horizontal (const P2pImage        *src,
 
 #pragma omp parallel for schedule(static) if (big)
   for (int y = 0; y < src->height; y++)
+    p2p_resample_row_horizontal (src->data + (gsize) y * src->width * ch,
+                                 dst->data + (gsize) y * dst->width * ch,
+                                 dst->width, ch, axis, clamp);
+}
+
+/* One output row of the vertical pass: @rows[i] is input row first + i
+ * (i < count), @k its weight.  Each output value sums its taps in index
+ * order, as Pillow does. */
+static void
+p2p_resample_row_vertical (const float *const *rows,
+                           const double       *k,
+                           int                 count,
+                           gsize               row_len,
+                           float              *out,
+                           gboolean            clamp)
+{
+  for (gsize e = 0; e < row_len; e++)
     {
-      const float *row = src->data + (gsize) y * src->width * ch;
-      float *out = dst->data + (gsize) y * dst->width * ch;
+      double acc = 0.0;
 
-      for (int x = 0; x < dst->width; x++)
-        {
-          const double *k = axis->k + (gsize) x * axis->ksize;
-          const float *in = row + (gsize) axis->first[x] * ch;
-          double acc[4] = { 0.0, 0.0, 0.0, 0.0 };
-
-          for (int i = 0; i < axis->count[x]; i++)
-            for (int c = 0; c < ch; c++)
-              acc[c] += in[i * ch + c] * k[i];
-          for (int c = 0; c < ch; c++)
-            out[x * ch + c] = clamp ? p2p_clamp01 (acc[c]) : (float) acc[c];
-        }
+      for (int i = 0; i < count; i++)
+        acc += rows[i][e] * k[i];
+      out[e] = clamp ? p2p_clamp01 (acc) : (float) acc;
     }
 }
 
-/* src (w x h_in) -> dst (w x h_out).  Each output value sums its taps in
- * index order, as Pillow does; the taps of one output row are a few whole
- * input rows read side by side, so memory access stays sequential. */
+/* src (w x h_in) -> dst (w x h_out).  The taps of one output row are a
+ * few whole input rows read side by side, so memory access stays
+ * sequential. */
 static void
 p2p_resample_vertical (const P2pImage        *src,
                        P2pImage              *dst,
@@ -160,23 +192,21 @@ p2p_resample_vertical (const P2pImage        *src,
   const gsize row_len = (gsize) src->width * src->channels;
   const gboolean big = row_len * dst->height > P2P_PARALLEL_MIN;
 
-#pragma omp parallel for schedule(static) if (big)
-  for (int y = 0; y < dst->height; y++)
-    {
-      const double *k = axis->k + (gsize) y * axis->ksize;
-      const float *in = src->data + (gsize) axis->first[y] * row_len;
-      float *out = dst->data + (gsize) y * row_len;
-      const int count = axis->count[y];
+#pragma omp parallel if (big)
+  {
+    /* ksize is about 4 x the shrink factor: the heap, not the stack. */
+    const float **rows = g_new (const float *, axis->ksize);
 
-      for (gsize e = 0; e < row_len; e++)
-        {
-          double acc = 0.0;
-
-          for (int i = 0; i < count; i++)
-            acc += in[(gsize) i * row_len + e] * k[i];
-          out[e] = clamp ? p2p_clamp01 (acc) : (float) acc;
-        }
-    }
+#pragma omp for schedule(static)
+    for (int y = 0; y < dst->height; y++)
+      {
+        for (int i = 0; i < axis->count[y]; i++)
+          rows[i] = src->data + (gsize) (axis->first[y] + i) * row_len;
+        p2p_resample_row_vertical (rows, axis->k + (gsize) y * axis->ksize, axis->count[y],
+                                   row_len, dst->data + (gsize) y * row_len, clamp);
+      }
+    g_free (rows);
+  }
 }
 
 static P2pImage *
@@ -268,6 +298,146 @@ p2p_image_resize_bicubic_clamped (const P2pImage *src,
                                   GError        **error)
 {
   return p2p_image_resize_bicubic_full (src, width, height, TRUE, error);
+}
+
+/* ---- streaming resize -------------------------------------------------- */
+
+struct _P2pResizeStream {
+  int             src_width, src_height, channels, width, height;
+  gboolean        clamp;
+  gboolean        hpass, vpass;   /* the passes that change a size */
+  P2pResampleAxis hax, vax;
+  float          *ring;           /* vpass: the last ring_rows horizontal rows */
+  int             ring_rows;
+  const float   **taps;           /* vpass: row pointers of one output row */
+  int             next_in;        /* source rows pushed so far */
+  int             next_out;       /* result rows done so far */
+  P2pImage       *dst;
+};
+
+void
+p2p_resize_stream_free (P2pResizeStream *stream)
+{
+  if (!stream)
+    return;
+  p2p_resample_axis_clear (&stream->hax);
+  p2p_resample_axis_clear (&stream->vax);
+  g_free (stream->ring);
+  g_free (stream->taps);
+  p2p_image_free (stream->dst);
+  g_free (stream);
+}
+
+P2pResizeStream *
+p2p_resize_stream_new (int        src_width,
+                       int        src_height,
+                       int        channels,
+                       int        width,
+                       int        height,
+                       gboolean   clamp,
+                       GError   **error)
+{
+  g_autoptr(P2pResizeStream) stream = NULL;
+
+  g_return_val_if_fail (src_width > 0 && src_height > 0, NULL);
+  g_return_val_if_fail (channels >= 1 && channels <= 4, NULL);
+
+  if (width <= 0 || height <= 0 || width > P2P_IMAGE_MAX_BUFFER_SIDE || height > P2P_IMAGE_MAX_BUFFER_SIDE)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Cannot resize an image to %d x %d pixels"), width, height);
+      return NULL;
+    }
+
+  stream = g_new0 (P2pResizeStream, 1);
+  stream->src_width = src_width;
+  stream->src_height = src_height;
+  stream->channels = channels;
+  stream->width = width;
+  stream->height = height;
+  stream->clamp = clamp;
+  stream->hpass = width != src_width;
+  stream->vpass = height != src_height;
+  if (stream->hpass && !p2p_resample_axis_init (&stream->hax, src_width, width, error))
+    return NULL;
+  if (stream->vpass)
+    {
+      gsize n;
+
+      if (!p2p_resample_axis_init (&stream->vax, src_height, height, error))
+        return NULL;
+      /* Output row j reads rows first[j] .. first[j] + count[j] - 1, and
+       * both ends only grow with j: the last ksize rows are all it needs. */
+      stream->ring_rows = stream->vax.ksize;
+      stream->taps = g_try_new (const float *, stream->ring_rows);
+      if (!g_size_checked_mul (&n, (gsize) stream->ring_rows, (gsize) width) ||
+          !g_size_checked_mul (&n, n, (gsize) channels) ||
+          !stream->taps || !(stream->ring = g_try_new (float, n)))
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                       _("Not enough memory to resize the image"));
+          return NULL;
+        }
+    }
+  stream->dst = p2p_image_new (width, height, channels, error);
+  if (!stream->dst)
+    return NULL;
+  return g_steal_pointer (&stream);
+}
+
+void
+p2p_resize_stream_push (P2pResizeStream *stream,
+                        const float     *rows,
+                        int              n_rows)
+{
+  const int ch = stream->channels;
+  const gsize in_len = (gsize) stream->src_width * ch;
+  const gsize out_len = (gsize) stream->width * ch;
+
+  g_return_if_fail (n_rows >= 0 && stream->next_in + n_rows <= stream->src_height);
+
+  for (int r = 0; r < n_rows; r++)
+    {
+      const int y = stream->next_in++;
+      const float *row = rows + (gsize) r * in_len;
+      float *h = stream->vpass ? stream->ring + (gsize) (y % stream->ring_rows) * out_len
+                               : stream->dst->data + (gsize) y * out_len;
+
+      /* A pass that keeps its size is a plain copy (no clamping), as in
+       * p2p_image_resize_bicubic_full(). */
+      if (stream->hpass)
+        p2p_resample_row_horizontal (row, h, stream->width, ch, &stream->hax, stream->clamp);
+      else
+        memcpy (h, row, out_len * sizeof (float));
+      if (!stream->vpass)
+        continue;
+
+      while (stream->next_out < stream->height)
+        {
+          const int j = stream->next_out;
+          const int first = stream->vax.first[j], count = stream->vax.count[j];
+
+          if (first + count > y + 1)
+            break;
+          for (int i = 0; i < count; i++)
+            stream->taps[i] = stream->ring + (gsize) ((first + i) % stream->ring_rows) * out_len;
+          p2p_resample_row_vertical (stream->taps, stream->vax.k + (gsize) j * stream->vax.ksize,
+                                     count, out_len, stream->dst->data + (gsize) j * out_len,
+                                     stream->clamp);
+          stream->next_out++;
+        }
+    }
+}
+
+P2pImage *
+p2p_resize_stream_finish (P2pResizeStream *stream)
+{
+  P2pImage *dst;
+
+  g_return_val_if_fail (stream->next_in == stream->src_height, NULL);
+  dst = g_steal_pointer (&stream->dst);
+  p2p_resize_stream_free (stream);
+  return dst;
 }
 
 int

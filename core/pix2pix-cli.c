@@ -102,15 +102,14 @@ p2p_cli_parse (const char    *command,
 
 /* ---- images ------------------------------------------------------------ */
 
-static P2pImage *
+/* The input as the user has it: an 8-bit RGB or RGBA pixbuf, upright. */
+static GdkPixbuf *
 p2p_cli_load_image (const char *path, GError **error)
 {
   g_autoptr(GdkPixbuf) raw = NULL;
   g_autoptr(GdkPixbuf) pixbuf = NULL;
   g_autofree char *display = g_filename_display_name (path);
-  P2pImage *image;
-  int w, h, nch, stride, ch;
-  const guchar *pixels;
+  int nch;
 
   raw = gdk_pixbuf_new_from_file (path, error);
   if (!raw)
@@ -130,38 +129,18 @@ p2p_cli_load_image (const char *path, GError **error)
                    "not enough memory to rotate image “%s”", display);
       return NULL;
     }
+  g_clear_object (&raw);
 
-  w = gdk_pixbuf_get_width (pixbuf);
-  h = gdk_pixbuf_get_height (pixbuf);
   nch = gdk_pixbuf_get_n_channels (pixbuf);
-  stride = gdk_pixbuf_get_rowstride (pixbuf);
   if (gdk_pixbuf_get_colorspace (pixbuf) != GDK_COLORSPACE_RGB ||
-      gdk_pixbuf_get_bits_per_sample (pixbuf) != 8 || (nch != 3 && nch != 4))
+      gdk_pixbuf_get_bits_per_sample (pixbuf) != 8 || (nch != 3 && nch != 4) ||
+      (nch == 4) != !!gdk_pixbuf_get_has_alpha (pixbuf))
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                    "unsupported pixel format in image “%s”", display);
       return NULL;
     }
-  ch = gdk_pixbuf_get_has_alpha (pixbuf) ? 4 : 3;
-
-  image = p2p_image_new (w, h, ch, error);
-  if (!image)
-    {
-      g_prefix_error (error, "image “%s”: ", display);
-      return NULL;
-    }
-  pixels = gdk_pixbuf_read_pixels (pixbuf);
-  for (int y = 0; y < h; y++)
-    {
-      const guchar *row = pixels + (gsize) y * stride;
-      float *out = image->data + (gsize) y * w * ch;
-
-      /* As ToTensor: uint8 / 255 in float. */
-      for (int x = 0; x < w; x++)
-        for (int c = 0; c < ch; c++)
-          out[x * ch + c] = (float) row[x * nch + c] / 255.0f;
-    }
-  return image;
+  return g_steal_pointer (&pixbuf);
 }
 
 static inline guchar
@@ -174,41 +153,63 @@ p2p_cli_to_u8 (float v)
   return (guchar) (v * 255.0f + 0.5f);
 }
 
-static gboolean
-p2p_cli_save_png (const P2pImage *image, const char *path, GError **error)
-{
-  g_autoptr(GdkPixbuf) pixbuf = NULL;
-  g_autofree char *display = g_filename_display_name (path);
-  gboolean alpha = image->channels == 2 || image->channels == 4;
-  const int ch = image->channels;
-  guchar *pixels;
-  int stride, nch;
+/* The pipeline reads rows of the input pixbuf as floats and writes rows of
+ * the result straight into the output pixbuf: no image-sized float buffer
+ * in tile mode. */
+typedef struct {
+  const guchar *in;
+  int           in_stride, in_nch;
+  guchar       *out;
+  int           out_stride, out_nch;
+  int           width;
+} P2pCliRows;
 
-  pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, alpha, 8, image->width, image->height);
-  if (!pixbuf)
+static gboolean
+p2p_cli_read_rows (int y, int n_rows, float *rows, gpointer data, GError **error)
+{
+  const P2pCliRows *r = data;
+  const int ch = r->in_nch;
+
+  for (int j = 0; j < n_rows; j++)
     {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                   "not enough memory to write a %d x %d image", image->width, image->height);
+      const guchar *row = r->in + (gsize) (y + j) * r->in_stride;
+      float *out = rows + (gsize) j * r->width * ch;
+
+      /* As ToTensor: uint8 / 255 in float. */
+      for (int i = 0; i < r->width * ch; i++)
+        out[i] = (float) row[i] / 255.0f;
+    }
+  return TRUE;
+}
+
+static gboolean
+p2p_cli_write_rows (int y, int n_rows, const float *rows, int channels, gpointer data,
+                    GError **error)
+{
+  const P2pCliRows *r = data;
+
+  if (channels != r->out_nch)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
+                   "the result has %d channels, not %d", channels, r->out_nch);
       return FALSE;
     }
-  pixels = gdk_pixbuf_get_pixels (pixbuf);
-  stride = gdk_pixbuf_get_rowstride (pixbuf);
-  nch = gdk_pixbuf_get_n_channels (pixbuf);
-  for (int y = 0; y < image->height; y++)
+  for (int j = 0; j < n_rows; j++)
     {
-      guchar *row = pixels + (gsize) y * stride;
-      const float *in = image->data + (gsize) y * image->width * ch;
+      guchar *row = r->out + (gsize) (y + j) * r->out_stride;
+      const float *in = rows + (gsize) j * r->width * channels;
 
-      for (int x = 0; x < image->width; x++)
-        {
-          const float *px = in + x * ch;
-
-          for (int c = 0; c < 3; c++)
-            row[x * nch + c] = p2p_cli_to_u8 (ch <= 2 ? px[0] : px[c]);
-          if (alpha)
-            row[x * nch + 3] = p2p_cli_to_u8 (px[ch - 1]);
-        }
+      for (int i = 0; i < r->width * channels; i++)
+        row[i] = p2p_cli_to_u8 (in[i]);
     }
+  return TRUE;
+}
+
+static gboolean
+p2p_cli_save_png (GdkPixbuf *pixbuf, const char *path, GError **error)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
   if (!gdk_pixbuf_save (pixbuf, path, "png", error, NULL))
     {
       if (strstr ((*error)->message, display))
@@ -271,8 +272,10 @@ p2p_cli_run (int argc, char **argv)
   P2pPipelineOptions options;
   g_autoptr(GError) error = NULL;
   g_autoptr(P2pModel) model = NULL;
-  g_autoptr(P2pImage) input = NULL;
-  g_autoptr(P2pImage) output = NULL;
+  g_autoptr(GdkPixbuf) input = NULL;
+  g_autoptr(GdkPixbuf) output = NULL;
+  P2pCliRows rows;
+  int w, h;
 
   if (!p2p_cli_parse ("run", "INPUT OUTPUT", "Runs a model on an image and writes a PNG.",
                       entries, &argc, &argv))
@@ -311,11 +314,29 @@ p2p_cli_run (int argc, char **argv)
   input = p2p_cli_load_image (files[0], &error);
   if (!input)
     return p2p_cli_fail (error);
-  output = p2p_pipeline_run (model, input, &options, &error);
+  w = gdk_pixbuf_get_width (input);
+  h = gdk_pixbuf_get_height (input);
+  /* The result has the input's alpha, if any.  Its pages are touched
+   * only as the rows arrive. */
+  output = gdk_pixbuf_new (GDK_COLORSPACE_RGB, gdk_pixbuf_get_has_alpha (input), 8, w, h);
   if (!output)
+    {
+      g_set_error (&error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   "not enough memory to write a %d x %d image", w, h);
+      return p2p_cli_fail (error);
+    }
+  rows.in = gdk_pixbuf_read_pixels (input);
+  rows.in_stride = gdk_pixbuf_get_rowstride (input);
+  rows.in_nch = gdk_pixbuf_get_n_channels (input);
+  rows.out = gdk_pixbuf_get_pixels (output);
+  rows.out_stride = gdk_pixbuf_get_rowstride (output);
+  rows.out_nch = gdk_pixbuf_get_n_channels (output);
+  rows.width = w;
+  if (!p2p_pipeline_run_rows (model, w, h, rows.in_nch, p2p_cli_read_rows, p2p_cli_write_rows,
+                              &rows, &options, &error))
     return p2p_cli_fail (error);
   /* Large images: make room for the PNG encoder. */
-  g_clear_pointer (&input, p2p_image_free);
+  g_clear_object (&input);
   if (!p2p_cli_save_png (output, files[1], &error))
     return p2p_cli_fail (error);
   return EXIT_OK;
