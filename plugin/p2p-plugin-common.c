@@ -325,101 +325,6 @@ p2p_float_format (const Babl *space,
   return space != NULL ? babl_format_with_space (name, space) : babl_format (name);
 }
 
-P2pImage *
-p2p_buffer_read_rgb (GeglBuffer  *buffer,
-                     const Babl  *space,
-                     gboolean     with_alpha,
-                     GError     **error)
-{
-  const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
-  const Babl *format = p2p_float_format (space, with_alpha);
-  int channels = with_alpha ? 4 : 3;
-  g_autoptr(P2pImage) image = NULL;
-  gsize row_floats;
-
-  image = p2p_image_new (extent->width, extent->height, channels, error);
-  if (image == NULL)
-    return NULL;
-
-  row_floats = (gsize) extent->width * (gsize) channels;
-  for (int y = 0; y < extent->height; y += P2P_CHUNK_ROWS)
-    {
-      GeglRectangle rect = { extent->x, extent->y + y, extent->width,
-                             MIN (P2P_CHUNK_ROWS, extent->height - y) };
-
-      gegl_buffer_get (buffer, &rect, 1.0, format,
-                       image->data + (gsize) y * row_floats,
-                       (gint) (row_floats * sizeof (float)), GEGL_ABYSS_NONE);
-    }
-  return g_steal_pointer (&image);
-}
-
-gboolean
-p2p_buffer_write_rgb (GeglBuffer     *buffer,
-                      const Babl     *space,
-                      const P2pImage *image,
-                      GeglBuffer     *selection,
-                      int             sel_x,
-                      int             sel_y,
-                      GError        **error)
-{
-  const GeglRectangle *extent = gegl_buffer_get_extent (buffer);
-  const Babl *format = p2p_float_format (space, TRUE);
-  g_autofree float *rgba = NULL;
-  g_autofree float *mask = NULL;
-  int w = image->width;
-
-  if (extent->width != image->width || extent->height != image->height ||
-      image->channels < 3)
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Internal error: the result does not fit the new layer."));
-      return FALSE;
-    }
-
-  /* One chunk of RGBA rows and of mask rows; sizes fit since the whole
-   * image (larger) was allocated already. */
-  rgba = g_try_new (float, (gsize) w * 4 * P2P_CHUNK_ROWS);
-  mask = selection != NULL ? g_try_new (float, (gsize) w * P2P_CHUNK_ROWS) : NULL;
-  if (rgba == NULL || (selection != NULL && mask == NULL))
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                   _("Not enough memory to write the result."));
-      return FALSE;
-    }
-
-  for (int y = 0; y < image->height; y += P2P_CHUNK_ROWS)
-    {
-      int rows = MIN (P2P_CHUNK_ROWS, image->height - y);
-      GeglRectangle rect = { extent->x, extent->y + y, w, rows };
-      gsize n = (gsize) w * rows;
-      const float *src = image->data + (gsize) y * w * image->channels;
-
-      for (gsize i = 0; i < n; i++)
-        {
-          rgba[i * 4 + 0] = src[i * image->channels + 0];
-          rgba[i * 4 + 1] = src[i * image->channels + 1];
-          rgba[i * 4 + 2] = src[i * image->channels + 2];
-          rgba[i * 4 + 3] = image->channels == 4 ? src[i * 4 + 3] : 1.0f;
-        }
-
-      if (selection != NULL)
-        {
-          /* The selection is image-sized: outside the image the abyss is 0,
-           * i.e. not selected, which is what GIMP's own filters do. */
-          GeglRectangle srect = { sel_x, sel_y + y, w, rows };
-
-          gegl_buffer_get (selection, &srect, 1.0, babl_format ("Y float"), mask,
-                           GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-          for (gsize i = 0; i < n; i++)
-            rgba[i * 4 + 3] *= CLAMP (mask[i], 0.0f, 1.0f);
-        }
-
-      gegl_buffer_set (buffer, &rect, 0, format, rgba, GEGL_AUTO_ROWSTRIDE);
-    }
-  return TRUE;
-}
-
 /* --- running ---------------------------------------------------------- */
 
 typedef struct {
@@ -467,6 +372,163 @@ p2p_filter_run (const P2pModel        *model,
         g_propagate_error (error, g_steal_pointer (&local_error));
     }
   return out;
+}
+
+/* --- running on GEGL buffers, row by row ------------------------------- */
+
+typedef struct {
+  GeglBuffer   *source;
+  const Babl   *in_format;
+  GeglBuffer   *result;
+  const Babl   *out_format;   /* "R'G'B'A float": raw values, no conversion */
+  GeglBuffer   *selection;
+  int           sel_x, sel_y;
+  int           width;
+  float        *rgba;         /* one chunk of result rows */
+  float        *mask;         /* one chunk of selection rows */
+} P2pRowGlue;
+
+static gboolean
+p2p_rows_read (int       y,
+               int       n_rows,
+               float    *rows,
+               gpointer  user_data,
+               GError  **error)
+{
+  P2pRowGlue *glue = user_data;
+  const GeglRectangle *extent = gegl_buffer_get_extent (glue->source);
+  GeglRectangle rect = { extent->x, extent->y + y, extent->width, n_rows };
+
+  gegl_buffer_get (glue->source, &rect, 1.0, glue->in_format, rows,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  return TRUE;
+}
+
+static gboolean
+p2p_rows_write (int          y,
+                int          n_rows,
+                const float *rows,
+                int          channels,
+                gpointer     user_data,
+                GError     **error)
+{
+  P2pRowGlue *glue = user_data;
+  const int w = glue->width;
+
+  for (int y0 = 0; y0 < n_rows; y0 += P2P_CHUNK_ROWS)
+    {
+      const int n = MIN (P2P_CHUNK_ROWS, n_rows - y0);
+      const gsize px = (gsize) w * n;
+      const float *src = rows + (gsize) y0 * w * channels;
+      GeglRectangle rect = { 0, y + y0, w, n };
+
+      for (gsize i = 0; i < px; i++)
+        {
+          glue->rgba[i * 4 + 0] = src[i * channels + 0];
+          glue->rgba[i * 4 + 1] = src[i * channels + 1];
+          glue->rgba[i * 4 + 2] = src[i * channels + 2];
+          glue->rgba[i * 4 + 3] = channels == 4 ? src[i * 4 + 3] : 1.0f;
+        }
+      if (glue->selection != NULL)
+        {
+          /* The selection is image-sized: outside the image the abyss is 0,
+           * i.e. not selected, which is what GIMP's own filters do. */
+          GeglRectangle srect = { glue->sel_x, glue->sel_y + y + y0, w, n };
+
+          gegl_buffer_get (glue->selection, &srect, 1.0, babl_format ("Y float"), glue->mask,
+                           GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+          for (gsize i = 0; i < px; i++)
+            glue->rgba[i * 4 + 3] *= CLAMP (glue->mask[i], 0.0f, 1.0f);
+        }
+      gegl_buffer_set (glue->result, &rect, 0, glue->out_format, glue->rgba, GEGL_AUTO_ROWSTRIDE);
+    }
+  return TRUE;
+}
+
+GeglBuffer *
+p2p_filter_run_buffer (const P2pModel        *model,
+                       GeglBuffer            *source,
+                       const Babl            *space,
+                       gboolean               with_alpha,
+                       GeglBuffer            *selection,
+                       int                    sel_x,
+                       int                    sel_y,
+                       const P2pFilterParams *params,
+                       P2pPluginProgressFunc  progress,
+                       gpointer               progress_data,
+                       GError               **error)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (source);
+  const GeglRectangle result_extent = { 0, 0, extent->width, extent->height };
+  P2pProgressGlue pglue = { progress, progress_data };
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GeglBuffer) result = NULL;
+  g_autofree float *rgba = NULL;
+  g_autofree float *mask = NULL;
+  P2pPipelineOptions opts;
+  P2pRowGlue glue;
+
+  rgba = g_try_new (float, (gsize) extent->width * 4 * P2P_CHUNK_ROWS);
+  mask = selection != NULL ? g_try_new (float, (gsize) extent->width * P2P_CHUNK_ROWS) : NULL;
+  if (rgba == NULL || (selection != NULL && mask == NULL))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   _("Not enough memory to write the result."));
+      return NULL;
+    }
+  result = gegl_buffer_new (&result_extent, babl_format ("R'G'B'A float"));
+
+  glue.source = source;
+  glue.in_format = p2p_float_format (space, with_alpha);
+  glue.result = result;
+  glue.out_format = babl_format ("R'G'B'A float");
+  glue.selection = selection;
+  glue.sel_x = sel_x;
+  glue.sel_y = sel_y;
+  glue.width = extent->width;
+  glue.rgba = rgba;
+  glue.mask = mask;
+
+  p2p_pipeline_options_init (&opts);
+  opts.size_mode = params->size_mode;
+  opts.chroma = params->filter == P2P_FILTER_COLORIZE ? params->chroma : 1.0;
+  opts.net_size = params->net_size;
+  opts.net.norm_mode = params->norm_mode;
+  opts.net.seed = params->seed;
+  opts.net.progress = p2p_progress_glue;
+  opts.net.progress_data = &pglue;
+
+  if (!p2p_pipeline_run_rows (model, extent->width, extent->height, with_alpha ? 4 : 3,
+                              p2p_rows_read, p2p_rows_write, &glue, &opts, &local_error))
+    {
+      if (g_error_matches (local_error, P2P_ERROR, P2P_ERROR_CANCELLED))
+        g_set_error_literal (error, P2P_ERROR, P2P_ERROR_CANCELLED, _("Cancelled."));
+      else
+        g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+  return g_steal_pointer (&result);
+}
+
+void
+p2p_buffer_copy_result (GeglBuffer *result,
+                        GeglBuffer *dest,
+                        const Babl *space)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (dest);
+  const Babl *format = p2p_float_format (space, TRUE);
+  g_autofree float *rows = g_new (float, (gsize) extent->width * 4 * P2P_CHUNK_ROWS);
+
+  for (int y = 0; y < extent->height; y += P2P_CHUNK_ROWS)
+    {
+      const int n = MIN (P2P_CHUNK_ROWS, extent->height - y);
+      GeglRectangle src = { 0, y, extent->width, n };
+      GeglRectangle dst = { extent->x, extent->y + y, extent->width, n };
+
+      gegl_buffer_get (result, &src, 1.0, babl_format ("R'G'B'A float"), rows,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      gegl_buffer_set (dest, &dst, 0, format, rows, GEGL_AUTO_ROWSTRIDE);
+    }
 }
 
 char *

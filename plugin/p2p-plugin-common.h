@@ -114,29 +114,6 @@ P2pModel   *p2p_model_load_for_filter (const char *path,
                                        P2pFilter   filter,
                                        GError    **error);
 
-/* --- pixels ------------------------------------------------------------ */
-
-/* Reads the whole of @buffer's extent as gamma-encoded float RGB(A):
- * 4 channels when @with_alpha, else 3.  @space is a babl space (GIMP 3:
- * the drawable's), or NULL for sRGB (GIMP 2.10).  Progress is not reported:
- * reading is fast next to the network. */
-P2pImage   *p2p_buffer_read_rgb     (GeglBuffer     *buffer,
-                                     const Babl     *space,
-                                     gboolean        with_alpha,
-                                     GError        **error);
-
-/* Writes @image into @buffer at the buffer's extent origin (same size
- * required), then, when @selection is not NULL, multiplies alpha by the
- * selection mask read from @selection at (sel_x, sel_y) + pixel position
- * (the layer's offsets: the selection lives in image coordinates). */
-gboolean    p2p_buffer_write_rgb    (GeglBuffer     *buffer,
-                                     const Babl     *space,
-                                     const P2pImage *image,
-                                     GeglBuffer     *selection,
-                                     int             sel_x,
-                                     int             sel_y,
-                                     GError        **error);
-
 /* --- running ------------------------------------------------------------ */
 
 /* Progress glue: @update shows a fraction (e.g. gimp_progress_update) and
@@ -150,6 +127,35 @@ P2pImage   *p2p_filter_run          (const P2pModel        *model,
                                      P2pPluginProgressFunc  progress,
                                      gpointer               progress_data,
                                      GError               **error);
+
+/* Runs the pipeline for @params on the whole extent of @source, reading
+ * and writing rows as it asks (p2p_pipeline_run_rows(): in tile mode the
+ * layer is never held as floats), and returns the result as a new buffer
+ * of the source's size at (0, 0) (transfer full): "R'G'B'A float" holding
+ * the values as computed from the source read as gamma-encoded RGB(A) in
+ * @space (a babl space: GIMP 3 passes the drawable's format, GIMP 2.10
+ * NULL for sRGB), alpha
+ * multiplied by @selection's mask at (sel_x, sel_y) + pixel position when
+ * @selection is not NULL.  GEGL's tile cache holds it (and swaps it to disk
+ * when large).  NULL with a translated error, or "Cancelled.". */
+GeglBuffer *p2p_filter_run_buffer   (const P2pModel        *model,
+                                     GeglBuffer            *source,
+                                     const Babl            *space,
+                                     gboolean               with_alpha,
+                                     GeglBuffer            *selection,
+                                     int                    sel_x,
+                                     int                    sel_y,
+                                     const P2pFilterParams *params,
+                                     P2pPluginProgressFunc  progress,
+                                     gpointer               progress_data,
+                                     GError               **error);
+
+/* Copies p2p_filter_run_buffer()'s result into @dest (same size) as the
+ * values of gamma-encoded RGBA in @space (the new layer's; NULL: sRGB),
+ * without conversion: the numbers the network computed. */
+void        p2p_buffer_copy_result  (GeglBuffer            *result,
+                                     GeglBuffer            *dest,
+                                     const Babl            *space);
 
 /* Choice tables for the size and norm modes: GIMP 2.10 passes them as
  * integers (index), GIMP 3 as choice strings (nick). */

@@ -93,13 +93,12 @@ p2p_apply (P2pFilter              filter,
   g_autofree char *model_path = NULL;
   g_autofree char *layer_name = NULL;
   g_autoptr(P2pModel) model = NULL;
-  g_autoptr(P2pImage) input = NULL;
-  g_autoptr(P2pImage) output = NULL;
+  g_autoptr(GeglBuffer) result = NULL;
   GimpImageBaseType base;
   GimpLayer *layer, *parent;
   GeglBuffer *src_buf, *dst_buf, *sel_buf = NULL;
-  gboolean convert, has_alpha, use_selection, written;
-  gint off_x, off_y, sx, sy, sw, sh, position;
+  gboolean convert, has_alpha, use_selection;
+  gint off_x, off_y, sx, sy, sw, sh, position, width, height;
 
   /* A layer mask works on its layer; channels and groups are refused. */
   if (gimp_item_is_layer_mask (GIMP_ITEM (drawable)))
@@ -134,17 +133,22 @@ p2p_apply (P2pFilter              filter,
   has_alpha = gimp_drawable_has_alpha (drawable);
   gimp_drawable_get_offsets (drawable, &off_x, &off_y);
 
+  /* The pipeline reads the layer and writes the result row by row (in
+   * tile mode the layer is never held as floats); the image is left alone
+   * until the result is complete. */
   src_buf = gimp_drawable_get_buffer (drawable);
-  input = p2p_buffer_read_rgb (src_buf, gimp_drawable_get_format (drawable), has_alpha, error);
-  g_object_unref (src_buf);
-  if (input == NULL)
-    return NULL;
-
+  if (use_selection)
+    sel_buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
   gimp_progress_set_text (p2p_filter_title (filter));
-  output = p2p_filter_run (model, input, params, p2p_progress_update, NULL, error);
-  if (output == NULL)
+  result = p2p_filter_run_buffer (model, src_buf, gimp_drawable_get_format (drawable), has_alpha,
+                                  sel_buf, off_x, off_y, params, p2p_progress_update, NULL, error);
+  g_object_unref (src_buf);
+  if (sel_buf != NULL)
+    g_object_unref (sel_buf);
+  if (result == NULL)
     return NULL;
-  g_clear_pointer (&input, p2p_image_free);
+  width = gegl_buffer_get_width (result);
+  height = gegl_buffer_get_height (result);
 
   /* From here on the image changes, all inside one undo step. */
   gimp_image_undo_group_start (image);
@@ -153,7 +157,7 @@ p2p_apply (P2pFilter              filter,
     gimp_image_convert_rgb (image);
 
   layer_name = p2p_result_layer_name (filter, gimp_item_get_name (GIMP_ITEM (drawable)));
-  layer = gimp_layer_new (image, layer_name, output->width, output->height,
+  layer = gimp_layer_new (image, layer_name, width, height,
                           gimp_image_get_base_type (image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
                                                                          : GIMP_RGBA_IMAGE,
                           100.0, GIMP_LAYER_MODE_NORMAL);
@@ -163,21 +167,9 @@ p2p_apply (P2pFilter              filter,
   gimp_layer_set_offsets (layer, off_x, off_y);
 
   dst_buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (layer));
-  if (use_selection)
-    sel_buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
-  written = p2p_buffer_write_rgb (dst_buf, gimp_drawable_get_format (GIMP_DRAWABLE (layer)),
-                                  output, sel_buf, off_x, off_y, error);
-  if (sel_buf != NULL)
-    g_object_unref (sel_buf);
+  p2p_buffer_copy_result (result, dst_buf, gimp_drawable_get_format (GIMP_DRAWABLE (layer)));
   g_object_unref (dst_buf);   /* flushes the tiles to GIMP */
-
-  if (!written)
-    {
-      /* Never leave a half-written layer behind. */
-      gimp_image_remove_layer (image, layer);
-      gimp_image_undo_group_end (image);
-      return NULL;
-    }
+  g_clear_object (&result);
 
   /* The source's layer mask is copied as an (editable) mask of the new
    * layer, so that the result shows where the source shows. */
@@ -194,10 +186,10 @@ p2p_apply (P2pFilter              filter,
       g_object_unref (from);
       g_object_unref (to);
       gimp_layer_set_apply_mask (layer, gimp_layer_get_apply_mask (GIMP_LAYER (drawable)));
-      gimp_drawable_update (GIMP_DRAWABLE (mask), 0, 0, output->width, output->height);
+      gimp_drawable_update (GIMP_DRAWABLE (mask), 0, 0, width, height);
     }
 
-  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, output->width, output->height);
+  gimp_drawable_update (GIMP_DRAWABLE (layer), 0, 0, width, height);
   gimp_image_undo_group_end (image);
   gimp_progress_update (1.0);
   return layer;
