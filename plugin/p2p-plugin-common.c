@@ -341,6 +341,36 @@ p2p_progress_glue (double   fraction,
   return glue->func == NULL || glue->func (fraction, glue->data);
 }
 
+/* The pipeline options for @params, with progress through @glue. */
+static void
+p2p_filter_options (const P2pFilterParams *params,
+                    P2pProgressGlue       *glue,
+                    P2pPipelineOptions    *opts)
+{
+  p2p_pipeline_options_init (opts);
+  opts->size_mode = params->size_mode;
+  opts->chroma = params->filter == P2P_FILTER_COLORIZE ? params->chroma : 1.0;
+  opts->net_size = params->net_size;
+  opts->net.norm_mode = params->norm_mode;
+  opts->net.seed = params->seed;
+  opts->net.progress = p2p_progress_glue;
+  opts->net.progress_data = glue;
+}
+
+/* Passes the pipeline's error @e (taken) on, a cancel as "Cancelled.". */
+static void
+p2p_filter_error (GError  *e,
+                  GError **error)
+{
+  if (g_error_matches (e, P2P_ERROR, P2P_ERROR_CANCELLED))
+    {
+      g_set_error_literal (error, P2P_ERROR, P2P_ERROR_CANCELLED, _("Cancelled."));
+      g_error_free (e);
+    }
+  else
+    g_propagate_error (error, e);
+}
+
 P2pImage *
 p2p_filter_run (const P2pModel        *model,
                 const P2pImage        *input,
@@ -354,23 +384,10 @@ p2p_filter_run (const P2pModel        *model,
   g_autoptr(GError) local_error = NULL;
   P2pImage *out;
 
-  p2p_pipeline_options_init (&opts);
-  opts.size_mode = params->size_mode;
-  opts.chroma = params->filter == P2P_FILTER_COLORIZE ? params->chroma : 1.0;
-  opts.net_size = params->net_size;
-  opts.net.norm_mode = params->norm_mode;
-  opts.net.seed = params->seed;
-  opts.net.progress = p2p_progress_glue;
-  opts.net.progress_data = &glue;
-
+  p2p_filter_options (params, &glue, &opts);
   out = p2p_pipeline_run (model, input, &opts, &local_error);
   if (out == NULL)
-    {
-      if (g_error_matches (local_error, P2P_ERROR, P2P_ERROR_CANCELLED))
-        g_set_error_literal (error, P2P_ERROR, P2P_ERROR_CANCELLED, _("Cancelled."));
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
-    }
+    p2p_filter_error (g_steal_pointer (&local_error), error);
   return out;
 }
 
@@ -489,22 +506,11 @@ p2p_filter_run_buffer (const P2pModel        *model,
   glue.rgba = rgba;
   glue.mask = mask;
 
-  p2p_pipeline_options_init (&opts);
-  opts.size_mode = params->size_mode;
-  opts.chroma = params->filter == P2P_FILTER_COLORIZE ? params->chroma : 1.0;
-  opts.net_size = params->net_size;
-  opts.net.norm_mode = params->norm_mode;
-  opts.net.seed = params->seed;
-  opts.net.progress = p2p_progress_glue;
-  opts.net.progress_data = &pglue;
-
+  p2p_filter_options (params, &pglue, &opts);
   if (!p2p_pipeline_run_rows (model, extent->width, extent->height, with_alpha ? 4 : 3,
                               p2p_rows_read, p2p_rows_write, &glue, &opts, &local_error))
     {
-      if (g_error_matches (local_error, P2P_ERROR, P2P_ERROR_CANCELLED))
-        g_set_error_literal (error, P2P_ERROR, P2P_ERROR_CANCELLED, _("Cancelled."));
-      else
-        g_propagate_error (error, g_steal_pointer (&local_error));
+      p2p_filter_error (g_steal_pointer (&local_error), error);
       return NULL;
     }
   return g_steal_pointer (&result);

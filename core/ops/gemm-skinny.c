@@ -70,30 +70,30 @@ skinny_dots (int R, int J, const float *a, gsize lda, const float *bt, int kl, f
   __m256 acc[4][3];
   const int k8 = kl & ~7;
 
-  #pragma GCC unroll 12
+#pragma GCC unroll 12
 
   for (int r = 0; r < 4; r++)
-    #pragma GCC unroll 12
+#pragma GCC unroll 12
     for (int j = 0; j < 3; j++)
       acc[r][j] = _mm256_setzero_ps ();
   for (int k = 0; k < k8; k += 8)
     {
       __m256 b[3];
-      #pragma GCC unroll 12
+#pragma GCC unroll 12
       for (int j = 0; j < J; j++)
         b[j] = _mm256_loadu_ps (bt + j * SKINNY_KC + k);
-      #pragma GCC unroll 12
+#pragma GCC unroll 12
       for (int r = 0; r < R; r++)
         {
           const __m256 av = _mm256_loadu_ps (a + r * lda + k);
-          #pragma GCC unroll 12
+#pragma GCC unroll 12
           for (int j = 0; j < J; j++)
             acc[r][j] = _mm256_fmadd_ps (av, b[j], acc[r][j]);
         }
     }
-  #pragma GCC unroll 12
+#pragma GCC unroll 12
   for (int r = 0; r < R; r++)
-    #pragma GCC unroll 12
+#pragma GCC unroll 12
     for (int j = 0; j < J; j++)
       {
         float s = skinny_hsum (acc[r][j]);
