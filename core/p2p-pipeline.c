@@ -376,6 +376,21 @@ p2p_rows_read_plane (RowRun *rr, int y, int n, float *dst, GError **error)
   return TRUE;
 }
 
+/* Alpha is carried bit for bit, except that NaN becomes 0 and infinities
+ * 0 or 1: no NaN or Inf ever reaches the output. */
+static void
+p2p_copy_alpha (const P2pImage *src, P2pImage *dst)
+{
+  const gsize n = (gsize) src->width * src->height;
+  const int sc = src->channels, dc = dst->channels;
+
+  for (gsize p = 0; p < n; p++)
+    {
+      const float a = src->data[p * sc + sc - 1];
+      dst->data[p * dc + dc - 1] = isfinite (a) ? a : a > 0.0f ? 1.0f : 0.0f;
+    }
+}
+
 /* Rows [y, y + n) of the result from the accumulator ring: divided by the
  * weight, then as p2p_pipeline_run_rgb/_colorize finish them; the ring's
  * slots are cleared for the rows below. */
@@ -388,6 +403,9 @@ p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GEr
   for (int done = 0; done < n; )
     {
       const int k = MIN (n - done, P2P_ROW_CHUNK);
+      /* the quotients: ab for Lab -> sRGB, or the result's colour */
+      const int stride = rr->colorize ? nc : oc;
+      const P2pImage in_view = { rr->W, k, rr->in_ch, rr->chunk };
       float *out = rr->plane;
 
       if (rr->alpha || rr->colorize)
@@ -398,34 +416,25 @@ p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GEr
         {
           const gsize slot = (gsize) ((y + done + r) % ring);
           float *a = acc + slot * W * nc, *ws = wacc + slot * W;
-          float *o = out + (gsize) r * W * (rr->colorize ? nc : oc);
+          float *o = out + (gsize) r * W * stride;
 
           for (gsize x = 0; x < W; x++)
             for (int c = 0; c < nc; c++)
-              {
-                float v = a[x * nc + c] / ws[x];
-
-                if (!rr->colorize)
-                  {
-                    /* p2p_image_clamp: NaN fails both tests and ends up 0. */
-                    if (v > 1.0f)
-                      v = 1.0f;
-                    else if (!(v >= 0.0f))
-                      v = 0.0f;
-                    o[x * oc + c] = v;
-                  }
-                else
-                  o[x * nc + c] = v;
-              }
+              o[x * stride + c] = a[x * nc + c] / ws[x];
           memset (a, 0, W * nc * sizeof (float));
           memset (ws, 0, W * sizeof (float));
         }
 
-      if (rr->colorize)
+      if (!rr->colorize)
+        {
+          P2pImage rgb = { rr->W, k, oc, out };
+
+          p2p_image_clamp (&rgb, 0, 3);
+        }
+      else
         {
           /* ab (k x W x 2) stays at the start of the buffer; the result goes
            * behind it. */
-          const P2pImage in_view = { rr->W, k, rr->in_ch, rr->chunk };
           const P2pImage ab = { rr->W, k, 2, out };
           P2pImage dst = { rr->W, k, oc, out + (gsize) k * W * 2 };
           g_autoptr(P2pImage) l = p2p_image_lab_lightness (&in_view, error);
@@ -436,11 +445,11 @@ p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GEr
           out = dst.data;
         }
       if (rr->alpha)
-        for (gsize p = 0; p < (gsize) k * W; p++)
-          {
-            const float al = rr->chunk[p * rr->in_ch + rr->in_ch - 1];
-            out[p * oc + oc - 1] = isfinite (al) ? al : al > 0.0f ? 1.0f : 0.0f;
-          }
+        {
+          P2pImage out_view = { rr->W, k, oc, out };
+
+          p2p_copy_alpha (&in_view, &out_view);
+        }
       if (!p2p_rows_write (rr, y + done, k, out, error))
         return FALSE;
       done += k;
@@ -774,21 +783,6 @@ p2p_colorize_upsample_ab (const P2pImage *ab,
   if (!l_low)
     return NULL;
   return p2p_guided_upsample (ab, l_low, l_full, 100.0, P2P_GUIDED_RADIUS, P2P_GUIDED_EPS, error);
-}
-
-/* Alpha is carried bit for bit, except that NaN becomes 0 and infinities
- * 0 or 1: no NaN or Inf ever reaches the output. */
-static void
-p2p_copy_alpha (const P2pImage *src, P2pImage *dst)
-{
-  const gsize n = (gsize) src->width * src->height;
-  const int sc = src->channels, dc = dst->channels;
-
-  for (gsize p = 0; p < n; p++)
-    {
-      const float a = src->data[p * sc + sc - 1];
-      dst->data[p * dc + dc - 1] = isfinite (a) ? a : a > 0.0f ? 1.0f : 0.0f;
-    }
 }
 
 static P2pImage *
