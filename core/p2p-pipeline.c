@@ -376,6 +376,18 @@ p2p_rows_read_plane (RowRun *rr, int y, int n, float *dst, GError **error)
   return TRUE;
 }
 
+/* One net pass of tile mode over rows on a plane (statistics copy or
+ * tile), with the value mapping of p2p_pipeline_run_rgb/_colorize. */
+static P2pImage *
+p2p_rows_run_net (const RowRun *rr, const P2pImage *plane, const P2pNetOptions *net,
+                  GError **error)
+{
+  if (rr->colorize)
+    return p2p_pipeline_run_net (rr->model, plane, FALSE, 1.0 / 50.0, -1.0, 110.0, 0.0, net,
+                                 error);
+  return p2p_pipeline_run_net (rr->model, plane, TRUE, 0, 0, 0, 0, net, error);
+}
+
 /* Alpha is carried bit for bit, except that NaN becomes 0 and infinities
  * 0 or 1: no NaN or Inf ever reaches the output. */
 static void
@@ -509,9 +521,7 @@ p2p_rows_stats (RowRun *rr, const TileGrid *g, P2pNetOptions *net, P2pNormStats 
 
   net->record_stats = stats;
   net->use_stats = NULL;
-  ignored = rr->colorize
-    ? p2p_pipeline_run_net (rr->model, ctx, FALSE, 1.0 / 50.0, -1.0, 110.0, 0.0, net, error)
-    : p2p_pipeline_run_net (rr->model, ctx, TRUE, 0, 0, 0, 0, net, error);
+  ignored = p2p_rows_run_net (rr, ctx, net, error);
   net->record_stats = NULL;
   return ignored != NULL;
 }
@@ -650,9 +660,7 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
               }
 
             tp.base = (double) (1 + ty * nx + tx) / (nx * ny + 1);
-            out_tile = rr.colorize
-              ? p2p_pipeline_run_net (model, in_tile, FALSE, 1.0 / 50.0, -1.0, 110.0, 0.0, &net, error)
-              : p2p_pipeline_run_net (model, in_tile, TRUE, 0, 0, 0, 0, &net, error);
+            out_tile = p2p_rows_run_net (&rr, in_tile, &net, error);
             if (!out_tile)
               return FALSE;
 
