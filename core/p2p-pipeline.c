@@ -1000,7 +1000,6 @@ p2p_pipeline_run (const P2pModel           *model,
       ImageRows images = { input, out };
 
       if (!out ||
-          !p2p_pipeline_check (options, 0.0, error) ||
           !p2p_pipeline_tiled_rows (model, input->width, input->height, input->channels,
                                     p2p_image_reader, p2p_image_writer, &images, options, error) ||
           !p2p_pipeline_check (options, 1.0, error))
@@ -1041,8 +1040,7 @@ p2p_pipeline_run_rows (const P2pModel           *model,
     return FALSE;
 
   if (options->size_mode == P2P_SIZE_MODE_TILE)
-    return p2p_pipeline_check (options, 0.0, error) &&
-           p2p_pipeline_tiled_rows (model, width, height, channels, read, write, data,
+    return p2p_pipeline_tiled_rows (model, width, height, channels, read, write, data,
                                     options, error) &&
            p2p_pipeline_check (options, 1.0, error);
 
