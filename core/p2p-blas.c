@@ -127,3 +127,20 @@ p2p_blas_get_corename (void)
   const char *core = openblas_get_corename ();
   return core ? core : "unknown";
 }
+
+gboolean
+p2p_cpu_has_avx2_fma (void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static int state;   /* 0 unknown, 1 yes, 2 no */
+
+  if (g_atomic_int_get (&state) == 0)
+    {
+      __builtin_cpu_init ();
+      g_atomic_int_set (&state, __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? 1 : 2);
+    }
+  return g_atomic_int_get (&state) == 1;
+#else
+  return FALSE;
+#endif
+}

@@ -21,6 +21,9 @@ void        p2p_blas_init_early (int argc, char **argv);
 
 void        p2p_blas_set_threads (int threads);  /* 0: all cores */
 int         p2p_blas_get_threads (void);
-const char *p2p_blas_get_corename (void);         /* OpenBLAS kernel set in use */
+const char *p2p_blas_get_corename (void);
+/* Whether the CPU runs AVX2 and FMA (x86-64; FALSE elsewhere): the ops'
+ * own vector kernels (skinny GEMM, direct convolution) need both. */
+gboolean    p2p_cpu_has_avx2_fma (void);         /* OpenBLAS kernel set in use */
 
 G_END_DECLS

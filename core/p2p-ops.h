@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <string.h>
 #include <time.h>
 #include <glib.h>
 #include "p2p-tensor.h"
@@ -17,6 +18,27 @@ G_BEGIN_DECLS
 /* Below this many elements an op runs on one thread: waking the other
  * threads costs more than the work (and a lot more on a busy machine). */
 #define P2P_OPS_PARALLEL_MIN ((gsize) 1 << 16)
+
+/* Four floats (and four ints) as one SSE-sized value, for the element-wise
+ * kernels that the compiler would not vectorise in their scalar form; GCC
+ * and clang both take these vector types.  Loads and stores go through
+ * memcpy (no alignment assumed). */
+typedef float  P2pF4 __attribute__ ((vector_size (16)));
+typedef gint32 P2pI4 __attribute__ ((vector_size (16)));
+
+static inline P2pF4
+p2p_f4_load (const float *p)
+{
+  P2pF4 v;
+  memcpy (&v, p, sizeof v);
+  return v;
+}
+
+static inline void
+p2p_f4_store (float *p, P2pF4 v)
+{
+  memcpy (p, &v, sizeof v);
+}
 
 /* C[M x N] = A[M x K] * B[K x N] (+ C if accumulate), row-major, with
  * leading dimensions.  trans_a: A is stored as K x M. */
@@ -133,6 +155,11 @@ gboolean p2p_conv2d_winograd (const P2pTensor *in, const float *weight, const fl
 gboolean p2p_conv_transpose2d_winograd (const P2pTensor *in, const float *weight, const float *bias,
                                         const P2pConvParams *p, P2pTensor *out,
                                         P2pScratch *scratch, GError **error);
+
+/* Floats from one plane of a Winograd buffer to the next for planes of @n
+ * floats: rounded up, plus a little, so that the planes one tile's values
+ * are spread over do not meet in the same cache sets. */
+gsize p2p_winograd_plane_stride (gsize n);
 
 /* F(4x4, 3x3) for 3x3 stride-1 convolutions with zero padding
  * (ops/winograd4.c): 2.25 multiplications per output and channel instead

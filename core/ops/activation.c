@@ -48,30 +48,27 @@ p2p_leaky_relu (P2pTensor *t, float slope)
  * NaN stays NaN.  Written with vector types because libm's tanhf is a
  * scalar call (10 ns a value), and GCC will not vectorise the scalar form
  * of this without -fno-trapping-math. */
-typedef float ActV4 __attribute__ ((vector_size (16)));
-typedef gint32 ActV4i __attribute__ ((vector_size (16)));
-
-static inline ActV4
-tanh_v4 (ActV4 x)
+static inline P2pF4
+tanh_v4 (P2pF4 x)
 {
-  const ActV4i bits = (ActV4i) x;
-  const ActV4i sign = bits & (gint32) 0x80000000u;
-  const ActV4 ax = (ActV4) (bits & 0x7fffffff);
-  const ActV4i capped = ax > 10.0f;   /* false for NaN, which passes through */
-  const ActV4 cap = { 10.0f, 10.0f, 10.0f, 10.0f };
-  const ActV4 a = (ActV4) ((capped & (ActV4i) cap) | (~capped & (ActV4i) ax));
-  const ActV4 t = a * (2.0f * 1.44269504089f);
-  const ActV4i n = __builtin_convertvector (t + 0.5f, ActV4i);
-  const ActV4 f = t - __builtin_convertvector (n, ActV4);
-  ActV4 p = f * 1.5403530e-4f + 1.3333558e-3f;
+  const P2pI4 bits = (P2pI4) x;
+  const P2pI4 sign = bits & (gint32) 0x80000000u;
+  const P2pF4 ax = (P2pF4) (bits & 0x7fffffff);
+  const P2pI4 capped = ax > 10.0f;   /* false for NaN, which passes through */
+  const P2pF4 cap = { 10.0f, 10.0f, 10.0f, 10.0f };
+  const P2pF4 a = (P2pF4) ((capped & (P2pI4) cap) | (~capped & (P2pI4) ax));
+  const P2pF4 t = a * (2.0f * 1.44269504089f);
+  const P2pI4 n = __builtin_convertvector (t + 0.5f, P2pI4);
+  const P2pF4 f = t - __builtin_convertvector (n, P2pF4);
+  P2pF4 p = f * 1.5403530e-4f + 1.3333558e-3f;
   p = p * f + 9.6181291e-3f;
   p = p * f + 5.5504109e-2f;
   p = p * f + 2.4022651e-1f;
   p = p * f + 6.9314718e-1f;
   p = p * f + 1.0f;
-  const ActV4 e = p * (ActV4) ((n + 127) << 23);
-  const ActV4 r = 1.0f - 2.0f / (e + 1.0f);
-  return (ActV4) ((ActV4i) r | sign);
+  const P2pF4 e = p * (P2pF4) ((n + 127) << 23);
+  const P2pF4 r = 1.0f - 2.0f / (e + 1.0f);
+  return (P2pF4) ((P2pI4) r | sign);
 }
 
 void
@@ -84,14 +81,11 @@ p2p_tanh (P2pTensor *t)
 #pragma omp parallel for schedule(static) if (n > P2P_OPS_PARALLEL_MIN)
   for (gsize i = 0; i < nv; i++)
     {
-      ActV4 v;
-      memcpy (&v, x + 4 * i, sizeof v);
-      v = tanh_v4 (v);
-      memcpy (x + 4 * i, &v, sizeof v);
+      p2p_f4_store (x + 4 * i, tanh_v4 (p2p_f4_load (x + 4 * i)));
     }
   if (nv * 4 < n)
     {
-      ActV4 v = { 0 };
+      P2pF4 v = { 0 };
       memcpy (&v, x + nv * 4, (n - nv * 4) * sizeof (float));
       v = tanh_v4 (v);
       memcpy (x + nv * 4, &v, (n - nv * 4) * sizeof (float));

@@ -13,6 +13,7 @@
  */
 #include <string.h>
 
+#include "p2p-blas.h"
 #include "p2p-ops.h"
 
 #define GROUP 4   /* output channels per pass over the input */
@@ -214,15 +215,6 @@ direct_row_avx2 (const P2pTensor *in, const float *weight, const float *bias,
     }
 }
 
-static gboolean
-direct_avx2_available (void)
-{
-  static int state;   /* 0 unknown, 1 yes, 2 no */
-
-  if (g_atomic_int_get (&state) == 0)
-    g_atomic_int_set (&state, __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") ? 1 : 2);
-  return g_atomic_int_get (&state) == 1;
-}
 #endif
 
 gboolean
@@ -237,7 +229,7 @@ p2p_conv2d_direct (const P2pTensor *in, const float *weight, const float *bias,
    * x - pad + k - 1 < in->w. */
   const int inner0 = MIN (pad, out->w), inner1 = MAX (inner0, MIN (out->w, in->w + pad - k + 1));
 #ifdef DIRECT_X86
-  const gboolean vector = direct_avx2_available ();
+  const gboolean vector = p2p_cpu_has_avx2_fma ();
 #endif
 
   g_return_val_if_fail (p2p_conv2d_direct_supported (p, cout), FALSE);

@@ -31,6 +31,7 @@
 #include <string.h>
 #include <omp.h>
 
+#include "p2p-blas.h"
 #include "p2p-ops.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -260,15 +261,11 @@ skinny_tn (int M, int N, int K, const float *A, int lda, const float *B, int ldb
 static gboolean
 skinny_available (void)
 {
-  static int state;   /* 0 unknown, 1 yes, 2 no */
+  static int off = -1;   /* P2P_NO_SKINNY_GEMM=1, read once */
 
-  if (g_atomic_int_get (&state) == 0)
-    {
-      const gboolean yes = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma") &&
-                           g_strcmp0 (g_getenv ("P2P_NO_SKINNY_GEMM"), "1") != 0;
-      g_atomic_int_set (&state, yes ? 1 : 2);
-    }
-  return g_atomic_int_get (&state) == 1;
+  if (g_atomic_int_get (&off) < 0)
+    g_atomic_int_set (&off, g_strcmp0 (g_getenv ("P2P_NO_SKINNY_GEMM"), "1") == 0);
+  return !g_atomic_int_get (&off) && p2p_cpu_has_avx2_fma ();
 }
 
 #endif /* SKINNY_X86 */

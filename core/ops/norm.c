@@ -7,10 +7,10 @@
  *   y = (x - running_mean) / sqrt(running_var + eps) * gamma + beta.
  * Both are "statistics, then apply"; the two halves are separate so that the
  * tiled pipeline can apply statistics measured on another image.
- * Sums are accumulated in double: a 1024x1024 channel has a million terms.
+ * Sums end in double: a 1024x1024 channel has a million terms (see
+ * norm_sum for the float blocks they are made of).
  */
 #include <math.h>
-#include <string.h>
 
 #include "p2p-ops.h"
 
@@ -21,20 +21,10 @@
  * which vectorise, and the block sums are added in double. */
 #define NORM_BLOCK 1024
 
-typedef float NormV4 __attribute__ ((vector_size (16)));
-
-static inline NormV4
-norm_load (const float *p)
-{
-  NormV4 v;
-  memcpy (&v, p, sizeof v);
-  return v;
-}
-
 static inline float
-norm_hsum (NormV4 a, NormV4 b, NormV4 c, NormV4 d)
+norm_hsum (P2pF4 a, P2pF4 b, P2pF4 c, P2pF4 d)
 {
-  const NormV4 s = (a + b) + (c + d);
+  const P2pF4 s = (a + b) + (c + d);
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
@@ -42,22 +32,22 @@ norm_hsum (NormV4 a, NormV4 b, NormV4 c, NormV4 d)
 static double
 norm_sum (const float *x, gsize n, float shift, gboolean squares)
 {
-  const NormV4 sv = { shift, shift, shift, shift };
+  const P2pF4 sv = { shift, shift, shift, shift };
   double total = 0.0;
 
   for (gsize i0 = 0; i0 < n; i0 += NORM_BLOCK)
     {
       const gsize m = MIN (NORM_BLOCK, n - i0);
       const float *p = x + i0;
-      NormV4 a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
+      P2pF4 a = { 0 }, b = { 0 }, c = { 0 }, d = { 0 };
       float rest = 0.0f;
       gsize i = 0;
 
       if (squares)
         for (; i + 16 <= m; i += 16)
           {
-            const NormV4 e = norm_load (p + i) - sv, f = norm_load (p + i + 4) - sv;
-            const NormV4 g = norm_load (p + i + 8) - sv, h = norm_load (p + i + 12) - sv;
+            const P2pF4 e = p2p_f4_load (p + i) - sv, f = p2p_f4_load (p + i + 4) - sv;
+            const P2pF4 g = p2p_f4_load (p + i + 8) - sv, h = p2p_f4_load (p + i + 12) - sv;
             a += e * e;
             b += f * f;
             c += g * g;
@@ -66,10 +56,10 @@ norm_sum (const float *x, gsize n, float shift, gboolean squares)
       else
         for (; i + 16 <= m; i += 16)
           {
-            a += norm_load (p + i) - sv;
-            b += norm_load (p + i + 4) - sv;
-            c += norm_load (p + i + 8) - sv;
-            d += norm_load (p + i + 12) - sv;
+            a += p2p_f4_load (p + i) - sv;
+            b += p2p_f4_load (p + i + 4) - sv;
+            c += p2p_f4_load (p + i + 8) - sv;
+            d += p2p_f4_load (p + i + 12) - sv;
           }
       for (; i < m; i++)
         {

@@ -822,8 +822,8 @@ output_transform (const Dst *dd, int r, int rows, int cout, const float *bias,
  * up to a cache line, plus one line, so that the T streams that the
  * transforms read and write at once do not all map to the same cache sets
  * (n is often a multiple of 4 KiB). */
-static gsize
-plane_stride (gsize n)
+gsize
+p2p_winograd_plane_stride (gsize n)
 {
   return ((n + 15) & ~(gsize) 15) + 16;
 }
@@ -835,7 +835,7 @@ winograd_run (const Src *s, const Dst *dd, int r, WeightKind kind, const float *
   const int n = r + 1, T = n * n;
   const int cout = dd->out->c, rows = dd->nph * cout, cin = s->cin;
   const int th = (dd->gh + 1) / 2, tw = (dd->gw + 1) / 2;
-  const gsize uplane = plane_stride ((gsize) rows * cin), usize = T * uplane;
+  const gsize uplane = p2p_winograd_plane_stride ((gsize) rows * cin), usize = T * uplane;
   /* per tile row of a band, and the padding of the V and M planes */
   const gsize per_row = (gsize) T * (cin + rows) * tw;
   const gsize pad = (gsize) T * 2 * 32 + s->in->w;   /* planes' padding, zero row */
@@ -848,8 +848,8 @@ winograd_run (const Src *s, const Dst *dd, int r, WeightKind kind, const float *
   avail = (scratch->max_bytes ? scratch->max_bytes : P2P_SCRATCH_MAX_BYTES) / sizeof (float);
   avail = avail > usize + pad ? avail - usize - pad : 0;
   band = CLAMP (avail / per_row, 1, (gsize) th);
-  vplane = plane_stride ((gsize) cin * band * tw);
-  mplane = plane_stride ((gsize) rows * band * tw);
+  vplane = p2p_winograd_plane_stride ((gsize) cin * band * tw);
+  mplane = p2p_winograd_plane_stride ((gsize) rows * band * tw);
   if (!p2p_scratch_ensure (scratch, usize + T * (vplane + mplane) + s->in->w, error))
     return FALSE;
   U = scratch->data;

@@ -31,22 +31,14 @@
 #define W4_N 6                    /* tile side */
 #define W4_T (W4_N * W4_N)        /* tile elements, one GEMM each */
 
-/* Plane strides a little off powers of two, so that the 36 planes that
- * one tile's values are spread over do not meet in the same cache sets. */
-static gsize
-w4_plane_stride (gsize n)
-{
-  return ((n + 15) & ~(gsize) 15) + 16;
-}
-
 /* ---- weights: U[xi][co][ci] = (G g G^T)[xi] ---------------------------- */
 
 /* G x for three values into y0..y5 (any lvalues): multiplications by the
  * constants (a division per value cost as much as the rest). */
 #define W4_G(a, b, c, y0, y1, y2, y3, y4, y5) \
   do { \
-    const __typeof__ (a) a_ = (a), b_ = (b), c_ = (c); \
-    const __typeof__ (a) a24_ = a_ * (1.0f / 24.0f), b12_ = b_ * (1.0f / 12.0f), c6_ = c_ * (1.0f / 6.0f); \
+    const float a_ = (a), b_ = (b), c_ = (c); \
+    const float a24_ = a_ * (1.0f / 24.0f), b12_ = b_ * (1.0f / 12.0f), c6_ = c_ * (1.0f / 6.0f); \
     y0 = 0.25f * a_; \
     y1 = -(a_ + b_ + c_) * (1.0f / 6.0f); \
     y2 = -(a_ - b_ + c_) * (1.0f / 6.0f); \
@@ -55,72 +47,42 @@ w4_plane_stride (gsize n)
     y5 = c_; \
   } while (0)
 
-typedef float W4V __attribute__ ((vector_size (16)));
-
-/* Four input channels at a time in vector registers (the compiler did not
- * vectorise the scalar form: 3.7 ms for a 256 x 256 layer, more than the
- * input transform). */
+/* Across the input channels, which are contiguous in U.  The 36 planes of
+ * U it writes (4x the weights) are what it costs: a four-channel vector
+ * version measured no faster (memory-bound, 2.8-5 ms for a 256 x 256 layer
+ * either way on this machine). */
 static void
 w4_weight_transform (const float *w, int cin, int cout, float *U, gsize plane)
 {
 #pragma omp parallel for schedule(static) if (plane * W4_T > P2P_OPS_PARALLEL_MIN)
   for (int co = 0; co < cout; co++)
-    {
-      const float *wr = w + (gsize) co * cin * 9;
-      float *ur = U + (gsize) co * cin;
-      int ci = 0;
+    for (int ci = 0; ci < cin; ci++)
+      {
+        const float *g = w + ((gsize) co * cin + ci) * 9;
+        float *o = U + (gsize) co * cin + ci;
+        float t[6][3];
 
-      for (; ci + 4 <= cin; ci += 4)
-        {
-          const float *g = wr + (gsize) ci * 9;
-          W4V gv[9], t0[3], t1[3], t2[3], t3[3], t4[3], t5[3];
-
-          for (int k = 0; k < 9; k++)
-            gv[k] = (W4V) { g[k], g[9 + k], g[18 + k], g[27 + k] };
-          for (int j = 0; j < 3; j++)
-            W4_G (gv[j], gv[3 + j], gv[6 + j], t0[j], t1[j], t2[j], t3[j], t4[j], t5[j]);
-#define W4_G_ROW(t, i) \
-          do { \
-            W4V y_[6]; \
-            W4_G (t[0], t[1], t[2], y_[0], y_[1], y_[2], y_[3], y_[4], y_[5]); \
-            for (int j_ = 0; j_ < 6; j_++) \
-              memcpy (ur + (gsize) (6 * (i) + j_) * plane + ci, &y_[j_], sizeof (W4V)); \
-          } while (0)
-          W4_G_ROW (t0, 0);
-          W4_G_ROW (t1, 1);
-          W4_G_ROW (t2, 2);
-          W4_G_ROW (t3, 3);
-          W4_G_ROW (t4, 4);
-          W4_G_ROW (t5, 5);
-#undef W4_G_ROW
-        }
-      for (; ci < cin; ci++)
-        {
-          const float *g = wr + (gsize) ci * 9;
-          float t[6][3];
-          float *o = ur + ci;
-
-          for (int j = 0; j < 3; j++)
-            W4_G (g[j], g[3 + j], g[6 + j], t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]);
-          for (int i = 0; i < 6; i++)
-            W4_G (t[i][0], t[i][1], t[i][2], o[(gsize) (6 * i) * plane], o[(gsize) (6 * i + 1) * plane],
-                  o[(gsize) (6 * i + 2) * plane], o[(gsize) (6 * i + 3) * plane],
-                  o[(gsize) (6 * i + 4) * plane], o[(gsize) (6 * i + 5) * plane]);
-        }
-    }
+        for (int j = 0; j < 3; j++)   /* t = G g, by columns */
+          W4_G (g[j], g[3 + j], g[6 + j], t[0][j], t[1][j], t[2][j], t[3][j], t[4][j], t[5][j]);
+        for (int i = 0; i < 6; i++)   /* rows: t G^T, row i to elements 6i .. 6i + 5 */
+          W4_G (t[i][0], t[i][1], t[i][2], o[(gsize) (6 * i) * plane], o[(gsize) (6 * i + 1) * plane],
+                o[(gsize) (6 * i + 2) * plane], o[(gsize) (6 * i + 3) * plane],
+                o[(gsize) (6 * i + 4) * plane], o[(gsize) (6 * i + 5) * plane]);
+      }
 }
 
 /* ---- input: V[xi][c][t] = (B^T d B)[xi] --------------------------------- */
 
-/* B^T x for six values x0..x5 (any stride), into y[0..5]. */
-#define W4_BT(x0, x1, x2, x3, x4, x5, y) \
+/* B^T x for six values x0..x5 into y0..y5 (any lvalues). */
+#define W4_BT(x0, x1, x2, x3, x4, x5, y0, y1, y2, y3, y4, y5) \
   do { \
-    (y)[0] = 4.0f * (x0) - 5.0f * (x2) + (x4); \
-    (y)[1] = -4.0f * ((x1) + (x2)) + (x3) + (x4); \
-    (y)[2] = 4.0f * ((x1) - (x2)) - (x3) + (x4); \
-    (y)[3] = 2.0f * ((x3) - (x1)) - (x2) + (x4); \
-    (y)[4] = 2.0f * ((x1) - (x3)) - (x2) + (x4); \
-    (y)[5] = 4.0f * (x1) - 5.0f * (x3) + (x5); \
+    const float d0_ = (x0), d1_ = (x1), d2_ = (x2), d3_ = (x3), d4_ = (x4), d5_ = (x5); \
+    y0 = 4.0f * d0_ - 5.0f * d2_ + d4_; \
+    y1 = -4.0f * (d1_ + d2_) + d3_ + d4_; \
+    y2 = 4.0f * (d1_ - d2_) - d3_ + d4_; \
+    y3 = 2.0f * (d3_ - d1_) - d2_ + d4_; \
+    y4 = 2.0f * (d1_ - d3_) - d2_ + d4_; \
+    y5 = 4.0f * d1_ - 5.0f * d3_ + d5_; \
   } while (0)
 
 /* Tile rows [ty0, ty1) of the input with zero padding @pad: tile (ty, tx)
@@ -167,15 +129,9 @@ w4_input_transform (const P2pTensor *in, int pad, int ty0, int ty1, int tw,
 #pragma omp simd
             for (int x = x0; x < x1; x++)
               {
-                const float d0 = r[0][x], d1 = r[1][x], d2 = r[2][x];
-                const float d3 = r[3][x], d4 = r[4][x], d5 = r[5][x];
                 const int b = x + pad;
-                t0[b] = 4.0f * d0 - 5.0f * d2 + d4;
-                t1[b] = -4.0f * (d1 + d2) + d3 + d4;
-                t2[b] = 4.0f * (d1 - d2) - d3 + d4;
-                t3[b] = 2.0f * (d3 - d1) - d2 + d4;
-                t4[b] = 2.0f * (d1 - d3) - d2 + d4;
-                t5[b] = 4.0f * d1 - 5.0f * d3 + d5;
+                W4_BT (r[0][x], r[1][x], r[2][x], r[3][x], r[4][x], r[5][x],
+                       t0[b], t1[b], t2[b], t3[b], t4[b], t5[b]);
               }
             for (int i = 0; i < 6; i++)
               {
@@ -185,13 +141,9 @@ w4_input_transform (const P2pTensor *in, int pad, int ty0, int ty1, int tw,
                 for (int tx = 0; tx < tw; tx++)
                   {
                     const float *e = t + 4 * tx;
-                    const float e0 = e[0], e1 = e[1], e2 = e[2], e3 = e[3], e4 = e[4], e5 = e[5];
-                    o[tx] = 4.0f * e0 - 5.0f * e2 + e4;
-                    o[plane + tx] = -4.0f * (e1 + e2) + e3 + e4;
-                    o[2 * plane + tx] = 4.0f * (e1 - e2) - e3 + e4;
-                    o[3 * plane + tx] = 2.0f * (e3 - e1) - e2 + e4;
-                    o[4 * plane + tx] = 2.0f * (e1 - e3) - e2 + e4;
-                    o[5 * plane + tx] = 4.0f * e1 - 5.0f * e3 + e5;
+                    W4_BT (e[0], e[1], e[2], e[3], e[4], e[5], o[tx], o[plane + tx],
+                           o[2 * plane + tx], o[3 * plane + tx], o[4 * plane + tx],
+                           o[5 * plane + tx]);
                   }
               }
           }
@@ -319,7 +271,7 @@ p2p_conv2d_winograd4 (const P2pTensor *in, const float *weight, const float *bia
 {
   const int cin = in->c, cout = out->c;
   const int th = (out->h + 3) / 4, tw = (out->w + 3) / 4;
-  const gsize uplane = w4_plane_stride ((gsize) cout * cin), usize = W4_T * uplane;
+  const gsize uplane = p2p_winograd_plane_stride ((gsize) cout * cin), usize = W4_T * uplane;
   const gsize per_row = (gsize) W4_T * (cin + cout) * tw;
   const gsize pad = (gsize) W4_T * 2 * 32 + in->w;
   gsize avail, band, vplane, mplane;
@@ -335,8 +287,8 @@ p2p_conv2d_winograd4 (const P2pTensor *in, const float *weight, const float *bia
   avail = (scratch->max_bytes ? scratch->max_bytes : P2P_SCRATCH_MAX_BYTES) / sizeof (float);
   avail = avail > usize + pad ? avail - usize - pad : 0;
   band = CLAMP (avail / per_row, 1, (gsize) th);
-  vplane = w4_plane_stride ((gsize) cin * band * tw);
-  mplane = w4_plane_stride ((gsize) cout * band * tw);
+  vplane = p2p_winograd_plane_stride ((gsize) cin * band * tw);
+  mplane = p2p_winograd_plane_stride ((gsize) cout * band * tw);
   if (!p2p_scratch_ensure (scratch, usize + W4_T * (vplane + mplane) + in->w, error))
     return FALSE;
   U = scratch->data;
