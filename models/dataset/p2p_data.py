@@ -191,6 +191,65 @@ def colorize_pair(rgb, rng):
     return inp, tgt
 
 
+# ---------------------------------------------------------------------------
+# Colour hints (issue 13): the network input is [L/50-1, hint a/110, hint b/110, mask], with
+# mask 1 at hint pixels and 0 elsewhere, hint ab 0 where there is no hint (models/FORMAT.md,
+# input_space "lab_l_hints").  Training hints are simulated as in Zhang et al. 2017 (SIGGRAPH,
+# "Real-Time User-Guided Image Colorization"): a geometric number of hints (keep adding while
+# rand < 1 - p, p = 1/8: 12.5% of samples have none, mean 7), each a small square patch holding
+# the mean ground-truth ab over the patch.  Our hints are smaller (1-5 px at 128 px) because a
+# user's dot on a large photo shrinks to one or two network pixels in resize mode, spread
+# uniformly (a user puts dots anywhere), and some are short 1-px strokes following the local
+# colour, as drawn with GIMP's pencil.
+
+HINT_P_STOP = 1.0 / 8.0
+
+
+def hint_count(rng, p_stop=HINT_P_STOP, cap=64):
+    n = 0
+    while n < cap and rng.random() >= p_stop:
+        n += 1
+    return n
+
+
+def simulate_hints(ab, rng, n=None):
+    """ab: HxWx2 float (true Lab a, b) -> (hint_ab HxWx2 float32, mask HxW float32)."""
+    h, w = ab.shape[:2]
+    if n is None:
+        n = hint_count(rng)
+    hint = np.zeros((h, w, 2), np.float32)
+    mask = np.zeros((h, w), np.float32)
+    for _ in range(n):
+        if rng.random() < 0.25:
+            # A short pencil stroke: 1 px wide, 4-16 px long, each pixel its own true colour
+            # averaged over a 3x3 neighbourhood (users follow the local colour when drawing).
+            length = int(rng.integers(4, 17))
+            ang = rng.uniform(0, np.pi)
+            y0, x0 = rng.uniform(0, h), rng.uniform(0, w)
+            for t in range(length):
+                y = int(np.clip(y0 + t * np.sin(ang), 0, h - 1))
+                x = int(np.clip(x0 + t * np.cos(ang), 0, w - 1))
+                ys, xs = slice(max(0, y - 1), y + 2), slice(max(0, x - 1), x + 2)
+                hint[y, x] = ab[ys, xs].reshape(-1, 2).mean(axis=0)
+                mask[y, x] = 1.0
+        else:
+            side = int(rng.choice([1, 2, 3, 4, 5], p=[0.3, 0.25, 0.2, 0.15, 0.1]))
+            y = int(rng.integers(0, h - side + 1))
+            x = int(rng.integers(0, w - side + 1))
+            hint[y:y + side, x:x + side] = ab[y:y + side, x:x + side].reshape(-1, 2).mean(axis=0)
+            mask[y:y + side, x:x + side] = 1.0
+    return hint, mask
+
+
+def colorize_hints_pair(rgb, rng, n=None):
+    """-> (input [L/50-1, a/110, b/110, mask] as 4xHxW float32, target ab/110 as 2xHxW)."""
+    inp, tgt = colorize_pair(rgb, rng)
+    ab = tgt.transpose(1, 2, 0) * 110.0
+    hint, mask = simulate_hints(ab, rng, n)
+    x = np.concatenate([inp, (hint / 110.0).transpose(2, 0, 1), mask[None]], axis=0)
+    return x.astype(np.float32), tgt
+
+
 def photo_weight(row):
     """Sampling weight: drop monochrome photos, down-weight low-saturation ones (section 6)."""
     s = row["mean_saturation"]

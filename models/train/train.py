@@ -49,10 +49,19 @@ import p2p_data  # noqa: E402
 STATE_ROOT = "/var/lib/gimp-pix2pix-train"
 
 TASKS = {
-    "colorize": dict(input_nc=1, output_nc=2, input_space="lab_l", output_space="lab_ab",
-                     export="colorize.safetensors", name="Auto Colorize (pix2pix, 128 px)",
+    # Colour hints (issue 13): one model for automatic and hinted use; input
+    # [L/50-1, hint a/110, hint b/110, mask] (p2p_data.colorize_hints_pair).
+    "colorize": dict(input_nc=4, output_nc=2, input_space="lab_l_hints", output_space="lab_ab",
+                     export="colorize.safetensors", name="Auto Colorize (pix2pix, 128 px, hints)",
                      description="Predicts the colour (Lab a, b) of a greyscale photo from its "
-                                 "lightness; the output keeps the input's full-resolution L."),
+                                 "lightness and optional colour hints (dots of known colour); "
+                                 "the output keeps the input's full-resolution L."),
+    # The earlier automatic-only model (1 input channel), kept to reproduce it.
+    "colorize-auto": dict(input_nc=1, output_nc=2, input_space="lab_l", output_space="lab_ab",
+                          export="colorize-auto.safetensors", md_task="colorize",
+                          name="Auto Colorize (pix2pix, 128 px)",
+                          description="Predicts the colour (Lab a, b) of a greyscale photo from its "
+                                      "lightness; the output keeps the input's full-resolution L."),
     "sketch-to-photo": dict(input_nc=3, output_nc=3, input_space="rgb", output_space="rgb",
                             export="sketch-to-photo.safetensors",
                             name="Sketch to Photo (pix2pix, 128 px)",
@@ -89,8 +98,9 @@ def use_per_sample_bn(net):
 # Data
 
 class ColorizeData:
-    def __init__(self, work, size, seed):
+    def __init__(self, work, size, seed, hints=False):
         self.size = size
+        self.pair = p2p_data.colorize_hints_pair if hints else p2p_data.colorize_pair
         self.rng = np.random.default_rng(seed)
         photos = p2p_data.load_photos("train", work)
         w = np.array([p2p_data.photo_weight(r) for r, _ in photos])
@@ -110,7 +120,7 @@ class ColorizeData:
         i = rng.choice(len(self.photos), p=self.p)
         crop = p2p_data.random_crop(self.photos[i][1], self.size, rng,
                                     min_short=self.size, max_short=512)
-        return p2p_data.colorize_pair(crop, rng)
+        return self.pair(crop, rng)
 
     def batch(self, n):
         xs, ys = zip(*(self.sample(self.rng) for _ in range(n)))
@@ -189,15 +199,15 @@ class PoolStream(torch.utils.data.IterableDataset):
     def __init__(self, task, work, size, seed, reuse=2.0, pool=512):
         super().__init__()
         self.task, self.size, self.seed, self.reuse, self.pool = task, size, seed, reuse, pool
-        if task == "colorize":
-            self.colorize = ColorizeData(work, size, seed)
+        if task.startswith("colorize"):
+            self.colorize = ColorizeData(work, size, seed, hints=TASKS[task]["input_nc"] == 4)
         else:
             import sketch
             self.photos = [img for _, img in p2p_data.load_photos("train", work)]
             self.papers = sketch.load_papers(work)
 
     def _new_samples(self, rng):
-        if self.task == "colorize":
+        if self.task.startswith("colorize"):
             return [self.colorize.sample(rng)]
         import make_sketch_set
         img = self.photos[rng.integers(len(self.photos))]
@@ -230,13 +240,14 @@ class PoolStream(torch.utils.data.IterableDataset):
 def fixed_val_set(task, work, size, n=32, seed=1234):
     """A fixed batch of eval_in crops for the validation L1 (never used for gradient steps)."""
     rng = np.random.default_rng(seed)
-    if task == "colorize":
+    if task.startswith("colorize"):
+        pair = p2p_data.colorize_hints_pair if TASKS[task]["input_nc"] == 4 else p2p_data.colorize_pair
         photos = p2p_data.load_photos("eval_in", work)
         photos = [p for p in photos if p2p_data.photo_weight(p[0]) > 0]
         xs, ys = [], []
         for j in range(n):
             crop = p2p_data.random_crop(photos[j % len(photos)][1], size, rng, min_short=size, max_short=512)
-            x, y = p2p_data.colorize_pair(crop, rng)
+            x, y = pair(crop, rng)
             xs.append(x)
             ys.append(y)
         return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
@@ -277,7 +288,7 @@ def export_generator(G, args, step, epoch, train_seconds, path):
     md = {
         "arch": args.arch, "ngf": str(args.ngf), "input_nc": str(t["input_nc"]),
         "output_nc": str(t["output_nc"]), "norm": "batch", "dropout": "true",
-        "task": args.task, "input_space": t["input_space"], "output_space": t["output_space"],
+        "task": t.get("md_task", args.task), "input_space": t["input_space"], "output_space": t["output_space"],
         "native_size": str(args.size), "name": t["name"], "license": args.license,
         "description": t["description"],
         "author": "gimp-pix2pix project",
@@ -304,15 +315,26 @@ def export_generator(G, args, step, epoch, train_seconds, path):
 def load_generator_from_export(G, path):
     tensors, md = p2p_safetensors.load_model(path)
     sd = G.state_dict()
+    first_conv = next(k for k, v in sd.items() if v.ndim == 4)
     missing = [k for k in sd if k not in tensors and not k.endswith("num_batches_tracked")]
     if missing:
         raise SystemExit("%s does not match the generator (missing %s ...)" % (path, missing[:3]))
     for k in sd:
         if k in tensors:
-            if tuple(tensors[k].shape) != tuple(sd[k].shape):
+            src = np.array(tensors[k], dtype=np.float32)
+            if (k == first_conv and src.ndim == 4 and src.shape[0] == sd[k].shape[0]
+                    and src.shape[1] < sd[k].shape[1] and src.shape[2:] == tuple(sd[k].shape[2:])):
+                # A model with fewer inputs (the automatic colorize model before hints): its
+                # weights for the channels it had, zeros for the new ones, so G starts out
+                # computing exactly what the old model did.
+                grown = np.zeros(tuple(sd[k].shape), np.float32)
+                grown[:, :src.shape[1]] = src
+                sd[k] = torch.from_numpy(grown)
+                continue
+            if tuple(src.shape) != tuple(sd[k].shape):
                 raise SystemExit("%s: tensor %s has shape %s, expected %s"
                                  % (path, k, tensors[k].shape, tuple(sd[k].shape)))
-            sd[k] = torch.from_numpy(np.array(tensors[k], dtype=np.float32))
+            sd[k] = torch.from_numpy(src)
     G.load_state_dict(sd)
     step = 0
     for tok in md.get("training", "").split():
@@ -328,7 +350,8 @@ def parse_args(argv=None):
     ap.add_argument("--task", required=True, choices=sorted(TASKS))
     ap.add_argument("--work", default=p2p_data.DEFAULT_WORK, help="dataset work folder")
     ap.add_argument("--state", help="state folder (default %s/<task>)" % STATE_ROOT)
-    ap.add_argument("--export", help="exported model path (default models/<task>.safetensors)")
+    ap.add_argument("--export", help="exported model path (default: in the state folder; the "
+                                     "committed models/ files change only when asked)")
     ap.add_argument("--init-from", help="start G from an exported model when no state exists "
                                         "(D and the optimisers start fresh)")
     ap.add_argument("--arch", default="unet_128")
@@ -364,7 +387,7 @@ def parse_args(argv=None):
     if args.state is None:
         args.state = os.path.join(STATE_ROOT, args.task)
     if args.export is None:
-        args.export = os.path.join(REPO, "models", TASKS[args.task]["export"])
+        args.export = os.path.join(args.state, TASKS[args.task]["export"])
     return args
 
 
@@ -406,16 +429,17 @@ def main(argv=None):
     optD = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
 
     loader = None
-    if args.workers > 0 and (args.task == "colorize" or args.sketch_source == "live"):
+    colorize = args.task.startswith("colorize")
+    if args.workers > 0 and (colorize or args.sketch_source == "live"):
         stream = PoolStream(args.task, args.work, args.size, args.seed, reuse=args.reuse)
         loader = iter(torch.utils.data.DataLoader(
             stream, batch_size=args.batch, num_workers=args.workers, pin_memory=dev.type == "cuda",
             prefetch_factor=4, persistent_workers=True))
         log("data: made on the fly by %d workers (%s), each sample used ~%.1f times" % (
-            args.workers, "live sketches" if args.task != "colorize" else "colorize", args.reuse))
+            args.workers, "colorize" if colorize else "live sketches", args.reuse))
         data = None
-    elif args.task == "colorize":
-        data = ColorizeData(args.work, args.size, args.seed)
+    elif colorize:
+        data = ColorizeData(args.work, args.size, args.seed, hints=t["input_nc"] == 4)
         if data.dropped:
             log("colorize: dropped monochrome photos: %s" % ", ".join(data.dropped))
     else:
@@ -489,6 +513,13 @@ def main(argv=None):
         nbytes = export_generator(G, args, step, step * args.batch / args.epoch_size,
                                   train_seconds, args.export)
         vl1 = validate()
+        # Every checkpoint's export is kept: the model to ship is chosen by evaluating the
+        # snapshots through pix2pix-cli (models/eval), not by taking the last step.
+        snap_dir = os.path.join(args.state, "snapshots")
+        os.makedirs(snap_dir, exist_ok=True)
+        import shutil
+        shutil.copyfile(args.export, os.path.join(
+            snap_dir, "%s-step%06d.safetensors" % (args.task, step)))
         log("checkpoint step %d: state %s, exported %s (%.1f MB), val_L1(eval_in)=%.4f" % (
             step, ckpt_path, args.export, nbytes / 1e6, vl1))
         with open(os.path.join(args.state, "status.json.tmp"), "w") as f:
