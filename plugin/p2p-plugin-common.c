@@ -218,6 +218,10 @@ p2p_model_list (char  **search_path,
 
           if (g_hash_table_contains (seen, file_name))
             continue;
+          /* This file is what the name resolves to, whether or not it
+           * loads or fits the task: a file of that name in a later folder
+           * is never used, so it is not listed either. */
+          g_hash_table_add (seen, g_strdup (file_name));
           path = g_build_filename (search_path[i], file_name, NULL);
           model = p2p_model_load (path, &error);
           if (model == NULL)
@@ -229,7 +233,6 @@ p2p_model_list (char  **search_path,
           if (!p2p_task_fits (info->task, task))
             continue;
 
-          g_hash_table_add (seen, g_strdup (file_name));
           entry = g_new0 (P2pModelEntry, 1);
           entry->path = g_steal_pointer (&path);
           entry->file_name = g_strdup (file_name);
