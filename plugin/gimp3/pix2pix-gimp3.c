@@ -457,6 +457,15 @@ p2p_run (GimpProcedure        *procedure,
   GimpValueArray *ret;
   GimpLayer *layer;
 
+  /* libgimp 3 only sets GEGL's configuration (swap folder, cache size)
+   * from GIMP's; GEGL itself is not initialised in the plug-in process.
+   * Buffers GIMP hands over use libgimp's own tile backend, but our own
+   * (gegl_buffer_new: result, preview) use GEGL's swap backend, whose
+   * class set-up looks into the swap file table that only gegl_init
+   * creates: "g_hash_table_lookup: assertion 'hash_table != NULL'".  GIMP's
+   * own C plug-ins start their run the same way. */
+  gegl_init (NULL, NULL);
+
   if (drawables == NULL || gimp_core_object_array_get_length ((GObject **) drawables) != 1)
     {
       g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
