@@ -90,8 +90,8 @@
   SF-OPTION     "Filter"                 '("Sketch to Photo" "Auto Colorize")
   SF-STRING     "Model (empty: default)" ""
   SF-OPTION     "Size"                   '("Resize to the model's size (as trained)" "Whole image at full resolution")
-  SF-OPTION     "Normalisation"          '("Per-image statistics (reference)" "Running statistics" "Random variation (dropout, seeded)")
+  SF-OPTION     "Normalization"          '("Per-image statistics (reference)" "Running statistics" "Random variation (dropout, seeded)")
   SF-ADJUSTMENT "Seed"                   '(0 0 2147483647 1 10 0 1)
-  SF-ADJUSTMENT "Colour strength"        '(1.0 0.0 4.0 0.05 0.25 2 0))
+  SF-ADJUSTMENT "Color strength"        '(1.0 0.0 4.0 0.05 0.25 2 0))
 
 (script-fu-menu-register "script-fu-pix2pix-batch" "<Image>/File/Batch")
