@@ -190,6 +190,23 @@ for c in rgb rgba; do
 done
 [ ! -e "$T/batch-out/skip.png" ] && ok "batch skips files not matching the glob" \
   || not_ok "batch skips files not matching the glob"
+if [ "$GIMPV" = 3 ]; then
+  # GIMP 3 warns about plug-in procedures called with positional
+  # arguments (file-glob was one).
+  check "batch script: no deprecation warning" sh -c "! grep -i 'deprecated' '$T/batch.log'"
+  # A failing batch: the plug-in's error must reach the caller, and every
+  # image the script opened must be deleted (else GIMP 3 warns at exit).
+  timeout 300 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval \
+    -b "(pix2pix-batch \"$T/batch-in/rgb.png\" \"$T/batch-out\" \"sketch-to-photo\" \"no-such-model\" \"whole\" \"official\" 0 1.0)" \
+    > "$T/batch-fail.log" 2>&1
+  ALL_LOGS="$ALL_LOGS $T/batch-fail.log"
+  check "failing batch reports the plug-in's error" grep -q 'No model named "no-such-model' "$T/batch-fail.log"
+  check "failing batch leaves no image behind" sh -c "! grep -i 'stray image' '$T/batch-fail.log'"
+  # Control: the same check sees GIMP's warning when an image is left open.
+  timeout 300 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval \
+    -b "(gimp-file-load RUN-NONINTERACTIVE \"$T/batch-in/rgb.png\")" > "$T/stray.log" 2>&1
+  check "control: an image left open gives GIMP's stray image warning" grep -qi 'stray image' "$T/stray.log"
+fi
 
 # --- 3. translations ---------------------------------------------------------
 if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
