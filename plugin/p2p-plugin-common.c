@@ -44,65 +44,78 @@ p2p_filter_params_clear (P2pFilterParams *params)
   g_clear_pointer (&params->model, g_free);
 }
 
-const char *
-p2p_filter_proc_name (P2pFilter filter)
+const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
+  [P2P_FILTER_SKETCH_TO_PHOTO] = {
+    P2P_FILTER_SKETCH_TO_PHOTO, P2P_PROC_SKETCH,
+    N_("Sketch to Photo"), N_("_Sketch to Photo..."), "<Image>/Filters/Artistic",
+    N_("Turn a line drawing into a photo-like image with a pix2pix network"),
+    N_("Runs a pix2pix generator trained on sketch/photo pairs on the active "
+       "layer and puts the result into a new layer above it.  Only the "
+       "selection is shown in the new layer."),
+    "sketch-to-photo" P2P_MODEL_SUFFIX, P2P_TASK_SKETCH_TO_PHOTO,
+    0, FALSE,
+  },
+  [P2P_FILTER_COLORIZE] = {
+    P2P_FILTER_COLORIZE, P2P_PROC_COLORIZE,
+    N_("Auto Colorize"), N_("Auto _Colorize..."), "<Image>/Colors",
+    N_("Colorize a grayscale photo with a pix2pix network"),
+    N_("Predicts colors for the active layer with a pix2pix generator and puts "
+       "the result into a new layer above it.  The lightness of the source is "
+       "kept; a gray or indexed image is converted to RGB.  Only the selection "
+       "is shown in the new layer."),
+    "colorize" P2P_MODEL_SUFFIX, P2P_TASK_COLORIZE,
+    P2P_FILTER_OPTION_CHROMA | P2P_FILTER_OPTION_HINTS, TRUE,
+  },
+};
+
+const P2pFilterInfo *
+p2p_filter_info (P2pFilter filter)
 {
-  return filter == P2P_FILTER_COLORIZE ? P2P_PROC_COLORIZE : P2P_PROC_SKETCH;
+  g_return_val_if_fail ((guint) filter < P2P_N_FILTERS, &p2p_filters[0]);
+  return &p2p_filters[filter];
+}
+
+const P2pFilterInfo *
+p2p_filter_info_for_proc (const char *proc_name)
+{
+  for (guint i = 0; i < P2P_N_FILTERS; i++)
+    if (g_strcmp0 (p2p_filters[i].proc_name, proc_name) == 0)
+      return &p2p_filters[i];
+  return NULL;
 }
 
 const char *
 p2p_filter_title (P2pFilter filter)
 {
-  return filter == P2P_FILTER_COLORIZE ? _("Auto Colorize") : _("Sketch to Photo");
-}
-
-const char *
-p2p_filter_menu_label_untranslated (P2pFilter filter)
-{
-  return filter == P2P_FILTER_COLORIZE ? N_("Auto _Colorize...") : N_("_Sketch to Photo...");
-}
-
-const char *
-p2p_filter_blurb_untranslated (P2pFilter filter)
-{
-  return filter == P2P_FILTER_COLORIZE
-    ? N_("Colorize a grayscale photo with a pix2pix network")
-    : N_("Turn a line drawing into a photo-like image with a pix2pix network");
-}
-
-const char *
-p2p_filter_help_untranslated (P2pFilter filter)
-{
-  return filter == P2P_FILTER_COLORIZE
-    ? N_("Predicts colors for the active layer with a pix2pix generator and puts "
-         "the result into a new layer above it.  The lightness of the source is "
-         "kept; a gray or indexed image is converted to RGB.  Only the selection "
-         "is shown in the new layer.")
-    : N_("Runs a pix2pix generator trained on sketch/photo pairs on the active "
-         "layer and puts the result into a new layer above it.  Only the "
-         "selection is shown in the new layer.");
-}
-
-const char *
-p2p_filter_default_model (P2pFilter filter)
-{
-  return filter == P2P_FILTER_COLORIZE ? "colorize" P2P_MODEL_SUFFIX
-                                       : "sketch-to-photo" P2P_MODEL_SUFFIX;
-}
-
-P2pTask
-p2p_filter_task (P2pFilter filter)
-{
-  return filter == P2P_FILTER_COLORIZE ? P2P_TASK_COLORIZE : P2P_TASK_SKETCH_TO_PHOTO;
+  return _(p2p_filter_info (filter)->title);
 }
 
 char *
-p2p_result_layer_name (P2pFilter   filter,
+p2p_filter_layer_name (P2pFilter   filter,
                        const char *source_name)
 {
   /* TRANSLATORS: name of the new layer: "<filter> (<source layer name>)" */
   return g_strdup_printf (_("%s (%s)"), p2p_filter_title (filter),
                           source_name ? source_name : "");
+}
+
+char *
+p2p_filter_error_text (P2pFilter     filter,
+                       const GError *error)
+{
+  /* TRANSLATORS: "<filter name>: <error message>" */
+  return g_strdup_printf (_("%s: %s"), p2p_filter_title (filter),
+                          error != NULL ? error->message : _("Unknown error."));
+}
+
+P2pFilterStatus
+p2p_filter_error_status (const GError *error)
+{
+  if (g_error_matches (error, P2P_ERROR, P2P_ERROR_CANCELLED))
+    return P2P_FILTER_STATUS_CANCEL;
+  if (g_error_matches (error, P2P_ERROR, P2P_ERROR_BAD_INPUT))
+    return P2P_FILTER_STATUS_CALLING_ERROR;
+  return P2P_FILTER_STATUS_EXECUTION_ERROR;
 }
 
 char *
@@ -128,7 +141,7 @@ p2p_plugin_bind_textdomain (const char *program)
 /* --- models ---------------------------------------------------------- */
 
 char **
-p2p_model_search_path (const char *program,
+p2p_plugin_model_search_path (const char *program,
                        const char *gimp_dir)
 {
   g_autoptr(GPtrArray) dirs = g_ptr_array_new ();
@@ -158,7 +171,7 @@ p2p_model_search_path (const char *program,
 }
 
 void
-p2p_model_entry_free (P2pModelEntry *entry)
+p2p_plugin_model_free (P2pPluginModel *entry)
 {
   if (entry == NULL)
     return;
@@ -179,20 +192,20 @@ p2p_task_fits (P2pTask model_task,
 }
 
 static int
-p2p_model_entry_compare (gconstpointer a,
+p2p_plugin_model_compare (gconstpointer a,
                          gconstpointer b)
 {
-  const P2pModelEntry *ea = *(P2pModelEntry * const *) a;
-  const P2pModelEntry *eb = *(P2pModelEntry * const *) b;
+  const P2pPluginModel *ea = *(P2pPluginModel * const *) a;
+  const P2pPluginModel *eb = *(P2pPluginModel * const *) b;
 
   return g_utf8_collate (ea->display_name, eb->display_name);
 }
 
 GPtrArray *
-p2p_model_list (char  **search_path,
+p2p_plugin_model_list (char  **search_path,
                 P2pTask task)
 {
-  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) p2p_model_entry_free);
+  GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) p2p_plugin_model_free);
   g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
   for (int i = 0; search_path != NULL && search_path[i] != NULL; i++)
@@ -214,7 +227,7 @@ p2p_model_list (char  **search_path,
           g_autoptr(GError) error = NULL;
           g_autoptr(P2pModel) model = NULL;
           const P2pModelInfo *info;
-          P2pModelEntry *entry;
+          P2pPluginModel *entry;
 
           if (g_hash_table_contains (seen, file_name))
             continue;
@@ -233,7 +246,7 @@ p2p_model_list (char  **search_path,
           if (!p2p_task_fits (info->task, task))
             continue;
 
-          entry = g_new0 (P2pModelEntry, 1);
+          entry = g_new0 (P2pPluginModel, 1);
           entry->path = g_steal_pointer (&path);
           entry->file_name = g_strdup (file_name);
           entry->display_name = g_strdup (info->name && *info->name ? info->name : file_name);
@@ -243,12 +256,12 @@ p2p_model_list (char  **search_path,
           g_ptr_array_add (list, entry);
         }
     }
-  g_ptr_array_sort (list, p2p_model_entry_compare);
+  g_ptr_array_sort (list, p2p_plugin_model_compare);
   return list;
 }
 
 char *
-p2p_model_resolve (char       **search_path,
+p2p_plugin_model_resolve (char       **search_path,
                    P2pFilter    filter,
                    const char  *model,
                    GError     **error)
@@ -257,7 +270,7 @@ p2p_model_resolve (char       **search_path,
   g_autoptr(GString) searched = g_string_new (NULL);
 
   if (model == NULL || *model == '\0')
-    model = p2p_filter_default_model (filter);
+    model = p2p_filter_info (filter)->default_model;
 
   /* A path (anything with a directory separator) is used as given. */
   if (strchr (model, G_DIR_SEPARATOR) != NULL)
@@ -288,7 +301,7 @@ p2p_model_resolve (char       **search_path,
 }
 
 P2pModel *
-p2p_model_load_for_filter (const char *path,
+p2p_plugin_model_load (const char *path,
                            P2pFilter   filter,
                            GError    **error)
 {
@@ -306,7 +319,7 @@ p2p_model_load_for_filter (const char *path,
     }
 
   info = p2p_model_get_info (model);
-  if (!p2p_task_fits (info->task, p2p_filter_task (filter)))
+  if (!p2p_task_fits (info->task, p2p_filter_info (filter)->task))
     {
       g_autofree char *base = g_path_get_basename (path);
       g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
@@ -352,7 +365,8 @@ p2p_filter_options (const P2pFilterParams *params,
 {
   p2p_pipeline_options_init (opts);
   opts->size_mode = params->size_mode;
-  opts->chroma = params->filter == P2P_FILTER_COLORIZE ? params->chroma : 1.0;
+  opts->chroma = p2p_filter_info (params->filter)->options & P2P_FILTER_OPTION_CHROMA
+                 ? params->chroma : 1.0;
   opts->net_size = params->net_size;
   opts->net.norm_mode = params->norm_mode;
   opts->net.seed = params->seed;
@@ -377,6 +391,7 @@ p2p_filter_error (GError  *e,
 P2pImage *
 p2p_filter_run (const P2pModel        *model,
                 const P2pImage        *input,
+                const P2pImage        *hints,
                 const P2pFilterParams *params,
                 P2pPluginProgressFunc  progress,
                 gpointer               progress_data,
@@ -388,6 +403,7 @@ p2p_filter_run (const P2pModel        *model,
   P2pImage *out;
 
   p2p_filter_options (params, &glue, &opts);
+  opts.hints = hints;
   out = p2p_pipeline_run (model, input, &opts, &local_error);
   if (out == NULL)
     p2p_filter_error (g_steal_pointer (&local_error), error);
@@ -403,6 +419,8 @@ typedef struct {
   const Babl   *out_format;   /* "R'G'B'A float": raw values, no conversion */
   GeglBuffer   *selection;
   int           sel_x, sel_y;
+  const P2pHints *hints;
+  const Babl   *hints_format;
   int           width;
   float        *rgba;         /* one chunk of result rows */
   float        *mask;         /* one chunk of selection rows */
@@ -418,10 +436,25 @@ p2p_rows_read (P2pInput  input,
 {
   P2pRowGlue *glue = user_data;
   const GeglRectangle *extent = gegl_buffer_get_extent (glue->source);
-  GeglRectangle rect = { extent->x, extent->y + y, extent->width, n_rows };
 
-  gegl_buffer_get (glue->source, &rect, 1.0, glue->in_format, rows,
-                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  if (input == P2P_INPUT_HINTS)
+    {
+      /* The same image pixels in the hints layer's coordinates; outside
+       * its extent the abyss is transparent: no hints there. */
+      const GeglRectangle *hext = gegl_buffer_get_extent (glue->hints->buffer);
+      GeglRectangle rect = { hext->x - glue->hints->dx, hext->y - glue->hints->dy + y,
+                             extent->width, n_rows };
+
+      gegl_buffer_get (glue->hints->buffer, &rect, 1.0, glue->hints_format, rows,
+                       GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+      return TRUE;
+    }
+  {
+    GeglRectangle rect = { extent->x, extent->y + y, extent->width, n_rows };
+
+    gegl_buffer_get (glue->source, &rect, 1.0, glue->in_format, rows,
+                     GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+  }
   return TRUE;
 }
 
@@ -474,6 +507,7 @@ p2p_filter_run_buffer (const P2pModel        *model,
                        GeglBuffer            *selection,
                        int                    sel_x,
                        int                    sel_y,
+                       const P2pHints        *hints,
                        const P2pFilterParams *params,
                        P2pPluginProgressFunc  progress,
                        gpointer               progress_data,
@@ -509,8 +543,11 @@ p2p_filter_run_buffer (const P2pModel        *model,
   glue.width = extent->width;
   glue.rgba = rgba;
   glue.mask = mask;
+  glue.hints = hints != NULL && hints->buffer != NULL ? hints : NULL;
+  glue.hints_format = glue.hints ? p2p_float_format (glue.hints->space, TRUE) : NULL;
 
   p2p_filter_options (params, &pglue, &opts);
+  opts.read_hints = glue.hints != NULL;
   if (!p2p_pipeline_run_rows (model, extent->width, extent->height, with_alpha ? 4 : 3,
                               p2p_rows_read, p2p_rows_write, &glue, &opts, &local_error))
     {
@@ -541,21 +578,15 @@ p2p_buffer_copy_result (GeglBuffer *result,
     }
 }
 
-char *
-p2p_error_text (P2pFilter     filter,
-                const GError *error)
-{
-  /* TRANSLATORS: "<filter name>: <error message>" */
-  return g_strdup_printf (_("%s: %s"), p2p_filter_title (filter),
-                          error != NULL ? error->message : _("Unknown error."));
-}
-
 /* --- preview ------------------------------------------------------------- */
 
 struct _P2pPreview {
   P2pFilter  filter;
   char     **search_path;
+  int        src_width, src_height;   /* the source layer's size */
+  double     scale;        /* preview pixels per source pixel */
   P2pImage  *input;        /* scaled-down source */
+  P2pImage  *hints;        /* reduced hints (RGBA, the input's size), or NULL */
   char      *model_path;   /* of the cached model */
   P2pModel  *model;
 };
@@ -586,10 +617,81 @@ p2p_preview_new (GeglBuffer  *source,
                    (gint) ((gsize) w * channels * sizeof (float)), GEGL_ABYSS_CLAMP);
 
   preview = g_new0 (P2pPreview, 1);
+  preview->src_width = extent->width;
+  preview->src_height = extent->height;
+  preview->scale = scale;
   preview->filter = filter;
   preview->search_path = g_strdupv (search_path);
   preview->input = g_steal_pointer (&input);
   return preview;
+}
+
+gboolean
+p2p_preview_set_hints (P2pPreview     *preview,
+                       const P2pHints *hints,
+                       GError        **error)
+{
+  const int pw = preview->input->width, ph = preview->input->height;
+  const int W = preview->src_width;
+  g_autoptr(P2pImage) reduced = NULL;
+  g_autofree float *rows = NULL;
+  g_autofree float *count = NULL;
+  const Babl *format;
+
+  g_clear_pointer (&preview->hints, p2p_image_free);
+  if (hints == NULL || hints->buffer == NULL)
+    return TRUE;
+
+  /* Each hint pixel of the source's extent adds its color to the preview
+   * pixel it falls in; a preview pixel with any hint is a hint of their
+   * mean color.  Scaling the layer down like the source would fade small
+   * dots below the 50% alpha that makes a hint. */
+  reduced = p2p_image_new (pw, ph, 4, error);
+  rows = g_try_new (float, (gsize) W * 4 * P2P_CHUNK_ROWS);
+  count = g_try_new0 (float, (gsize) pw * ph);
+  if (reduced == NULL || rows == NULL || count == NULL)
+    {
+      if (error != NULL && *error == NULL)
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                     _("Not enough memory to read the hints."));
+      return FALSE;
+    }
+  format = p2p_float_format (hints->space, TRUE);
+  for (int y = 0; y < preview->src_height; y += P2P_CHUNK_ROWS)
+    {
+      const int n = MIN (P2P_CHUNK_ROWS, preview->src_height - y);
+      const GeglRectangle *hext = gegl_buffer_get_extent (hints->buffer);
+      GeglRectangle rect = { hext->x - hints->dx, hext->y - hints->dy + y, W, n };
+
+      gegl_buffer_get (hints->buffer, &rect, 1.0, format, rows, GEGL_AUTO_ROWSTRIDE,
+                       GEGL_ABYSS_NONE);
+      for (int r = 0; r < n; r++)
+        {
+          const int py = MIN (ph - 1, (int) ((y + r) * preview->scale));
+
+          for (int x = 0; x < W; x++)
+            {
+              const float *px = rows + ((gsize) r * W + x) * 4;
+              const int qx = MIN (pw - 1, (int) (x * preview->scale));
+              float *o = reduced->data + ((gsize) py * pw + qx) * 4;
+
+              if (!(px[3] >= 0.5f))
+                continue;
+              for (int c = 0; c < 3; c++)
+                o[c] += px[c];
+              count[(gsize) py * pw + qx] += 1.0f;
+            }
+        }
+    }
+  for (gsize p = 0; p < (gsize) pw * ph; p++)
+    if (count[p] > 0.0f)
+      {
+        for (int c = 0; c < 3; c++)
+          reduced->data[p * 4 + c] /= count[p];
+        reduced->data[p * 4 + 3] = 1.0f;
+      }
+  preview->hints = g_steal_pointer (&reduced);
+  return TRUE;
 }
 
 guchar *
@@ -604,14 +706,14 @@ p2p_preview_render (P2pPreview            *preview,
   guchar *rgba;
   gsize n;
 
-  path = p2p_model_resolve (preview->search_path, preview->filter, params->model, error);
+  path = p2p_plugin_model_resolve (preview->search_path, preview->filter, params->model, error);
   if (path == NULL)
     return NULL;
   if (preview->model == NULL || g_strcmp0 (path, preview->model_path) != 0)
     {
       g_clear_pointer (&preview->model, p2p_model_free);
       g_clear_pointer (&preview->model_path, g_free);
-      preview->model = p2p_model_load_for_filter (path, preview->filter, error);
+      preview->model = p2p_plugin_model_load (path, preview->filter, error);
       if (preview->model == NULL)
         return NULL;
       preview->model_path = g_steal_pointer (&path);
@@ -624,7 +726,8 @@ p2p_preview_render (P2pPreview            *preview,
 
     if (p.net_size > P2P_PREVIEW_NET_SIZE_MAX)
       p.net_size = P2P_PREVIEW_NET_SIZE_MAX;
-    out = p2p_filter_run (preview->model, preview->input, &p, NULL, NULL, error);
+    out = p2p_filter_run (preview->model, preview->input, preview->hints, &p, NULL, NULL,
+                          error);
   }
   if (out == NULL)
     return NULL;
@@ -650,6 +753,7 @@ p2p_preview_free (P2pPreview *preview)
     return;
   g_strfreev (preview->search_path);
   p2p_image_free (preview->input);
+  p2p_image_free (preview->hints);
   g_free (preview->model_path);
   p2p_model_free (preview->model);
   g_free (preview);

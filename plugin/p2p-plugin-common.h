@@ -27,7 +27,38 @@ G_BEGIN_DECLS
 typedef enum {
   P2P_FILTER_SKETCH_TO_PHOTO,
   P2P_FILTER_COLORIZE,
+  P2P_N_FILTERS
 } P2pFilter;
+
+/* Options a filter offers besides model, size mode, normalization, seed
+ * and network size (which all have). */
+typedef enum {
+  P2P_FILTER_OPTION_CHROMA = 1 << 0,   /* color strength */
+  P2P_FILTER_OPTION_HINTS  = 1 << 1,   /* a layer of color hints */
+} P2pFilterOptions;
+
+/* The filter table: one row per filter, everything the front-ends need to
+ * declare, show and run it.  A new filter is a row here (and its tests);
+ * the front-ends loop over the table. */
+typedef struct {
+  P2pFilter        filter;
+  const char      *proc_name;
+  const char      *title;          /* N_(): dialog title, progress, layer and error texts */
+  const char      *menu_label;     /* N_() */
+  const char      *menu_path;
+  const char      *blurb;          /* N_() */
+  const char      *help;           /* N_() */
+  const char      *default_model;  /* file name in the model folders */
+  P2pTask          task;           /* the models it lists and accepts */
+  P2pFilterOptions options;
+  gboolean         grey_to_rgb;    /* a grey image becomes RGB first (indexed always does) */
+} P2pFilterInfo;
+
+extern const P2pFilterInfo p2p_filters[P2P_N_FILTERS];
+
+/* The row of @filter; of a procedure name, or NULL for an unknown one. */
+const P2pFilterInfo *p2p_filter_info          (P2pFilter filter);
+const P2pFilterInfo *p2p_filter_info_for_proc (const char *proc_name);
 
 /* Everything a run needs besides the image.  @model is the user's string:
  * "" (the filter's default model), a bundled/installed model's file name
@@ -38,7 +69,7 @@ typedef struct {
   P2pSizeMode  size_mode;
   P2pNormMode  norm_mode;
   guint64      seed;
-  double       chroma;      /* colorize only */
+  double       chroma;      /* P2P_FILTER_OPTION_CHROMA only */
   int          net_size;    /* resize mode: side of the square the network sees,
                                0 = the model's native size */
 } P2pFilterParams;
@@ -54,17 +85,24 @@ typedef struct {
 void        p2p_filter_params_init  (P2pFilterParams *params, P2pFilter filter);
 void        p2p_filter_params_clear (P2pFilterParams *params);
 
-const char *p2p_filter_proc_name    (P2pFilter filter);
-/* Translated texts (the front-ends mark the untranslated ones with N_()). */
-const char *p2p_filter_title        (P2pFilter filter);   /* "Sketch to Photo" */
-const char *p2p_filter_menu_label_untranslated (P2pFilter filter);
-const char *p2p_filter_blurb_untranslated      (P2pFilter filter);
-const char *p2p_filter_help_untranslated       (P2pFilter filter);
-const char *p2p_filter_default_model (P2pFilter filter);  /* file name */
-P2pTask     p2p_filter_task          (P2pFilter filter);
+/* The filter's title, translated ("Sketch to Photo"). */
+const char *p2p_filter_title        (P2pFilter filter);
 
 /* Name of the result layer: "Sketch to Photo (Background)" (translated). */
-char       *p2p_result_layer_name   (P2pFilter filter, const char *source_name);
+char       *p2p_filter_layer_name   (P2pFilter filter, const char *source_name);
+
+/* An error for the PDB/message: "Sketch to Photo: <message>". */
+char       *p2p_filter_error_text   (P2pFilter filter, const GError *error);
+
+/* What a failed run returns to the PDB: one mapping for both front-ends
+ * (each turns it into its GimpPDBStatusType). */
+typedef enum {
+  P2P_FILTER_STATUS_CANCEL,          /* the user cancelled */
+  P2P_FILTER_STATUS_CALLING_ERROR,   /* bad arguments or input */
+  P2P_FILTER_STATUS_EXECUTION_ERROR, /* anything else */
+} P2pFilterStatus;
+
+P2pFilterStatus p2p_filter_error_status (const GError *error);
 
 /* --- i18n ------------------------------------------------------------- */
 
@@ -80,7 +118,7 @@ char       *p2p_plugin_bind_textdomain (const char *program);
  *  2. P2P_MODELDIR             (the data folder given at build time)
  *  3. <GIMP profile>/pix2pix    (the user's own models)
  *  4. each folder in $P2P_MODEL_PATH (colon separated; for tests) */
-char      **p2p_model_search_path   (const char *program, const char *gimp_dir);
+char      **p2p_plugin_model_search_path (const char *program, const char *gimp_dir);
 
 typedef struct {
   char    *path;          /* absolute file name */
@@ -89,40 +127,52 @@ typedef struct {
   char    *license;
   char    *description;
   P2pTask  task;
-} P2pModelEntry;
+} P2pPluginModel;
 
-void        p2p_model_entry_free (P2pModelEntry *entry);
+void        p2p_plugin_model_free (P2pPluginModel *entry);
 
 /* Every loadable model file in the search path, sorted by display name.
- * The first folder holding a file name wins, as in p2p_model_resolve(), so
+ * The first folder holding a file name wins, as in p2p_plugin_model_resolve(), so
  * the list shows exactly the files a name would resolve to.  Models that
  * fail to load are skipped with a g_message.  When @task is not
  * P2P_TASK_GENERIC, only models that can run that task are listed.
- * (transfer full) array of P2pModelEntry. */
-GPtrArray  *p2p_model_list          (char **search_path, P2pTask task);
+ * (transfer full) array of P2pPluginModel. */
+GPtrArray  *p2p_plugin_model_list   (char **search_path, P2pTask task);
 
 /* Resolves the user's model string to a file name (transfer full), or NULL
  * with a translated P2P_ERROR_NOT_FOUND message. */
-char       *p2p_model_resolve       (char           **search_path,
+char       *p2p_plugin_model_resolve (char          **search_path,
                                      P2pFilter        filter,
                                      const char      *model,
                                      GError         **error);
 
 /* Loads and checks that the model suits the filter (a colorize filter
  * cannot run a sketch model and vice versa; generic models run anywhere). */
-P2pModel   *p2p_model_load_for_filter (const char *path,
+P2pModel   *p2p_plugin_model_load  (const char *path,
                                        P2pFilter   filter,
                                        GError    **error);
 
 /* --- running ------------------------------------------------------------ */
 
+/* A layer of color hints (P2P_FILTER_OPTION_HINTS): a pixel with alpha of
+ * at least 50% says what color the photo has there (only its hue and
+ * saturation count).  Any size and place: it is aligned with the source by
+ * image coordinates, and is transparent (no hints) outside its extent. */
+typedef struct {
+  GeglBuffer *buffer;   /* (transfer none); NULL: no hints */
+  const Babl *space;    /* its color space, NULL: sRGB */
+  int         dx, dy;   /* its top-left corner minus the source layer's */
+} P2pHints;
+
 /* Progress glue: @update shows a fraction (e.g. gimp_progress_update) and
  * returns FALSE when the user cancelled. */
 typedef gboolean (*P2pPluginProgressFunc) (double fraction, gpointer user_data);
 
-/* Runs the pipeline for @params on @input.  Errors are translated texts. */
+/* Runs the pipeline for @params on @input (and the RGBA @hints of its size,
+ * or NULL).  Errors are translated texts. */
 P2pImage   *p2p_filter_run          (const P2pModel        *model,
                                      const P2pImage        *input,
+                                     const P2pImage        *hints,
                                      const P2pFilterParams *params,
                                      P2pPluginProgressFunc  progress,
                                      gpointer               progress_data,
@@ -137,7 +187,8 @@ P2pImage   *p2p_filter_run          (const P2pModel        *model,
  * NULL for sRGB), alpha
  * multiplied by @selection's mask at (sel_x, sel_y) + pixel position when
  * @selection is not NULL.  GEGL's tile cache holds it (and swaps it to disk
- * when large).  NULL with a translated error, or "Cancelled.". */
+ * when large).  @hints (or NULL) are read row by row beside the source.
+ * NULL with a translated error, or "Cancelled.". */
 GeglBuffer *p2p_filter_run_buffer   (const P2pModel        *model,
                                      GeglBuffer            *source,
                                      const Babl            *space,
@@ -145,6 +196,7 @@ GeglBuffer *p2p_filter_run_buffer   (const P2pModel        *model,
                                      GeglBuffer            *selection,
                                      int                    sel_x,
                                      int                    sel_y,
+                                     const P2pHints        *hints,
                                      const P2pFilterParams *params,
                                      P2pPluginProgressFunc  progress,
                                      gpointer               progress_data,
@@ -188,14 +240,17 @@ P2pPreview *p2p_preview_new    (GeglBuffer            *source,
 /* Returns straight-alpha RGBA 8-bit pixels, rows packed (transfer full,
  * g_free), or NULL with @error set (e.g. the chosen model cannot be
  * loaded). */
+/* The hints the preview uses from now on (NULL or no buffer: none),
+ * reduced to the preview's size so that every hint stays visible to the
+ * network however far the layer is scaled down. */
+gboolean    p2p_preview_set_hints (P2pPreview          *preview,
+                                   const P2pHints      *hints,
+                                   GError             **error);
 guchar     *p2p_preview_render (P2pPreview            *preview,
                                 const P2pFilterParams *params,
                                 int                   *width,
                                 int                   *height,
                                 GError               **error);
 void        p2p_preview_free   (P2pPreview            *preview);
-
-/* An error for the PDB/message: "Sketch to Photo: <message>". */
-char       *p2p_error_text          (P2pFilter filter, const GError *error);
 
 G_END_DECLS

@@ -28,7 +28,8 @@ typedef struct {
   gint32  norm_mode;
   gint32  seed;
   gdouble chroma;
-  gint32  net_size;   /* last: values stored by older versions still load */
+  gint32  net_size;   /* after the first release: values stored by older versions still load */
+  gint32  hints;      /* layer of color hints, -1: none (likewise added later) */
 } P2pGimp2Values;
 
 static void query (void);
@@ -58,46 +59,63 @@ main (int argc, char *argv[])
 #define P2P_ARG_SEED      { GIMP_PDB_INT32,    "seed",      "Random seed for STOCHASTIC mode (>= 0)" }
 #define P2P_ARG_CHROMA    { GIMP_PDB_FLOAT,    "chroma",    "Color strength: multiplier on the predicted colors (0 - 4, 1 = as predicted)" }
 #define P2P_ARG_NET_SIZE  { GIMP_PDB_INT32,    "net-size",  "RESIZE mode: side in pixels of the square the network sees (0 = the model's own size, up to 16384)" }
+#define P2P_ARG_HINTS     { GIMP_PDB_DRAWABLE, "hints",     "Layer of color hints (-1: none): its pixels of at least 50% opacity give the color the photo has there; any size and offsets, aligned by image position; may be hidden; never changed" }
 
-/* net-size came last, after the first release: GIMP 2.10's Script-Fu
- * insists on every argument, so older calls without it get a calling
- * error (see README); C and Python callers that pass the older count are
- * still accepted here. */
-static const GimpParamDef p2p_sketch_args[] = {
-  P2P_ARG_RUN_MODE, P2P_ARG_IMAGE, P2P_ARG_DRAWABLE, P2P_ARG_MODEL, P2P_ARG_SIZE_MODE,
-  P2P_ARG_NORM_MODE, P2P_ARG_SEED, P2P_ARG_NET_SIZE,
-};
+/* A filter's arguments, from its row of the filter table.  net-size and
+ * hints came after the first release, last: GIMP 2.10's Script-Fu insists
+ * on every argument, so older Script-Fu calls get a calling error (see
+ * README); C and Python callers that pass an older count are still
+ * accepted (p2p_n_required_args). */
+#define P2P_MAX_ARGS 11
 
-static const GimpParamDef p2p_colorize_args[] = {
-  P2P_ARG_RUN_MODE, P2P_ARG_IMAGE, P2P_ARG_DRAWABLE, P2P_ARG_MODEL, P2P_ARG_SIZE_MODE,
-  P2P_ARG_NORM_MODE, P2P_ARG_SEED, P2P_ARG_CHROMA, P2P_ARG_NET_SIZE,
-};
+static int
+p2p_args (const P2pFilterInfo *info,
+          GimpParamDef        *args)
+{
+  const GimpParamDef common[] = {
+    P2P_ARG_RUN_MODE, P2P_ARG_IMAGE, P2P_ARG_DRAWABLE, P2P_ARG_MODEL, P2P_ARG_SIZE_MODE,
+    P2P_ARG_NORM_MODE, P2P_ARG_SEED,
+  };
+  const GimpParamDef chroma = P2P_ARG_CHROMA, net_size = P2P_ARG_NET_SIZE, hints = P2P_ARG_HINTS;
+  int n = 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (common); i++)
+    args[n++] = common[i];
+  if (info->options & P2P_FILTER_OPTION_CHROMA)
+    args[n++] = chroma;
+  args[n++] = net_size;
+  if (info->options & P2P_FILTER_OPTION_HINTS)
+    args[n++] = hints;
+  return n;
+}
+
+/* The arguments a call must give at least: those of the first release. */
+static int
+p2p_n_required_args (const P2pFilterInfo *info)
+{
+  return 7 + ((info->options & P2P_FILTER_OPTION_CHROMA) ? 1 : 0);
+}
 
 static const GimpParamDef p2p_return_vals[] = {
   { GIMP_PDB_LAYER, "new-layer", "The layer holding the result" },
 };
 
 static void
-p2p_install (P2pFilter filter)
+p2p_install (const P2pFilterInfo *info)
 {
-  const char *proc = p2p_filter_proc_name (filter);
-  const GimpParamDef *args = filter == P2P_FILTER_COLORIZE ? p2p_colorize_args : p2p_sketch_args;
-  int nargs = filter == P2P_FILTER_COLORIZE ? G_N_ELEMENTS (p2p_colorize_args)
-                                            : G_N_ELEMENTS (p2p_sketch_args);
+  GimpParamDef args[P2P_MAX_ARGS];
+  int nargs = p2p_args (info, args);
 
-  gimp_install_procedure (proc,
-                          p2p_filter_blurb_untranslated (filter),
-                          p2p_filter_help_untranslated (filter),
+  gimp_install_procedure (info->proc_name, info->blurb, info->help,
                           "gimp-pix2pix authors",
                           "gimp-pix2pix authors",
                           "2026",
-                          p2p_filter_menu_label_untranslated (filter),
+                          info->menu_label,
                           "RGB*, GRAY*, INDEXED*",
                           GIMP_PLUGIN,
                           nargs, G_N_ELEMENTS (p2p_return_vals),
                           args, p2p_return_vals);
-  gimp_plugin_menu_register (proc, filter == P2P_FILTER_COLORIZE
-                                   ? "<Image>/Colors" : "<Image>/Filters/Artistic");
+  gimp_plugin_menu_register (info->proc_name, info->menu_path);
 }
 
 static void
@@ -107,8 +125,8 @@ query (void)
 
   /* Lets GIMP translate the menu labels, blurbs and undo labels. */
   gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
-  p2p_install (P2P_FILTER_SKETCH_TO_PHOTO);
-  p2p_install (P2P_FILTER_COLORIZE);
+  for (guint i = 0; i < P2P_N_FILTERS; i++)
+    p2p_install (&p2p_filters[i]);
 }
 
 /* --- values <-> params ----------------------------------------------- */
@@ -122,6 +140,7 @@ p2p_values_default (P2pGimp2Values *vals)
   vals->seed = 0;
   vals->chroma = P2P_CHROMA_DEFAULT;
   vals->net_size = 0;
+  vals->hints = -1;
 }
 
 static gboolean
@@ -161,7 +180,26 @@ p2p_values_check (const P2pGimp2Values *vals,
                    vals->chroma, P2P_CHROMA_MIN, P2P_CHROMA_MAX);
       return FALSE;
     }
+  if (vals->hints != -1 && !(gimp_item_is_valid (vals->hints) && gimp_item_is_drawable (vals->hints)))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Invalid hints layer %d: give a layer of the image, or -1 for none."),
+                   vals->hints);
+      return FALSE;
+    }
   return TRUE;
+}
+
+/* Remembered hints (a layer ID) are used again only in the same image,
+ * while the layer exists: Filters > Repeat on another image, or after the
+ * layer was deleted, runs without. */
+static void
+p2p_values_forget_hints (P2pGimp2Values *vals,
+                         gint32          image)
+{
+  if (vals->hints != -1 &&
+      !(gimp_item_is_valid (vals->hints) && gimp_item_get_image (vals->hints) == image))
+    vals->hints = -1;
 }
 
 static void
@@ -181,7 +219,8 @@ p2p_values_to_params (const P2pGimp2Values *vals,
 
 typedef struct {
   P2pFilter       filter;
-  GPtrArray      *models;       /* P2pModelEntry */
+  gint32          image, source;
+  GPtrArray      *models;       /* P2pPluginModel */
   GtkWidget      *model_combo;
   GtkWidget      *model_info;
   GtkWidget      *preview_image;
@@ -197,7 +236,7 @@ p2p_dialog_model (P2pDialog *d)
   int i = gtk_combo_box_get_active (GTK_COMBO_BOX (d->model_combo));
 
   if (i > 0 && (guint) i <= d->models->len)
-    return ((P2pModelEntry *) g_ptr_array_index (d->models, i - 1))->path;
+    return ((P2pPluginModel *) g_ptr_array_index (d->models, i - 1))->path;
   return "";
 }
 
@@ -273,7 +312,7 @@ p2p_dialog_model_changed (GtkComboBox *combo,
       return;
     }
   {
-    P2pModelEntry *e = g_ptr_array_index (d->models, i - 1);
+    P2pPluginModel *e = g_ptr_array_index (d->models, i - 1);
     g_autofree char *text = g_strdup_printf (_("License: %s\nFile: %s\n%s"),
                                              e->license, e->path, e->description);
     gtk_label_set_text (GTK_LABEL (d->model_info), text);
@@ -285,6 +324,78 @@ p2p_int_changed (GtkAdjustment *adj,
                  gint32        *value)
 {
   *value = (gint32) gtk_adjustment_get_value (adj);
+}
+
+/* The hints layer's buffer and place relative to @source (-1: none). */
+static gboolean
+p2p_hints_get (gint32     hints_layer,
+               gint32     source,
+               P2pHints  *hints)
+{
+  gint hx, hy, sx, sy;
+
+  memset (hints, 0, sizeof *hints);
+  if (hints_layer == -1)
+    return FALSE;
+  gimp_drawable_offsets (hints_layer, &hx, &hy);
+  gimp_drawable_offsets (source, &sx, &sy);
+  hints->buffer = gimp_drawable_get_buffer (hints_layer);
+  hints->dx = hx - sx;
+  hints->dy = hy - sy;
+  return TRUE;
+}
+
+/* Hints: layers of the same image with transparency, not the source. */
+static gboolean
+p2p_hints_constraint (gint32   image,
+                      gint32   item,
+                      gpointer data)
+{
+  const P2pDialog *d = data;
+
+  return image == d->image && item != d->source && gimp_drawable_has_alpha (item);
+}
+
+static void
+p2p_dialog_hints_changed (GtkWidget *combo,
+                          P2pDialog *d)
+{
+  P2pHints hints;
+  gint layer = -1;
+
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &layer);
+  d->vals->hints = layer;
+  if (d->preview != NULL)
+    {
+      gboolean have = p2p_hints_get (layer, d->source, &hints);
+
+      p2p_preview_set_hints (d->preview, have ? &hints : NULL, NULL);
+      if (have)
+        g_object_unref (hints.buffer);
+    }
+  p2p_dialog_preview_schedule (d);
+}
+
+/* A layer of the image named like "hints", else -1. */
+static gint32
+p2p_find_hints_layer (gint32 image,
+                      gint32 source)
+{
+  gint n = 0;
+  gint *layers = gimp_image_get_layers (image, &n);
+  gint32 found = -1;
+
+  for (int i = 0; i < n && found == -1; i++)
+    {
+      g_autofree char *name = gimp_item_get_name (layers[i]);
+      g_autofree char *lower = g_utf8_strdown (name ? name : "", -1);
+
+      if (layers[i] != source && strstr (lower, "hint") != NULL &&
+          gimp_drawable_has_alpha (layers[i]))
+        found = layers[i];
+    }
+  g_free (layers);
+  return found;
 }
 
 /* The network size only matters in resize mode. */
@@ -300,11 +411,13 @@ p2p_size_mode_sensitive (GtkWidget *combo,
 
 static gboolean
 p2p_dialog (P2pFilter       filter,
+            gint32          image,
             gint32          drawable,
             P2pGimp2Values *vals)
 {
+  const P2pFilterInfo *info = p2p_filter_info (filter);
   P2pDialog d = { 0 };
-  g_auto(GStrv) search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
+  g_auto(GStrv) search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
   GtkWidget *dialog, *vbox, *hbox, *frame, *table, *combo, *label;
   GtkObject *adj;
   int active = 0, row = 0;
@@ -314,9 +427,11 @@ p2p_dialog (P2pFilter       filter,
 
   d.filter = filter;
   d.vals = vals;
-  d.models = p2p_model_list (search, p2p_filter_task (filter));
+  d.models = p2p_plugin_model_list (search, info->task);
   if (gimp_item_is_layer_mask (drawable))
     drawable = gimp_layer_from_mask (drawable);
+  d.image = image;
+  d.source = drawable;
   if (gimp_item_is_layer (drawable) && !gimp_item_is_group (drawable))
     {
       GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
@@ -327,7 +442,7 @@ p2p_dialog (P2pFilter       filter,
 
   dialog = gimp_dialog_new (p2p_filter_title (filter), P2P_PLUGIN_NAME,
                             NULL, 0, gimp_standard_help_func,
-                            p2p_filter_proc_name (filter),
+                            info->proc_name,
                             _("_Cancel"), GTK_RESPONSE_CANCEL,
                             _("_OK"), GTK_RESPONSE_OK,
                             NULL);
@@ -368,7 +483,7 @@ p2p_dialog (P2pFilter       filter,
   gtk_combo_box_append_text (GTK_COMBO_BOX (d.model_combo), _("Default model"));
   for (guint i = 0; i < d.models->len; i++)
     {
-      P2pModelEntry *e = g_ptr_array_index (d.models, i);
+      P2pPluginModel *e = g_ptr_array_index (d.models, i);
       g_autofree char *text = g_strdup_printf ("%s (%s)", e->display_name, e->license);
 
       gtk_combo_box_append_text (GTK_COMBO_BOX (d.model_combo), text);
@@ -437,7 +552,7 @@ p2p_dialog (P2pFilter       filter,
     g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
   }
 
-  if (filter == P2P_FILTER_COLORIZE)
+  if (info->options & P2P_FILTER_OPTION_CHROMA)
     {
       adj = gimp_scale_entry_new (GTK_TABLE (table), 0, row++, _("Color stren_gth:"),
                                   200, 6, vals->chroma, P2P_CHROMA_MIN, P2P_CHROMA_MAX,
@@ -445,6 +560,31 @@ p2p_dialog (P2pFilter       filter,
       g_signal_connect (adj, "value-changed",
                         G_CALLBACK (gimp_double_adjustment_update), &vals->chroma);
       g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
+    }
+
+  if (info->options & P2P_FILTER_OPTION_HINTS)
+    {
+      /* The last-used hints layer if it is still there, else one named
+       * like "hints", else none. */
+      gint32 preset = vals->hints != -1 && gimp_item_is_valid (vals->hints) &&
+                      p2p_hints_constraint (image, vals->hints, &d)
+                      ? vals->hints : p2p_find_hints_layer (image, drawable);
+
+      combo = gimp_layer_combo_box_new (p2p_hints_constraint, &d);
+      gimp_int_combo_box_prepend (GIMP_INT_COMBO_BOX (combo),
+                                  GIMP_INT_STORE_VALUE, -1,
+                                  GIMP_INT_STORE_LABEL, _("None (colorize on its own)"),
+                                  -1);
+      gimp_int_combo_box_set_active (GIMP_INT_COMBO_BOX (combo), preset);
+      gimp_help_set_help_data (combo, _("A transparent layer with dots or short strokes of "
+                                        "the colors the photo has there (sky, skin, a red "
+                                        "coat): the network spreads them along the photo's "
+                                        "own edges. It may be hidden; it is not changed."),
+                               NULL);
+      gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("Color _hints:"), 0.0, 0.5,
+                                 combo, 2, FALSE);
+      g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_hints_changed), &d);
+      p2p_dialog_hints_changed (combo, &d);
     }
 
   label = gtk_label_new (_("The result goes into a new layer above the active layer."));
@@ -483,9 +623,12 @@ static gint32
 p2p_apply (P2pFilter              filter,
            gint32                 image,
            gint32                 drawable,
+           gint32                 hints_layer,
            const P2pFilterParams *params,
            GError               **error)
 {
+  const P2pFilterInfo *info = p2p_filter_info (filter);
+  P2pHints hints = { NULL };
   g_auto(GStrv) search = NULL;
   g_autofree char *model_path = NULL;
   g_autofree char *layer_name = NULL;
@@ -522,18 +665,35 @@ p2p_apply (P2pFilter              filter,
       return -1;
     }
 
-  search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
-  model_path = p2p_model_resolve (search, filter, params->model, error);
+  if (hints_layer != -1 && (info->options & P2P_FILTER_OPTION_HINTS))
+    {
+      if (gimp_item_get_image (hints_layer) != image || !gimp_item_is_layer (hints_layer))
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       _("The hints layer must be a layer of the same image."));
+          return -1;
+        }
+      if (!gimp_drawable_has_alpha (hints_layer))
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       _("The hints layer has no transparency: hints are the painted "
+                         "pixels of an otherwise transparent layer."));
+          return -1;
+        }
+    }
+
+  search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
+  model_path = p2p_plugin_model_resolve (search, filter, params->model, error);
   if (model_path == NULL)
     return -1;
 
   gimp_progress_init (_("Loading the model..."));
-  model = p2p_model_load_for_filter (model_path, filter, error);
+  model = p2p_plugin_model_load (model_path, filter, error);
   if (model == NULL)
     return -1;
 
   base = gimp_image_base_type (image);
-  convert = base == GIMP_INDEXED || (base == GIMP_GRAY && filter == P2P_FILTER_COLORIZE);
+  convert = base == GIMP_INDEXED || (base == GIMP_GRAY && info->grey_to_rgb);
   has_alpha = gimp_drawable_has_alpha (drawable);
   gimp_drawable_offsets (drawable, &off_x, &off_y);
 
@@ -544,8 +704,11 @@ p2p_apply (P2pFilter              filter,
   if (use_selection)
     sel_buf = gimp_drawable_get_buffer (gimp_image_get_selection (image));
   gimp_progress_set_text (p2p_filter_title (filter));
+  if (info->options & P2P_FILTER_OPTION_HINTS)
+    p2p_hints_get (hints_layer, drawable, &hints);
   result = p2p_filter_run_buffer (model, src_buf, NULL, has_alpha, sel_buf, off_x, off_y,
-                                  params, p2p_progress_update, NULL, error);
+                                  &hints, params, p2p_progress_update, NULL, error);
+  g_clear_object (&hints.buffer);
   g_object_unref (src_buf);
   if (sel_buf != NULL)
     g_object_unref (sel_buf);
@@ -561,7 +724,7 @@ p2p_apply (P2pFilter              filter,
     gimp_image_convert_rgb (image);
 
   source_name = gimp_item_get_name (drawable);
-  layer_name = p2p_result_layer_name (filter, source_name);
+  layer_name = p2p_filter_layer_name (filter, source_name);
   layer = gimp_layer_new (image, layer_name, width, height,
                           gimp_image_base_type (image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
                                                                     : GIMP_RGBA_IMAGE,
@@ -615,8 +778,10 @@ run (const gchar      *name,
   P2pGimp2Values vals;
   GimpRunMode run_mode;
   GimpPDBStatusType status = GIMP_PDB_SUCCESS;
+  const P2pFilterInfo *info = p2p_filter_info_for_proc (name);
+  GimpParamDef args[P2P_MAX_ARGS];
   gint32 layer = -1;
-  int nargs;
+  int nargs, required;
 
   g_free (p2p_plugin_bind_textdomain (gimp_get_progname ()));
   textdomain (GETTEXT_PACKAGE);
@@ -626,10 +791,14 @@ run (const gchar      *name,
   *return_vals = values;
   values[0].type = GIMP_PDB_STATUS;
 
-  filter = strcmp (name, P2P_PROC_COLORIZE) == 0 ? P2P_FILTER_COLORIZE
-                                                 : P2P_FILTER_SKETCH_TO_PHOTO;
-  nargs = filter == P2P_FILTER_COLORIZE ? G_N_ELEMENTS (p2p_colorize_args)
-                                         : G_N_ELEMENTS (p2p_sketch_args);
+  if (info == NULL)
+    {
+      values[0].data.d_status = GIMP_PDB_CALLING_ERROR;
+      return;
+    }
+  filter = info->filter;
+  nargs = p2p_args (info, args);
+  required = p2p_n_required_args (info);
   run_mode = param[0].data.d_int32;
   p2p_filter_params_init (&params, filter);
   p2p_values_default (&vals);
@@ -639,15 +808,16 @@ run (const gchar      *name,
     case GIMP_RUN_INTERACTIVE:
       gimp_get_data (name, &vals);
       vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
+      p2p_values_forget_hints (&vals, param[1].data.d_image);
       if (!p2p_values_check (&vals, NULL))
         p2p_values_default (&vals);
-      if (!p2p_dialog (filter, param[2].data.d_drawable, &vals))
+      if (!p2p_dialog (filter, param[1].data.d_image, param[2].data.d_drawable, &vals))
         status = GIMP_PDB_CANCEL;
       break;
 
     case GIMP_RUN_NONINTERACTIVE:
-      /* nargs - 1: a caller written before net-size existed. */
-      if (nparams != nargs && nparams != nargs - 1)
+      /* Fewer: a caller written before net-size or hints existed. */
+      if (nparams < required || nparams > nargs)
         {
           g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
                        _("Wrong number of arguments: %d given, %d expected."), nparams, nargs);
@@ -659,15 +829,21 @@ run (const gchar      *name,
       vals.size_mode = param[4].data.d_int32;
       vals.norm_mode = param[5].data.d_int32;
       vals.seed = param[6].data.d_int32;
-      if (filter == P2P_FILTER_COLORIZE)
-        vals.chroma = param[7].data.d_float;
-      if (nparams == nargs)
-        vals.net_size = param[nargs - 1].data.d_int32;
+      for (int i = 7; i < nparams; i++)
+        {
+          if (g_str_equal (args[i].name, "chroma"))
+            vals.chroma = param[i].data.d_float;
+          else if (g_str_equal (args[i].name, "net-size"))
+            vals.net_size = param[i].data.d_int32;
+          else if (g_str_equal (args[i].name, "hints"))
+            vals.hints = param[i].data.d_drawable;
+        }
       break;
 
     case GIMP_RUN_WITH_LAST_VALS:
       gimp_get_data (name, &vals);
       vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
+      p2p_values_forget_hints (&vals, param[1].data.d_image);
       break;
 
     default:
@@ -681,12 +857,14 @@ run (const gchar      *name,
     {
       p2p_values_to_params (&vals, &params);
       layer = p2p_apply (filter, param[1].data.d_image, param[2].data.d_drawable,
-                         &params, &error);
+                         vals.hints, &params, &error);
       if (layer < 0)
-        status = g_error_matches (error, P2P_ERROR, P2P_ERROR_CANCELLED)
-          ? GIMP_PDB_CANCEL
-          : g_error_matches (error, P2P_ERROR, P2P_ERROR_BAD_INPUT)
-            ? GIMP_PDB_CALLING_ERROR : GIMP_PDB_EXECUTION_ERROR;
+        switch (p2p_filter_error_status (error))
+          {
+          case P2P_FILTER_STATUS_CANCEL:          status = GIMP_PDB_CANCEL; break;
+          case P2P_FILTER_STATUS_CALLING_ERROR:   status = GIMP_PDB_CALLING_ERROR; break;
+          case P2P_FILTER_STATUS_EXECUTION_ERROR: status = GIMP_PDB_EXECUTION_ERROR; break;
+          }
     }
 
   if (status == GIMP_PDB_SUCCESS)
@@ -702,7 +880,7 @@ run (const gchar      *name,
   else if (error != NULL)
     {
       g_free (error_text);
-      error_text = p2p_error_text (filter, error);
+      error_text = p2p_filter_error_text (filter, error);
       if (run_mode != GIMP_RUN_NONINTERACTIVE && status != GIMP_PDB_CANCEL)
         gimp_message (error_text);
       *nreturn_vals = 2;

@@ -43,8 +43,8 @@ p2p_plugin_query_procedures (GimpPlugIn *plug_in)
 {
   GList *list = NULL;
 
-  list = g_list_append (list, g_strdup (P2P_PROC_SKETCH));
-  list = g_list_append (list, g_strdup (P2P_PROC_COLORIZE));
+  for (guint i = 0; i < P2P_N_FILTERS; i++)
+    list = g_list_append (list, g_strdup (p2p_filters[i].proc_name));
   return list;
 }
 
@@ -82,13 +82,35 @@ p2p_progress_update (double   fraction,
   return TRUE;
 }
 
+/* The hints layer's buffer, color space and place relative to @source. */
+static void
+p2p_hints_get (GimpDrawable *hints_layer,
+               GimpDrawable *source,
+               P2pHints     *hints)
+{
+  gint hx = 0, hy = 0, sx = 0, sy = 0;
+
+  memset (hints, 0, sizeof *hints);
+  if (hints_layer == NULL)
+    return;
+  gimp_drawable_get_offsets (hints_layer, &hx, &hy);
+  gimp_drawable_get_offsets (source, &sx, &sy);
+  hints->buffer = gimp_drawable_get_buffer (hints_layer);
+  hints->space = gimp_drawable_get_format (hints_layer);
+  hints->dx = hx - sx;
+  hints->dy = hy - sy;
+}
+
 static GimpLayer *
 p2p_apply (P2pFilter              filter,
            GimpImage             *image,
            GimpDrawable          *drawable,
+           GimpDrawable          *hints_layer,
            const P2pFilterParams *params,
            GError               **error)
 {
+  const P2pFilterInfo *info = p2p_filter_info (filter);
+  P2pHints hints = { NULL };
   g_auto(GStrv) search = NULL;
   g_autofree char *model_path = NULL;
   g_autofree char *layer_name = NULL;
@@ -118,18 +140,37 @@ p2p_apply (P2pFilter              filter,
       return NULL;
     }
 
-  search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
-  model_path = p2p_model_resolve (search, filter, params->model, error);
+  if (!(info->options & P2P_FILTER_OPTION_HINTS))
+    hints_layer = NULL;
+  if (hints_layer != NULL)
+    {
+      if (gimp_item_get_image (GIMP_ITEM (hints_layer)) != image)
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       _("The hints layer must be a layer of the same image."));
+          return NULL;
+        }
+      if (!gimp_drawable_has_alpha (hints_layer))
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       _("The hints layer has no transparency: hints are the painted "
+                         "pixels of an otherwise transparent layer."));
+          return NULL;
+        }
+    }
+
+  search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
+  model_path = p2p_plugin_model_resolve (search, filter, params->model, error);
   if (model_path == NULL)
     return NULL;
 
   gimp_progress_init (_("Loading the model..."));
-  model = p2p_model_load_for_filter (model_path, filter, error);
+  model = p2p_plugin_model_load (model_path, filter, error);
   if (model == NULL)
     return NULL;
 
   base = gimp_image_get_base_type (image);
-  convert = base == GIMP_INDEXED || (base == GIMP_GRAY && filter == P2P_FILTER_COLORIZE);
+  convert = base == GIMP_INDEXED || (base == GIMP_GRAY && info->grey_to_rgb);
   has_alpha = gimp_drawable_has_alpha (drawable);
   gimp_drawable_get_offsets (drawable, &off_x, &off_y);
 
@@ -140,8 +181,11 @@ p2p_apply (P2pFilter              filter,
   if (use_selection)
     sel_buf = gimp_drawable_get_buffer (GIMP_DRAWABLE (gimp_image_get_selection (image)));
   gimp_progress_set_text (p2p_filter_title (filter));
+  p2p_hints_get (hints_layer, drawable, &hints);
   result = p2p_filter_run_buffer (model, src_buf, gimp_drawable_get_format (drawable), has_alpha,
-                                  sel_buf, off_x, off_y, params, p2p_progress_update, NULL, error);
+                                  sel_buf, off_x, off_y, &hints, params, p2p_progress_update,
+                                  NULL, error);
+  g_clear_object (&hints.buffer);
   g_object_unref (src_buf);
   if (sel_buf != NULL)
     g_object_unref (sel_buf);
@@ -156,7 +200,7 @@ p2p_apply (P2pFilter              filter,
   if (convert)
     gimp_image_convert_rgb (image);
 
-  layer_name = p2p_result_layer_name (filter, gimp_item_get_name (GIMP_ITEM (drawable)));
+  layer_name = p2p_filter_layer_name (filter, gimp_item_get_name (GIMP_ITEM (drawable)));
   layer = gimp_layer_new (image, layer_name, width, height,
                           gimp_image_get_base_type (image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
                                                                          : GIMP_RGBA_IMAGE,
@@ -209,7 +253,7 @@ p2p_params_from_config (GimpProcedureConfig *config,
   g_object_get (config, "model", &params->model, "seed", &seed, "net-size", &net_size, NULL);
   if (params->model == NULL)
     params->model = g_strdup ("");
-  if (filter == P2P_FILTER_COLORIZE)
+  if (p2p_filter_info (filter)->options & P2P_FILTER_OPTION_CHROMA)
     g_object_get (config, "chroma", &chroma, NULL);
   params->size_mode = (P2pSizeMode) gimp_procedure_config_get_choice_id (config, "size-mode");
   params->norm_mode = (P2pNormMode) gimp_procedure_config_get_choice_id (config, "norm-mode");
@@ -223,6 +267,8 @@ p2p_params_from_config (GimpProcedureConfig *config,
 typedef struct {
   P2pFilter            filter;
   GimpProcedureConfig *config;
+  GimpDrawable        *source;
+  GimpDrawable        *hints;     /* the hints the preview has, or NULL */
   P2pPreview          *preview;
   GtkWidget           *image;
   GtkWidget           *error;
@@ -248,6 +294,23 @@ p2p_preview_update (gpointer user_data)
   p->idle = 0;
   if (p->preview == NULL)
     return G_SOURCE_REMOVE;
+
+  if (p2p_filter_info (p->filter)->options & P2P_FILTER_OPTION_HINTS)
+    {
+      GimpDrawable *layer = NULL;
+
+      g_object_get (p->config, "hints", &layer, NULL);
+      if (layer != p->hints)
+        {
+          P2pHints hints;
+
+          p2p_hints_get (layer, p->source, &hints);
+          p2p_preview_set_hints (p->preview, &hints, NULL);
+          g_clear_object (&hints.buffer);
+          p->hints = layer;
+        }
+      g_clear_object (&layer);
+    }
 
   p2p_params_from_config (p->config, p->filter, &params);
   rgba = p2p_preview_render (p->preview, &params, &w, &h, &error);
@@ -279,7 +342,7 @@ p2p_preview_schedule (GObject          *config,
 }
 
 static void
-p2p_model_combo_changed (GtkComboBox *combo,
+p2p_dialog_model_changed (GtkComboBox *combo,
                          GObject     *config)
 {
   const char *id = gtk_combo_box_get_active_id (combo);
@@ -291,7 +354,7 @@ p2p_model_combo_changed (GtkComboBox *combo,
   gtk_label_set_text (GTK_LABEL (info), _("The filter's default model is used."));
   for (guint i = 0; id != NULL && i < models->len; i++)
     {
-      P2pModelEntry *e = g_ptr_array_index (models, i);
+      P2pPluginModel *e = g_ptr_array_index (models, i);
 
       if (g_strcmp0 (e->path, id) == 0)
         {
@@ -302,17 +365,39 @@ p2p_model_combo_changed (GtkComboBox *combo,
     }
 }
 
+/* A layer of @image (not @source) named like "hints", with transparency;
+ * NULL if none (transfer full). */
+static GimpDrawable *
+p2p_find_hints_layer (GimpImage    *image,
+                      GimpDrawable *source)
+{
+  GimpLayer **layers = gimp_image_get_layers (image);
+  GimpDrawable *found = NULL;
+
+  for (int i = 0; layers != NULL && layers[i] != NULL && found == NULL; i++)
+    {
+      g_autofree char *lower = g_utf8_strdown (gimp_item_get_name (GIMP_ITEM (layers[i])), -1);
+
+      if (GIMP_DRAWABLE (layers[i]) != source && strstr (lower, "hint") != NULL &&
+          gimp_drawable_has_alpha (GIMP_DRAWABLE (layers[i])))
+        found = g_object_ref (GIMP_DRAWABLE (layers[i]));
+    }
+  g_free (layers);
+  return found;
+}
+
 static gboolean
 p2p_dialog (GimpProcedure       *procedure,
             GimpProcedureConfig *config,
             P2pFilter            filter,
             GimpDrawable        *drawable)
 {
-  g_auto(GStrv) search = p2p_model_search_path (gimp_get_progname (), gimp_directory ());
-  g_autoptr(GPtrArray) models = p2p_model_list (search, p2p_filter_task (filter));
+  const P2pFilterInfo *info = p2p_filter_info (filter);
+  g_auto(GStrv) search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
+  g_autoptr(GPtrArray) models = p2p_plugin_model_list (search, info->task);
   g_autofree char *current = NULL;
-  P2pDialogPreview preview = { filter, config, NULL, NULL, NULL, 0 };
-  GtkWidget *dialog, *box, *label, *combo, *info, *content, *frame;
+  P2pDialogPreview preview = { filter, config, NULL, NULL, NULL, NULL, NULL, 0 };
+  GtkWidget *dialog, *box, *label, *combo, *model_info, *content, *frame;
   gboolean active_set = FALSE, ok;
   gulong notify_id;
 
@@ -321,6 +406,7 @@ p2p_dialog (GimpProcedure       *procedure,
 
   if (gimp_item_is_layer_mask (GIMP_ITEM (drawable)))
     drawable = GIMP_DRAWABLE (gimp_layer_from_mask (GIMP_LAYER_MASK (drawable)));
+  preview.source = drawable;
   if (gimp_item_is_layer (GIMP_ITEM (drawable)) && !gimp_item_is_group (GIMP_ITEM (drawable)))
     {
       GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
@@ -356,7 +442,7 @@ p2p_dialog (GimpProcedure       *procedure,
   gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (combo), "", _("Default model"));
   for (guint i = 0; i < models->len; i++)
     {
-      P2pModelEntry *e = g_ptr_array_index (models, i);
+      P2pPluginModel *e = g_ptr_array_index (models, i);
       g_autofree char *text = g_strdup_printf ("%s (%s)", e->display_name, e->license);
 
       gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (combo), e->path, text);
@@ -371,28 +457,49 @@ p2p_dialog (GimpProcedure       *procedure,
     gtk_combo_box_set_active_id (GTK_COMBO_BOX (combo), "");
   gtk_box_pack_start (GTK_BOX (box), combo, FALSE, FALSE, 0);
 
-  info = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (info), 0.0);
-  gtk_label_set_line_wrap (GTK_LABEL (info), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (info), 50);
-  gtk_box_pack_start (GTK_BOX (box), info, FALSE, FALSE, 0);
+  model_info = gtk_label_new (NULL);
+  gtk_label_set_xalign (GTK_LABEL (model_info), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (model_info), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (model_info), 50);
+  gtk_box_pack_start (GTK_BOX (box), model_info, FALSE, FALSE, 0);
 
-  g_object_set_data (G_OBJECT (combo), "p2p-info", info);
+  g_object_set_data (G_OBJECT (combo), "p2p-info", model_info);
   g_object_set_data (G_OBJECT (combo), "p2p-models", models);
-  g_signal_connect (combo, "changed", G_CALLBACK (p2p_model_combo_changed), config);
-  p2p_model_combo_changed (GTK_COMBO_BOX (combo), G_OBJECT (config));
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_model_changed), config);
+  p2p_dialog_model_changed (GTK_COMBO_BOX (combo), G_OBJECT (config));
 
-  if (filter == P2P_FILTER_COLORIZE)
-    {
-      /* A slider reads better than a bare spin button for a strength. */
-      gimp_procedure_dialog_get_widget (GIMP_PROCEDURE_DIALOG (dialog), "chroma",
-                                        GIMP_TYPE_SPIN_SCALE);
-      gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
-                                  "size-mode", "net-size", "norm-mode", "seed", "chroma", NULL);
-    }
-  else
-    gimp_procedure_dialog_fill (GIMP_PROCEDURE_DIALOG (dialog),
-                                "size-mode", "net-size", "norm-mode", "seed", NULL);
+  {
+    GList *fields = NULL;
+
+    fields = g_list_append (fields, "size-mode");
+    fields = g_list_append (fields, "net-size");
+    fields = g_list_append (fields, "norm-mode");
+    fields = g_list_append (fields, "seed");
+    if (info->options & P2P_FILTER_OPTION_CHROMA)
+      {
+        /* A slider reads better than a bare spin button for a strength. */
+        gimp_procedure_dialog_get_widget (GIMP_PROCEDURE_DIALOG (dialog), "chroma",
+                                          GIMP_TYPE_SPIN_SCALE);
+        fields = g_list_append (fields, "chroma");
+      }
+    if (info->options & P2P_FILTER_OPTION_HINTS)
+      {
+        GimpDrawable *hints = NULL;
+
+        /* No hints chosen yet: a layer named like "hints", if there is one. */
+        g_object_get (config, "hints", &hints, NULL);
+        if (hints == NULL)
+          {
+            hints = p2p_find_hints_layer (gimp_item_get_image (GIMP_ITEM (drawable)), drawable);
+            if (hints != NULL)
+              g_object_set (config, "hints", hints, NULL);
+          }
+        g_clear_object (&hints);
+        fields = g_list_append (fields, "hints");
+      }
+    gimp_procedure_dialog_fill_list (GIMP_PROCEDURE_DIALOG (dialog), fields);
+    g_list_free (fields);
+  }
 
   /* The network size only matters when the image is resized for the net. */
   {
@@ -435,7 +542,7 @@ p2p_error_return (GimpProcedure     *procedure,
                   P2pFilter          filter,
                   const GError      *error)
 {
-  g_autofree char *text = p2p_error_text (filter, error);
+  g_autofree char *text = p2p_filter_error_text (filter, error);
 
   if (run_mode == GIMP_RUN_INTERACTIVE && status != GIMP_PDB_CANCEL)
     gimp_message (text);
@@ -453,9 +560,11 @@ p2p_run (GimpProcedure        *procedure,
 {
   P2pFilter filter = (P2pFilter) GPOINTER_TO_INT (run_data);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GimpDrawable) hints = NULL;
   P2pFilterParams params;
   GimpValueArray *ret;
   GimpLayer *layer;
+  GimpPDBStatusType status = GIMP_PDB_EXECUTION_ERROR;
 
   /* libgimp 3 only sets GEGL's configuration (swap folder, cache size)
    * from GIMP's; GEGL itself is not initialised in the plug-in process.
@@ -478,17 +587,22 @@ p2p_run (GimpProcedure        *procedure,
     return gimp_procedure_new_return_values (procedure, GIMP_PDB_CANCEL, NULL);
 
   p2p_params_from_config (config, filter, &params);
+  if (p2p_filter_info (filter)->options & P2P_FILTER_OPTION_HINTS)
+    g_object_get (config, "hints", &hints, NULL);
 
-  layer = p2p_apply (filter, image, drawables[0], &params, &error);
+  layer = p2p_apply (filter, image, drawables[0], hints, &params, &error);
   p2p_filter_params_clear (&params);
 
   if (layer == NULL)
-    return p2p_error_return (procedure, run_mode,
-                             g_error_matches (error, P2P_ERROR, P2P_ERROR_CANCELLED)
-                               ? GIMP_PDB_CANCEL
-                               : g_error_matches (error, P2P_ERROR, P2P_ERROR_BAD_INPUT)
-                                 ? GIMP_PDB_CALLING_ERROR : GIMP_PDB_EXECUTION_ERROR,
-                             filter, error);
+    {
+      switch (p2p_filter_error_status (error))
+        {
+        case P2P_FILTER_STATUS_CANCEL:          status = GIMP_PDB_CANCEL; break;
+        case P2P_FILTER_STATUS_CALLING_ERROR:   status = GIMP_PDB_CALLING_ERROR; break;
+        case P2P_FILTER_STATUS_EXECUTION_ERROR: status = GIMP_PDB_EXECUTION_ERROR; break;
+        }
+      return p2p_error_return (procedure, run_mode, status, filter, error);
+    }
 
   if (run_mode != GIMP_RUN_NONINTERACTIVE)
     gimp_displays_flush ();
@@ -504,28 +618,20 @@ static GimpProcedure *
 p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                              const gchar *name)
 {
-  P2pFilter filter;
+  const P2pFilterInfo *info = p2p_filter_info_for_proc (name);
   GimpProcedure *procedure;
 
-  if (strcmp (name, P2P_PROC_SKETCH) == 0)
-    filter = P2P_FILTER_SKETCH_TO_PHOTO;
-  else if (strcmp (name, P2P_PROC_COLORIZE) == 0)
-    filter = P2P_FILTER_COLORIZE;
-  else
+  if (info == NULL)
     return NULL;
 
   procedure = gimp_image_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
-                                        p2p_run, GINT_TO_POINTER (filter), NULL);
+                                        p2p_run, GINT_TO_POINTER (info->filter), NULL);
 
   gimp_procedure_set_image_types (procedure, "RGB*, GRAY*, INDEXED*");
   gimp_procedure_set_sensitivity_mask (procedure, GIMP_PROCEDURE_SENSITIVE_DRAWABLE);
-  gimp_procedure_set_menu_label (procedure, _(p2p_filter_menu_label_untranslated (filter)));
-  gimp_procedure_add_menu_path (procedure, filter == P2P_FILTER_COLORIZE
-                                           ? "<Image>/Colors" : "<Image>/Filters/Artistic");
-  gimp_procedure_set_documentation (procedure,
-                                    _(p2p_filter_blurb_untranslated (filter)),
-                                    _(p2p_filter_help_untranslated (filter)),
-                                    name);
+  gimp_procedure_set_menu_label (procedure, _(info->menu_label));
+  gimp_procedure_add_menu_path (procedure, info->menu_path);
+  gimp_procedure_set_documentation (procedure, _(info->blurb), _(info->help), name);
   gimp_procedure_set_attribution (procedure, "gimp-pix2pix authors",
                                   "gimp-pix2pix authors", "2026");
 
@@ -545,7 +651,7 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
   gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
                                    _("Random seed for the random variation mode"),
                                    0, P2P_SEED_MAX, 0, G_PARAM_READWRITE);
-  if (filter == P2P_FILTER_COLORIZE)
+  if (info->options & P2P_FILTER_OPTION_CHROMA)
     gimp_procedure_add_double_argument (procedure, "chroma", _("Color stren_gth"),
                                         _("Multiplier on the predicted colors (1 = as predicted)"),
                                         P2P_CHROMA_MIN, P2P_CHROMA_MAX, P2P_CHROMA_DEFAULT,
@@ -557,6 +663,15 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                                      "sees (0 = the model's own size; larger sizes give the "
                                      "network more detail, at more cost)"),
                                    0, P2P_NET_SIZE_MAX, 0, G_PARAM_READWRITE);
+  /* Last too, for the same reason. */
+  if (info->options & P2P_FILTER_OPTION_HINTS)
+    gimp_procedure_add_drawable_argument (procedure, "hints", _("Color _hints"),
+                                          _("A transparent layer with dots or short strokes "
+                                            "of the colors the photo has there (sky, skin, a "
+                                            "red coat); none: colorize on its own. Any size "
+                                            "and offsets, aligned by image position; it may "
+                                            "be hidden and is not changed."),
+                                          TRUE, G_PARAM_READWRITE);
 
   gimp_procedure_add_layer_return_value (procedure, "new-layer", _("New layer"),
                                          _("The layer holding the result"),

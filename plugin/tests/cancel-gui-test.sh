@@ -65,7 +65,7 @@ screenshot() { "$COMPARE" xwd2png "$T/fb/Xvfb_screen0" "$1" > /dev/null; }
 
 GO=$T/go
 if [ "$GIMPV" = 2 ]; then
-  CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 2 0 0 1.0 0)"
+  CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 2 0 0 1.0 0 -1)"
   # 2.10 needs no screenshot before the call: go at once.
   : > "$GO"
 else

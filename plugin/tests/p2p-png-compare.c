@@ -23,6 +23,11 @@
  *       test uses it to find GIMP 3's Cancel button at the right end of
  *       the status bar, which appears only while a progress runs.
  *
+ *   p2p-png-compare reddish FILE X Y MARGIN
+ *       Pixel (X, Y) of FILE is red: R exceeds both G and B by more than
+ *       MARGIN levels (MARGIN may be negative: "not red" is the opposite
+ *       check, see the hints test).  Prints "R G B A".
+ *
  * Exit 0 when the check holds, 1 otherwise, with one line on stderr.
  * Uses GdkPixbuf (already needed by pix2pix-cli), so 16-bit PNGs are read
  * as 8-bit: the tests save 8-bit files.
@@ -231,6 +236,30 @@ new_box (const char *before,
   return 0;
 }
 
+static int
+reddish (const char *path, int x, int y, int margin)
+{
+  Img img = { 0 };
+  const guchar *p;
+  int ok;
+
+  if (!load (path, &img))
+    return 1;
+  if (x < 0 || y < 0 || x >= img.w || y >= img.h)
+    {
+      fprintf (stderr, "%s: pixel %d,%d is outside %dx%d\n", path, x, y, img.w, img.h);
+      return 1;
+    }
+  p = img.rgba + ((gsize) y * img.w + x) * 4;
+  printf ("%d %d %d %d\n", p[0], p[1], p[2], p[3]);
+  ok = p[0] - p[1] > margin && p[0] - p[2] > margin;
+  if (!ok)
+    fprintf (stderr, "%s: pixel %d,%d = %d %d %d is not red by more than %d levels\n", path,
+             x, y, p[0], p[1], p[2], margin);
+  g_free (img.rgba);
+  return ok ? 0 : 1;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -241,6 +270,8 @@ main (int argc, char **argv)
 
   if (argc == 4 && strcmp (argv[1], "xwd2png") == 0)
     return xwd_to_png (argv[2], argv[3]);
+  if (argc == 6 && strcmp (argv[1], "reddish") == 0)
+    return reddish (argv[2], atoi (argv[3]), atoi (argv[4]), atoi (argv[5]));
   if (argc == 8 && strcmp (argv[1], "newbox") == 0)
     return new_box (argv[2], argv[3], atoi (argv[4]), atoi (argv[5]), atoi (argv[6]),
                     atoi (argv[7]));
@@ -248,7 +279,7 @@ main (int argc, char **argv)
       (strcmp (argv[1], "cli") == 0 && argc != 6))
     {
       fprintf (stderr, "usage: %s same A B | cli RESULT CLI TOL REGION | xwd2png IN OUT | "
-               "newbox BEFORE AFTER X Y W H\n", argv[0]);
+               "newbox BEFORE AFTER X Y W H | reddish FILE X Y MARGIN\n", argv[0]);
       return 2;
     }
   cli = strcmp (argv[1], "cli") == 0;

@@ -70,6 +70,21 @@ else
   TEST_SCM=$SRC/plugin/tests/test-plugin-gimp3.scm
 fi
 
+# GIMP's own scripts without a pix2pix-batch.scm that install.sh may have
+# put there: Script-Fu loads the system folder after the profile's, and a
+# system-wide copy from another build would replace the one under test.
+# (A system-wide plug-in binary is no problem: GIMP skips the duplicate
+# name found after the profile's.)
+if [ "$GIMPV" = 2 ]; then sysdata=$(pkg-config --variable=gimpdatadir gimp-2.0 2>/dev/null || echo /usr/share/gimp/2.0)
+else sysdata=$(pkg-config --variable=gimpdatadir gimp-3.0 2>/dev/null || echo /usr/share/gimp/3.0); fi
+if [ -f "$sysdata/scripts/pix2pix-batch.scm" ]; then
+  echo "# $sysdata/scripts/pix2pix-batch.scm is installed system-wide: left out of the test profile"
+  mkdir -p "$T/system-scripts"
+  cp -R "$sysdata/scripts/." "$T/system-scripts/"
+  rm -f "$T/system-scripts/pix2pix-batch.scm"
+  printf '(script-fu-path "${gimp_dir}/scripts:%s")\n' "$T/system-scripts" >> "$G/gimprc"
+fi
+
 # Installed exactly like a user install: plug-ins/NAME/NAME (+ locale/).
 mkdir -p "$G/plug-ins/$NAME"
 install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
@@ -167,6 +182,37 @@ while read -r case filter size norm seed tol region net; do
   fi
 done < "$T/cli-checks"
 
+# --- 1b. color hints (Auto Colorize with the bundled model) -------------------
+# A red dot in a hidden hints layer of another size and place must turn that
+# spot of a grey photo red (and it is not red without), the result must
+# equal pix2pix-cli's with the same dot in a photo-sized hints image (so the
+# layer was aligned by image position), and the hints layer must not change.
+HINTS_MODEL=$SRC/models/colorize.safetensors
+if run_gimp "$T/hints.log" "(begin $DEFS (load \"$TEST_SCM\") (p2p-hints-test \"$HINTS_MODEL\"))" &&
+   grep -q 'TEST-DONE-HINTS' "$T/hints.log"; then
+  ok "GIMP $GIMPV batch run of the hints tests"
+else
+  not_ok "GIMP $GIMPV batch run of the hints tests"
+fi
+ALL_LOGS="$ALL_LOGS $T/hints.log"
+grep -o 'TEST-OK .*' "$T/hints.log" | sed 's/^TEST-OK //' | while read -r line; do echo "# $line"; done
+n_fail=$(grep -c 'TEST-FAIL' "$T/hints.log")
+[ "$n_fail" -eq 0 ] && ok "hints: Script-Fu checks ($(grep -c 'TEST-OK' "$T/hints.log") passed)" \
+  || { not_ok "hints: Script-Fu checks"; grep -o 'TEST-FAIL .*' "$T/hints.log" | sed 's/^/#   /'; }
+check "hints: a red dot turns that spot of the grey photo red" \
+  "$COMPARE" reddish "$OUT/hints-with.png" 45 37 60
+check "hints: without hints the spot is not red" \
+  sh -c "! '$COMPARE' reddish '$OUT/hints-without.png' 45 37 30"
+check "hints: the hints layer is unchanged" \
+  "$COMPARE" same "$OUT/hints-layer-before.png" "$OUT/hints-layer-after.png"
+if "$CLI" run --model "$HINTS_MODEL" --hints "$OUT/hints-full.png" "$OUT/hints-photo.png" \
+     "$OUT/hints-cli.png" > "$T/cli.log" 2>&1; then
+  check "hints: the result equals pix2pix-cli --hints (the layer aligned by image position)" \
+    "$COMPARE" cli "$OUT/hints-with.png" "$OUT/hints-cli.png" 1 -
+else
+  not_ok "hints: pix2pix-cli --hints ran"; sed 's/^/#   /' "$T/cli.log"
+fi
+
 # --- 2. the batch script -------------------------------------------------------
 mkdir -p "$T/batch-in" "$T/batch-out"
 for c in rgb rgba; do
@@ -190,6 +236,23 @@ for c in rgb rgba; do
 done
 [ ! -e "$T/batch-out/skip.png" ] && ok "batch skips files not matching the glob" \
   || not_ok "batch skips files not matching the glob"
+# Colorize with a hints folder: in/dot.png takes hints/dot.png, in/plain.png
+# (no hints file) runs without.
+mkdir -p "$T/bh-in" "$T/bh-hints" "$T/bh-out"
+cp "$OUT/hints-photo.png" "$T/bh-in/dot.png"
+cp "$OUT/hints-photo.png" "$T/bh-in/plain.png"
+cp "$OUT/hints-full.png" "$T/bh-hints/dot.png"
+if run_gimp "$T/batch-hints.log" "(pix2pix-batch \"$T/bh-in/*.png\" \"$T/bh-out\" \"colorize\" \"$HINTS_MODEL\" \"resize\" \"official\" 0 1.0 0 \"$T/bh-hints\")"; then
+  ok "batch script with a hints folder ran"
+else
+  not_ok "batch script with a hints folder ran"
+fi
+ALL_LOGS="$ALL_LOGS $T/batch-hints.log"
+check "batch with hints: dot.png equals pix2pix-cli --hints" \
+  "$COMPARE" cli "$T/bh-out/dot.png" "$OUT/hints-cli.png" 1 -
+"$CLI" run --model "$HINTS_MODEL" "$OUT/hints-photo.png" "$T/bh-out/plain-cli.png" > "$T/cli.log" 2>&1
+check "batch with hints: plain.png (no hints file) equals pix2pix-cli without hints" \
+  "$COMPARE" cli "$T/bh-out/plain.png" "$T/bh-out/plain-cli.png" 1 -
 if [ "$GIMPV" = 3 ]; then
   # GIMP 3 warns about plug-in procedures called with positional
   # arguments (file-glob was one).

@@ -24,7 +24,7 @@ if [ "$GIMPV" = 2 ]; then
   if [ "$FILTER" = sketch ]; then
     CALL='(plug-in-pix2pix-sketch-to-photo RUN-INTERACTIVE img layer "" 0 0 0 0)'
   else
-    CALL='(plug-in-pix2pix-colorize RUN-INTERACTIVE img layer "" 0 0 0 1.0 0)'
+    CALL='(plug-in-pix2pix-colorize RUN-INTERACTIVE img layer "" 0 0 0 1.0 0 -1)'
   fi
   EXPR="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$SRC/plugin/tests/data/source.png\" \"s.png\")))
                (layer (car (gimp-image-get-active-layer img))))

@@ -95,7 +95,7 @@ test_search_path (void)
   int i = 0;
 
   g_setenv (P2P_MODEL_PATH_ENV, "/x/a" G_SEARCHPATH_SEPARATOR_S G_SEARCHPATH_SEPARATOR_S "/x/b", TRUE);
-  path = p2p_model_search_path ("/opt/plug/gimp-pix2pix", "/home/u/.config/GIMP/3.0");
+  path = p2p_plugin_model_search_path ("/opt/plug/gimp-pix2pix", "/home/u/.config/GIMP/3.0");
   g_unsetenv (P2P_MODEL_PATH_ENV);
 
   g_assert_cmpstr (path[i++], ==, "/opt/plug/models");
@@ -109,7 +109,7 @@ test_search_path (void)
 
   /* a relative program name gives no plug-in folder */
   g_strfreev (g_steal_pointer (&path));
-  path = p2p_model_search_path ("gimp-pix2pix", NULL);
+  path = p2p_plugin_model_search_path ("gimp-pix2pix", NULL);
 #ifdef P2P_MODELDIR
   g_assert_cmpstr (path[0], ==, P2P_MODELDIR);
   g_assert_null (path[1]);
@@ -128,27 +128,27 @@ test_resolve (Folders *f, gconstpointer data)
   g_autofree char *missing = g_build_filename (f->dir2, "nope.safetensors", NULL);
   GError *error = NULL;
 
-  c = p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, "", &error);
+  c = p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, "", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (c, ==, want_col);
-  s = p2p_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, NULL, &error);
+  s = p2p_plugin_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (s, ==, want_sk);
   /* with or without the suffix; the first folder wins */
-  mine = p2p_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "mine", &error);
-  mine2 = p2p_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "mine.safetensors", &error);
+  mine = p2p_plugin_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "mine", &error);
+  mine2 = p2p_plugin_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "mine.safetensors", &error);
   g_assert_no_error (error);
   g_assert_cmpstr (mine, ==, want_mine);
   g_assert_cmpstr (mine2, ==, want_mine);
   /* a path is taken as it is */
-  byp = p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, want_sk, &error);
+  byp = p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, want_sk, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (byp, ==, want_sk);
 
-  g_assert_null (p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, missing, &error));
+  g_assert_null (p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, missing, &error));
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
   g_clear_error (&error);
-  g_assert_null (p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, "nope", &error));
+  g_assert_null (p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, "nope", &error));
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
   /* the message names the file and every folder searched */
   g_assert_nonnull (strstr (error->message, "nope.safetensors"));
@@ -157,12 +157,12 @@ test_resolve (Folders *f, gconstpointer data)
   g_clear_error (&error);
 }
 
-static const P2pModelEntry *
+static const P2pPluginModel *
 find_entry (GPtrArray *list, const char *file_name)
 {
   for (guint i = 0; i < list->len; i++)
     {
-      const P2pModelEntry *e = g_ptr_array_index (list, i);
+      const P2pPluginModel *e = g_ptr_array_index (list, i);
 
       if (g_str_equal (e->file_name, file_name))
         return e;
@@ -180,13 +180,13 @@ test_list (Folders *f, gconstpointer data)
 
   /* the corrupt model is reported with g_message and skipped */
   g_test_expect_message ("gimp-pix2pix", G_LOG_LEVEL_MESSAGE, "*bad.safetensors*");
-  colorize = p2p_model_list (f->search, P2P_TASK_COLORIZE);
+  colorize = p2p_plugin_model_list (f->search, P2P_TASK_COLORIZE);
   g_test_assert_expected_messages ();
   g_test_expect_message ("gimp-pix2pix", G_LOG_LEVEL_MESSAGE, "*bad.safetensors*");
-  sketch = p2p_model_list (f->search, P2P_TASK_SKETCH_TO_PHOTO);
+  sketch = p2p_plugin_model_list (f->search, P2P_TASK_SKETCH_TO_PHOTO);
   g_test_assert_expected_messages ();
   g_test_expect_message ("gimp-pix2pix", G_LOG_LEVEL_MESSAGE, "*bad.safetensors*");
-  all = p2p_model_list (f->search, P2P_TASK_GENERIC);
+  all = p2p_plugin_model_list (f->search, P2P_TASK_GENERIC);
   g_test_assert_expected_messages ();
 
   /* colorize: tint and colorize; "mine" of folder two is hidden by folder
@@ -208,8 +208,8 @@ test_list (Folders *f, gconstpointer data)
   /* sorted by display name (the tiny models share theirs: then stable
    * enough that every entry is there, checked above) */
   for (guint i = 1; i < all->len; i++)
-    g_assert_cmpint (g_utf8_collate (((P2pModelEntry *) g_ptr_array_index (all, i - 1))->display_name,
-                                     ((P2pModelEntry *) g_ptr_array_index (all, i))->display_name),
+    g_assert_cmpint (g_utf8_collate (((P2pPluginModel *) g_ptr_array_index (all, i - 1))->display_name,
+                                     ((P2pPluginModel *) g_ptr_array_index (all, i))->display_name),
                      <=, 0);
 }
 
@@ -222,13 +222,13 @@ test_load_for_filter (Folders *f, gconstpointer data)
   g_autoptr(P2pModel) ok = NULL;
   GError *error = NULL;
 
-  g_assert_null (p2p_model_load_for_filter (sketch, P2P_FILTER_COLORIZE, &error));
+  g_assert_null (p2p_plugin_model_load (sketch, P2P_FILTER_COLORIZE, &error));
   g_assert_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED);
   g_clear_error (&error);
-  ok = p2p_model_load_for_filter (generic, P2P_FILTER_SKETCH_TO_PHOTO, &error);
+  ok = p2p_plugin_model_load (generic, P2P_FILTER_SKETCH_TO_PHOTO, &error);
   g_assert_no_error (error);
   g_assert_nonnull (ok);
-  g_assert_null (p2p_model_load_for_filter (bad, P2P_FILTER_SKETCH_TO_PHOTO, &error));
+  g_assert_null (p2p_plugin_model_load (bad, P2P_FILTER_SKETCH_TO_PHOTO, &error));
   g_assert_nonnull (error);
   /* the message names the file once */
   g_assert_nonnull (strstr (error->message, "bad.safetensors"));
@@ -238,19 +238,58 @@ test_load_for_filter (Folders *f, gconstpointer data)
 static void
 test_texts (void)
 {
-  g_autofree char *name = p2p_result_layer_name (P2P_FILTER_SKETCH_TO_PHOTO, "Background");
-  g_autofree char *name2 = p2p_result_layer_name (P2P_FILTER_COLORIZE, NULL);
+  g_autofree char *name = p2p_filter_layer_name (P2P_FILTER_SKETCH_TO_PHOTO, "Background");
+  g_autofree char *name2 = p2p_filter_layer_name (P2P_FILTER_COLORIZE, NULL);
   g_autoptr(GError) e = g_error_new_literal (P2P_ERROR, P2P_ERROR_BAD_INPUT, "boom");
-  g_autofree char *text = p2p_error_text (P2P_FILTER_COLORIZE, e);
+  g_autofree char *text = p2p_filter_error_text (P2P_FILTER_COLORIZE, e);
 
   g_assert_cmpstr (name, ==, "Sketch to Photo (Background)");
   g_assert_cmpstr (name2, ==, "Auto Colorize ()");
   g_assert_cmpstr (text, ==, "Auto Colorize: boom");
-  g_assert_cmpstr (p2p_filter_proc_name (P2P_FILTER_COLORIZE), ==, P2P_PROC_COLORIZE);
-  g_assert_cmpstr (p2p_filter_proc_name (P2P_FILTER_SKETCH_TO_PHOTO), ==, P2P_PROC_SKETCH);
-  g_assert_cmpint (p2p_filter_task (P2P_FILTER_COLORIZE), ==, P2P_TASK_COLORIZE);
-  g_assert_cmpstr (p2p_filter_default_model (P2P_FILTER_SKETCH_TO_PHOTO), ==,
-                   "sketch-to-photo.safetensors");
+}
+
+/* The filter table: rows in enum order, names unique and found again,
+ * every text there, the options and tasks the filters are documented to
+ * have. */
+static void
+test_filter_table (void)
+{
+  for (guint i = 0; i < P2P_N_FILTERS; i++)
+    {
+      const P2pFilterInfo *info = &p2p_filters[i];
+
+      g_assert_cmpint (info->filter, ==, i);
+      g_assert_true (p2p_filter_info (i) == info);
+      g_assert_true (p2p_filter_info_for_proc (info->proc_name) == info);
+      g_assert_true (g_str_has_prefix (info->proc_name, "plug-in-pix2pix-"));
+      g_assert_true (g_str_has_prefix (info->menu_path, "<Image>/"));
+      g_assert_true (g_str_has_suffix (info->default_model, P2P_MODEL_SUFFIX));
+      g_assert_true (*info->title && *info->menu_label && *info->blurb && *info->help);
+      for (guint k = 0; k < i; k++)
+        g_assert_cmpstr (p2p_filters[k].proc_name, !=, info->proc_name);
+    }
+  g_assert_null (p2p_filter_info_for_proc ("plug-in-pix2pix-nothing"));
+  g_assert_cmpstr (p2p_filter_info (P2P_FILTER_COLORIZE)->proc_name, ==, P2P_PROC_COLORIZE);
+  g_assert_cmpstr (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->proc_name, ==, P2P_PROC_SKETCH);
+  g_assert_cmpint (p2p_filter_info (P2P_FILTER_COLORIZE)->task, ==, P2P_TASK_COLORIZE);
+  g_assert_cmpint (p2p_filter_info (P2P_FILTER_COLORIZE)->options, ==,
+                   P2P_FILTER_OPTION_CHROMA | P2P_FILTER_OPTION_HINTS);
+  g_assert_true (p2p_filter_info (P2P_FILTER_COLORIZE)->grey_to_rgb);
+  g_assert_cmpint (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->options, ==, 0);
+}
+
+static void
+test_error_status (void)
+{
+  g_autoptr(GError) cancel = g_error_new_literal (P2P_ERROR, P2P_ERROR_CANCELLED, "c");
+  g_autoptr(GError) bad = g_error_new_literal (P2P_ERROR, P2P_ERROR_BAD_INPUT, "b");
+  g_autoptr(GError) io = g_error_new_literal (P2P_ERROR, P2P_ERROR_IO, "i");
+  g_autoptr(GError) other = g_error_new_literal (G_FILE_ERROR, G_FILE_ERROR_NOENT, "n");
+
+  g_assert_cmpint (p2p_filter_error_status (cancel), ==, P2P_FILTER_STATUS_CANCEL);
+  g_assert_cmpint (p2p_filter_error_status (bad), ==, P2P_FILTER_STATUS_CALLING_ERROR);
+  g_assert_cmpint (p2p_filter_error_status (io), ==, P2P_FILTER_STATUS_EXECUTION_ERROR);
+  g_assert_cmpint (p2p_filter_error_status (other), ==, P2P_FILTER_STATUS_EXECUTION_ERROR);
 }
 
 /* The filter on GEGL buffers equals the core pipeline on the same floats,
@@ -262,7 +301,7 @@ check_run_buffer (Folders *f, P2pFilter filter, const char *file, P2pSizeMode mo
   const int W = 45, H = 23, ch = with_alpha ? 4 : 3;
   const GeglRectangle extent = { 0, 0, W, H };
   g_autofree char *path = g_build_filename (f->dir2, file, NULL);
-  g_autoptr(P2pModel) model = p2p_model_load_for_filter (path, filter, NULL);
+  g_autoptr(P2pModel) model = p2p_plugin_model_load (path, filter, NULL);
   g_autoptr(P2pImage) in = p2p_image_new (W, H, ch, NULL);
   g_autoptr(P2pImage) want = NULL;
   g_autoptr(GeglBuffer) src = gegl_buffer_new (&extent, babl_format (with_alpha ? "R'G'B'A float"
@@ -289,7 +328,7 @@ check_run_buffer (Folders *f, P2pFilter filter, const char *file, P2pSizeMode mo
   params.size_mode = mode;
   params.chroma = 0.5;
   result = p2p_filter_run_buffer (model, src, NULL, with_alpha, with_selection ? sel : NULL,
-                                  3, 2, &params, NULL, NULL, &error);
+                                  3, 2, NULL, &params, NULL, NULL, &error);
   p2p_filter_params_clear (&params);
   g_assert_no_error (error);
   g_assert_cmpint (gegl_buffer_get_width (result), ==, W);
@@ -345,6 +384,8 @@ main (int argc, char **argv)
   g_test_add ("/plugin-common/load-for-filter", Folders, NULL, folders_setup, test_load_for_filter,
               folders_teardown);
   g_test_add_func ("/plugin-common/texts", test_texts);
+  g_test_add_func ("/plugin-common/filter-table", test_filter_table);
+  g_test_add_func ("/plugin-common/error-status", test_error_status);
   g_test_add ("/plugin-common/run-buffer", Folders, NULL, folders_setup, test_run_buffer,
               folders_teardown);
   {

@@ -111,7 +111,7 @@
     (set! layer
           (car (if (equal? filter "sketch")
                    (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" size norm seed net)
-                   (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" size norm seed 1.0 net))))
+                   (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" size norm seed 1.0 net -1))))
     (p2p-check (string-append case " new layer")
                (and (= (car (gimp-item-is-layer layer)) TRUE)
                     (= (p2p-siblings img src-parent) (+ n-before 1)))
@@ -175,16 +175,20 @@
     (p2p-expect-error "bad norm mode"
       (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 0 -1 0 0)))
     (p2p-expect-error "bad chroma"
-      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 9.5 0)))
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 9.5 0 -1)))
     (p2p-expect-error "bad network size"
-      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 1.0 -5)))
-    ; net-size was added last; GIMP 2.10's Script-Fu wants every argument
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 1.0 -5 -1)))
+    ; net-size and hints were added last; GIMP 2.10's Script-Fu wants every argument
     (p2p-expect-error "call without net-size (older scripts)"
       (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 1.0)))
+    (p2p-expect-error "call without hints (older scripts)"
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 1.0 0)))
+    (p2p-expect-error "hints layer that is no layer"
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "" 0 0 0 1.0 0 987654)))
     (p2p-expect-error "missing model"
       (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "no-such-model" 0 0 0 0)))
     (p2p-expect-error "model for the other task"
-      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "sketch-to-photo" 0 0 0 1.0 0)))
+      (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "sketch-to-photo" 0 0 0 1.0 0 -1)))
     (p2p-expect-error "not a model file"
       (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src p2p-bad-model 0 0 0 0)))
     (p2p-check "failed calls leave no layer" (= (car (gimp-image-get-layers img)) n) "layer added")
@@ -196,7 +200,7 @@
          (img (car made))
          (src (cadr made))
          (layer (car (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src
-                                                p2p-colorize-model 0 0 0 0.0 0)))
+                                                p2p-colorize-model 0 0 0 0.0 0 -1)))
          (px (cadr (gimp-drawable-get-pixel layer 20 20))))
     (p2p-check "chroma 0 gives grey"
                (and (<= (abs (- (vector-ref px 0) (vector-ref px 1))) 1)
@@ -229,3 +233,60 @@
 (define (p2p-run-error-tests)
   (p2p-bad-args)
   (gimp-message "TEST-DONE-ERRORS"))
+
+; Color hints: a grey photo layer (80x64 at 7,5 in a 100x90 image) and a
+; hidden RGBA hints layer of another size and place (30x30 at 40,30) with a
+; red 4x4 dot at image position 50,40, i.e. at 43,35 of the photo layer.
+; Results with and without the hints, the hints layer before and after,
+; the photo, and the same dot as a photo-sized image for pix2pix-cli go to
+; p2p-out as hints-*.png; run-gimp-tests.sh checks the pixels.
+(define (p2p-hints-test model)
+  (let* ((img (car (gimp-image-new 100 90 RGB)))
+         (src (car (gimp-layer-new img 80 64 RGB-IMAGE "Photo" 100 LAYER-MODE-NORMAL)))
+         (hints (car (gimp-layer-new img 30 30 RGBA-IMAGE "My hints" 100 LAYER-MODE-NORMAL)))
+         (full (car (gimp-image-new 80 64 RGB)))
+         (full-layer (car (gimp-layer-new full 80 64 RGBA-IMAGE "Hints" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img src 0 0)
+    (gimp-layer-set-offsets src 7 5)
+    (gimp-context-set-foreground '(128 128 128))
+    (gimp-edit-fill src FILL-FOREGROUND)
+    (gimp-image-insert-layer img hints 0 0)
+    (gimp-layer-set-offsets hints 40 30)
+    (gimp-drawable-fill hints FILL-TRANSPARENT)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 50 40 4 4)
+    (gimp-context-set-foreground '(220 30 30))
+    (gimp-edit-fill hints FILL-FOREGROUND)
+    (gimp-selection-none img)
+    (gimp-item-set-visible hints FALSE)
+    (gimp-image-set-active-layer img src)
+    (p2p-save img hints (p2p-path "hints" "layer-before"))
+    (p2p-save img src (p2p-path "hints" "photo"))
+    (let ((with (car (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src model 0 0 0 1.0 0 hints)))
+          (without (car (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src model 0 0 0 1.0 0 -1))))
+      (p2p-save img with (p2p-path "hints" "with"))
+      (p2p-save img without (p2p-path "hints" "without"))
+      (p2p-save img hints (p2p-path "hints" "layer-after"))
+      (p2p-check "hints: the hints layer stays hidden" (= (car (gimp-item-get-visible hints)) FALSE)
+                 "made visible")
+      (p2p-check "hints: the result layers are the photo's size and place"
+                 (and (equal? (gimp-drawable-offsets with) (list 7 5))
+                      (= (car (gimp-drawable-width with)) 80))
+                 "wrong size or offsets"))
+    ; A hints layer without transparency is refused.
+    (let ((opaque (car (gimp-layer-new img 10 10 RGB-IMAGE "Opaque hints" 100 LAYER-MODE-NORMAL))))
+      (gimp-image-insert-layer img opaque 0 0)
+      (p2p-check "hints: a layer without transparency is refused"
+                 (equal? (catch 'p2p-failed
+                           (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src model 0 0 0 1.0 0 opaque))
+                         'p2p-failed)
+                 "accepted"))
+    (gimp-image-insert-layer full full-layer 0 0)
+    (gimp-drawable-fill full-layer FILL-TRANSPARENT)
+    (gimp-image-select-rectangle full CHANNEL-OP-REPLACE 43 35 4 4)
+    (gimp-context-set-foreground '(220 30 30))
+    (gimp-edit-fill full-layer FILL-FOREGROUND)
+    (gimp-selection-none full)
+    (p2p-save full full-layer (p2p-path "hints" "full"))
+    (gimp-image-delete full)
+    (gimp-image-delete img)
+    (gimp-message "TEST-DONE-HINTS")))

@@ -243,3 +243,60 @@
 (define (p2p-run-error-tests)
   (p2p-bad-args)
   (gimp-message "TEST-DONE-ERRORS"))
+
+; Color hints: as test-plugin-gimp2.scm's p2p-hints-test (read there), with
+; GIMP 3's PDB: #:hints takes the layer, and leaving it out means none.
+(define (p2p-hints-test model)
+  (let* ((img (car (gimp-image-new 100 90 RGB)))
+         (src (car (gimp-layer-new img "Photo" 80 64 RGB-IMAGE 100 LAYER-MODE-NORMAL)))
+         (hints (car (gimp-layer-new img "My hints" 30 30 RGBA-IMAGE 100 LAYER-MODE-NORMAL)))
+         (full (car (gimp-image-new 80 64 RGB)))
+         (full-layer (car (gimp-layer-new full "Hints" 80 64 RGBA-IMAGE 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer img src 0 0)
+    (gimp-layer-set-offsets src 7 5)
+    (gimp-context-set-foreground '(128 128 128))
+    (gimp-drawable-edit-fill src FILL-FOREGROUND)
+    (gimp-image-insert-layer img hints 0 0)
+    (gimp-layer-set-offsets hints 40 30)
+    (gimp-drawable-fill hints FILL-TRANSPARENT)
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 50 40 4 4)
+    (gimp-context-set-foreground '(220 30 30))
+    (gimp-drawable-edit-fill hints FILL-FOREGROUND)
+    (gimp-selection-none img)
+    (gimp-item-set-visible hints FALSE)
+    (p2p-save img hints (p2p-path "hints" "layer-before"))
+    (p2p-save img src (p2p-path "hints" "photo"))
+    (let ((with (car (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img
+                                               #:drawables (vector src) #:model model
+                                               #:hints hints)))
+          (without (car (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img
+                                                  #:drawables (vector src) #:model model))))
+      (p2p-save img with (p2p-path "hints" "with"))
+      (p2p-save img without (p2p-path "hints" "without"))
+      (p2p-save img hints (p2p-path "hints" "layer-after"))
+      (p2p-check "hints: the hints layer stays hidden" (= (car (gimp-item-get-visible hints)) FALSE)
+                 "made visible")
+      (p2p-check "hints: the result layers are the photo's size and place"
+                 (and (equal? (gimp-drawable-get-offsets with) (list 7 5))
+                      (= (car (gimp-drawable-get-width with)) 80))
+                 "wrong size or offsets"))
+    ; A hints layer without transparency is refused.
+    (let ((opaque (car (gimp-layer-new img "Opaque hints" 10 10 RGB-IMAGE 100 LAYER-MODE-NORMAL))))
+      (gimp-image-insert-layer img opaque 0 0)
+      (p2p-check "hints: a layer without transparency is refused"
+                 (equal? (catch 'p2p-failed
+                           (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img
+                                                     #:drawables (vector src) #:model model
+                                                     #:hints opaque))
+                         'p2p-failed)
+                 "accepted"))
+    (gimp-image-insert-layer full full-layer 0 0)
+    (gimp-drawable-fill full-layer FILL-TRANSPARENT)
+    (gimp-image-select-rectangle full CHANNEL-OP-REPLACE 43 35 4 4)
+    (gimp-context-set-foreground '(220 30 30))
+    (gimp-drawable-edit-fill full-layer FILL-FOREGROUND)
+    (gimp-selection-none full)
+    (p2p-save full full-layer (p2p-path "hints" "full"))
+    (gimp-image-delete full)
+    (gimp-image-delete img)
+    (gimp-message "TEST-DONE-HINTS")))

@@ -20,7 +20,7 @@ SRC=${P2P_SRC:-$(readlink -f "$HERE/../..")}
 . "$HERE/gui-env.sh"
 p2p_gui_setup "$GIMPV" "$PLUGIN" undo
 if [ "$GIMPV" = 2 ]; then
-  CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 0 0 0 1.0 0)"
+  CALL="(plug-in-pix2pix-colorize RUN-NONINTERACTIVE img layer \"\" 0 0 0 1.0 0 -1)"
 else
   CALL="(plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE #:image img #:drawables (vector layer))"
 fi

@@ -8,7 +8,9 @@
 ; model name or a .safetensors path), size mode ("resize" or "whole"),
 ; normalisation ("official", "running" or "stochastic"), seed, colour
 ; strength (colorize only), and optionally the network size (resize mode,
-; 0 = the model's own).  Each input "name.ext" gives "out/name.png"
+; 0 = the model's own) and a folder of color hints (colorize only: for
+; "in/name.jpg" the transparent image "hints/name.png", when there is one,
+; is the hints layer).  Each input "name.ext" gives "out/name.png"
 ; holding the filter's result layer.  Also in the menu as
 ; File > Batch > pix2pix Batch...
 ; Called from Script-Fu, pix2pix-batch takes no run-mode argument.
@@ -32,10 +34,24 @@
                       (else (loop (- i 1)))))))
     (substring path start end)))
 
-; An optional last argument gives the network size (resize mode; 0 or
-; left out: the model's own size).
+; The hints layer for @file from @hints-dir ("" for none): the image
+; hints-dir/<stem>.png loaded as a layer of @img, or -1 when there is none.
+(define (pix2pix-batch--hints img file hints-dir)
+  (if (equal? hints-dir "")
+      -1
+      (let ((path (string-append hints-dir "/" (pix2pix-batch--stem file) ".png")))
+        (if (= (car (file-glob path 1)) 0)
+            -1
+            (let ((layer (car (gimp-file-load-layer RUN-NONINTERACTIVE img path))))
+              (gimp-image-insert-layer img layer 0 -1)
+              (gimp-item-set-visible layer FALSE)
+              layer)))))
+
+; Optional last arguments: the network size (resize mode; 0 or left out:
+; the model's own size) and the hints folder ("" or left out: none).
 (define (pix2pix-batch pattern out-dir filter model size-mode norm-mode seed chroma . opt)
   (let ((net-size (if (null? opt) 0 (car opt)))
+        (hints-dir (if (or (null? opt) (null? (cdr opt))) "" (cadr opt)))
         (size (pix2pix-batch--index size-mode '("resize" "whole")))
         (norm (pix2pix-batch--index norm-mode '("official" "running" "stochastic")))
         (files (cadr (file-glob pattern 1)))
@@ -52,9 +68,10 @@
         (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE file file)))
                (src (car (gimp-image-get-active-layer img)))
                (out (string-append out-dir "/" (pix2pix-batch--stem file) ".png"))
+               (hints (if (equal? filter "colorize") (pix2pix-batch--hints img file hints-dir) -1))
                (layer (car (if (equal? filter "colorize")
                                (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src model
-                                                         size norm seed chroma net-size)
+                                                         size norm seed chroma net-size hints)
                                (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src model
                                                                 size norm seed net-size)))))
           ; GIMP 2.10 exporters write only the drawable given: the new layer.

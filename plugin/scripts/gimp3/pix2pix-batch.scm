@@ -8,7 +8,9 @@
 ; model name or a .safetensors path), size mode ("resize" or "whole"),
 ; normalisation ("official", "running" or "stochastic"), seed, colour
 ; strength (colorize only), and optionally the network size (resize mode,
-; 0 = the model's own).  Each input "name.ext" gives "out/name.png"
+; 0 = the model's own) and a folder of color hints (colorize only: for
+; "in/name.jpg" the transparent image "hints/name.png", when there is one,
+; is the hints layer).  Each input "name.ext" gives "out/name.png"
 ; holding the filter's result layer.  Also in the menu as
 ; File > Batch > pix2pix Batch...
 
@@ -55,10 +57,26 @@
           (gimp-layer-set-offsets copy 0 0)
           (gimp-file-save RUN-NONINTERACTIVE tmp file -1))))))
 
-; An optional last argument gives the network size (resize mode; 0 or
-; left out: the model's own size).
+; The hints layer for @file from @hints-dir ("" for none): the image
+; hints-dir/<stem>.png loaded as a layer of @img, or -1 when there is none.
+(define (pix2pix-batch--hints img file hints-dir)
+  (if (equal? hints-dir "")
+      -1
+      (let* ((path (string-append hints-dir "/" (pix2pix-batch--stem file) ".png"))
+             (found (pix2pix-batch--as-list
+                      (car (file-glob #:pattern path #:filename-encoding TRUE)))))
+        (if (null? found)
+            -1
+            (let ((layer (car (gimp-file-load-layer RUN-NONINTERACTIVE img path))))
+              (gimp-image-insert-layer img layer 0 -1)
+              (gimp-item-set-visible layer FALSE)
+              layer)))))
+
+; Optional last arguments: the network size (resize mode; 0 or left out:
+; the model's own size) and the hints folder ("" or left out: none).
 (define (pix2pix-batch pattern out-dir filter model size-mode norm-mode seed chroma . opt)
   (let ((net-size (if (null? opt) 0 (car opt)))
+        (hints-dir (if (or (null? opt) (null? (cdr opt))) "" (cadr opt)))
         (files (pix2pix-batch--as-list (car (file-glob #:pattern pattern #:filename-encoding TRUE))))
         (count 0))
     (if (not (or (equal? filter "sketch-to-photo") (equal? filter "colorize")))
@@ -71,11 +89,19 @@
           (pix2pix-batch--with-image img
             (lambda ()
               (let* ((src (vector-ref (car (gimp-image-get-selected-layers img)) 0))
+                     (hints (if (equal? filter "colorize")
+                                (pix2pix-batch--hints img file hints-dir) -1))
                      (layer (car (if (equal? filter "colorize")
-                                     (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE
-                                       #:image img #:drawables (vector src) #:model model
-                                       #:size-mode size-mode #:norm-mode norm-mode #:seed seed
-                                       #:chroma chroma #:net-size net-size)
+                                     (if (= hints -1)
+                                         (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE
+                                           #:image img #:drawables (vector src) #:model model
+                                           #:size-mode size-mode #:norm-mode norm-mode
+                                           #:seed seed #:chroma chroma #:net-size net-size)
+                                         (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE
+                                           #:image img #:drawables (vector src) #:model model
+                                           #:size-mode size-mode #:norm-mode norm-mode
+                                           #:seed seed #:chroma chroma #:net-size net-size
+                                           #:hints hints))
                                      (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE
                                        #:image img #:drawables (vector src) #:model model
                                        #:size-mode size-mode #:norm-mode norm-mode #:seed seed
