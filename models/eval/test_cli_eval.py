@@ -1,0 +1,83 @@
+"""End-to-end test of models.eval.colorize through the real pix2pix-cli (found as the
+evaluation finds it: $P2P_CLI, _build/cli/, _build/core/, $PATH; the meson test sets $P2P_CLI).
+A one-photo "photo pack" is made from models/examples/lake-sherburne.jpg, so the dataset work
+folder is not needed.
+
+    /usr/bin/python3 -m unittest models.eval.test_cli_eval      # from the repository root
+"""
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+import numpy as np
+from PIL import Image
+
+from models.dataset import p2p_data
+from models.eval import cli, colorize, hints, metrics
+
+EXAMPLE = os.path.join(cli.REPO, "models", "examples", "lake-sherburne.jpg")
+SHIPPED = os.path.join(cli.REPO, "models", "colorize.safetensors")
+
+
+class ColorizeEvalThroughCli(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="p2p-eval-")
+        photos = os.path.join(cls.tmp, "work", "photos")
+        os.makedirs(os.path.join(photos, "eval_in"))
+        img = Image.open(EXAMPLE).convert("RGB")
+        img.thumbnail((400, 400))  # the pack keeps photos small; short side stays above 256
+        img.save(os.path.join(photos, "eval_in", "lake.jpg"), quality=92)
+        with open(os.path.join(photos, "index.tsv"), "w") as f:
+            f.write("id\tpackage\tpath\tsplit\tnative_w\tnative_h\tw\th\tmean_saturation\n")
+            f.write("lake\texample\t-\teval_in\t%d\t%d\t%d\t%d\t0.3\n" % (img.size * 2))
+        cls.out = os.path.join(cls.tmp, "out")
+        cls.res, cls.per = colorize.evaluate([SHIPPED], os.path.join(cls.tmp, "work"), cls.out,
+                                             counts=(0, 2, 10), log=lambda *a: None)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_files(self):
+        for f in ("inputs/lake.png", "hints-s%d/lake-n10.png" % hints.SEED, "levin-s%d/lake-n10.png" % hints.SEED,
+                  "runs/colorize/lake-n00.png", "contact-colorize.png"):
+            self.assertTrue(os.path.exists(os.path.join(self.out, f)), f)
+        json.dumps(self.res)  # the summary is plain JSON
+        self.assertIn("| colorize |", colorize.markdown(self.res))
+
+    def test_output_is_the_cli_output_and_keeps_the_lightness(self):
+        out = np.asarray(Image.open(os.path.join(self.out, "runs/colorize/lake-n00.png")).convert("RGB"))
+        grey = np.asarray(Image.open(os.path.join(self.out, "inputs/lake.png")))
+        self.assertEqual(out.shape[:2], grey.shape)
+        L_out = p2p_data.rgb2lab(out)[..., 0]
+        L_in = p2p_data.grey_to_L(grey / 255.0)
+        # Colorize keeps the input's lightness (up to 8-bit rounding and gamut clipping).
+        self.assertLess(float(np.median(np.abs(L_out - L_in))), 1.0)
+        e = [p for p in self.per if p["method"] == "colorize" and p["n"] == 0][0]
+        rgb, _ = hints.prepare(np.asarray(Image.open(os.path.join(self.tmp, "work/photos/eval_in/lake.jpg")).convert("RGB")))
+        self.assertAlmostEqual(e["psnr"], metrics.psnr(out, rgb))
+
+    def test_model_without_hints_input_is_run_once(self):
+        self.assertFalse(self.res["models"][0]["takes_hints"])
+        self.assertFalse(os.path.exists(os.path.join(self.out, "runs/colorize/lake-n10.png")))
+        m = self.res["means"]
+        self.assertEqual(m["colorize@0"]["psnr"], m["colorize@10"]["psnr"])
+
+    def test_baselines(self):
+        m = self.res["means"]
+        # Grey: no colour at all; Levin without hints is the grey image, with hints it obeys them.
+        self.assertEqual(m["grey@0"]["colourfulness"], 0.0)
+        self.assertAlmostEqual(m["levin@0"]["psnr"], m["grey@0"]["psnr"], places=1)
+        self.assertLess(m["levin@10"]["hint_err"], 2.0)
+        self.assertGreater(m["grey@10"]["hint_err"], m["levin@10"]["hint_err"])
+        self.assertLess(m["levin@10"]["ab_err"], m["grey@10"]["ab_err"])
+        d = self.res["paired"]["colorize@2"]["psnr_vs_grey"]
+        self.assertEqual(d["n"], 1)
+        self.assertAlmostEqual(d["mean"], m["colorize@2"]["psnr"] - m["grey@2"]["psnr"])
+
+
+if __name__ == "__main__":
+    unittest.main()
