@@ -162,7 +162,7 @@ def validate_metadata(metadata):
         'norm': ('batch', 'instance', 'none'),
         'dropout': ('true', 'false'),
         'task': ('sketch-to-photo', 'colorize', 'generic'),
-        'input_space': ('rgb', 'lab_l'),
+        'input_space': ('rgb', 'lab_l', 'lab_l_hints'),
         'output_space': ('rgb', 'lab_ab'),
     }
     for k, allowed in enums.items():
@@ -171,10 +171,14 @@ def validate_metadata(metadata):
     for k in ('name', 'license'):
         if not md[k].strip():
             raise FormatError('metadata %s must not be empty' % k)
-    if md['task'] == 'colorize' and (md['input_space'] != 'lab_l' or md['output_space'] != 'lab_ab'
-                                     or in_nc != 1 or out_nc != 2):
-        raise FormatError('task colorize needs input_space=lab_l, output_space=lab_ab, '
-                          'input_nc=1, output_nc=2')
+    colorize_in = {'lab_l': 1, 'lab_l_hints': 4}
+    if md['task'] == 'colorize' and (md['input_space'] not in colorize_in
+                                     or md['output_space'] != 'lab_ab' or out_nc != 2
+                                     or in_nc != colorize_in[md['input_space']]):
+        raise FormatError('task colorize needs input_space=lab_l with input_nc=1 or lab_l_hints '
+                          'with input_nc=4, and output_space=lab_ab, output_nc=2')
+    if md['input_space'] == 'lab_l_hints' and in_nc != 4:
+        raise FormatError('input_space lab_l_hints needs input_nc=4')
     if md['input_space'] == 'lab_l' and in_nc != 1:
         raise FormatError('input_space lab_l needs input_nc=1')
     if md['output_space'] == 'lab_ab' and out_nc != 2:
