@@ -1,31 +1,26 @@
 #!/usr/bin/python3
-"""Evaluate the exported gimp-pix2pix models on the eval_in split (issue 4's figures).
+"""Evaluate the sketch-to-photo model on the eval_in split (issue 4's figures).
 
-    /usr/bin/python3 models/eval/evaluate.py --task colorize
-    /usr/bin/python3 models/eval/evaluate.py --task sketch-to-photo
+    /usr/bin/python3 -m models.eval.evaluate --task sketch-to-photo      # from the repository root
 
-The network runs in PyTorch (models/tools/p2p_nets.py) from the exported safetensors file, in the
-engine's default "official-deterministic" mode (BatchNorm with per-image statistics, no dropout).
+Colorize is no longer evaluated here: it goes through pix2pix-cli, as users get it, with the
+colour-hint sweep and the grey and Levin baselines (models.eval.colorize, models.eval.snapshots).
+This older path runs the network in PyTorch (models/tools/p2p_nets.py) from the exported
+safetensors file, in the engine's default "official-deterministic" mode (BatchNorm with
+per-image statistics, no dropout), with bilinear resizing; the product resizes bicubically, so
+these figures describe the network rather than the shipped filter.
 
-colorize: each eval_in photo at short side --eval-size (default 256) is turned grey (Rec.601 luma,
-the common GIMP "Desaturate" choice; --grey to change), L of that grey goes through the net at the
-nearest multiple of 128 in each dimension, ab is upsampled bilinearly to the photo size and
-recombined with the full-resolution L (as the plug-in does).  Figures: PSNR and SSIM against the
-original colour photo, Hasler-Suesstrunk colourfulness relative to the originals, and the same for
-the baseline (the grey image itself).  Monochrome originals (mean saturation < 0.01) are skipped.
-
-sketch-to-photo: the fixed eval crops of make_sketch_set.py --split eval_in (styles as in training),
+sketch-to-photo: the fixed eval crops of make_sketch_set --split eval_in (styles as in training),
 and the same crops drawn with a style the net never saw in training (Laplacian-of-Gaussian zero
 crossings, "log"): L1 (mean absolute error on a 0-1 scale), PSNR, SSIM of the output against the
 photo, and of the baseline (the sketch itself) against the photo.
 
-Writes a JSON file and a contact sheet (input | output | original) to --out; for sketch-to-photo
-also a sheet of real line art (Tux Paint starters) through the model, as a qualitative check.
+Writes a JSON file and a contact sheet (input | output | original) to --out, and a sheet of real
+line art (Tux Paint starters) through the model, as a qualitative check.
 """
 import argparse
 import json
 import os
-import sys
 
 import numpy as np
 import torch
@@ -33,15 +28,12 @@ import torch.nn.functional as F
 from PIL import Image
 from scipy import ndimage as ndi
 
+from models.dataset import p2p_data, sketch
+from models.eval.metrics import psnr, ssim
+from models.tools import p2p_nets, p2p_safetensors
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "models", "tools"))
-sys.path.insert(0, os.path.join(REPO, "models", "dataset"))
-
-import p2p_nets  # noqa: E402
-import p2p_safetensors  # noqa: E402
-import p2p_data  # noqa: E402
-import sketch  # noqa: E402
 
 
 def load_net(path):
@@ -70,37 +62,6 @@ def run_net(G, x, multiple):
     return y
 
 
-def psnr(a, b):
-    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
-
-
-def ssim(a, b):
-    """Mean SSIM over channels (Gaussian window sigma 1.5, K1 0.01, K2 0.03, range 255)."""
-    a = a.astype(np.float64)
-    b = b.astype(np.float64)
-    if a.ndim == 2:
-        a, b = a[..., None], b[..., None]
-    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    vals = []
-    for c in range(a.shape[2]):
-        x, y = a[..., c], b[..., c]
-        g = lambda z: ndi.gaussian_filter(z, 1.5, truncate=3.5)  # noqa: E731
-        mx, my = g(x), g(y)
-        sxx, syy, sxy = g(x * x) - mx * mx, g(y * y) - my * my, g(x * y) - mx * my
-        m = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
-        vals.append(m[5:-5, 5:-5].mean() if min(m.shape) > 10 else m.mean())
-    return float(np.mean(vals))
-
-
-def colourfulness(rgb):
-    """Hasler and Suesstrunk (2003)."""
-    x = rgb.astype(np.float64)
-    rg = x[..., 0] - x[..., 1]
-    yb = 0.5 * (x[..., 0] + x[..., 1]) - x[..., 2]
-    return float(np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
-
-
 def scaled(img, short):
     h, w = img.shape[:2]
     s = min(h, w)
@@ -120,42 +81,6 @@ def sheet(rows, path, cell=160):
             p.thumbnail((cell, cell), Image.LANCZOS)
             W.paste(p, (j * cell + (cell - p.size[0]) // 2, i * cell + (cell - p.size[1]) // 2))
     W.save(path)
-
-
-def eval_colorize(args):
-    G, md = load_net(args.model)
-    mult = 2 ** p2p_nets.parse_arch(md["arch"])[1]
-    photos = [p for p in p2p_data.load_photos("eval_in", args.work) if p[0]["mean_saturation"] >= 0.01]
-    res = {"model": [], "baseline": []}
-    orig_cf = []
-    rows = []
-    for r, img in photos:
-        img = scaled(img, args.eval_size)
-        g = p2p_data.to_grey(img, args.grey)
-        L = p2p_data.grey_to_L(g.astype(np.float64) / 255.0)
-        x = torch.from_numpy((L / 50.0 - 1.0)[None, None].astype(np.float32))
-        ab = run_net(G, x, mult)[0].numpy().transpose(1, 2, 0).astype(np.float64) * 110.0
-        out = (p2p_data.lab2rgb(np.concatenate([L[..., None], ab], axis=2)) * 255.0).astype(np.uint8)
-        grey3 = np.repeat(g[..., None], 3, axis=2)
-        for name, im in (("model", out), ("baseline", grey3)):
-            res[name].append({"id": r["id"], "psnr": psnr(im, img), "ssim": ssim(im, img),
-                              "colourfulness": colourfulness(im)})
-        orig_cf.append(colourfulness(img))
-        if len(rows) < args.sheet_rows:
-            rows.append([grey3, out, img])
-    summary = {"task": "colorize", "model_file": args.model, "training": md.get("training", ""),
-               "photos": len(photos), "eval_size": args.eval_size, "grey": args.grey,
-               "original_colourfulness": float(np.mean(orig_cf))}
-    for name in res:
-        summary[name] = {
-            "psnr": float(np.mean([e["psnr"] for e in res[name]])),
-            "ssim": float(np.mean([e["ssim"] for e in res[name]])),
-            "colourfulness": float(np.mean([e["colourfulness"] for e in res[name]])),
-        }
-        summary[name]["colourfulness_rel"] = summary[name]["colourfulness"] / summary["original_colourfulness"]
-    summary["beats_baseline_psnr"] = summary["model"]["psnr"] > summary["baseline"]["psnr"]
-    summary["colourful_enough"] = summary["model"]["colourfulness_rel"] >= 0.6
-    return summary, res, rows
 
 
 def log_style(rgb, sigma=1.5, k=0.6):
@@ -228,12 +153,12 @@ def line_art_sheet(args, path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--task", required=True, choices=("colorize", "sketch-to-photo"))
+    ap.add_argument("--task", default="sketch-to-photo", choices=("sketch-to-photo",),
+                    help="colorize: see models.eval.colorize")
     ap.add_argument("--model", help="default models/<task>.safetensors")
     ap.add_argument("--work", default=p2p_data.DEFAULT_WORK)
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--eval-size", type=int, default=256)
-    ap.add_argument("--grey", default="rec601", choices=p2p_data.GREY_METHODS)
     ap.add_argument("--max-crops", type=int, default=400)
     ap.add_argument("--sheet-rows", type=int, default=8)
     ap.add_argument("--threads", type=int, default=1)
@@ -242,12 +167,9 @@ def main():
     if args.model is None:
         args.model = os.path.join(REPO, "models", args.task + ".safetensors")
     os.makedirs(args.out, exist_ok=True)
-    if args.task == "colorize":
-        summary, per, rows = eval_colorize(args)
-    else:
-        summary, per, rows = eval_sketch(args)
-        summary["line_art_sheet_rows"] = line_art_sheet(
-            args, os.path.join(args.out, args.task + "-lineart.png"))
+    summary, per, rows = eval_sketch(args)
+    summary["line_art_sheet_rows"] = line_art_sheet(
+        args, os.path.join(args.out, args.task + "-lineart.png"))
     with open(os.path.join(args.out, args.task + ".json"), "w") as f:
         json.dump({"summary": summary, "per_image": per}, f, indent=1)
     sheet(rows, os.path.join(args.out, args.task + "-contact.png"))
