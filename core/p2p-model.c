@@ -351,7 +351,7 @@ meta_int (JsonObject *meta, const char *key, int lo, int hi, int *out, GError **
 
 static const char *const task_names[] = { "generic", "sketch-to-photo", "colorize", NULL };
 static const char *const norm_names[] = { "batch", "instance", "none", NULL };
-static const char *const space_names[] = { "rgb", "lab_l", "lab_ab", NULL };
+static const char *const space_names[] = { "rgb", "lab_l", "lab_ab", "lab_l_hints", NULL };
 static const char *const bool_names[] = { "false", "true", NULL };
 
 static gboolean
@@ -386,7 +386,7 @@ meta_enum (JsonObject *meta, const char *key, const char *const *names, int *out
 
 const char *p2p_task_to_string (P2pTask t) { return (guint) t < 3 ? task_names[t] : "?"; }
 const char *p2p_norm_to_string (P2pNorm n) { return (guint) n < 3 ? norm_names[n] : "?"; }
-const char *p2p_space_to_string (P2pSpace s) { return (guint) s < 3 ? space_names[s] : "?"; }
+const char *p2p_space_to_string (P2pSpace s) { return (guint) s < 4 ? space_names[s] : "?"; }
 
 static gboolean
 parse_arch (const char *s, P2pModelInfo *info, GError **error)
@@ -498,12 +498,15 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
 
   /* Consistency between task, spaces and channel counts. */
   if (info->input_space == P2P_SPACE_LAB_AB || info->output_space == P2P_SPACE_LAB_L ||
+      info->output_space == P2P_SPACE_LAB_L_HINTS ||
       (info->input_space == P2P_SPACE_LAB_L && info->input_nc != 1) ||
+      (info->input_space == P2P_SPACE_LAB_L_HINTS && info->input_nc != 4) ||
       (info->output_space == P2P_SPACE_LAB_AB && info->output_nc != 2) ||
       (info->input_space == P2P_SPACE_RGB && info->input_nc != 1 && info->input_nc != 3) ||
       (info->output_space == P2P_SPACE_RGB && info->output_nc != 1 && info->output_nc != 3) ||
       (info->task == P2P_TASK_COLORIZE &&
-       (info->input_space != P2P_SPACE_LAB_L || info->output_space != P2P_SPACE_LAB_AB)))
+       ((info->input_space != P2P_SPACE_LAB_L && info->input_space != P2P_SPACE_LAB_L_HINTS) ||
+        info->output_space != P2P_SPACE_LAB_AB)))
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_HEADER,
                    _("The model's task, colour spaces and channel counts do not fit together "

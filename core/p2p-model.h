@@ -23,6 +23,8 @@ typedef enum {
   P2P_SPACE_RGB,     /* 3 (or input_nc) channels, gamma-encoded sRGB mapped to [-1, 1] */
   P2P_SPACE_LAB_L,   /* 1 channel, L / 50 - 1 */
   P2P_SPACE_LAB_AB,  /* 2 channels, (a, b) / 110 */
+  P2P_SPACE_LAB_L_HINTS, /* 4 channels: L / 50 - 1, colour hints' a / 110 and b / 110 (0
+                            where there is none), and their mask (1 at a hint, else 0) */
 } P2pSpace;
 
 typedef struct {

@@ -17,12 +17,7 @@
 #include "p2p-error.h"
 #include "p2p-imgproc.h"
 #include "p2p-pipeline.h"
-
-/* Guided upsampling of ab: window radius at the net's resolution, and the
- * regularisation for L / 100 (edges of less than about 3 L units count as
- * flat). */
-#define P2P_GUIDED_RADIUS 2
-#define P2P_GUIDED_EPS 1e-3
+#include "p2p-task.h"
 
 void
 p2p_pipeline_options_init (P2pPipelineOptions *options)
@@ -81,9 +76,11 @@ p2p_pipeline_check (const P2pPipelineOptions *options, double fraction, GError *
   return TRUE;
 }
 
-/* Checks everything but the memory (p2p_pipeline_check_memory). */
+/* Checks everything but the memory (p2p_pipeline_check_memory); the
+ * model's row of the task table in *@task_out. */
 static gboolean
 p2p_pipeline_validate (const P2pModelInfo       *info,
+                       const P2pTaskSpec       **task_out,
                        int                       width,
                        int                       height,
                        int                       channels,
@@ -135,25 +132,26 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
       return FALSE;
     }
 
-  /* The loader checks these too; the pipeline's own assumptions are
-   * re-checked here so a model built by other means cannot crash it. */
-  if (info->task == P2P_TASK_COLORIZE)
+  *task_out = p2p_task_for_model (info, error);
+  if (!*task_out)
+    return FALSE;
+  if (options->hints || options->read_hints)
     {
-      if (info->input_space != P2P_SPACE_LAB_L || info->output_space != P2P_SPACE_LAB_AB ||
-          info->input_nc != 1 || info->output_nc != 2)
+      if ((*task_out)->hint_channels == 0)
         {
-          g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
-                       _("This colorize model does not map L to ab"));
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       _("This model takes no colour hints"));
           return FALSE;
         }
-    }
-  else if (info->input_space != P2P_SPACE_RGB || info->output_space != P2P_SPACE_RGB ||
-           (info->input_nc != 1 && info->input_nc != 3) ||
-           (info->output_nc != 1 && info->output_nc != 3))
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
-                   _("This model's input or output is not a 1- or 3-channel RGB image"));
-      return FALSE;
+      if (options->hints &&
+          (options->hints->width != width || options->hints->height != height ||
+           options->hints->channels != P2P_HINT_IMAGE_CHANNELS || !options->hints->data))
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       _("The colour hints must be an RGBA image of the input's size "
+                         "(%d x %d pixels)"), width, height);
+          return FALSE;
+        }
     }
   return TRUE;
 }
@@ -162,48 +160,6 @@ static int
 p2p_round_up (int v, int multiple)
 {
   return (v + multiple - 1) / multiple * multiple;
-}
-
-/* One pass of the net on @net_in (a size the net takes), in image form:
- * @in_scale / @in_offset map the plane to the net's input values (RGB:
- * v * 2 - 1 with channel conversion), v * @out_scale + @out_offset maps
- * its output back (RGB: (y + 1) / 2). */
-static P2pImage *
-p2p_pipeline_run_net (const P2pModel      *model,
-                      const P2pImage      *net_in,
-                      gboolean             rgb_input,
-                      double               in_scale,
-                      double               in_offset,
-                      double               out_scale,
-                      double               out_offset,
-                      const P2pNetOptions *net_options,
-                      GError             **error)
-{
-  const P2pModelInfo *info = p2p_model_get_info (model);
-  g_autoptr(P2pTensor) tin = NULL;
-  g_autoptr(P2pTensor) tout = NULL;
-
-  if (rgb_input)
-    tin = p2p_image_to_tensor (net_in, info->input_nc, error);
-  else
-    tin = p2p_image_to_tensor_affine (net_in, in_scale, in_offset, error);
-  if (!tin)
-    return NULL;
-
-  tout = p2p_net_run (model, net_options, tin, error);
-  if (!tout)
-    return NULL;
-  g_clear_pointer (&tin, p2p_tensor_free);
-  if (tout->w != net_in->width || tout->h != net_in->height)
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
-                   _("The network returned %d x %d pixels for a %d x %d input"),
-                   tout->w, tout->h, net_in->width, net_in->height);
-      return NULL;
-    }
-  if (rgb_input)
-    return p2p_tensor_to_rgb_image (tout, error);
-  return p2p_tensor_to_image (tout, out_scale, out_offset, error);
 }
 
 /* ---- tile mode ---------------------------------------------------------- */
@@ -308,24 +264,30 @@ typedef struct {
   P2pRowWriter              write;
   gpointer                  data;
   int                       W, H, in_ch;
-  gboolean                  colorize, alpha;
-  int                       cc;       /* net plane channels: 1 (grey, L) or 3 */
+  const P2pTaskSpec        *task;
+  gboolean                  alpha;
+  gboolean                  hints;    /* the reader serves P2P_INPUT_HINTS */
+  int                       ic;       /* plane channels from the image: 1 (grey, L) or 3 */
+  int                       cc;       /* plane channels: ic, then the hint channels */
   int                       net_ch;   /* net output image channels: 3 (RGB) or 2 (ab) */
   int                       out_ch;   /* written: 3 or 4 */
   float                    *chunk;    /* P2P_ROW_CHUNK input rows */
+  float                    *hint_chunk; /* P2P_ROW_CHUNK hint rows (RGBA), if hints */
   float                    *plane;    /* P2P_ROW_CHUNK rows of plane or output */
 } RowRun;
 
 static gboolean
-p2p_rows_read (RowRun *rr, int y, int n, float *dst, GError **error)
+p2p_rows_read (RowRun *rr, P2pInput input, int y, int n, float *dst, GError **error)
 {
   GError *local = NULL;
 
-  if (rr->read (y, n, dst, rr->data, &local))
+  if (rr->read (input, y, n, dst, rr->data, &local))
     return TRUE;
   if (!local)
     local = g_error_new (P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                         _("Could not read rows %d to %d of the image"), y, y + n - 1);
+                         input == P2P_INPUT_HINTS
+                         ? _("Could not read rows %d to %d of the colour hints")
+                         : _("Could not read rows %d to %d of the image"), y, y + n - 1);
   g_propagate_error (error, local);
   return FALSE;
 }
@@ -344,8 +306,8 @@ p2p_rows_write (RowRun *rr, int y, int n, const float *rows, GError **error)
   return FALSE;
 }
 
-/* Plane rows [y, y + n) into @dst (n x W x cc): the colour channels of
- * the input (as p2p_image_strip_alpha) or its L (p2p_image_lab_lightness). */
+/* Plane rows [y, y + n) into @dst (n x W x cc), as the task makes them
+ * (p2p_task_make_plane). */
 static gboolean
 p2p_rows_read_plane (RowRun *rr, int y, int n, float *dst, GError **error)
 {
@@ -355,37 +317,36 @@ p2p_rows_read_plane (RowRun *rr, int y, int n, float *dst, GError **error)
     {
       const int k = MIN (n - done, P2P_ROW_CHUNK);
       float *out = dst + (gsize) done * W * rr->cc;
+      const P2pImage view = { rr->W, k, rr->in_ch, rr->chunk };
 
-      if (!p2p_rows_read (rr, y + done, k, rr->chunk, error))
+      if (!p2p_rows_read (rr, P2P_INPUT_IMAGE, y + done, k, rr->chunk, error) ||
+          !rr->task->image_to_plane (&view, out, rr->cc, error))
         return FALSE;
-      if (rr->colorize)
+      if (rr->cc > rr->ic)
         {
-          const P2pImage view = { rr->W, k, rr->in_ch, rr->chunk };
-          g_autoptr(P2pImage) l = p2p_image_lab_lightness (&view, error);
+          const P2pImage hints = { rr->W, k, P2P_HINT_IMAGE_CHANNELS, rr->hint_chunk };
 
-          if (!l)
-            return FALSE;
-          memcpy (out, l->data, (gsize) k * W * sizeof (float));
+          if (rr->hints)
+            {
+              if (!p2p_rows_read (rr, P2P_INPUT_HINTS, y + done, k, rr->hint_chunk, error))
+                return FALSE;
+            }
+          else
+            memset (rr->hint_chunk, 0, (gsize) k * W * P2P_HINT_IMAGE_CHANNELS * sizeof (float));
+          p2p_task_hints_to_plane (&hints, out, rr->cc, rr->ic);
         }
-      else
-        for (gsize p = 0; p < (gsize) k * W; p++)
-          for (int c = 0; c < rr->cc; c++)
-            out[p * rr->cc + c] = rr->chunk[p * rr->in_ch + c];
       done += k;
     }
   return TRUE;
 }
 
 /* One net pass of tile mode over rows on a plane (statistics copy or
- * tile), with the value mapping of p2p_pipeline_run_rgb/_colorize. */
+ * tile). */
 static P2pImage *
 p2p_rows_run_net (const RowRun *rr, const P2pImage *plane, const P2pNetOptions *net,
                   GError **error)
 {
-  if (rr->colorize)
-    return p2p_pipeline_run_net (rr->model, plane, FALSE, 1.0 / 50.0, -1.0, 110.0, 0.0, net,
-                                 error);
-  return p2p_pipeline_run_net (rr->model, plane, TRUE, 0, 0, 0, 0, net, error);
+  return rr->task->run_net (rr->model, plane, net, error);
 }
 
 /* Alpha is carried bit for bit, except that NaN becomes 0 and infinities
@@ -404,7 +365,7 @@ p2p_copy_alpha (const P2pImage *src, P2pImage *dst)
 }
 
 /* Rows [y, y + n) of the result from the accumulator ring: divided by the
- * weight, then as p2p_pipeline_run_rgb/_colorize finish them; the ring's
+ * weight, then finished by the task from the input's rows; the ring's
  * slots are cleared for the rows below. */
 static gboolean
 p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GError **error)
@@ -415,54 +376,34 @@ p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GEr
   for (int done = 0; done < n; )
     {
       const int k = MIN (n - done, P2P_ROW_CHUNK);
-      /* the quotients: ab for Lab -> sRGB, or the result's colour */
-      const int stride = rr->colorize ? nc : oc;
       const P2pImage in_view = { rr->W, k, rr->in_ch, rr->chunk };
-      float *out = rr->plane;
+      /* the quotients (k x W x nc) at the start of the buffer, the result
+       * behind them */
+      const P2pImage quotients = { rr->W, k, nc, rr->plane };
+      P2pImage dst = { rr->W, k, oc, rr->plane + (gsize) k * W * nc };
 
-      if (rr->alpha || rr->colorize)
-        if (!p2p_rows_read (rr, y + done, k, rr->chunk, error))
+      if (rr->alpha || rr->task->finish_reads_image)
+        if (!p2p_rows_read (rr, P2P_INPUT_IMAGE, y + done, k, rr->chunk, error))
           return FALSE;
 
       for (int r = 0; r < k; r++)
         {
           const gsize slot = (gsize) ((y + done + r) % ring);
           float *a = acc + slot * W * nc, *ws = wacc + slot * W;
-          float *o = out + (gsize) r * W * stride;
+          float *o = quotients.data + (gsize) r * W * nc;
 
           for (gsize x = 0; x < W; x++)
             for (int c = 0; c < nc; c++)
-              o[x * stride + c] = a[x * nc + c] / ws[x];
+              o[x * nc + c] = a[x * nc + c] / ws[x];
           memset (a, 0, W * nc * sizeof (float));
           memset (ws, 0, W * sizeof (float));
         }
 
-      if (!rr->colorize)
-        {
-          P2pImage rgb = { rr->W, k, oc, out };
-
-          p2p_image_clamp (&rgb, 0, 3);
-        }
-      else
-        {
-          /* ab (k x W x 2) stays at the start of the buffer; the result goes
-           * behind it. */
-          const P2pImage ab = { rr->W, k, 2, out };
-          P2pImage dst = { rr->W, k, oc, out + (gsize) k * W * 2 };
-          g_autoptr(P2pImage) l = p2p_image_lab_lightness (&in_view, error);
-
-          if (!l)
-            return FALSE;
-          p2p_lab_planes_to_srgb (l, &ab, rr->options->chroma, &dst);
-          out = dst.data;
-        }
+      if (!rr->task->finish (&quotients, NULL, &in_view, rr->options->chroma, &dst, error))
+        return FALSE;
       if (rr->alpha)
-        {
-          P2pImage out_view = { rr->W, k, oc, out };
-
-          p2p_copy_alpha (&in_view, &out_view);
-        }
-      if (!p2p_rows_write (rr, y + done, k, out, error))
+        p2p_copy_alpha (&in_view, &dst);
+      if (!p2p_rows_write (rr, y + done, k, dst.data, error))
         return FALSE;
       done += k;
     }
@@ -487,12 +428,14 @@ p2p_rows_stats (RowRun *rr, const TileGrid *g, P2pNetOptions *net, P2pNormStats 
   g_autoptr(P2pImage) small = NULL;
   g_autoptr(P2pImage) ctx = NULL;
   g_autoptr(P2pImage) ignored = NULL;
-  const gboolean rgb_input = !rr->colorize;
 
   if (scale < 1.0)
     {
-      /* RGB as Pillow resizes 8-bit images (clamped between passes). */
-      g_autoptr(P2pResizeStream) rs = p2p_resize_stream_new (W, H, rr->cc, sw, sh, rgb_input, error);
+      /* As the task resizes its plane (RGB as Pillow resizes 8-bit images,
+       * clamped between passes).  Hint channels are resized bicubic here
+       * too: this copy only gives the normalisation statistics. */
+      g_autoptr(P2pResizeStream) rs = p2p_resize_stream_new (W, H, rr->cc, sw, sh,
+                                                             rr->task->clamp_resize, error);
 
       if (!rs)
         return FALSE;
@@ -528,6 +471,7 @@ p2p_rows_stats (RowRun *rr, const TileGrid *g, P2pNetOptions *net, P2pNormStats 
 
 static gboolean
 p2p_pipeline_tiled_rows (const P2pModel           *model,
+                         const P2pTaskSpec        *task,
                          int                       W,
                          int                       H,
                          int                       channels,
@@ -537,37 +481,40 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
                          const P2pPipelineOptions *options,
                          GError                  **error)
 {
-  const P2pModelInfo *info = p2p_model_get_info (model);
-  RowRun rr = { model, options, read, write, data, W, H, channels };
+  RowRun rr = { model, options, read, write, data, W, H, channels, task };
   TileGrid g;
   g_autoptr(P2pNormStats) stats = p2p_norm_stats_new ();
   g_autoptr(P2pImage) in_tile = NULL;
-  g_autofree float *chunk = NULL, *plane = NULL, *band = NULL, *acc = NULL, *wacc = NULL;
+  g_autofree float *chunk = NULL, *hint_chunk = NULL, *plane = NULL, *band = NULL;
+  g_autofree float *acc = NULL, *wacc = NULL;
   g_autofree int *xmap = NULL;
   P2pNetOptions net = options->net;
   TileProgress tp = { &options->net, 0, 0 };
   int flushed = 0;
 
-  rr.colorize = info->task == P2P_TASK_COLORIZE;
   rr.alpha = channels == 2 || channels == 4;
-  rr.cc = rr.colorize || channels <= 2 ? 1 : 3;
-  rr.net_ch = rr.colorize ? 2 : 3;
+  rr.hints = options->read_hints;
+  rr.ic = task->image_plane_channels (channels);
+  rr.cc = p2p_task_plane_channels (task, channels);
+  rr.net_ch = task->out_channels;
   rr.out_ch = rr.alpha ? 4 : 3;
   p2p_tile_grid (model, W, H, options, &g);
 
   /* All the buffers before any work (sizes checked by the caller). */
   {
     const gsize w = (gsize) W, th = (gsize) g.th;
-    /* the colorize flush holds ab and the result side by side */
-    const gsize plane_ch = MAX ((gsize) rr.cc, (gsize) (rr.colorize ? 2 + rr.out_ch : rr.out_ch));
+    /* the flush holds the quotients and the result side by side */
+    const gsize plane_ch = MAX ((gsize) rr.cc, (gsize) (rr.net_ch + rr.out_ch));
 
     chunk = g_try_new (float, P2P_ROW_CHUNK * w * channels);
+    if (rr.cc > rr.ic)
+      hint_chunk = g_try_new (float, P2P_ROW_CHUNK * w * P2P_HINT_IMAGE_CHANNELS);
     plane = g_try_new (float, P2P_ROW_CHUNK * w * plane_ch);
     band = g_try_new (float, th * w * rr.cc);
     acc = g_try_new0 (float, th * w * rr.net_ch);
     wacc = g_try_new0 (float, th * w);
     xmap = g_try_new (int, g.tw);
-    if (!chunk || !plane || !band || !acc || !wacc || !xmap)
+    if (!chunk || !plane || !band || !acc || !wacc || !xmap || (rr.cc > rr.ic && !hint_chunk))
       {
         g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
                      _("Not enough memory to process a %d x %d image in tiles of %d x %d"),
@@ -579,6 +526,7 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
       return FALSE;
   }
   rr.chunk = chunk;
+  rr.hint_chunk = hint_chunk;
   rr.plane = plane;
 
   if (options->net.progress)
@@ -696,16 +644,11 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
  * the net ran at in resize and whole mode (native size, or @plane's size
  * padded; in whole mode *@left, *@top give @plane's place in the result,
  * for the caller to crop; in resize mode the caller resamples the result
- * back).  Tile mode goes through p2p_pipeline_tiled_rows().  Value
- * mappings as in p2p_pipeline_run_net(). */
+ * back).  Tile mode goes through p2p_pipeline_tiled_rows(). */
 static P2pImage *
 p2p_pipeline_infer (const P2pModel           *model,
+                    const P2pTaskSpec        *task,
                     const P2pImage           *plane,
-                    gboolean                  rgb_input,
-                    double                    in_scale,
-                    double                    in_offset,
-                    double                    out_scale,
-                    double                    out_offset,
                     const P2pPipelineOptions *options,
                     int                      *left_out,
                     int                      *top_out,
@@ -735,11 +678,7 @@ p2p_pipeline_infer (const P2pModel           *model,
                    : info->native_size > 0 ? info->native_size : 256;
 
       nw = nh = MAX (p2p_round_up (native, multiple), min_size);
-      /* RGB as Pillow resizes 8-bit images (clamped between passes). */
-      if (rgb_input)
-        net_in = p2p_image_resize_bicubic_clamped (plane, nw, nh, error);
-      else
-        net_in = p2p_image_resize_bicubic (plane, nw, nh, error);
+      net_in = p2p_task_resize_plane (task, plane, nw, nh, error);
     }
   else
     {
@@ -761,8 +700,7 @@ p2p_pipeline_infer (const P2pModel           *model,
   if (!p2p_pipeline_check (options, 0.0, error))
     return NULL;
 
-  net_out = p2p_pipeline_run_net (model, net_in, rgb_input, in_scale, in_offset,
-                                  out_scale, out_offset, &options->net, error);
+  net_out = task->run_net (model, net_in, &options->net, error);
   if (!net_out)
     return NULL;
   g_clear_pointer (&net_in, p2p_image_free);
@@ -774,102 +712,41 @@ p2p_pipeline_infer (const P2pModel           *model,
   return g_steal_pointer (&net_out);
 }
 
-/* Brings the model's ab planes to full resolution, edge-aware: a guided
- * filter with the full-resolution L as guide, so that colours stop at the
- * edges of the image's own lightness instead of bleeding across them. */
+/* Resize and whole mode on a whole image: the task's plane, the net, the
+ * output back at full resolution, finished by the task; alpha carried. */
 static P2pImage *
-p2p_colorize_upsample_ab (const P2pImage *ab,
-                          const P2pImage *l_full,
-                          GError        **error)
+p2p_pipeline_run_image (const P2pModel           *model,
+                        const P2pTaskSpec        *task,
+                        const P2pImage           *input,
+                        const P2pImage           *hints,
+                        const P2pPipelineOptions *options,
+                        GError                  **error)
 {
-  g_autoptr(P2pImage) l_low = NULL;
-
-  if (ab->width == l_full->width && ab->height == l_full->height)
-    return p2p_image_crop (ab, 0, 0, ab->width, ab->height, error);
-  /* The guide at the net's resolution: L as the net saw it. */
-  l_low = p2p_image_resize_bicubic (l_full, ab->width, ab->height, error);
-  if (!l_low)
-    return NULL;
-  return p2p_guided_upsample (ab, l_low, l_full, 100.0, P2P_GUIDED_RADIUS, P2P_GUIDED_EPS, error);
-}
-
-static P2pImage *
-p2p_pipeline_run_rgb (const P2pModel           *model,
-                      const P2pImage           *input,
-                      const P2pPipelineOptions *options,
-                      GError                  **error)
-{
-  gboolean alpha = p2p_image_has_alpha (input);
-  g_autoptr(P2pImage) colour = NULL;
+  g_autoptr(P2pImage) plane = NULL;
   g_autoptr(P2pImage) net_out = NULL;
-  g_autoptr(P2pImage) rgb = NULL;
-  int left = 0, top = 0;
+  g_autoptr(P2pImage) full = NULL;
   g_autoptr(P2pImage) out = NULL;
-  const gsize n = (gsize) input->width * input->height;
+  int left = 0, top = 0;
 
-  colour = p2p_image_strip_alpha (input, error);
-  if (!colour)
+  plane = p2p_task_make_plane (task, input, hints, error);
+  if (!plane)
     return NULL;
-  net_out = p2p_pipeline_infer (model, colour, TRUE, 0, 0, 0, 0, options, &left, &top, error);
+  net_out = p2p_pipeline_infer (model, task, plane, options, &left, &top, error);
   if (!net_out)
     return NULL;
   if (options->size_mode == P2P_SIZE_MODE_RESIZE)
-    rgb = p2p_image_resize_bicubic_clamped (net_out, input->width, input->height, error);
+    full = task->upsample (net_out, plane, error);
   else
-    rgb = p2p_image_crop (net_out, left, top, input->width, input->height, error);
-  if (!rgb)
+    full = p2p_image_crop (net_out, left, top, input->width, input->height, error);
+  if (!full)
     return NULL;
-  g_clear_pointer (&colour, p2p_image_free);
   g_clear_pointer (&net_out, p2p_image_free);
-  /* After resampling: bicubic overshoots, as does a net without Tanh. */
-  p2p_image_clamp (rgb, 0, 3);
-  if (!alpha)
-    return g_steal_pointer (&rgb);
-
-  out = p2p_image_new (input->width, input->height, 4, error);
-  if (!out)
-    return NULL;
-  for (gsize p = 0; p < n; p++)
-    memcpy (out->data + p * 4, rgb->data + p * 3, 3 * sizeof (float));
-  p2p_copy_alpha (input, out);
-  return g_steal_pointer (&out);
-}
-
-static P2pImage *
-p2p_pipeline_run_colorize (const P2pModel           *model,
-                           const P2pImage           *input,
-                           const P2pPipelineOptions *options,
-                           GError                  **error)
-{
-  g_autoptr(P2pImage) l_full = NULL;
-  g_autoptr(P2pImage) ab_net = NULL;
-  g_autoptr(P2pImage) ab = NULL;
-  int left = 0, top = 0;
-  g_autoptr(P2pImage) out = NULL;
-
-  l_full = p2p_image_lab_lightness (input, error);
-  if (!l_full)
-    return NULL;
-
-  /* Net input L / 50 - 1, output ab / 110 (models/FORMAT.md spaces). */
-  ab_net = p2p_pipeline_infer (model, l_full, FALSE, 1.0 / 50.0, -1.0, 110.0, 0.0, options,
-                               &left, &top, error);
-  if (!ab_net)
-    return NULL;
-  if (options->size_mode == P2P_SIZE_MODE_RESIZE)
-    ab = p2p_colorize_upsample_ab (ab_net, l_full, error);
-  else
-    ab = p2p_image_crop (ab_net, left, top, input->width, input->height, error);
-  if (!ab)
-    return NULL;
-  g_clear_pointer (&ab_net, p2p_image_free);
   if (!p2p_pipeline_check (options, 1.0, error))
     return NULL;
 
   out = p2p_image_new (input->width, input->height, p2p_image_has_alpha (input) ? 4 : 3, error);
-  if (!out)
+  if (!out || !task->finish (full, plane, input, options->chroma, out, error))
     return NULL;
-  p2p_lab_planes_to_srgb (l_full, ab, options->chroma, out);
   if (out->channels == 4)
     p2p_copy_alpha (input, out);
   return g_steal_pointer (&out);
@@ -884,6 +761,7 @@ p2p_pipeline_run_colorize (const P2pModel           *model,
  * large image overflows 32 bits long before that. */
 static gboolean
 p2p_pipeline_check_memory (const P2pModel           *model,
+                           const P2pTaskSpec        *task,
                            int                       width,
                            int                       height,
                            int                       channels,
@@ -891,13 +769,12 @@ p2p_pipeline_check_memory (const P2pModel           *model,
                            gboolean                  streamed,
                            GError                  **error)
 {
-  const P2pModelInfo *info = p2p_model_get_info (model);
   const guint64 have = p2p_physical_memory ();
   guint64 need;
 
   if (streamed && options->size_mode == P2P_SIZE_MODE_TILE)
     {
-      const int cc = info->task == P2P_TASK_COLORIZE || channels <= 2 ? 1 : 3;
+      const int cc = p2p_task_plane_channels (task, channels);
       TileGrid g;
 
       p2p_tile_grid (model, width, height, options, &g);
@@ -909,7 +786,10 @@ p2p_pipeline_check_memory (const P2pModel           *model,
     }
   else
     {
-      const int colour = info->task == P2P_TASK_COLORIZE ? 3 : channels >= 3 ? 3 : 1;
+      /* the plane (RGB: the colour channels; Lab: L, with room for the
+       * L -> sRGB work) and the result */
+      const int colour = (task->out_channels == 3 ? task->image_plane_channels (channels) : 3) +
+                         task->hint_channels;
 
       need = (guint64) width * (guint64) height * (guint64) (colour + 3) * sizeof (float);
     }
@@ -929,13 +809,15 @@ p2p_pipeline_check_memory (const P2pModel           *model,
 /* p2p_pipeline_run() in tile mode: rows of images. */
 typedef struct {
   const P2pImage *in;
+  const P2pImage *hints;
   P2pImage       *out;
 } ImageRows;
 
 static gboolean
-p2p_image_reader (int y, int n_rows, float *rows, gpointer data, GError **error)
+p2p_image_reader (P2pInput input, int y, int n_rows, float *rows, gpointer data, GError **error)
 {
-  const P2pImage *in = ((const ImageRows *) data)->in;
+  const ImageRows *images = data;
+  const P2pImage *in = input == P2P_INPUT_HINTS ? images->hints : images->in;
   const gsize len = (gsize) in->width * in->channels;
 
   memcpy (rows, in->data + (gsize) y * len, (gsize) n_rows * len * sizeof (float));
@@ -954,24 +836,13 @@ p2p_image_writer (int y, int n_rows, const float *rows, int channels, gpointer d
   return TRUE;
 }
 
-static P2pImage *
-p2p_pipeline_run_image (const P2pModel           *model,
-                        const P2pImage           *input,
-                        const P2pPipelineOptions *options,
-                        GError                  **error)
-{
-  if (p2p_model_get_info (model)->task == P2P_TASK_COLORIZE)
-    return p2p_pipeline_run_colorize (model, input, options, error);
-  return p2p_pipeline_run_rgb (model, input, options, error);
-}
-
 P2pImage *
 p2p_pipeline_run (const P2pModel           *model,
                   const P2pImage           *input,
                   const P2pPipelineOptions *options,
                   GError                  **error)
 {
-  const P2pModelInfo *info;
+  const P2pTaskSpec *task = NULL;
   P2pPipelineOptions defaults;
 
   g_return_val_if_fail (model != NULL, NULL);
@@ -983,10 +854,15 @@ p2p_pipeline_run (const P2pModel           *model,
       p2p_pipeline_options_init (&defaults);
       options = &defaults;
     }
-  info = p2p_model_get_info (model);
-  if (!p2p_pipeline_validate (info, input->width, input->height, input->channels,
-                              input->data != NULL, options, error) ||
-      !p2p_pipeline_check_memory (model, input->width, input->height, input->channels,
+  if (options->read_hints)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Colour hints from rows need p2p_pipeline_run_rows()"));
+      return NULL;
+    }
+  if (!p2p_pipeline_validate (p2p_model_get_info (model), &task, input->width, input->height,
+                              input->channels, input->data != NULL, options, error) ||
+      !p2p_pipeline_check_memory (model, task, input->width, input->height, input->channels,
                                   options, FALSE, error))
     return NULL;
   if (!p2p_pipeline_check (options, 0.0, error))
@@ -997,16 +873,19 @@ p2p_pipeline_run (const P2pModel           *model,
       /* The same code as pix2pix-cli's rows, over images. */
       g_autoptr(P2pImage) out = p2p_image_new (input->width, input->height,
                                                p2p_image_has_alpha (input) ? 4 : 3, error);
-      ImageRows images = { input, out };
+      ImageRows images = { input, options->hints, out };
+      P2pPipelineOptions rows_options = *options;
 
+      rows_options.read_hints = options->hints != NULL;
       if (!out ||
-          !p2p_pipeline_tiled_rows (model, input->width, input->height, input->channels,
-                                    p2p_image_reader, p2p_image_writer, &images, options, error) ||
+          !p2p_pipeline_tiled_rows (model, task, input->width, input->height, input->channels,
+                                    p2p_image_reader, p2p_image_writer, &images, &rows_options,
+                                    error) ||
           !p2p_pipeline_check (options, 1.0, error))
         return NULL;
       return g_steal_pointer (&out);
     }
-  return p2p_pipeline_run_image (model, input, options, error);
+  return p2p_pipeline_run_image (model, task, input, options->hints, options, error);
 }
 
 gboolean
@@ -1020,7 +899,7 @@ p2p_pipeline_run_rows (const P2pModel           *model,
                        const P2pPipelineOptions *options,
                        GError                  **error)
 {
-  const P2pModelInfo *info;
+  const P2pTaskSpec *task = NULL;
   P2pPipelineOptions defaults;
 
   g_return_val_if_fail (model != NULL, FALSE);
@@ -1032,27 +911,40 @@ p2p_pipeline_run_rows (const P2pModel           *model,
       p2p_pipeline_options_init (&defaults);
       options = &defaults;
     }
-  info = p2p_model_get_info (model);
-  if (!p2p_pipeline_validate (info, width, height, channels, TRUE, options, error) ||
-      !p2p_pipeline_check_memory (model, width, height, channels, options, TRUE, error))
+  if (options->hints)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("p2p_pipeline_run_rows() reads the colour hints through its reader"));
+      return FALSE;
+    }
+  if (!p2p_pipeline_validate (p2p_model_get_info (model), &task, width, height, channels, TRUE,
+                              options, error) ||
+      !p2p_pipeline_check_memory (model, task, width, height, channels, options, TRUE, error))
     return FALSE;
   if (!p2p_pipeline_check (options, 0.0, error))
     return FALSE;
 
   if (options->size_mode == P2P_SIZE_MODE_TILE)
-    return p2p_pipeline_tiled_rows (model, width, height, channels, read, write, data,
+    return p2p_pipeline_tiled_rows (model, task, width, height, channels, read, write, data,
                                     options, error) &&
            p2p_pipeline_check (options, 1.0, error);
 
   /* Resize and whole mode need the whole image anyway. */
   {
     g_autoptr(P2pImage) input = p2p_image_new (width, height, channels, error);
+    g_autoptr(P2pImage) hints = NULL;
     g_autoptr(P2pImage) out = NULL;
-    RowRun rr = { model, options, read, write, data, width, height, channels };
+    RowRun rr = { model, options, read, write, data, width, height, channels, task };
 
-    if (!input || !p2p_rows_read (&rr, 0, height, input->data, error))
+    if (!input || !p2p_rows_read (&rr, P2P_INPUT_IMAGE, 0, height, input->data, error))
       return FALSE;
-    out = p2p_pipeline_run_image (model, input, options, error);
+    if (options->read_hints)
+      {
+        hints = p2p_image_new (width, height, P2P_HINT_IMAGE_CHANNELS, error);
+        if (!hints || !p2p_rows_read (&rr, P2P_INPUT_HINTS, 0, height, hints->data, error))
+          return FALSE;
+      }
+    out = p2p_pipeline_run_image (model, task, input, hints, options, error);
     if (!out)
       return FALSE;
     g_clear_pointer (&input, p2p_image_free);

@@ -48,6 +48,16 @@ typedef struct {
                                   multiple; 0 = twice the model's native size, at least 256 */
   int           tile_overlap;  /* tile mode: overlap between tiles; 0 = a quarter tile */
   double        chroma;   /* colorize: multiplier on a and b (1.0 = as predicted) */
+  /* Colour hints, for models that take them (input space lab_l_hints;
+   * any other model refuses hints with P2P_ERROR_BAD_INPUT).  An RGBA
+   * image of the input's size: a pixel with alpha >= 0.5 is a hint, its
+   * colour's Lab a, b the hint's value; the rest is ignored.  Without
+   * hints such a model colours on its own.
+   *  - hints: for p2p_pipeline_run() (not owned; NULL: none);
+   *  - read_hints: for p2p_pipeline_run_rows(): the reader also serves
+   *    P2P_INPUT_HINTS rows (4 floats a pixel, values as in P2pImage). */
+  const P2pImage *hints;
+  gboolean      read_hints;
   P2pNetOptions net;      /* progress/cancel go through net.progress */
 } P2pPipelineOptions;
 
@@ -61,7 +71,8 @@ P2pImage *p2p_pipeline_run (const P2pModel           *model,
 
 /* Rows for p2p_pipeline_run_rows().
  *
- * The reader fills @rows with the input's rows [@y, @y + @n_rows): packed,
+ * The reader fills @rows with rows [@y, @y + @n_rows) of @input (the image,
+ * or the colour hints where options->read_hints asks for them): packed,
  * full width, interleaved, in the input's channels, values as in P2pImage
  * (p2p-image.h); @rows belongs to the pipeline and is valid only during
  * the call.  Rows may be asked for in any order and more than once (tile
@@ -75,7 +86,13 @@ P2pImage *p2p_pipeline_run (const P2pModel           *model,
  *
  * Either returns FALSE, with @error set, to stop the run, which then fails
  * with that error. */
-typedef gboolean (*P2pRowReader) (int       y,
+typedef enum {
+  P2P_INPUT_IMAGE,   /* the image to process, in its own channels */
+  P2P_INPUT_HINTS,   /* colour hints (options->read_hints): RGBA */
+} P2pInput;
+
+typedef gboolean (*P2pRowReader) (P2pInput  input,
+                                  int       y,
                                   int       n_rows,
                                   float    *rows,
                                   gpointer  user_data,

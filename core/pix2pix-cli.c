@@ -30,7 +30,7 @@ static const char usage_text[] =
   "  " PROG " run --model FILE [--size-mode resize|whole|tile] [--net-size N]\n"
   "              [--tile-size N] [--tile-overlap N]\n"
   "              [--norm-mode official|running|stochastic] [--seed N] [--chroma X] [--threads N]\n"
-  "              INPUT OUTPUT\n"
+  "              [--hints HINTS] INPUT OUTPUT\n"
   "  " PROG " info FILE\n"
   "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer] [--fresh-buffers]\n"
   "  " PROG " import CHECKPOINT.pth OUTPUT.safetensors [--task sketch-to-photo|colorize|generic]\n"
@@ -159,20 +159,25 @@ p2p_cli_to_u8 (float v)
 typedef struct {
   const guchar *in;
   int           in_stride, in_nch;
+  const guchar *hints;              /* RGBA, or NULL */
+  int           hints_stride;
   guchar       *out;
   int           out_stride, out_nch;
   int           width;
 } P2pCliRows;
 
 static gboolean
-p2p_cli_read_rows (int y, int n_rows, float *rows, gpointer data, GError **error)
+p2p_cli_read_rows (P2pInput input, int y, int n_rows, float *rows, gpointer data,
+                   GError **error)
 {
   const P2pCliRows *r = data;
-  const int ch = r->in_nch;
+  const gboolean hints = input == P2P_INPUT_HINTS;
+  const int ch = hints ? 4 : r->in_nch;
 
   for (int j = 0; j < n_rows; j++)
     {
-      const guchar *row = r->in + (gsize) (y + j) * r->in_stride;
+      const guchar *row = hints ? r->hints + (gsize) (y + j) * r->hints_stride
+                                : r->in + (gsize) (y + j) * r->in_stride;
       float *out = rows + (gsize) j * r->width * ch;
 
       /* As ToTensor: uint8 / 255 in float. */
@@ -246,6 +251,7 @@ p2p_cli_run (int argc, char **argv)
   g_autofree char *size_mode = NULL;
   g_autofree char *norm_mode = NULL;
   g_autofree char *seed = NULL;
+  g_autofree char *hints_path = NULL;
   g_auto(GStrv) files = NULL;
   double chroma = 1.0;
   int threads = 0, tile_size = 0, tile_overlap = 0, net_size = 0;
@@ -265,11 +271,15 @@ p2p_cli_run (int argc, char **argv)
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "Seed of the stochastic mode (default 0)", "N" },
     { "chroma", 0, 0, G_OPTION_ARG_DOUBLE, &chroma,
       "Colorize: colour strength, 1 = as predicted (default 1)", "X" },
+    { "hints", 0, 0, G_OPTION_ARG_FILENAME, &hints_path,
+      "Colorize with a model that takes hints: an image of INPUT's size with transparency, "
+      "whose opaque pixels give the colour of the photo there", "HINTS" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
   P2pPipelineOptions options;
+  g_autoptr(GdkPixbuf) hints = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(P2pModel) model = NULL;
   g_autoptr(GdkPixbuf) input = NULL;
@@ -316,6 +326,36 @@ p2p_cli_run (int argc, char **argv)
     return p2p_cli_fail (error);
   w = gdk_pixbuf_get_width (input);
   h = gdk_pixbuf_get_height (input);
+  if (hints_path)
+    {
+      g_autofree char *display = g_filename_display_name (hints_path);
+
+      if (!(p2p_model_get_info (model)->input_space == P2P_SPACE_LAB_L_HINTS))
+        {
+          g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       "the model “%s” takes no colour hints", p2p_model_get_info (model)->name);
+          return p2p_cli_fail (error);
+        }
+      hints = p2p_cli_load_image (hints_path, &error);
+      if (!hints)
+        return p2p_cli_fail (error);
+      if (gdk_pixbuf_get_width (hints) != w || gdk_pixbuf_get_height (hints) != h)
+        {
+          g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       "%s: the hints image is %d x %d pixels, the input %d x %d; "
+                       "they must be the same size", display,
+                       gdk_pixbuf_get_width (hints), gdk_pixbuf_get_height (hints), w, h);
+          return p2p_cli_fail (error);
+        }
+      if (!gdk_pixbuf_get_has_alpha (hints) || gdk_pixbuf_get_n_channels (hints) != 4)
+        {
+          g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       "%s: the hints image has no transparency; hints are the opaque "
+                       "pixels of an otherwise transparent image", display);
+          return p2p_cli_fail (error);
+        }
+      options.read_hints = TRUE;
+    }
   /* The result has the input's alpha, if any.  Its pages are touched
    * only as the rows arrive. */
   output = gdk_pixbuf_new (GDK_COLORSPACE_RGB, gdk_pixbuf_get_has_alpha (input), 8, w, h);
@@ -332,6 +372,8 @@ p2p_cli_run (int argc, char **argv)
   rows.out_stride = gdk_pixbuf_get_rowstride (output);
   rows.out_nch = gdk_pixbuf_get_n_channels (output);
   rows.width = w;
+  rows.hints = hints ? gdk_pixbuf_read_pixels (hints) : NULL;
+  rows.hints_stride = hints ? gdk_pixbuf_get_rowstride (hints) : 0;
   if (!p2p_pipeline_run_rows (model, w, h, rows.in_nch, p2p_cli_read_rows, p2p_cli_write_rows,
                               &rows, &options, &error))
     return p2p_cli_fail (error);

@@ -406,7 +406,8 @@ typedef struct {
 } P2pRowGlue;
 
 static gboolean
-p2p_rows_read (int       y,
+p2p_rows_read (P2pInput  input,
+               int       y,
                int       n_rows,
                float    *rows,
                gpointer  user_data,

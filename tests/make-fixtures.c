@@ -1,7 +1,7 @@
 /* make-fixtures.c - writes the small files test-cli.sh needs, and reads
  * back PNG sizes (so the script needs nothing beyond a POSIX shell).
  *
- *   make-fixtures model OUT.safetensors [rgb|colorize]
+ *   make-fixtures model OUT.safetensors [rgb|colorize|colorize-hints]
  *   make-fixtures png OUT.png W H rgb|rgba
  *   make-fixtures size FILE.png      -> prints "W H CHANNELS"
  */
@@ -20,6 +20,12 @@ write_model (const char *path, const char *kind)
   if (g_strcmp0 (kind, "colorize") == 0)
     {
       spec.input_nc = 1;
+      spec.output_nc = 2;
+      spec.task = "colorize";
+    }
+  if (g_strcmp0 (kind, "colorize-hints") == 0)
+    {
+      spec.input_nc = 4;
       spec.output_nc = 2;
       spec.task = "colorize";
     }
@@ -76,6 +82,6 @@ main (int argc, char **argv)
     return write_png (argv[2], atoi (argv[3]), atoi (argv[4]), g_str_equal (argv[5], "rgba"));
   if (argc == 3 && g_str_equal (argv[1], "size"))
     return print_size (argv[2]);
-  fprintf (stderr, "usage: make-fixtures model OUT [rgb|colorize] | png OUT W H rgb|rgba | size FILE\n");
+  fprintf (stderr, "usage: make-fixtures model OUT [rgb|colorize|colorize-hints] | png OUT W H rgb|rgba | size FILE\n");
   return 2;
 }

@@ -49,6 +49,9 @@ run_cli () {
 # Fixtures: a tiny random ResNet, a colorize one, PNG inputs, junk files.
 "$FIX" model "$T/tiny.safetensors" rgb || { echo "Bail out! cannot write fixtures"; exit 1; }
 "$FIX" model "$T/col.safetensors" colorize || exit 1
+"$FIX" model "$T/hints.safetensors" colorize-hints || exit 1
+"$FIX" png "$T/hints.png" 37 21 rgba || exit 1
+"$FIX" png "$T/hints-small.png" 36 21 rgba || exit 1
 "$FIX" png "$T/in.png" 37 21 rgb || exit 1
 "$FIX" png "$T/in-alpha.png" 5 1 rgba || exit 1
 "$FIX" png "$T/too-wide.png" 65536 1 rgb || exit 1
@@ -59,7 +62,7 @@ size=$(wc -c <"$T/tiny.safetensors")
 head -c $((size - 10)) "$T/tiny.safetensors" >"$T/truncated-data.safetensors"
 : >"$T/empty.safetensors"
 
-echo "1..23"
+echo "1..31"
 
 # Usage.
 run_cli 2 "no arguments" 
@@ -84,6 +87,18 @@ run_cli 1 "image too large (65536 pixels wide)" run --model "$T/tiny.safetensors
 run_cli 1 "unwritable output" run --model "$T/tiny.safetensors" "$T/in.png" "$T/no/such/dir/o.png"
 run_cli 1 "bench size the net cannot take" bench --model "$T/tiny.safetensors" --size 10x10 --runs 1
 
+# Colour hints: errors leave no output file behind.
+run_hints_error () {
+  what=$1; shift
+  rm -f "$T/h.png"
+  run_cli 1 "$what" "$@"
+  if [ -e "$T/h.png" ]; then not_ok "$what: no output file" "$T/h.png was written"; else ok "$what: no output file"; fi
+}
+run_hints_error "hints for a model that takes none" run --model "$T/col.safetensors" --hints "$T/hints.png" "$T/in.png" "$T/h.png"
+run_hints_error "hints of another size than the input" run --model "$T/hints.safetensors" --hints "$T/hints-small.png" "$T/in.png" "$T/h.png"
+run_hints_error "hints file that is not an image" run --model "$T/hints.safetensors" --hints "$T/text.png" "$T/in.png" "$T/h.png"
+run_cli 1 "hints image without transparency" run --model "$T/hints.safetensors" --hints "$T/in.png" "$T/in.png" "$T/h.png"
+
 # Successful runs.
 check_png () {
   what=$1; file=$2; want=$3
@@ -97,6 +112,10 @@ check_png () {
     "$T/in-alpha.png" "$T/out-alpha.png" 2>"$T/err" &&
   check_png "colorize, whole mode, 5x1 RGBA keeps alpha" "$T/out-alpha.png" "5 1 4" ||
   not_ok "colorize, whole mode" "$(cat "$T/err")"
+"$CLI" run --model "$T/hints.safetensors" --hints "$T/hints.png" --threads 1 \
+    "$T/in.png" "$T/out-hints.png" 2>"$T/err" &&
+  check_png "colorize with hints writes a 37x21 RGB PNG" "$T/out-hints.png" "37 21 3" ||
+  not_ok "colorize with hints" "$(cat "$T/err")"
 run_cli 0 "info" info "$T/tiny.safetensors"
 if grep -q '^parameters: ' "$T/out" && grep -q '^MACs: ' "$T/out"; then
   ok "info prints parameters and MACs"

@@ -279,7 +279,7 @@ typedef struct {
 } Rows;
 
 static gboolean
-read_rows (int y, int n, float *rows, gpointer data, GError **error)
+read_rows (P2pInput input, int y, int n, float *rows, gpointer data, GError **error)
 {
   Rows *r = data;
   const gsize len = (gsize) r->in->width * r->in->channels;

@@ -147,7 +147,8 @@ tiny_model_build (const TinyModelSpec *spec)
                           "\"license\": \"CC0-1.0\", \"description\": \"Random weights, for tests\"}, ",
                           spec->arch, spec->ngf, spec->input_nc, spec->output_nc,
                           w.bias ? "instance" : "none", spec->task,
-                          colorize ? "lab_l" : "rgb", colorize ? "lab_ab" : "rgb",
+                          colorize ? (spec->input_nc == 4 ? "lab_l_hints" : "lab_l") : "rgb",
+                          colorize ? "lab_ab" : "rgb",
                           spec->native_size);
   g_string_append (header, w.json->str);
   g_string_append (header, "}");
