@@ -148,7 +148,12 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
                    "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")})
     for info in infos:
         if sheet[info["label"]]:
-            contact_sheet(sheet[info["label"]], os.path.join(out, "contact-%s.png" % info["label"]))
+            n10 = 10 if 10 in counts else max(counts)
+            titles = ["input, %d hints" % n10, "%s, %d hints" % (info["label"], min(counts)),
+                      "%s, %d hints" % (info["label"], n10)]
+            titles += ["Levin 2004, %d hints" % n10] if with_levin else []
+            contact_sheet(sheet[info["label"]], os.path.join(out, "contact-%s.png" % info["label"]),
+                          titles + ["original"])
     return result, per
 
 
@@ -248,14 +253,20 @@ def markdown(res):
     return "\n".join(lines)
 
 
-def contact_sheet(rows, path, cell=180):
+def contact_sheet(rows, path, titles=None, cell=180, head=18):
+    """rows of images, each fitted into a cell; optional column titles on top."""
+    from PIL import ImageDraw
     ncol = max(len(r) for r in rows)
-    W = Image.new("RGB", (ncol * cell, len(rows) * cell), "white")
+    top = head if titles else 0
+    W = Image.new("RGB", (ncol * cell, top + len(rows) * cell), "white")
+    d = ImageDraw.Draw(W)
+    for j, t in enumerate(titles or []):
+        d.text((j * cell + 4, 3), t, fill=(0, 0, 0))
     for i, r in enumerate(rows):
         for j, im in enumerate(r):
             p = Image.fromarray(np.ascontiguousarray(im))
             p.thumbnail((cell - 4, cell - 4), Image.LANCZOS)
-            W.paste(p, (j * cell + (cell - p.size[0]) // 2, i * cell + (cell - p.size[1]) // 2))
+            W.paste(p, (j * cell + (cell - p.size[0]) // 2, top + i * cell + (cell - p.size[1]) // 2))
     W.save(path)
 
 

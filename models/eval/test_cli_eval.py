@@ -8,6 +8,7 @@ folder is not needed.
 import json
 import os
 import shutil
+import struct
 import tempfile
 import unittest
 
@@ -21,20 +22,78 @@ EXAMPLE = os.path.join(cli.REPO, "models", "examples", "lake-sherburne.jpg")
 SHIPPED = os.path.join(cli.REPO, "models", "colorize.safetensors")
 
 
+def one_photo_pack(root):
+    """A photo pack (work folder) holding the example photo as its only eval_in photo."""
+    photos = os.path.join(root, "work", "photos")
+    os.makedirs(os.path.join(photos, "eval_in"))
+    img = Image.open(EXAMPLE).convert("RGB")
+    img.thumbnail((400, 400))  # the pack keeps photos small; short side stays above 256
+    img.save(os.path.join(photos, "eval_in", "lake.jpg"), quality=92)
+    with open(os.path.join(photos, "index.tsv"), "w") as f:
+        f.write("id\tpackage\tpath\tsplit\tnative_w\tnative_h\tw\th\tmean_saturation\n")
+        f.write("lake\texample\t-\teval_in\t%d\t%d\t%d\t%d\t0.3\n" % (img.size * 2))
+    return os.path.join(root, "work")
+
+
+FAKE_CLI = """#!/usr/bin/python3
+import json, sys
+from PIL import Image
+with open(%r, "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\\n")
+Image.open(sys.argv[-2]).convert("RGB").save(sys.argv[-1])
+"""
+
+
+def header_only_model(path, metadata):
+    head = json.dumps({"__metadata__": metadata}).encode("utf-8")
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)) + head)
+
+
+class HintsArePassedOnlyWhenTheyCount(unittest.TestCase):
+    """With a stand-in CLI that logs its arguments: --hints goes to a model that takes hints,
+    for N > 0 only, and a model without hints input runs once per photo."""
+
+    def test_arguments(self):
+        tmp = tempfile.mkdtemp(prefix="p2p-eval-fake-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        work = one_photo_pack(tmp)
+        log = os.path.join(tmp, "calls.jsonl")
+        fake = os.path.join(tmp, "fake-cli")
+        with open(fake, "w") as f:
+            f.write(FAKE_CLI % log)
+        os.chmod(fake, 0o755)
+        hm = os.path.join(tmp, "hinted.safetensors")
+        pm = os.path.join(tmp, "plain.safetensors")
+        header_only_model(hm, {"task": "colorize", "input_space": "lab_l_hints", "training": "step=7"})
+        header_only_model(pm, {"task": "colorize", "input_space": "lab_l"})
+        out = os.path.join(tmp, "out")
+        res, _ = colorize.evaluate([hm, pm], work, out, counts=(0, 2, 5), cli_path=fake,
+                                   with_levin=False, log=lambda *a: None)
+        with open(log) as f:
+            calls = [json.loads(ln) for ln in f]
+        hinted = [c for c in calls if c[c.index("--model") + 1] == hm]
+        plain = [c for c in calls if c[c.index("--model") + 1] == pm]
+        self.assertEqual(len(hinted), 3)
+        self.assertEqual(len(plain), 1)
+        self.assertNotIn("--hints", plain[0])
+        given = [c[c.index("--hints") + 1] if "--hints" in c else None for c in hinted]
+        hdir = os.path.join(out, "hints-s%d" % hints.SEED)
+        self.assertEqual(given, [None, os.path.join(hdir, "lake-n02.png"), os.path.join(hdir, "lake-n05.png")])
+        for c in calls:
+            self.assertEqual(c[0], "run")
+            self.assertEqual(c[-2], os.path.join(out, "inputs", "lake.png"))
+        self.assertEqual(res["models"][0]["step"], 7)
+        self.assertTrue(res["models"][0]["takes_hints"])
+
+
 class ColorizeEvalThroughCli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="p2p-eval-")
-        photos = os.path.join(cls.tmp, "work", "photos")
-        os.makedirs(os.path.join(photos, "eval_in"))
-        img = Image.open(EXAMPLE).convert("RGB")
-        img.thumbnail((400, 400))  # the pack keeps photos small; short side stays above 256
-        img.save(os.path.join(photos, "eval_in", "lake.jpg"), quality=92)
-        with open(os.path.join(photos, "index.tsv"), "w") as f:
-            f.write("id\tpackage\tpath\tsplit\tnative_w\tnative_h\tw\th\tmean_saturation\n")
-            f.write("lake\texample\t-\teval_in\t%d\t%d\t%d\t%d\t0.3\n" % (img.size * 2))
+        work = one_photo_pack(cls.tmp)
         cls.out = os.path.join(cls.tmp, "out")
-        cls.res, cls.per = colorize.evaluate([SHIPPED], os.path.join(cls.tmp, "work"), cls.out,
+        cls.res, cls.per = colorize.evaluate([SHIPPED], work, cls.out,
                                              counts=(0, 2, 10), log=lambda *a: None)
 
     @classmethod
