@@ -17,7 +17,8 @@ Metrics against the original colour photo: PSNR on 8-bit RGB, SSIM, mean Lab (a,
 lightness is equal by construction, so PSNR moves little), Hasler-Suesstrunk colourfulness relative
 to the originals' (ratio of the means), and the mean (a, b) error at the hint pixels against the
 hint colours (the output must obey its hints).  Means, and paired per-image differences of each
-model at N against the grey image, against Levin at N and against itself at 0 hints.
+model at N against the grey image, against Levin at N and against itself at 0 hints (at the
+smallest N given, when 0 is not among --counts).
 
 Writes to --out (default models/eval/results/colorize/): colorize.md (tables), colorize.json
 (summary and per-image figures), contact-<model>.png (input with its 10 hints drawn | model at
@@ -119,12 +120,14 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
             for info in infos:
                 rdir = os.path.join(out, "runs", info["label"])
                 os.makedirs(rdir, exist_ok=True)
-                if n > 0 and not info["takes_hints"]:
-                    op = os.path.join(rdir, "%s-n%02d.png" % (pid, 0))  # its 0-hint output
-                else:
+                if info["takes_hints"]:
                     op = os.path.join(rdir, "%s-n%02d.png" % (pid, n))
                     cli.run(exe, info["file"], inp, op, hints=hpaths[n] if n > 0 else None,
                             threads=threads)
+                else:  # one run without hints stands for every N
+                    op = os.path.join(rdir, "%s-n%02d.png" % (pid, 0))
+                    if n == counts[0]:
+                        cli.run(exe, info["file"], inp, op, threads=threads)
                 res = load_rgb(op)
                 if res.shape != rgb.shape:
                     raise RuntimeError("%s: output %s, expected %s" % (op, res.shape, rgb.shape))

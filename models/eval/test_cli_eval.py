@@ -95,6 +95,7 @@ class ColorizeEvalThroughCli(unittest.TestCase):
         cls.out = os.path.join(cls.tmp, "out")
         cls.res, cls.per = colorize.evaluate([SHIPPED], work, cls.out,
                                              counts=(0, 2, 10), log=lambda *a: None)
+        cls.lab = cls.res["models"][0]["label"]
 
     @classmethod
     def tearDownClass(cls):
@@ -102,28 +103,34 @@ class ColorizeEvalThroughCli(unittest.TestCase):
 
     def test_files(self):
         for f in ("inputs/lake.png", "hints-s%d/lake-n10.png" % hints.SEED, "levin-s%d/lake-n10.png" % hints.SEED,
-                  "runs/colorize/lake-n00.png", "contact-colorize.png"):
+                  "runs/%s/lake-n00.png" % self.lab, "contact-%s.png" % self.lab):
             self.assertTrue(os.path.exists(os.path.join(self.out, f)), f)
         json.dumps(self.res)  # the summary is plain JSON
-        self.assertIn("| colorize |", colorize.markdown(self.res))
+        self.assertIn("| %s |" % self.lab, colorize.markdown(self.res))
 
     def test_output_is_the_cli_output_and_keeps_the_lightness(self):
-        out = np.asarray(Image.open(os.path.join(self.out, "runs/colorize/lake-n00.png")).convert("RGB"))
+        out = np.asarray(Image.open(os.path.join(self.out, "runs", self.lab, "lake-n00.png")).convert("RGB"))
         grey = np.asarray(Image.open(os.path.join(self.out, "inputs/lake.png")))
         self.assertEqual(out.shape[:2], grey.shape)
         L_out = p2p_data.rgb2lab(out)[..., 0]
         L_in = p2p_data.grey_to_L(grey / 255.0)
         # Colorize keeps the input's lightness (up to 8-bit rounding and gamut clipping).
         self.assertLess(float(np.median(np.abs(L_out - L_in))), 1.0)
-        e = [p for p in self.per if p["method"] == "colorize" and p["n"] == 0][0]
+        e = [p for p in self.per if p["method"] == self.lab and p["n"] == 0][0]
         rgb, _ = hints.prepare(np.asarray(Image.open(os.path.join(self.tmp, "work/photos/eval_in/lake.jpg")).convert("RGB")))
         self.assertAlmostEqual(e["psnr"], metrics.psnr(out, rgb))
 
-    def test_model_without_hints_input_is_run_once(self):
-        self.assertFalse(self.res["models"][0]["takes_hints"])
-        self.assertFalse(os.path.exists(os.path.join(self.out, "runs/colorize/lake-n10.png")))
+    def test_runs_per_hint_count(self):
         m = self.res["means"]
-        self.assertEqual(m["colorize@0"]["psnr"], m["colorize@10"]["psnr"])
+        n10 = os.path.join(self.out, "runs", self.lab, "lake-n10.png")
+        if self.res["models"][0]["takes_hints"]:
+            # A hints model runs at every N, and ten hints change its output.
+            n0 = np.asarray(Image.open(os.path.join(self.out, "runs", self.lab, "lake-n00.png")))
+            self.assertFalse(np.array_equal(n0, np.asarray(Image.open(n10))))
+        else:
+            # A model without hints input runs once; that output stands for every N.
+            self.assertFalse(os.path.exists(n10))
+            self.assertEqual(m[self.lab + "@0"]["psnr"], m[self.lab + "@10"]["psnr"])
 
     def test_baselines(self):
         m = self.res["means"]
@@ -133,9 +140,9 @@ class ColorizeEvalThroughCli(unittest.TestCase):
         self.assertLess(m["levin@10"]["hint_err"], 2.0)
         self.assertGreater(m["grey@10"]["hint_err"], m["levin@10"]["hint_err"])
         self.assertLess(m["levin@10"]["ab_err"], m["grey@10"]["ab_err"])
-        d = self.res["paired"]["colorize@2"]["psnr_vs_grey"]
+        d = self.res["paired"][self.lab + "@2"]["psnr_vs_grey"]
         self.assertEqual(d["n"], 1)
-        self.assertAlmostEqual(d["mean"], m["colorize@2"]["psnr"] - m["grey@2"]["psnr"])
+        self.assertAlmostEqual(d["mean"], m[self.lab + "@2"]["psnr"] - m["grey@2"]["psnr"])
 
 
 if __name__ == "__main__":
