@@ -70,8 +70,17 @@ class HintsArePassedOnlyWhenTheyCount(unittest.TestCase):
         out = os.path.join(tmp, "out")
         res, _ = colorize.evaluate([hm, pm], work, out, counts=(0, 2, 5), cli_path=fake,
                                    with_levin=False, log=lambda *a: None)
+        res_whole, _ = colorize.evaluate([pm], work, os.path.join(tmp, "out2"), counts=(0,), cli_path=fake,
+                                         with_levin=False, log=lambda *a: None,
+                                         cli_args=("--size-mode", "whole"))
         with open(log) as f:
             calls = [json.loads(ln) for ln in f]
+        # Default options unless asked (the diagnostic --cli-arg), and then said so in the report.
+        self.assertEqual(sum("--size-mode" in c for c in calls), 1)
+        self.assertEqual(calls[-1][-4:-2], ["--size-mode", "whole"])
+        self.assertIn("Not the default options", colorize.markdown(res_whole))
+        self.assertNotIn("Not the default options", colorize.markdown(res))
+        calls = calls[:-1]
         hinted = [c for c in calls if c[c.index("--model") + 1] == hm]
         plain = [c for c in calls if c[c.index("--model") + 1] == pm]
         self.assertEqual(len(hinted), 3)
