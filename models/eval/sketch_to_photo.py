@@ -60,7 +60,8 @@ def make_crops(work, folder, per_photo, limit=None, seed=SEED):
         rows = []
         for r, img in p2p_data.load_photos("eval_in", work):
             rng = np.random.default_rng([seed, zlib.crc32(r["id"].encode("utf-8"))])
-            for i, (crop, variants, *_rest) in enumerate(make_sketch_set.photo_crops(img, SIZE, rng, papers, per_photo)):
+            made = make_sketch_set.photo_crops(img, SIZE, rng, papers, per_photo)
+            for i, (crop, variants, *_rest) in enumerate(made):
                 cid = "%s-%02d" % (r["id"], i)
                 paths = {"photo": os.path.join(folder, cid + "-photo.png"),
                          "training-styles": os.path.join(folder, cid + "-sketch.png"),
@@ -122,14 +123,16 @@ def evaluate(models, work, out, per_photo=6, limit=None, cli_path=None, threads=
     for m in methods:
         for style in STYLES:
             es = [e for e in per if e["method"] == m and e["style"] == style]
-            means["%s@%s" % (m, style)] = {k: float(np.mean([e[k] for e in es])) for k in ("l1", "psnr", "ssim", "detail")}
+            means["%s@%s" % (m, style)] = {k: float(np.mean([e[k] for e in es]))
+                                           for k in ("l1", "psnr", "ssim", "detail")}
     for lab in labels:
         contact_sheet(sheets[lab], os.path.join(out, "contact-%s.png" % lab), ["sketch", lab, "photo"])
         line_art(exe, work, [m for m, l2 in zip(models, labels) if l2 == lab][0],
                  os.path.join(out, "lineart-%s.png" % lab), os.path.join(out, "runs", lab), threads)
     return {"methods": methods, "crops": len(crops), "per_photo": per_photo, "cli": exe,
             "models": [{"label": lab, "file": os.path.abspath(m),
-                        "training": cli.model_metadata(m).get("training", "")} for m, lab in zip(models, labels)],
+                        "training": cli.model_metadata(m).get("training", "")}
+                       for m, lab in zip(models, labels)],
             "means": means, "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")}, per
 
 
@@ -159,7 +162,8 @@ def markdown(res):
                  res["crops"], SIZE, res["per_photo"], res["date"], res["cli"]), ""]
     for m in res["models"]:
         lines.append("* `%s`: %s, %s" % (m["label"], m["file"], m["training"]))
-    lines += ["", "| input style | method | L1 | PSNR (dB) | SSIM | detail ratio |", "|---|---|---|---|---|---|"]
+    lines += ["", "| input style | method | L1 | PSNR (dB) | SSIM | detail ratio |",
+              "|---|---|---|---|---|---|"]
     for style in STYLES:
         for m in res["methods"]:
             e = res["means"]["%s@%s" % (m, style)]

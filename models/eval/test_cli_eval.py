@@ -88,7 +88,8 @@ class HintsArePassedOnlyWhenTheyCount(unittest.TestCase):
         self.assertNotIn("--hints", plain[0])
         given = [c[c.index("--hints") + 1] if "--hints" in c else None for c in hinted]
         hdir = os.path.join(out, "hints-s%d" % hints.SEED)
-        self.assertEqual(given, [None, os.path.join(hdir, "lake-n02.png"), os.path.join(hdir, "lake-n05.png")])
+        self.assertEqual(given, [None, os.path.join(hdir, "lake-n02.png"),
+                                 os.path.join(hdir, "lake-n05.png")])
         for c in calls:
             self.assertEqual(c[0], "run")
             self.assertEqual(c[-2], os.path.join(out, "inputs", "lake.png"))
@@ -111,7 +112,8 @@ class ColorizeEvalThroughCli(unittest.TestCase):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def test_files(self):
-        for f in ("inputs/lake.png", "hints-s%d/lake-n10.png" % hints.SEED, "levin-s%d/lake-n10.png" % hints.SEED,
+        for f in ("inputs/lake.png", "hints-s%d/lake-n10.png" % hints.SEED,
+                  "levin-s%d/lake-n10.png" % hints.SEED,
                   "runs/%s/lake-n00.png" % self.lab, "contact-%s.png" % self.lab):
             self.assertTrue(os.path.exists(os.path.join(self.out, f)), f)
         json.dumps(self.res)  # the summary is plain JSON
@@ -126,7 +128,8 @@ class ColorizeEvalThroughCli(unittest.TestCase):
         # Colorize keeps the input's lightness (up to 8-bit rounding and gamut clipping).
         self.assertLess(float(np.median(np.abs(L_out - L_in))), 1.0)
         e = [p for p in self.per if p["method"] == self.lab and p["n"] == 0][0]
-        rgb, _ = hints.prepare(np.asarray(Image.open(os.path.join(self.tmp, "work/photos/eval_in/lake.jpg")).convert("RGB")))
+        photo = Image.open(os.path.join(self.tmp, "work/photos/eval_in/lake.jpg")).convert("RGB")
+        rgb, _ = hints.prepare(np.asarray(photo))
         self.assertAlmostEqual(e["psnr"], metrics.psnr(out, rgb))
 
     def test_runs_per_hint_count(self):
