@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Extract every photo listed in photo-sources.tsv into a 512-px JPEG photo pack.
 
-Usage: /usr/bin/python3 models/dataset/extract.py [--work DIR] [--size 512]
+Usage: /usr/bin/python3 -m models.dataset.extract [--work DIR] [--size 512]
 
 Reads the packages unpacked by fetch.sh (WORK/unpacked/<package>) and writes
 WORK/photos/<split>/<id>.jpg plus WORK/photos/index.tsv (id, package, path, split, size, mean

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write a CREDITS file for the training photos (package, path, author, source, licence).
 
-Usage: /usr/bin/python3 models/dataset/make_credits.py [--out models/CREDITS] [--split train]
+Usage: /usr/bin/python3 -m models.dataset.make_credits [--out models/CREDITS] [--split train]
 
 Sources of the facts, per photo of photo-sources.tsv:
 * GCompris: the per-directory README files inside the activity's .rcc bundle (stanzas of
@@ -17,10 +17,9 @@ import os
 import re
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+from models.dataset import extract
 
-import extract  # noqa: E402
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def parse_stanzas(text):

@@ -2,8 +2,8 @@
 """Precompute a fixed sketch -> photo training set for CPU training.
 
 Usage:
-  /usr/bin/python3 models/dataset/make_sketch_set.py --split train   [--crops-per-photo 14]
-  /usr/bin/python3 models/dataset/make_sketch_set.py --split eval_in --out sketch-eval
+  /usr/bin/python3 -m models.dataset.make_sketch_set --split train   [--crops-per-photo 14]
+  /usr/bin/python3 -m models.dataset.make_sketch_set --split eval_in --out sketch-eval
 
 For each photo of the split, at two scales (short side log-uniform in [128, 256] and in
 [256, 512], never above the pack), the XDoG, HED-like and Canny maps are computed on the whole
@@ -17,17 +17,12 @@ Never mixes splits: --split picks the photos.
 """
 import argparse
 import os
-import sys
 import time
 
 import numpy as np
 from PIL import Image
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-import p2p_data  # noqa: E402
-import sketch  # noqa: E402
+from models.dataset import p2p_data, sketch
 
 
 def scaled(img, short):

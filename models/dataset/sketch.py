@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
-from p2p_data import jpeg
+from models.dataset.p2p_data import jpeg
 
 
 def luma(rgb):

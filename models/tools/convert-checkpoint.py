@@ -19,10 +19,10 @@ import os
 import re
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-import p2p_nets  # noqa: E402
-import p2p_safetensors as st  # noqa: E402
+# Run as a script (its name has a dash): Python puts this folder first on the module path, so
+# the two sibling modules import directly.
+import p2p_nets
+import p2p_safetensors as st
 
 
 class ConvertError(Exception):

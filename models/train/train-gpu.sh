@@ -18,16 +18,18 @@ set -u
 MIN=${1:?usage: train-gpu.sh MINUTES OUTDIR [train.py args]}
 OUT=${2:?usage: train-gpu.sh MINUTES OUTDIR [train.py args]}
 shift 2
-HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PY=${PYTHON:-python3}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)   # absolute: the runs start in the repository root
+cd "$REPO"
 # One thread per process: the workers are the parallelism; numpy's BLAS must not oversubscribe.
 export OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 PYTHONUNBUFFERED=1
 
 run() { # task workers extra-args...
     local task=$1 workers=$2
     shift 2
-    "$PY" "$HERE/train.py" --task "$task" --device "${DEVICE:-cuda}" --workers "$workers" --sketch-source live \
+    "$PY" -m models.train.train --task "$task" --device "${DEVICE:-cuda}" --workers "$workers" --sketch-source live \
         --batch "${BATCH:-16}" --max-minutes "$MIN" --decay-fraction 0.3 --ckpt-minutes 2 \
         --threads 1 --state "$OUT/state-$task" --export "$OUT/$task.safetensors" "$@" \
         > "$OUT/$task.log" 2>&1

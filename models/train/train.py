@@ -4,8 +4,13 @@
 Runs on the CPU or CUDA, resumes from its own state folder, logs losses, and exports the current
 generator in our safetensors format (models/FORMAT.md, F16) at every checkpoint.
 
-    /usr/bin/python3 models/train/train.py --task colorize          # start or resume
-    /usr/bin/python3 models/train/train.py --task sketch-to-photo
+    /usr/bin/python3 -m models.train.train --task colorize          # start or resume
+    /usr/bin/python3 -m models.train.train --task sketch-to-photo
+
+(from the repository root; models/train/start.sh does this in the background).  State goes to
+--state, default STATE_ROOT/<task> with STATE_ROOT from --state-root, $P2P_STATE_ROOT or
+/var/lib/gimp-pix2pix-train; the exported model goes into the state folder unless --export names
+a file, so the committed models/*.safetensors change only when asked.
 
 Tasks:
 * colorize: 1 -> 2 channels, input L/50-1 of a random grey conversion of a training crop (with noise
@@ -37,16 +42,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(REPO, "models", "tools"))
-sys.path.insert(0, os.path.join(REPO, "models", "dataset"))
+from models.dataset import p2p_data
+from models.tools import p2p_nets, p2p_safetensors
 
-import p2p_nets  # noqa: E402
-import p2p_safetensors  # noqa: E402
-import p2p_data  # noqa: E402
+# Where training state lives: --state-root, else $P2P_STATE_ROOT, else this default (outside the
+# git tree; models/train/start.sh and status.sh use the same rule).
+DEFAULT_STATE_ROOT = "/var/lib/gimp-pix2pix-train"
 
-STATE_ROOT = "/var/lib/gimp-pix2pix-train"
+
+def state_root():
+    return os.environ.get("P2P_STATE_ROOT") or DEFAULT_STATE_ROOT
 
 TASKS = {
     # Colour hints (issue 13): one model for automatic and hinted use; input
@@ -202,14 +207,14 @@ class PoolStream(torch.utils.data.IterableDataset):
         if task.startswith("colorize"):
             self.colorize = ColorizeData(work, size, seed, hints=TASKS[task]["input_nc"] == 4)
         else:
-            import sketch
+            from models.dataset import sketch
             self.photos = [img for _, img in p2p_data.load_photos("train", work)]
             self.papers = sketch.load_papers(work)
 
     def _new_samples(self, rng):
         if self.task.startswith("colorize"):
             return [self.colorize.sample(rng)]
-        import make_sketch_set
+        from models.dataset import make_sketch_set
         img = self.photos[rng.integers(len(self.photos))]
         out = []
         for crop, variants, *_ in make_sketch_set.photo_crops(img, self.size, rng, self.papers, 14):
@@ -254,8 +259,7 @@ def fixed_val_set(task, work, size, n=32, seed=1234):
     d = os.path.join(work, "sketch-eval")
     if not os.path.exists(os.path.join(d, "photos.npy")):
         # No precomputed eval set (e.g. a GPU machine with only the photo pack): make one.
-        import make_sketch_set
-        import sketch
+        from models.dataset import make_sketch_set, sketch
         papers = sketch.load_papers(work)
         xs, ys = [], []
         for _, img in p2p_data.load_photos("eval_in", work):
@@ -349,7 +353,10 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="pix2pix training for gimp-pix2pix")
     ap.add_argument("--task", required=True, choices=sorted(TASKS))
     ap.add_argument("--work", default=p2p_data.DEFAULT_WORK, help="dataset work folder")
-    ap.add_argument("--state", help="state folder (default %s/<task>)" % STATE_ROOT)
+    ap.add_argument("--state-root", default=state_root(),
+                    help="folder of the per-task state folders (default $P2P_STATE_ROOT or %s)"
+                         % DEFAULT_STATE_ROOT)
+    ap.add_argument("--state", help="state folder (default STATE_ROOT/<task>)")
     ap.add_argument("--export", help="exported model path (default: in the state folder; the "
                                      "committed models/ files change only when asked)")
     ap.add_argument("--init-from", help="start G from an exported model when no state exists "
@@ -385,7 +392,7 @@ def parse_args(argv=None):
     ap.add_argument("--bench", type=int, default=0, help="run N steps, print s/step, save nothing")
     args = ap.parse_args(argv)
     if args.state is None:
-        args.state = os.path.join(STATE_ROOT, args.task)
+        args.state = os.path.join(args.state_root, args.task)
     if args.export is None:
         args.export = os.path.join(args.state, TASKS[args.task]["export"])
     return args

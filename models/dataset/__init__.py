@@ -1,0 +1,1 @@
+"""models.dataset: see models/dataset/ and models/README.md."""

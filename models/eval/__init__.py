@@ -1,0 +1,1 @@
+"""models.eval: see models/eval/ and models/README.md."""

@@ -1,0 +1,1 @@
+"""models.tools: see models/tools/ and models/README.md."""

@@ -1,0 +1,1 @@
+"""models.train: see models/train/ and models/README.md."""
