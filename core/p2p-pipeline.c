@@ -140,7 +140,7 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
       if ((*task_out)->hint_channels == 0)
         {
           g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                       _("This model takes no colour hints"));
+                       _("This model takes no color hints"));
           return FALSE;
         }
       if (options->hints &&
@@ -148,7 +148,7 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
            options->hints->channels != P2P_HINT_IMAGE_CHANNELS || !options->hints->data))
         {
           g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                       _("The colour hints must be an RGBA image of the input's size "
+                       _("The color hints must be an RGBA image of the input's size "
                          "(%d x %d pixels)"), width, height);
           return FALSE;
         }
@@ -286,7 +286,7 @@ p2p_rows_read (RowRun *rr, P2pInput input, int y, int n, float *dst, GError **er
   if (!local)
     local = g_error_new (P2P_ERROR, P2P_ERROR_BAD_INPUT,
                          input == P2P_INPUT_HINTS
-                         ? _("Could not read rows %d to %d of the colour hints")
+                         ? _("Could not read rows %d to %d of the color hints")
                          : _("Could not read rows %d to %d of the image"), y, y + n - 1);
   g_propagate_error (error, local);
   return FALSE;
@@ -856,8 +856,9 @@ p2p_pipeline_run (const P2pModel           *model,
     }
   if (options->read_hints)
     {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Colour hints from rows need p2p_pipeline_run_rows()"));
+      /* A programming error, not a user's: untranslated. */
+      g_set_error_literal (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                           "p2p_pipeline_run(): read_hints is for p2p_pipeline_run_rows()");
       return NULL;
     }
   if (!p2p_pipeline_validate (p2p_model_get_info (model), &task, input->width, input->height,
@@ -913,8 +914,9 @@ p2p_pipeline_run_rows (const P2pModel           *model,
     }
   if (options->hints)
     {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("p2p_pipeline_run_rows() reads the colour hints through its reader"));
+      /* A programming error, not a user's: untranslated. */
+      g_set_error_literal (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                           "p2p_pipeline_run_rows(): hints come through the reader (read_hints)");
       return FALSE;
     }
   if (!p2p_pipeline_validate (p2p_model_get_info (model), &task, width, height, channels, TRUE,

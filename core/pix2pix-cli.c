@@ -333,7 +333,7 @@ p2p_cli_run (int argc, char **argv)
       if (!(p2p_model_get_info (model)->input_space == P2P_SPACE_LAB_L_HINTS))
         {
           g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                       "the model “%s” takes no colour hints", p2p_model_get_info (model)->name);
+                       "the model “%s” takes no color hints", p2p_model_get_info (model)->name);
           return p2p_cli_fail (error);
         }
       hints = p2p_cli_load_image (hints_path, &error);
