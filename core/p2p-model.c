@@ -46,8 +46,8 @@ struct _P2pModel {
   GPtrArray    *owned;       /* widened or realigned float buffers */
   P2pModelInfo  info;
   char         *arch_name, *name, *license, *description;
-  P2pUnetLevel  unet[P2P_UNET_MAX_DEPTH];
-  P2pResnet     resnet;
+  const P2pArchSpec *arch;
+  gpointer      weights;     /* the architecture's bound weights */
 };
 
 static void
@@ -66,6 +66,7 @@ p2p_model_free (P2pModel *model)
   g_clear_pointer (&model->entries, g_hash_table_unref);
   g_clear_pointer (&model->owned, g_ptr_array_unref);
   g_clear_pointer (&model->bytes, g_bytes_unref);
+  g_free (model->weights);
   g_free (model->arch_name);
   g_free (model->name);
   g_free (model->license);
@@ -389,27 +390,15 @@ const char *p2p_norm_to_string (P2pNorm n) { return (guint) n < 3 ? norm_names[n
 const char *p2p_space_to_string (P2pSpace s) { return (guint) s < 4 ? space_names[s] : "?"; }
 
 static gboolean
-parse_arch (const char *s, P2pModelInfo *info, GError **error)
+parse_arch (P2pModel *model, const char *s, GError **error)
 {
-  guint64 v;
-
-  if (s && g_str_has_prefix (s, "unet_") &&
-      g_ascii_string_to_unsigned (s + 5, 10, 32, 1024, &v, NULL) && (v & (v - 1)) == 0)
-    {
-      info->arch = P2P_ARCH_UNET;
-      info->depth = g_bit_nth_lsf (v, -1);
-      return TRUE;
-    }
-  if (s && g_str_has_prefix (s, "resnet_") && g_str_has_suffix (s, "blocks"))
-    {
-      g_autofree char *num = g_strndup (s + 7, strlen (s) - 7 - 6);
-      if (g_ascii_string_to_unsigned (num, 10, 1, P2P_RESNET_MAX_BLOCKS, &v, NULL))
-        {
-          info->arch = P2P_ARCH_RESNET;
-          info->depth = (int) v;
-          return TRUE;
-        }
-    }
+  for (int i = 0; p2p_arch_specs[i]; i++)
+    if (p2p_arch_specs[i]->parse_name (s, &model->info.depth))
+      {
+        model->arch = p2p_arch_specs[i];
+        model->info.arch = model->arch->id;
+        return TRUE;
+      }
   if (!s)
     g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_HEADER, _("The model's metadata lacks “%s”"), "arch");
   else
@@ -450,7 +439,7 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       return FALSE;
     }
 
-  if (!parse_arch (meta_get (meta, "arch"), info, error))
+  if (!parse_arch (model, meta_get (meta, "arch"), error))
     return FALSE;
   model->arch_name = g_strdup (meta_get (meta, "arch"));
   info->arch_name = model->arch_name;
@@ -515,25 +504,19 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
                    space_names[info->output_space], info->output_nc);
       return FALSE;
     }
-  if (info->arch == P2P_ARCH_UNET && (info->depth < 5 || info->depth > P2P_UNET_MAX_DEPTH))
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
-                   _("Unsupported U-Net depth %d (5 to %d)"), info->depth, P2P_UNET_MAX_DEPTH);
-      return FALSE;
-    }
   return TRUE;
 }
 
 /* ---- step 5: the architecture's tensors ------------------------------ */
 
-typedef struct {
+struct _P2pBinder {
   P2pModel *model;
   GError  **error;
   gboolean  ok;
-} Binder;
+};
 
 static const float *
-bind (Binder *b, const char *name, int ndim, const gint64 *shape)
+bind (P2pBinder *b, const char *name, int ndim, const gint64 *shape)
 {
   Entry *e;
 
@@ -568,8 +551,8 @@ bind (Binder *b, const char *name, int ndim, const gint64 *shape)
   return e->f32;
 }
 
-static void
-bind_conv (Binder *b, P2pConvW *c, const char *prefix, int cin, int cout, int k,
+void
+p2p_binder_conv (P2pBinder *b, P2pConvW *c, const char *prefix, int cin, int cout, int k,
            gboolean transposed, gboolean has_bias)
 {
   g_autofree char *wname = g_strconcat (prefix, "weight", NULL);
@@ -584,8 +567,8 @@ bind_conv (Binder *b, P2pConvW *c, const char *prefix, int cin, int cout, int k,
   c->bias = has_bias ? bind (b, bname, 1, bshape) : NULL;
 }
 
-static void
-bind_norm (Binder *b, P2pNormW *n, const char *prefix, int c)
+void
+p2p_binder_norm (P2pBinder *b, P2pNormW *n, const char *prefix, int c)
 {
   gint64 shape[1] = { c };
   g_autofree char *g = NULL, *be = NULL, *m = NULL, *v = NULL;
@@ -601,104 +584,6 @@ bind_norm (Binder *b, P2pNormW *n, const char *prefix, int c)
   n->beta = bind (b, be, 1, shape);
   n->mean = bind (b, m, 1, shape);
   n->var = bind (b, v, 1, shape);
-}
-
-static void
-bind_unet (Binder *b)
-{
-  P2pModel *model = b->model;
-  const P2pModelInfo *info = &model->info;
-  const int D = info->depth;
-  const gboolean bias = info->norm == P2P_NORM_INSTANCE;
-  GString *prefix = g_string_new ("model.model.");
-
-  for (int k = 1; k <= D; k++)
-    {
-      P2pUnetLevel *L = &model->unet[k - 1];
-      const int inner = info->ngf * MIN (1 << MIN (k - 1, 3), 8);
-      const int outer = k == 1 ? info->output_nc : info->ngf * MIN (1 << MIN (k - 2, 3), 8);
-      const int in_ch = k == 1 ? info->input_nc : outer;
-      const gboolean outermost = k == 1, innermost = k == D;
-      g_autofree char *p_down = NULL, *p_dnorm = NULL, *p_up = NULL, *p_unorm = NULL;
-
-      if (k >= 2)
-        {
-          /* level k >= 2: "model.model.1." + "model.3." * (k-2) + "model." */
-          g_string_assign (prefix, "model.model.1.");
-          for (int j = 0; j < k - 2; j++)
-            g_string_append (prefix, "model.3.");
-          g_string_append (prefix, "model.");
-        }
-
-      p_down = g_strconcat (prefix->str, outermost ? "0." : "1.", NULL);
-      bind_conv (b, &L->down, p_down, in_ch, inner, 4, FALSE, bias);
-      if (!outermost && !innermost)
-        {
-          p_dnorm = g_strconcat (prefix->str, "2.", NULL);
-          bind_norm (b, &L->down_norm, p_dnorm, inner);
-        }
-      if (outermost)
-        {
-          p_up = g_strconcat (prefix->str, "3.", NULL);
-          bind_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, TRUE);
-        }
-      else if (innermost)
-        {
-          p_up = g_strconcat (prefix->str, "3.", NULL);
-          p_unorm = g_strconcat (prefix->str, "4.", NULL);
-          bind_conv (b, &L->up, p_up, inner, outer, 4, TRUE, bias);
-          bind_norm (b, &L->up_norm, p_unorm, outer);
-        }
-      else
-        {
-          p_up = g_strconcat (prefix->str, "5.", NULL);
-          p_unorm = g_strconcat (prefix->str, "6.", NULL);
-          bind_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, bias);
-          bind_norm (b, &L->up_norm, p_unorm, outer);
-        }
-      L->dropout = info->use_dropout && k >= 5 && k < D;
-    }
-  g_string_free (prefix, TRUE);
-}
-
-static void
-bind_resnet (Binder *b)
-{
-  P2pModel *model = b->model;
-  const P2pModelInfo *info = &model->info;
-  P2pResnet *r = &model->resnet;
-  const int n = info->depth, c = info->ngf;
-  const gboolean bias = info->norm == P2P_NORM_INSTANCE;
-  char p[64];
-
-  bind_conv (b, &r->stem, "model.1.", info->input_nc, c, 7, FALSE, bias);
-  bind_norm (b, &r->stem_norm, "model.2.", c);
-  bind_conv (b, &r->down[0], "model.4.", c, 2 * c, 3, FALSE, bias);
-  bind_norm (b, &r->down_norm[0], "model.5.", 2 * c);
-  bind_conv (b, &r->down[1], "model.7.", 2 * c, 4 * c, 3, FALSE, bias);
-  bind_norm (b, &r->down_norm[1], "model.8.", 4 * c);
-  for (int i = 0; i < n; i++)
-    {
-      const int second = info->use_dropout ? 6 : 5;
-      g_snprintf (p, sizeof p, "model.%d.conv_block.1.", 10 + i);
-      bind_conv (b, &r->blocks[i].conv1, p, 4 * c, 4 * c, 3, FALSE, bias);
-      g_snprintf (p, sizeof p, "model.%d.conv_block.2.", 10 + i);
-      bind_norm (b, &r->blocks[i].norm1, p, 4 * c);
-      g_snprintf (p, sizeof p, "model.%d.conv_block.%d.", 10 + i, second);
-      bind_conv (b, &r->blocks[i].conv2, p, 4 * c, 4 * c, 3, FALSE, bias);
-      g_snprintf (p, sizeof p, "model.%d.conv_block.%d.", 10 + i, second + 1);
-      bind_norm (b, &r->blocks[i].norm2, p, 4 * c);
-    }
-  g_snprintf (p, sizeof p, "model.%d.", 10 + n);
-  bind_conv (b, &r->up[0], p, 4 * c, 2 * c, 3, TRUE, bias);
-  g_snprintf (p, sizeof p, "model.%d.", 11 + n);
-  bind_norm (b, &r->up_norm[0], p, 2 * c);
-  g_snprintf (p, sizeof p, "model.%d.", 13 + n);
-  bind_conv (b, &r->up[1], p, 2 * c, c, 3, TRUE, bias);
-  g_snprintf (p, sizeof p, "model.%d.", 14 + n);
-  bind_norm (b, &r->up_norm[1], p, c);
-  g_snprintf (p, sizeof p, "model.%d.", 17 + n);
-  bind_conv (b, &r->head, p, c, info->output_nc, 7, FALSE, TRUE);
 }
 
 /* Buffers that older PyTorch versions saved and the reference loader drops:
@@ -717,14 +602,11 @@ is_ignorable (const P2pModel *model, const Entry *e)
 static gboolean
 bind_all (P2pModel *model, GError **error)
 {
-  Binder b = { model, error, TRUE };
+  P2pBinder b = { model, error, TRUE };
   GHashTableIter it;
   gpointer value;
 
-  if (model->info.arch == P2P_ARCH_UNET)
-    bind_unet (&b);
-  else
-    bind_resnet (&b);
+  model->weights = model->arch->bind (&b, &model->info);
   if (!b.ok)
     return FALSE;
 
@@ -778,35 +660,10 @@ check_compute (P2pModel *model, GError **error)
   const P2pModelInfo *info = &model->info;
   const int mult = p2p_model_size_multiple (model), min = p2p_model_min_size (model);
   const int side = MAX ((info->native_size + mult - 1) / mult * mult, min);
-  const gboolean unet = info->arch == P2P_ARCH_UNET;
-  const guint64 ngf = (guint64) info->ngf, area = (guint64) side * (guint64) side;
-  guint64 macs = 0;
+  /* No overflow: ngf <= 2^10, so channels <= 2^13, pixels <= 2^32, depth
+   * <= 32; every term and the sum stay below 2^62. */
+  const guint64 macs = model->arch->macs (info, side, side);
 
-  /* p2p_model_macs() from the channel counts the binder will require (the
-   * ResNet's 1/4-scale area rounded up).  No overflow: ngf <= 2^10, so
-   * channels <= 2^14, pixels <= 2^32, depth <= 32; every term and the
-   * sums stay below 2^62. */
-  if (unet)
-    {
-      guint64 px = area;
-      for (int k = 1; k <= info->depth; k++)
-        {
-          const guint64 inner = ngf * MIN (1u << MIN (k - 1, 3), 8u);
-          const guint64 outer = k == 1 ? (guint64) info->output_nc : ngf * MIN (1u << MIN (k - 2, 3), 8u);
-          const guint64 in_ch = k == 1 ? (guint64) info->input_nc : outer;
-          const guint64 up_in = k == info->depth ? inner : 2 * inner;
-          px /= 4;
-          macs += in_ch * inner * 16 * px + up_in * outer * 16 * px;
-        }
-    }
-  else
-    {
-      const guint64 a4 = area / 16 + 1;
-      macs = area * 49 * ngf * ((guint64) info->input_nc + (guint64) info->output_nc) +
-             a4 * 4 * 9 * (2 * ngf * ngf) + a4 * 9 * (8 * ngf * ngf) +
-             (guint64) info->depth * 2 * a4 * 9 * 16 * ngf * ngf +
-             a4 * 9 * (8 * ngf * ngf) + a4 * 4 * 9 * (2 * ngf * ngf);
-    }
   if (macs > P2P_MODEL_MAX_MACS)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
@@ -1009,67 +866,32 @@ p2p_model_get_info (const P2pModel *model)
   return &model->info;
 }
 
-const P2pUnetLevel *
-p2p_model_get_unet (const P2pModel *model)
+const P2pArchSpec *
+p2p_model_get_arch (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_UNET ? model->unet : NULL;
+  return model->arch;
 }
 
-const P2pResnet *
-p2p_model_get_resnet (const P2pModel *model)
+gconstpointer
+p2p_model_get_weights (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_RESNET ? &model->resnet : NULL;
+  return model->weights;
 }
 
 int
 p2p_model_size_multiple (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_UNET ? 1 << model->info.depth : 4;
+  return model->arch->size_multiple (model->info.depth);
 }
 
 int
 p2p_model_min_size (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_UNET ? 1 << model->info.depth : 8;
-}
-
-static guint64
-conv_macs (const P2pConvW *c, guint64 in_h, guint64 in_w, guint64 out_h, guint64 out_w, gboolean transposed)
-{
-  const guint64 taps = (guint64) c->cin * c->cout * c->k * c->k;
-  return transposed ? taps * in_h * in_w : taps * out_h * out_w;
+  return model->arch->min_size (model->info.depth);
 }
 
 guint64
 p2p_model_macs (const P2pModel *model, int h, int w)
 {
-  const P2pModelInfo *info = &model->info;
-  guint64 total = 0;
-
-  if (info->arch == P2P_ARCH_UNET)
-    {
-      guint64 hh = h, ww = w;
-      for (int k = 0; k < info->depth; k++)
-        {
-          const P2pUnetLevel *L = &model->unet[k];
-          total += conv_macs (&L->down, hh, ww, hh / 2, ww / 2, FALSE);
-          total += conv_macs (&L->up, hh / 2, ww / 2, hh, ww, TRUE);
-          hh /= 2;
-          ww /= 2;
-        }
-    }
-  else
-    {
-      const P2pResnet *r = &model->resnet;
-      const guint64 h2 = (h + 1) / 2, w2 = (w + 1) / 2, h4 = (h2 + 1) / 2, w4 = (w2 + 1) / 2;
-      total += conv_macs (&r->stem, 0, 0, h, w, FALSE);
-      total += conv_macs (&r->down[0], 0, 0, h2, w2, FALSE);
-      total += conv_macs (&r->down[1], 0, 0, h4, w4, FALSE);
-      for (int i = 0; i < info->depth; i++)
-        total += 2 * conv_macs (&r->blocks[i].conv1, 0, 0, h4, w4, FALSE);
-      total += conv_macs (&r->up[0], h4, w4, 0, 0, TRUE);
-      total += conv_macs (&r->up[1], 2 * h4, 2 * w4, 0, 0, TRUE);
-      total += conv_macs (&r->head, 0, 0, 4 * h4, 4 * w4, FALSE);
-    }
-  return total;
+  return model->arch->macs (&model->info, h, w);
 }
