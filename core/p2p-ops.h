@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <glib.h>
+#include "p2p-net.h"
 #include "p2p-tensor.h"
 
 G_BEGIN_DECLS
@@ -55,15 +56,8 @@ gboolean p2p_gemm_skinny (gboolean trans_a, int M, int N, int K,
                           const float *A, int lda, const float *B, int ldb,
                           gboolean accumulate, float *C, int ldc);
 
-/* Parts of a convolution timed separately when profiling. */
-typedef enum {
-  P2P_PHASE_GEMM,
-  P2P_PHASE_IM2COL,     /* im2col, or Winograd's weight and input transforms */
-  P2P_PHASE_COL2IM,     /* col2im scatter, or Winograd's output transform (+ bias) */
-  P2P_PHASE_ZERO,       /* clearing the output */
-  P2P_PHASE_BIAS,
-  P2P_N_PHASES
-} P2pPhase;
+/* P2pPhase (the parts of a convolution timed when profiling) is public:
+ * p2p-net.h. */
 
 /* Scratch memory reused by convolutions; bounded: ops process big images
  * in bands so that the columns buffer never exceeds P2P_SCRATCH_MAX_BYTES.
