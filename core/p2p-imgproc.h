@@ -11,6 +11,10 @@
  */
 #pragma once
 
+#ifndef P2P_COMPILATION
+#error "p2p-imgproc.h is private to the core (core/ and tests/); include p2p.h"
+#endif
+
 #include <glib.h>
 #include "p2p-image.h"
 #include "p2p-tensor.h"

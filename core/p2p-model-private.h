@@ -2,6 +2,10 @@
  * for p2p-net.c. */
 #pragma once
 
+#ifndef P2P_COMPILATION
+#error "p2p-model-private.h is private to the core (core/ and tests/); include p2p.h"
+#endif
+
 #include "p2p-model.h"
 #include "arch/p2p-arch.h"
 

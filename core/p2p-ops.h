@@ -8,6 +8,10 @@
  */
 #pragma once
 
+#ifndef P2P_COMPILATION
+#error "p2p-ops.h is private to the core (core/ and tests/); include p2p.h"
+#endif
+
 #include <string.h>
 #include <time.h>
 #include <glib.h>

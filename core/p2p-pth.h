@@ -6,6 +6,10 @@
  */
 #pragma once
 
+#ifndef P2P_COMPILATION
+#error "p2p-pth.h is private to the core (core/ and tests/); include p2p.h"
+#endif
+
 #include <glib.h>
 #include "p2p-model.h"
 
