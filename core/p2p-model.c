@@ -797,11 +797,73 @@ p2p_model_new_from_bytes (GBytes *bytes, GError **error)
   return g_steal_pointer (&model);
 }
 
+/* The whole file at @path, mapped; errors name it (@display). */
+static GBytes *
+map_file (const char *path, const char *display, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  GBytes *bytes;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,
+                   _("“%s” is a folder, not a model file"), display);
+      return NULL;
+    }
+  mapped = g_mapped_file_new (path, FALSE, &local);
+  if (!mapped)
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
+                     _("Model file “%s” does not exist"), display);
+      else
+        g_set_error (error, P2P_ERROR, P2P_ERROR_IO,
+                     _("Cannot read model file “%s”: %s"), display, local->message);
+      return NULL;
+    }
+  bytes = g_mapped_file_get_bytes (mapped);   /* keeps the mapping */
+  if (!bytes)   /* empty file: GLib maps nothing */
+    bytes = g_bytes_new_static ("", 0);
+  return bytes;
+}
+
+/* A checkpoint's bytes converted by p2p-pth.c; errors name the file. */
+static GBytes *
+convert_pth (GBytes *pth, const char *display, const P2pImportOptions *opts, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (pth, &size);
+  GBytes *out = p2p_pth_to_safetensors (data, size, display, opts, &local);
+
+  if (!out)
+    g_set_error (error, P2P_ERROR, local->code, _("%s: %s"), display, local->message);
+  return out;
+}
+
+/* ... and loaded as a model. */
+static P2pModel *
+import_pth (GBytes *pth, const char *display, const P2pImportOptions *opts, GError **error)
+{
+  g_autoptr(GBytes) bytes = convert_pth (pth, display, opts, error);
+  g_autoptr(GError) local = NULL;
+  P2pModel *model;
+
+  if (!bytes)
+    return NULL;
+  model = p2p_model_new_from_bytes (bytes, &local);
+  if (!model)
+    g_set_error (error, P2P_ERROR, local->code,
+                 _("%s: the checkpoint does not match the detected generator: %s"),
+                 display, local->message);
+  return model;
+}
+
 P2pModel *
 p2p_model_load (const char *path, GError **error)
 {
   g_autoptr(GError) local = NULL;
-  g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autofree char *display = NULL;
   P2pModel *model;
@@ -826,30 +888,13 @@ p2p_model_load (const char *path, GError **error)
       }
   }
 
+  bytes = map_file (path, display, error);
+  if (!bytes)
+    return NULL;
   /* PyTorch checkpoints (.pth, zip or legacy pickle) go through p2p-pth.c. */
-  if (p2p_pth_file_is_pth (path))
-    return p2p_model_import_pth (path, NULL, error);
+  if (p2p_pth_sniff (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)))
+    return import_pth (bytes, display, NULL, error);
 
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,
-                   _("“%s” is a folder, not a model file"), display);
-      return NULL;
-    }
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (!mapped)
-    {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
-                     _("Model file “%s” does not exist"), display);
-      else
-        g_set_error (error, P2P_ERROR, P2P_ERROR_IO,
-                     _("Cannot read model file “%s”: %s"), display, local->message);
-      return NULL;
-    }
-  bytes = g_mapped_file_get_bytes (mapped);
-  if (!bytes)   /* empty file: GLib maps nothing */
-    bytes = g_bytes_new_static ("", 0);
   model = p2p_model_new_from_bytes (bytes, &local);
   if (!model)
     {
@@ -857,6 +902,32 @@ p2p_model_load (const char *path, GError **error)
       return NULL;
     }
   return model;
+}
+
+GBytes *
+p2p_model_convert_pth (const char *path, const P2pImportOptions *opts, GError **error)
+{
+  g_autofree char *display = NULL;
+  g_autoptr(GBytes) pth = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  display = g_filename_display_name (path);
+  pth = map_file (path, display, error);
+  return pth ? convert_pth (pth, display, opts, error) : NULL;
+}
+
+P2pModel *
+p2p_model_import_pth (const char *path, const P2pImportOptions *opts, GError **error)
+{
+  g_autofree char *display = NULL;
+  g_autoptr(GBytes) pth = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  display = g_filename_display_name (path);
+  pth = map_file (path, display, error);
+  return pth ? import_pth (pth, display, opts, error) : NULL;
 }
 
 const P2pModelInfo *

@@ -22,7 +22,6 @@
  * checks and the binding of p2p-model.c apply unchanged.
  */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
@@ -1953,20 +1952,6 @@ p2p_pth_sniff (const guint8 *data, gsize size)
   return FALSE;
 }
 
-gboolean
-p2p_pth_file_is_pth (const char *path)
-{
-  guint8 head[9];
-  gsize n;
-  FILE *f = fopen (path, "rb");
-
-  if (!f)
-    return FALSE;
-  n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  return p2p_pth_sniff (head, n);
-}
-
 void
 p2p_import_options_init (P2pImportOptions *opts)
 {
@@ -2026,59 +2011,4 @@ p2p_pth_to_safetensors (const guint8 *data, gsize size, const char *file_name,
   g_hash_table_unref (r.zip_entries);
   g_free (r.zip_prefix);
   return out;
-}
-
-static GBytes *
-convert_file (const char *path, const P2pImportOptions *opts, GError **error)
-{
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GMappedFile) mapped = NULL;
-  g_autofree char *display = g_filename_display_name (path);
-  GBytes *out;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    FAILN (P2P_ERROR_NOT_A_MODEL, _("“%s” is a folder, not a model file"), display);
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (!mapped)
-    {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        FAILN (P2P_ERROR_NOT_FOUND, _("Model file “%s” does not exist"), display);
-      FAILN (P2P_ERROR_IO, _("Cannot read model file “%s”: %s"), display, local->message);
-    }
-  out = p2p_pth_to_safetensors ((const guint8 *) g_mapped_file_get_contents (mapped),
-                                g_mapped_file_get_length (mapped), display, opts, &local);
-  if (!out)
-    g_set_error (error, P2P_ERROR, local->code, _("%s: %s"), display, local->message);
-  return out;
-}
-
-GBytes *
-p2p_model_convert_pth (const char *path, const P2pImportOptions *opts, GError **error)
-{
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  return convert_file (path, opts, error);
-}
-
-P2pModel *
-p2p_model_import_pth (const char *path, const P2pImportOptions *opts, GError **error)
-{
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) local = NULL;
-  P2pModel *model;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  bytes = convert_file (path, opts, error);
-  if (!bytes)
-    return NULL;
-  model = p2p_model_new_from_bytes (bytes, &local);
-  if (!model)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-      g_set_error (error, P2P_ERROR, local->code,
-                   _("%s: the checkpoint does not match the detected generator: %s"),
-                   display, local->message);
-    }
-  return model;
 }
