@@ -230,30 +230,19 @@ p2p_pass_norm_act (P2pPass *run, P2pTensor *t, const P2pNormW *n, float slope)
             t, t, 0, 0, 0);
 }
 
-/* The convolutions: Winograd (ops/winograd4.c, ops/winograd.c) where it is on and measured
- * faster for the layer, direct loops for stride-1 convs with up to 4
- * output channels (the ResNet's last layer: ~4x faster than im2col + a
- * 3-row GEMM), else im2col / col2im + GEMM. */
+/* The convolutions, by the method ops/conv-method.c chooses. */
 static gboolean
 conv2d_op (P2pPass *run, const P2pTensor *in, const P2pConvW *w, const P2pConvParams *p,
            P2pTensor *out, GError **error)
 {
-  if (p2p_winograd4_pays (p, in->c, out->c, out->h, out->w, in->w))
-    return p2p_conv2d_winograd4 (in, w->weight, w->bias, p, out, &run->scratch, error);
-  if (p2p_winograd_pays (p, FALSE, in->c, out->c, out->h, out->w))
-    return p2p_conv2d_winograd (in, w->weight, w->bias, p, out, &run->scratch, error);
-  if (p2p_conv2d_direct_supported (p, out->c))
-    return p2p_conv2d_direct (in, w->weight, w->bias, p, out, &run->scratch, error);
-  return p2p_conv2d (in, w->weight, w->bias, p, out, &run->scratch, error);
+  return p2p_conv2d_best (in, w->weight, w->bias, p, out, &run->scratch, error);
 }
 
 static gboolean
 conv_transpose2d_op (P2pPass *run, const P2pTensor *in, const P2pConvW *w, const P2pConvParams *p,
                      P2pTensor *out, GError **error)
 {
-  if (p2p_winograd_pays (p, TRUE, in->c, out->c, out->h, out->w))
-    return p2p_conv_transpose2d_winograd (in, w->weight, w->bias, p, out, &run->scratch, error);
-  return p2p_conv_transpose2d (in, w->weight, w->bias, p, out, &run->scratch, error);
+  return p2p_conv_transpose2d_best (in, w->weight, w->bias, p, out, &run->scratch, error);
 }
 
 /* Whether a per-channel constant added before the run's norm layers
