@@ -350,9 +350,6 @@ meta_int (JsonObject *meta, const char *key, int lo, int hi, int *out, GError **
   return TRUE;
 }
 
-static const char *const task_names[] = { "generic", "sketch-to-photo", "colorize", NULL };
-static const char *const norm_names[] = { "batch", "instance", "none", NULL };
-static const char *const space_names[] = { "rgb", "lab_l", "lab_ab", "lab_l_hints", NULL };
 static const char *const bool_names[] = { "false", "true", NULL };
 
 static gboolean
@@ -385,9 +382,6 @@ meta_enum (JsonObject *meta, const char *key, const char *const *names, int *out
 }
 
 
-const char *p2p_task_to_string (P2pTask t) { return (guint) t < 3 ? task_names[t] : "?"; }
-const char *p2p_norm_to_string (P2pNorm n) { return (guint) n < 3 ? norm_names[n] : "?"; }
-const char *p2p_space_to_string (P2pSpace s) { return (guint) s < 4 ? space_names[s] : "?"; }
 
 static gboolean
 parse_arch (P2pModel *model, const char *s, GError **error)
@@ -449,19 +443,19 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       !meta_int (meta, "output_nc", 1, 4, &info->output_nc, error) ||
       !meta_int (meta, "native_size", 1, 65536, &info->native_size, error))
     return FALSE;
-  if (!meta_enum (meta, "norm", norm_names, &v, error))
+  if (!meta_enum (meta, "norm", p2p_norm_names, &v, error))
     return FALSE;
   info->norm = v;
   if (!meta_enum (meta, "dropout", bool_names, &v, error))
     return FALSE;
   info->use_dropout = v;
-  if (!meta_enum (meta, "task", task_names, &v, error))
+  if (!meta_enum (meta, "task", p2p_task_names, &v, error))
     return FALSE;
   info->task = v;
-  if (!meta_enum (meta, "input_space", space_names, &v, error))
+  if (!meta_enum (meta, "input_space", p2p_space_names, &v, error))
     return FALSE;
   info->input_space = v;
-  if (!meta_enum (meta, "output_space", space_names, &v, error))
+  if (!meta_enum (meta, "output_space", p2p_space_names, &v, error))
     return FALSE;
   info->output_space = v;
 
@@ -500,8 +494,8 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_HEADER,
                    _("The model's task, colour spaces and channel counts do not fit together "
                      "(task %s, %s with %d channels in, %s with %d channels out)"),
-                   task_names[info->task], space_names[info->input_space], info->input_nc,
-                   space_names[info->output_space], info->output_nc);
+                   p2p_task_names[info->task], p2p_space_names[info->input_space], info->input_nc,
+                   p2p_space_names[info->output_space], info->output_nc);
       return FALSE;
     }
   return TRUE;
@@ -528,7 +522,7 @@ bind (P2pBinder *b, const char *name, int ndim, const gint64 *shape)
       g_set_error (b->error, P2P_ERROR, P2P_ERROR_MISSING_TENSOR,
                    _("The model file lacks tensor “%s” needed by a %s network "
                      "(ngf %d, norm %s)"), name, b->model->info.arch_name,
-                   b->model->info.ngf, norm_names[b->model->info.norm]);
+                   b->model->info.ngf, p2p_norm_names[b->model->info.norm]);
       b->ok = FALSE;
       return NULL;
     }
@@ -633,12 +627,12 @@ bind_all (P2pModel *model, GError **error)
                           * a normalisation (batch, instance or none). */
                          _("Unexpected tensor “%s” for a %s network with norm %s and dropout: "
                            "the metadata does not match the weights"),
-                         e->name, model->info.arch_name, norm_names[model->info.norm]);
+                         e->name, model->info.arch_name, p2p_norm_names[model->info.norm]);
           else
             g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
                          _("Unexpected tensor “%s” for a %s network with norm %s: "
                            "the metadata does not match the weights"),
-                         e->name, model->info.arch_name, norm_names[model->info.norm]);
+                         e->name, model->info.arch_name, p2p_norm_names[model->info.norm]);
           return FALSE;
         }
     }

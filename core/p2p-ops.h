@@ -243,7 +243,4 @@ gboolean p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
 gboolean p2p_winograd4_pays (const P2pConvParams *p, int cin, int cout,
                              int out_h, int out_w, int in_w);
 
-/* P2P_NO_SKINNY_GEMM=1 (read once): p2p_gemm_skinny() always declines. */
-gboolean p2p_skinny_gemm_disabled (void);
-
 G_END_DECLS

@@ -1,24 +1,14 @@
 /* conv-method.c - which way each convolution is computed, in one place:
  * the Winograd rules (measured thresholds), the direct loops for few output
  * channels, im2col + GEMM otherwise, and the environment switches that
- * turn fast paths off (P2P_NO_WINOGRAD, P2P_WINOGRAD_ALWAYS,
- * P2P_NO_SKINNY_GEMM).  The kernels themselves (winograd.c, winograd4.c,
- * conv2d-direct.c, conv2d.c, conv-transpose2d.c, gemm-skinny.c) do not
- * decide and do not read the environment.
+ * turn the Winograd paths off or on (P2P_NO_WINOGRAD, P2P_WINOGRAD_ALWAYS).
+ * The convolution kernels (winograd.c, winograd4.c, conv2d-direct.c,
+ * conv2d.c, conv-transpose2d.c) do not decide and do not read the
+ * environment.  One level down, the GEMM's own choice (gemm-skinny.c or
+ * OpenBLAS, P2P_NO_SKINNY_GEMM) stays with the GEMM: reading it here would
+ * make gemm -> conv-method -> conv -> gemm.
  */
 #include "p2p-ops.h"
-
-/* ---- environment switches ------------------------------------------------ */
-
-gboolean
-p2p_skinny_gemm_disabled (void)
-{
-  static int off = -1;   /* P2P_NO_SKINNY_GEMM=1, read once */
-
-  if (g_atomic_int_get (&off) < 0)
-    g_atomic_int_set (&off, g_strcmp0 (g_getenv ("P2P_NO_SKINNY_GEMM"), "1") == 0);
-  return g_atomic_int_get (&off);
-}
 
 /* ---- Winograd rules -------------------------------------------------------- */
 

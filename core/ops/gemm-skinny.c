@@ -261,7 +261,11 @@ skinny_tn (int M, int N, int K, const float *A, int lda, const float *B, int ldb
 static gboolean
 skinny_available (void)
 {
-  return !p2p_skinny_gemm_disabled () && p2p_cpu_has_avx2_fma ();
+  static int off = -1;   /* P2P_NO_SKINNY_GEMM=1, read once */
+
+  if (g_atomic_int_get (&off) < 0)
+    g_atomic_int_set (&off, g_strcmp0 (g_getenv ("P2P_NO_SKINNY_GEMM"), "1") == 0);
+  return !g_atomic_int_get (&off) && p2p_cpu_has_avx2_fma ();
 }
 
 #endif /* SKINNY_X86 */
