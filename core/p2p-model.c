@@ -26,23 +26,10 @@
 
 /* A header larger than this is not a generator description. */
 #define MAX_HEADER_BYTES ((guint64) 16 << 20)
-#define MAX_DIMS 8
-
-typedef enum { DT_F32, DT_F16, DT_BF16 } Dtype;
-
-typedef struct {
-  char   *name;
-  Dtype   dtype;
-  int     ndim;
-  gint64  shape[MAX_DIMS];
-  guint64 begin, end;       /* within the data section */
-  const float *f32;         /* view into the file or into an owned buffer */
-  gboolean used;
-} Entry;
 
 struct _P2pModel {
   GBytes       *bytes;       /* the whole file (keeps a mapping alive) */
-  GHashTable   *entries;     /* name -> Entry* */
+  GHashTable   *entries;     /* name -> P2pEntry* */
   GPtrArray    *owned;       /* widened or realigned float buffers */
   P2pModelInfo  info;
   char         *arch_name, *name, *license, *description;
@@ -53,7 +40,7 @@ struct _P2pModel {
 static void
 entry_free (gpointer p)
 {
-  Entry *e = p;
+  P2pEntry *e = p;
   g_free (e->name);
   g_free (e);
 }
@@ -77,14 +64,14 @@ p2p_model_free (P2pModel *model)
 /* ---- step 3: tensor entries ------------------------------------------- */
 
 static gboolean
-parse_dtype (const char *s, Dtype *dt, gsize *elem)
+parse_dtype (const char *s, P2pDtype *dt, gsize *elem)
 {
   if (g_strcmp0 (s, "F32") == 0)
-    *dt = DT_F32, *elem = 4;
+    *dt = P2P_DT_F32, *elem = 4;
   else if (g_strcmp0 (s, "F16") == 0)
-    *dt = DT_F16, *elem = 2;
+    *dt = P2P_DT_F16, *elem = 2;
   else if (g_strcmp0 (s, "BF16") == 0)
-    *dt = DT_BF16, *elem = 2;
+    *dt = P2P_DT_BF16, *elem = 2;
   else
     return FALSE;
   return TRUE;
@@ -105,20 +92,20 @@ json_uint (JsonNode *node, guint64 *out)
   return TRUE;
 }
 
-static Entry *
+static P2pEntry *
 parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error)
 {
   JsonObject *obj;
   JsonArray *shape, *offsets;
   const char *dtype_s;
-  Entry *e;
+  P2pEntry *e;
   gsize elem, bytes;
 
 #define BAD(...) G_STMT_START { \
     g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR, __VA_ARGS__); \
     entry_free (e); return NULL; } G_STMT_END
 
-  e = g_new0 (Entry, 1);
+  e = g_new0 (P2pEntry, 1);
   e->name = g_strdup (name);
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -142,7 +129,7 @@ parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error
     BAD (_("Tensor “%s”: missing shape"), name);
   shape = json_object_get_array_member (obj, "shape");
   e->ndim = (int) json_array_get_length (shape);
-  if (e->ndim > MAX_DIMS)
+  if (e->ndim > P2P_MODEL_MAX_DIMS)
     BAD (_("Tensor “%s”: %d dimensions is too many"), name, e->ndim);
 
   bytes = elem;
@@ -187,7 +174,7 @@ parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error
 static int
 compare_entry_begin (gconstpointer a, gconstpointer b)
 {
-  const Entry *ea = *(Entry *const *) a, *eb = *(Entry *const *) b;
+  const P2pEntry *ea = *(P2pEntry *const *) a, *eb = *(P2pEntry *const *) b;
   if (ea->begin != eb->begin)
     return ea->begin < eb->begin ? -1 : 1;
   return ea->end < eb->end ? -1 : ea->end > eb->end;
@@ -211,7 +198,7 @@ check_tiling (GHashTable *entries, guint64 data_size, GError **error)
   g_ptr_array_sort (sorted, compare_entry_begin);
   for (guint i = 0; i < sorted->len; i++)
     {
-      const Entry *e = sorted->pdata[i];
+      const P2pEntry *e = sorted->pdata[i];
       if (e->begin < pos)
         {
           g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
@@ -268,13 +255,13 @@ half_to_float (guint16 h)
 }
 
 static gboolean
-materialise (P2pModel *model, Entry *e, const guint8 *data, GError **error)
+materialise (P2pModel *model, P2pEntry *e, const guint8 *data, GError **error)
 {
   const guint8 *src = data + e->begin;
-  const gsize n = (gsize) (e->end - e->begin) / (e->dtype == DT_F32 ? 4 : 2);
+  const gsize n = (gsize) (e->end - e->begin) / (e->dtype == P2P_DT_F32 ? 4 : 2);
   float *dst;
 
-  if (e->dtype == DT_F32 && G_BYTE_ORDER == G_LITTLE_ENDIAN &&
+  if (e->dtype == P2P_DT_F32 && G_BYTE_ORDER == G_LITTLE_ENDIAN &&
       ((guintptr) src % G_ALIGNOF (float)) == 0)
     {
       e->f32 = (const float *) (gconstpointer) src;   /* used in place */
@@ -291,7 +278,7 @@ materialise (P2pModel *model, Entry *e, const guint8 *data, GError **error)
   g_ptr_array_add (model->owned, dst);
   for (gsize i = 0; i < n; i++)
     {
-      if (e->dtype == DT_F32)
+      if (e->dtype == P2P_DT_F32)
         {
           guint32 bits = (guint32) src[4 * i] | (guint32) src[4 * i + 1] << 8 |
                          (guint32) src[4 * i + 2] << 16 | (guint32) src[4 * i + 3] << 24;
@@ -300,7 +287,7 @@ materialise (P2pModel *model, Entry *e, const guint8 *data, GError **error)
       else
         {
           guint16 h = (guint16) (src[2 * i] | src[2 * i + 1] << 8);
-          if (e->dtype == DT_F16)
+          if (e->dtype == P2P_DT_F16)
             dst[i] = half_to_float (h);
           else
             {
@@ -503,87 +490,10 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
 
 /* ---- step 5: the architecture's tensors ------------------------------ */
 
-struct _P2pBinder {
-  P2pModel *model;
-  GError  **error;
-  gboolean  ok;
-};
-
-static const float *
-bind (P2pBinder *b, const char *name, int ndim, const gint64 *shape)
-{
-  Entry *e;
-
-  if (!b->ok)
-    return NULL;
-  e = g_hash_table_lookup (b->model->entries, name);
-  if (!e)
-    {
-      g_set_error (b->error, P2P_ERROR, P2P_ERROR_MISSING_TENSOR,
-                   _("The model file lacks tensor “%s” needed by a %s network "
-                     "(ngf %d, norm %s)"), name, b->model->info.arch_name,
-                   b->model->info.ngf, p2p_norm_names[b->model->info.norm]);
-      b->ok = FALSE;
-      return NULL;
-    }
-  if (e->ndim != ndim || memcmp (e->shape, shape, sizeof (gint64) * ndim) != 0)
-    {
-      GString *want = g_string_new (NULL), *have = g_string_new (NULL);
-      for (int i = 0; i < ndim; i++)
-        g_string_append_printf (want, i ? "x%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, shape[i]);
-      for (int i = 0; i < e->ndim; i++)
-        g_string_append_printf (have, i ? "x%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, e->shape[i]);
-      g_set_error (b->error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
-                   _("Tensor “%s” has shape [%s] but the metadata's architecture needs [%s]"),
-                   name, have->str, want->str);
-      g_string_free (want, TRUE);
-      g_string_free (have, TRUE);
-      b->ok = FALSE;
-      return NULL;
-    }
-  e->used = TRUE;
-  return e->f32;
-}
-
-void
-p2p_binder_conv (P2pBinder *b, P2pConvW *c, const char *prefix, int cin, int cout, int k,
-           gboolean transposed, gboolean has_bias)
-{
-  g_autofree char *wname = g_strconcat (prefix, "weight", NULL);
-  g_autofree char *bname = g_strconcat (prefix, "bias", NULL);
-  gint64 wshape[4] = { transposed ? cin : cout, transposed ? cout : cin, k, k };
-  gint64 bshape[1] = { cout };
-
-  c->cin = cin;
-  c->cout = cout;
-  c->k = k;
-  c->weight = bind (b, wname, 4, wshape);
-  c->bias = has_bias ? bind (b, bname, 1, bshape) : NULL;
-}
-
-void
-p2p_binder_norm (P2pBinder *b, P2pNormW *n, const char *prefix, int c)
-{
-  gint64 shape[1] = { c };
-  g_autofree char *g = NULL, *be = NULL, *m = NULL, *v = NULL;
-
-  memset (n, 0, sizeof *n);
-  if (b->model->info.norm != P2P_NORM_BATCH)
-    return;  /* instance norm has no affine parameters, none has nothing */
-  g = g_strconcat (prefix, "weight", NULL);
-  be = g_strconcat (prefix, "bias", NULL);
-  m = g_strconcat (prefix, "running_mean", NULL);
-  v = g_strconcat (prefix, "running_var", NULL);
-  n->gamma = bind (b, g, 1, shape);
-  n->beta = bind (b, be, 1, shape);
-  n->mean = bind (b, m, 1, shape);
-  n->var = bind (b, v, 1, shape);
-}
-
 /* Buffers that older PyTorch versions saved and the reference loader drops:
  * ignored rather than refused. */
 static gboolean
-is_ignorable (const P2pModel *model, const Entry *e)
+is_ignorable (const P2pModel *model, const P2pEntry *e)
 {
   if (g_str_has_suffix (e->name, ".num_batches_tracked"))
     return TRUE;
@@ -596,7 +506,7 @@ is_ignorable (const P2pModel *model, const Entry *e)
 static gboolean
 bind_all (P2pModel *model, GError **error)
 {
-  P2pBinder b = { model, error, TRUE };
+  P2pBinder b = { model->entries, &model->info, error, TRUE };
   GHashTableIter it;
   gpointer value;
 
@@ -607,7 +517,7 @@ bind_all (P2pModel *model, GError **error)
   g_hash_table_iter_init (&it, model->entries);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
-      Entry *e = value;
+      P2pEntry *e = value;
       if (e->used)
         {
           if (!g_str_has_suffix (e->name, "running_mean") && !g_str_has_suffix (e->name, "running_var"))
@@ -737,7 +647,7 @@ load (P2pModel *model, GError **error)
   for (GList *l = members; l; l = l->next)
     {
       const char *name = l->data;
-      Entry *e;
+      P2pEntry *e;
 
       if (strcmp (name, "__metadata__") == 0)
         {

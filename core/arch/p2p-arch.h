@@ -8,8 +8,9 @@
  * a row in p2p-arch.c.
  *
  * The services an architecture file uses are declared here too: binding a
- * tensor by name (implemented in p2p-model.c) and running a layer of a
- * pass (p2p-net.c).
+ * tensor by name (p2p-binder.c) and running a layer of a pass
+ * (p2p-pass.c).  They call nothing back in the model or the table, so the
+ * core has no call circle through the architectures.
  */
 #pragma once
 
@@ -38,7 +39,7 @@ typedef struct {
   const float *gamma, *beta, *mean, *var;
 } P2pNormW;
 
-/* Binding a model's tensors (p2p-model.c): each call looks up
+/* Binding a model's tensors (p2p-binder.c): each call looks up
  * prefix + "weight" (and the rest), checks the shape the architecture
  * needs and marks the tensor used.  The first failure sets the loader's
  * error; later calls then do nothing. */
@@ -48,10 +49,16 @@ void p2p_binder_conv (P2pBinder *b, P2pConvW *c, const char *prefix, int cin, in
                       gboolean transposed, gboolean has_bias);
 void p2p_binder_norm (P2pBinder *b, P2pNormW *n, const char *prefix, int c);
 
-/* ---- one forward pass (p2p-net.c) ------------------------------------ */
+/* ---- one forward pass (p2p-pass.c) ----------------------------------- */
 
 /* A pass in progress: options, arena, profiling, progress. */
 typedef struct _P2pPass P2pPass;
+
+/* For p2p-net.c: a pass with @options (which must outlive it) for a net
+ * with @norm; and its end, which returns @out (may be NULL) detached from
+ * the pass's arena. */
+P2pPass   *p2p_pass_new         (const P2pNetOptions *options, P2pNorm norm);
+P2pTensor *p2p_pass_finish      (P2pPass *pass, P2pTensor *out);
 
 /* The number of convolutions of the pass (for progress). */
 void       p2p_pass_set_steps   (P2pPass *pass, int n_steps);
