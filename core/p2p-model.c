@@ -746,17 +746,13 @@ convert_pth (GBytes *pth, const char *display, const P2pImportOptions *opts, GEr
   return out;
 }
 
-/* ... and loaded as a model. */
+/* convert_pth()'s result loaded as a model; errors name the file. */
 static P2pModel *
-import_pth (GBytes *pth, const char *display, const P2pImportOptions *opts, GError **error)
+load_converted (GBytes *bytes, const char *display, GError **error)
 {
-  g_autoptr(GBytes) bytes = convert_pth (pth, display, opts, error);
   g_autoptr(GError) local = NULL;
-  P2pModel *model;
+  P2pModel *model = p2p_model_new_from_bytes (bytes, &local);
 
-  if (!bytes)
-    return NULL;
-  model = p2p_model_new_from_bytes (bytes, &local);
   if (!model)
     g_set_error (error, P2P_ERROR, local->code,
                  _("%s: the checkpoint does not match the detected generator: %s"),
@@ -797,7 +793,10 @@ p2p_model_load (const char *path, GError **error)
     return NULL;
   /* PyTorch checkpoints (.pth, zip or legacy pickle) go through p2p-pth.c. */
   if (p2p_pth_sniff (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)))
-    return import_pth (bytes, display, NULL, error);
+    {
+      g_autoptr(GBytes) converted = convert_pth (bytes, display, NULL, error);
+      return converted ? load_converted (converted, display, error) : NULL;
+    }
 
   model = p2p_model_new_from_bytes (bytes, &local);
   if (!model)
@@ -824,14 +823,16 @@ p2p_model_convert_pth (const char *path, const P2pImportOptions *opts, GError **
 P2pModel *
 p2p_model_import_pth (const char *path, const P2pImportOptions *opts, GError **error)
 {
+  g_autoptr(GBytes) bytes = NULL;
   g_autofree char *display = NULL;
-  g_autoptr(GBytes) pth = NULL;
 
   g_return_val_if_fail (path != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  bytes = p2p_model_convert_pth (path, opts, error);
+  if (!bytes)
+    return NULL;
   display = g_filename_display_name (path);
-  pth = map_file (path, display, error);
-  return pth ? import_pth (pth, display, opts, error) : NULL;
+  return load_converted (bytes, display, error);
 }
 
 const P2pModelInfo *
