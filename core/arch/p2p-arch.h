@@ -189,10 +189,9 @@ typedef struct {
 extern const P2pArchSpec p2p_arch_unet;
 extern const P2pArchSpec p2p_arch_resnet;
 
-/* All architectures, in the order checkpoints are tried; NULL-terminated. */
+/* All architectures, indexed by P2pArch, in the order checkpoints are
+ * tried; NULL-terminated. */
 extern const P2pArchSpec *const p2p_arch_specs[];
-
-const P2pArchSpec *p2p_arch_spec (P2pArch arch);
 
 /* U-Net state_dict key prefix of level @level (1 = outermost):
  * "model.model." for level 1, else "model.model.1." + "model.3." x
