@@ -17,7 +17,7 @@ BUILD=${1:-build}
 MODEL=${2:-}
 SIZE=${3:-1024}
 REPS=${4:-5}
-CLI=$BUILD/core/pix2pix-cli
+CLI=$BUILD/cli/pix2pix-cli
 GIMP=${GIMP:-gimp-console-2.10}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT

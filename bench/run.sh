@@ -76,8 +76,8 @@ if [ ! -e "$BUILD/build.ninja" ]; then
      --buildtype=release >&2)
 fi
 say "building pix2pix-cli"
-nice -n 19 ninja -j2 -C "$BUILD" core/pix2pix-cli >&2
-CLI=$BUILD/core/pix2pix-cli
+nice -n 19 ninja -j2 -C "$BUILD" cli/pix2pix-cli >&2
+CLI=$BUILD/cli/pix2pix-cli
 [ -x "$CLI" ] || die "no $CLI after the build"
 
 mkdir -p "$CACHE"

@@ -1,51 +1,51 @@
-/* p2p-model-private.h - the resolved layers of a loaded model, for p2p-net.c. */
+/* p2p-model-private.h - a loaded model's insides for the rest of the core:
+ * its tensor entries and the binder (p2p-binder.c), the metadata name
+ * tables (p2p-model-names.c), its architecture and bound weights
+ * (p2p-net.c). */
 #pragma once
 
+#ifndef P2P_COMPILATION
+#error "p2p-model-private.h is private to the core (core/ and tests/); include p2p.h"
+#endif
+
 #include "p2p-model.h"
+#include "arch/p2p-arch.h"
 
 G_BEGIN_DECLS
 
-#define P2P_UNET_MAX_DEPTH 10
-#define P2P_RESNET_MAX_BLOCKS 32
+/* The metadata names of P2pTask, P2pNorm and P2pSpace, indexed by value,
+ * NULL-terminated (p2p-model-names.c). */
+extern const char *const p2p_task_names[];
+extern const char *const p2p_norm_names[];
+extern const char *const p2p_space_names[];
+
+/* One tensor of a loaded file (p2p-model.c): parsed from the header, its
+ * data widened or used in place, marked used by the binder. */
+#define P2P_MODEL_MAX_DIMS 8
+
+typedef enum { P2P_DT_F32, P2P_DT_F16, P2P_DT_BF16 } P2pDtype;
 
 typedef struct {
-  const float *weight;   /* conv: [cout, cin, k, k]; conv-transpose: [cin, cout, k, k] */
-  const float *bias;     /* [cout] or NULL */
-  int cin, cout, k;
-} P2pConvW;
+  char    *name;
+  P2pDtype dtype;
+  int      ndim;
+  gint64   shape[P2P_MODEL_MAX_DIMS];
+  guint64  begin, end;       /* within the data section */
+  const float *f32;          /* view into the file or into an owned buffer */
+  gboolean used;
+} P2pEntry;
 
-/* A norm layer's parameters.  For batch norm all four are set; for
- * instance norm (affine = False) and for norm = none all are NULL. */
-typedef struct {
-  const float *gamma, *beta, *mean, *var;
-} P2pNormW;
+/* The binder (p2p-binder.c) that p2p-model.c hands an architecture's
+ * bind(). */
+struct _P2pBinder {
+  GHashTable         *entries;   /* name -> P2pEntry */
+  const P2pModelInfo *info;
+  GError            **error;
+  gboolean            ok;        /* FALSE after the first failure */
+};
 
-/* U-Net level k (index k-1), outermost first. */
-typedef struct {
-  P2pConvW down;       /* 4x4 s2 p1 conv */
-  P2pNormW down_norm;  /* levels 2 .. depth-1 only */
-  P2pConvW up;         /* 4x4 s2 p1 conv-transpose */
-  P2pNormW up_norm;    /* all levels but the outermost */
-  gboolean dropout;    /* middle levels when the model has dropout */
-} P2pUnetLevel;
-
-typedef struct {
-  P2pConvW conv1, conv2;
-  P2pNormW norm1, norm2;
-} P2pResBlock;
-
-typedef struct {
-  P2pConvW stem;           /* 7x7 after reflect pad 3 */
-  P2pNormW stem_norm;
-  P2pConvW down[2];        /* 3x3 s2 p1 */
-  P2pNormW down_norm[2];
-  P2pResBlock blocks[P2P_RESNET_MAX_BLOCKS];
-  P2pConvW up[2];          /* 3x3 s2 p1 op1 conv-transpose */
-  P2pNormW up_norm[2];
-  P2pConvW head;           /* 7x7 after reflect pad 3, then tanh */
-} P2pResnet;
-
-const P2pUnetLevel *p2p_model_get_unet   (const P2pModel *model);
-const P2pResnet    *p2p_model_get_resnet (const P2pModel *model);
+const P2pArchSpec *p2p_model_get_arch    (const P2pModel *model);
+/* The weights the architecture's bind() returned (transfer none). */
+gconstpointer      p2p_model_get_weights (const P2pModel *model);
 
 G_END_DECLS

@@ -26,34 +26,21 @@
 
 /* A header larger than this is not a generator description. */
 #define MAX_HEADER_BYTES ((guint64) 16 << 20)
-#define MAX_DIMS 8
-
-typedef enum { DT_F32, DT_F16, DT_BF16 } Dtype;
-
-typedef struct {
-  char   *name;
-  Dtype   dtype;
-  int     ndim;
-  gint64  shape[MAX_DIMS];
-  guint64 begin, end;       /* within the data section */
-  const float *f32;         /* view into the file or into an owned buffer */
-  gboolean used;
-} Entry;
 
 struct _P2pModel {
   GBytes       *bytes;       /* the whole file (keeps a mapping alive) */
-  GHashTable   *entries;     /* name -> Entry* */
+  GHashTable   *entries;     /* name -> P2pEntry* */
   GPtrArray    *owned;       /* widened or realigned float buffers */
   P2pModelInfo  info;
   char         *arch_name, *name, *license, *description;
-  P2pUnetLevel  unet[P2P_UNET_MAX_DEPTH];
-  P2pResnet     resnet;
+  const P2pArchSpec *arch;
+  gpointer      weights;     /* the architecture's bound weights */
 };
 
 static void
 entry_free (gpointer p)
 {
-  Entry *e = p;
+  P2pEntry *e = p;
   g_free (e->name);
   g_free (e);
 }
@@ -66,6 +53,7 @@ p2p_model_free (P2pModel *model)
   g_clear_pointer (&model->entries, g_hash_table_unref);
   g_clear_pointer (&model->owned, g_ptr_array_unref);
   g_clear_pointer (&model->bytes, g_bytes_unref);
+  g_free (model->weights);
   g_free (model->arch_name);
   g_free (model->name);
   g_free (model->license);
@@ -76,14 +64,14 @@ p2p_model_free (P2pModel *model)
 /* ---- step 3: tensor entries ------------------------------------------- */
 
 static gboolean
-parse_dtype (const char *s, Dtype *dt, gsize *elem)
+parse_dtype (const char *s, P2pDtype *dt, gsize *elem)
 {
   if (g_strcmp0 (s, "F32") == 0)
-    *dt = DT_F32, *elem = 4;
+    *dt = P2P_DT_F32, *elem = 4;
   else if (g_strcmp0 (s, "F16") == 0)
-    *dt = DT_F16, *elem = 2;
+    *dt = P2P_DT_F16, *elem = 2;
   else if (g_strcmp0 (s, "BF16") == 0)
-    *dt = DT_BF16, *elem = 2;
+    *dt = P2P_DT_BF16, *elem = 2;
   else
     return FALSE;
   return TRUE;
@@ -109,20 +97,20 @@ json_uint (JsonNode *node, guint64 *out)
   return TRUE;
 }
 
-static Entry *
+static P2pEntry *
 parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error)
 {
   JsonObject *obj;
   JsonArray *shape, *offsets;
   const char *dtype_s;
-  Entry *e;
+  P2pEntry *e;
   gsize elem, bytes;
 
 #define BAD(...) G_STMT_START { \
     g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR, __VA_ARGS__); \
     entry_free (e); return NULL; } G_STMT_END
 
-  e = g_new0 (Entry, 1);
+  e = g_new0 (P2pEntry, 1);
   e->name = g_strdup (name);
 
   if (!JSON_NODE_HOLDS_OBJECT (node))
@@ -146,7 +134,7 @@ parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error
     BAD (_("Tensor “%s”: missing shape"), name);
   shape = json_object_get_array_member (obj, "shape");
   e->ndim = (int) json_array_get_length (shape);
-  if (e->ndim > MAX_DIMS)
+  if (e->ndim > P2P_MODEL_MAX_DIMS)
     BAD (_("Tensor “%s”: %d dimensions is too many"), name, e->ndim);
 
   bytes = elem;
@@ -191,7 +179,7 @@ parse_entry (const char *name, JsonNode *node, guint64 data_size, GError **error
 static int
 compare_entry_begin (gconstpointer a, gconstpointer b)
 {
-  const Entry *ea = *(Entry *const *) a, *eb = *(Entry *const *) b;
+  const P2pEntry *ea = *(P2pEntry *const *) a, *eb = *(P2pEntry *const *) b;
   if (ea->begin != eb->begin)
     return ea->begin < eb->begin ? -1 : 1;
   return ea->end < eb->end ? -1 : ea->end > eb->end;
@@ -215,7 +203,7 @@ check_tiling (GHashTable *entries, guint64 data_size, GError **error)
   g_ptr_array_sort (sorted, compare_entry_begin);
   for (guint i = 0; i < sorted->len; i++)
     {
-      const Entry *e = sorted->pdata[i];
+      const P2pEntry *e = sorted->pdata[i];
       if (e->begin < pos)
         {
           g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
@@ -272,13 +260,13 @@ half_to_float (guint16 h)
 }
 
 static gboolean
-materialise (P2pModel *model, Entry *e, const guint8 *data, GError **error)
+materialise (P2pModel *model, P2pEntry *e, const guint8 *data, GError **error)
 {
   const guint8 *src = data + e->begin;
-  const gsize n = (gsize) (e->end - e->begin) / (e->dtype == DT_F32 ? 4 : 2);
+  const gsize n = (gsize) (e->end - e->begin) / (e->dtype == P2P_DT_F32 ? 4 : 2);
   float *dst;
 
-  if (e->dtype == DT_F32 && G_BYTE_ORDER == G_LITTLE_ENDIAN &&
+  if (e->dtype == P2P_DT_F32 && G_BYTE_ORDER == G_LITTLE_ENDIAN &&
       ((guintptr) src % G_ALIGNOF (float)) == 0)
     {
       e->f32 = (const float *) (gconstpointer) src;   /* used in place */
@@ -295,7 +283,7 @@ materialise (P2pModel *model, Entry *e, const guint8 *data, GError **error)
   g_ptr_array_add (model->owned, dst);
   for (gsize i = 0; i < n; i++)
     {
-      if (e->dtype == DT_F32)
+      if (e->dtype == P2P_DT_F32)
         {
           guint32 bits = (guint32) src[4 * i] | (guint32) src[4 * i + 1] << 8 |
                          (guint32) src[4 * i + 2] << 16 | (guint32) src[4 * i + 3] << 24;
@@ -304,7 +292,7 @@ materialise (P2pModel *model, Entry *e, const guint8 *data, GError **error)
       else
         {
           guint16 h = (guint16) (src[2 * i] | src[2 * i + 1] << 8);
-          if (e->dtype == DT_F16)
+          if (e->dtype == P2P_DT_F16)
             dst[i] = half_to_float (h);
           else
             {
@@ -354,9 +342,6 @@ meta_int (JsonObject *meta, const char *key, int lo, int hi, int *out, GError **
   return TRUE;
 }
 
-static const char *const task_names[] = { "generic", "sketch-to-photo", "colorize", NULL };
-static const char *const norm_names[] = { "batch", "instance", "none", NULL };
-static const char *const space_names[] = { "rgb", "lab_l", "lab_ab", "lab_l_hints", NULL };
 static const char *const bool_names[] = { "false", "true", NULL };
 
 static gboolean
@@ -389,32 +374,17 @@ meta_enum (JsonObject *meta, const char *key, const char *const *names, int *out
 }
 
 
-const char *p2p_task_to_string (P2pTask t) { return (guint) t < 3 ? task_names[t] : "?"; }
-const char *p2p_norm_to_string (P2pNorm n) { return (guint) n < 3 ? norm_names[n] : "?"; }
-const char *p2p_space_to_string (P2pSpace s) { return (guint) s < 4 ? space_names[s] : "?"; }
 
 static gboolean
-parse_arch (const char *s, P2pModelInfo *info, GError **error)
+parse_arch (P2pModel *model, const char *s, GError **error)
 {
-  guint64 v;
-
-  if (s && g_str_has_prefix (s, "unet_") &&
-      g_ascii_string_to_unsigned (s + 5, 10, 32, 1024, &v, NULL) && (v & (v - 1)) == 0)
-    {
-      info->arch = P2P_ARCH_UNET;
-      info->depth = g_bit_nth_lsf (v, -1);
-      return TRUE;
-    }
-  if (s && g_str_has_prefix (s, "resnet_") && g_str_has_suffix (s, "blocks"))
-    {
-      g_autofree char *num = g_strndup (s + 7, strlen (s) - 7 - 6);
-      if (g_ascii_string_to_unsigned (num, 10, 1, P2P_RESNET_MAX_BLOCKS, &v, NULL))
-        {
-          info->arch = P2P_ARCH_RESNET;
-          info->depth = (int) v;
-          return TRUE;
-        }
-    }
+  for (int i = 0; p2p_arch_specs[i]; i++)
+    if (p2p_arch_specs[i]->parse_name (s, &model->info.depth))
+      {
+        model->arch = p2p_arch_specs[i];
+        model->info.arch = model->arch->id;
+        return TRUE;
+      }
   if (!s)
     g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_HEADER, _("The model's metadata lacks “%s”"), "arch");
   else
@@ -455,7 +425,7 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       return FALSE;
     }
 
-  if (!parse_arch (meta_get (meta, "arch"), info, error))
+  if (!parse_arch (model, meta_get (meta, "arch"), error))
     return FALSE;
   model->arch_name = g_strdup (meta_get (meta, "arch"));
   info->arch_name = model->arch_name;
@@ -465,19 +435,19 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       !meta_int (meta, "output_nc", 1, 4, &info->output_nc, error) ||
       !meta_int (meta, "native_size", 1, 65536, &info->native_size, error))
     return FALSE;
-  if (!meta_enum (meta, "norm", norm_names, &v, error))
+  if (!meta_enum (meta, "norm", p2p_norm_names, &v, error))
     return FALSE;
   info->norm = v;
   if (!meta_enum (meta, "dropout", bool_names, &v, error))
     return FALSE;
   info->use_dropout = v;
-  if (!meta_enum (meta, "task", task_names, &v, error))
+  if (!meta_enum (meta, "task", p2p_task_names, &v, error))
     return FALSE;
   info->task = v;
-  if (!meta_enum (meta, "input_space", space_names, &v, error))
+  if (!meta_enum (meta, "input_space", p2p_space_names, &v, error))
     return FALSE;
   info->input_space = v;
-  if (!meta_enum (meta, "output_space", space_names, &v, error))
+  if (!meta_enum (meta, "output_space", p2p_space_names, &v, error))
     return FALSE;
   info->output_space = v;
 
@@ -516,14 +486,8 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_HEADER,
                    _("The model's task, colour spaces and channel counts do not fit together "
                      "(task %s, %s with %d channels in, %s with %d channels out)"),
-                   task_names[info->task], space_names[info->input_space], info->input_nc,
-                   space_names[info->output_space], info->output_nc);
-      return FALSE;
-    }
-  if (info->arch == P2P_ARCH_UNET && (info->depth < 5 || info->depth > P2P_UNET_MAX_DEPTH))
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
-                   _("Unsupported U-Net depth %d (5 to %d)"), info->depth, P2P_UNET_MAX_DEPTH);
+                   p2p_task_names[info->task], p2p_space_names[info->input_space], info->input_nc,
+                   p2p_space_names[info->output_space], info->output_nc);
       return FALSE;
     }
   return TRUE;
@@ -531,185 +495,10 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
 
 /* ---- step 5: the architecture's tensors ------------------------------ */
 
-typedef struct {
-  P2pModel *model;
-  GError  **error;
-  gboolean  ok;
-} Binder;
-
-static const float *
-bind (Binder *b, const char *name, int ndim, const gint64 *shape)
-{
-  Entry *e;
-
-  if (!b->ok)
-    return NULL;
-  e = g_hash_table_lookup (b->model->entries, name);
-  if (!e)
-    {
-      g_set_error (b->error, P2P_ERROR, P2P_ERROR_MISSING_TENSOR,
-                   _("The model file lacks tensor “%s” needed by a %s network "
-                     "(ngf %d, norm %s)"), name, b->model->info.arch_name,
-                   b->model->info.ngf, norm_names[b->model->info.norm]);
-      b->ok = FALSE;
-      return NULL;
-    }
-  if (e->ndim != ndim || memcmp (e->shape, shape, sizeof (gint64) * ndim) != 0)
-    {
-      GString *want = g_string_new (NULL), *have = g_string_new (NULL);
-      for (int i = 0; i < ndim; i++)
-        g_string_append_printf (want, i ? "x%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, shape[i]);
-      for (int i = 0; i < e->ndim; i++)
-        g_string_append_printf (have, i ? "x%" G_GINT64_FORMAT : "%" G_GINT64_FORMAT, e->shape[i]);
-      g_set_error (b->error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
-                   _("Tensor “%s” has shape [%s] but the metadata's architecture needs [%s]"),
-                   name, have->str, want->str);
-      g_string_free (want, TRUE);
-      g_string_free (have, TRUE);
-      b->ok = FALSE;
-      return NULL;
-    }
-  e->used = TRUE;
-  return e->f32;
-}
-
-static void
-bind_conv (Binder *b, P2pConvW *c, const char *prefix, int cin, int cout, int k,
-           gboolean transposed, gboolean has_bias)
-{
-  g_autofree char *wname = g_strconcat (prefix, "weight", NULL);
-  g_autofree char *bname = g_strconcat (prefix, "bias", NULL);
-  gint64 wshape[4] = { transposed ? cin : cout, transposed ? cout : cin, k, k };
-  gint64 bshape[1] = { cout };
-
-  c->cin = cin;
-  c->cout = cout;
-  c->k = k;
-  c->weight = bind (b, wname, 4, wshape);
-  c->bias = has_bias ? bind (b, bname, 1, bshape) : NULL;
-}
-
-static void
-bind_norm (Binder *b, P2pNormW *n, const char *prefix, int c)
-{
-  gint64 shape[1] = { c };
-  g_autofree char *g = NULL, *be = NULL, *m = NULL, *v = NULL;
-
-  memset (n, 0, sizeof *n);
-  if (b->model->info.norm != P2P_NORM_BATCH)
-    return;  /* instance norm has no affine parameters, none has nothing */
-  g = g_strconcat (prefix, "weight", NULL);
-  be = g_strconcat (prefix, "bias", NULL);
-  m = g_strconcat (prefix, "running_mean", NULL);
-  v = g_strconcat (prefix, "running_var", NULL);
-  n->gamma = bind (b, g, 1, shape);
-  n->beta = bind (b, be, 1, shape);
-  n->mean = bind (b, m, 1, shape);
-  n->var = bind (b, v, 1, shape);
-}
-
-static void
-bind_unet (Binder *b)
-{
-  P2pModel *model = b->model;
-  const P2pModelInfo *info = &model->info;
-  const int D = info->depth;
-  const gboolean bias = info->norm == P2P_NORM_INSTANCE;
-  GString *prefix = g_string_new ("model.model.");
-
-  for (int k = 1; k <= D; k++)
-    {
-      P2pUnetLevel *L = &model->unet[k - 1];
-      const int inner = info->ngf * MIN (1 << MIN (k - 1, 3), 8);
-      const int outer = k == 1 ? info->output_nc : info->ngf * MIN (1 << MIN (k - 2, 3), 8);
-      const int in_ch = k == 1 ? info->input_nc : outer;
-      const gboolean outermost = k == 1, innermost = k == D;
-      g_autofree char *p_down = NULL, *p_dnorm = NULL, *p_up = NULL, *p_unorm = NULL;
-
-      if (k >= 2)
-        {
-          /* level k >= 2: "model.model.1." + "model.3." * (k-2) + "model." */
-          g_string_assign (prefix, "model.model.1.");
-          for (int j = 0; j < k - 2; j++)
-            g_string_append (prefix, "model.3.");
-          g_string_append (prefix, "model.");
-        }
-
-      p_down = g_strconcat (prefix->str, outermost ? "0." : "1.", NULL);
-      bind_conv (b, &L->down, p_down, in_ch, inner, 4, FALSE, bias);
-      if (!outermost && !innermost)
-        {
-          p_dnorm = g_strconcat (prefix->str, "2.", NULL);
-          bind_norm (b, &L->down_norm, p_dnorm, inner);
-        }
-      if (outermost)
-        {
-          p_up = g_strconcat (prefix->str, "3.", NULL);
-          bind_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, TRUE);
-        }
-      else if (innermost)
-        {
-          p_up = g_strconcat (prefix->str, "3.", NULL);
-          p_unorm = g_strconcat (prefix->str, "4.", NULL);
-          bind_conv (b, &L->up, p_up, inner, outer, 4, TRUE, bias);
-          bind_norm (b, &L->up_norm, p_unorm, outer);
-        }
-      else
-        {
-          p_up = g_strconcat (prefix->str, "5.", NULL);
-          p_unorm = g_strconcat (prefix->str, "6.", NULL);
-          bind_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, bias);
-          bind_norm (b, &L->up_norm, p_unorm, outer);
-        }
-      L->dropout = info->use_dropout && k >= 5 && k < D;
-    }
-  g_string_free (prefix, TRUE);
-}
-
-static void
-bind_resnet (Binder *b)
-{
-  P2pModel *model = b->model;
-  const P2pModelInfo *info = &model->info;
-  P2pResnet *r = &model->resnet;
-  const int n = info->depth, c = info->ngf;
-  const gboolean bias = info->norm == P2P_NORM_INSTANCE;
-  char p[64];
-
-  bind_conv (b, &r->stem, "model.1.", info->input_nc, c, 7, FALSE, bias);
-  bind_norm (b, &r->stem_norm, "model.2.", c);
-  bind_conv (b, &r->down[0], "model.4.", c, 2 * c, 3, FALSE, bias);
-  bind_norm (b, &r->down_norm[0], "model.5.", 2 * c);
-  bind_conv (b, &r->down[1], "model.7.", 2 * c, 4 * c, 3, FALSE, bias);
-  bind_norm (b, &r->down_norm[1], "model.8.", 4 * c);
-  for (int i = 0; i < n; i++)
-    {
-      const int second = info->use_dropout ? 6 : 5;
-      g_snprintf (p, sizeof p, "model.%d.conv_block.1.", 10 + i);
-      bind_conv (b, &r->blocks[i].conv1, p, 4 * c, 4 * c, 3, FALSE, bias);
-      g_snprintf (p, sizeof p, "model.%d.conv_block.2.", 10 + i);
-      bind_norm (b, &r->blocks[i].norm1, p, 4 * c);
-      g_snprintf (p, sizeof p, "model.%d.conv_block.%d.", 10 + i, second);
-      bind_conv (b, &r->blocks[i].conv2, p, 4 * c, 4 * c, 3, FALSE, bias);
-      g_snprintf (p, sizeof p, "model.%d.conv_block.%d.", 10 + i, second + 1);
-      bind_norm (b, &r->blocks[i].norm2, p, 4 * c);
-    }
-  g_snprintf (p, sizeof p, "model.%d.", 10 + n);
-  bind_conv (b, &r->up[0], p, 4 * c, 2 * c, 3, TRUE, bias);
-  g_snprintf (p, sizeof p, "model.%d.", 11 + n);
-  bind_norm (b, &r->up_norm[0], p, 2 * c);
-  g_snprintf (p, sizeof p, "model.%d.", 13 + n);
-  bind_conv (b, &r->up[1], p, 2 * c, c, 3, TRUE, bias);
-  g_snprintf (p, sizeof p, "model.%d.", 14 + n);
-  bind_norm (b, &r->up_norm[1], p, c);
-  g_snprintf (p, sizeof p, "model.%d.", 17 + n);
-  bind_conv (b, &r->head, p, c, info->output_nc, 7, FALSE, TRUE);
-}
-
 /* Buffers that older PyTorch versions saved and the reference loader drops:
  * ignored rather than refused. */
 static gboolean
-is_ignorable (const P2pModel *model, const Entry *e)
+is_ignorable (const P2pModel *model, const P2pEntry *e)
 {
   if (g_str_has_suffix (e->name, ".num_batches_tracked"))
     return TRUE;
@@ -722,21 +511,18 @@ is_ignorable (const P2pModel *model, const Entry *e)
 static gboolean
 bind_all (P2pModel *model, GError **error)
 {
-  Binder b = { model, error, TRUE };
+  P2pBinder b = { model->entries, &model->info, error, TRUE };
   GHashTableIter it;
   gpointer value;
 
-  if (model->info.arch == P2P_ARCH_UNET)
-    bind_unet (&b);
-  else
-    bind_resnet (&b);
+  model->weights = model->arch->bind (&b, &model->info);
   if (!b.ok)
     return FALSE;
 
   g_hash_table_iter_init (&it, model->entries);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
-      Entry *e = value;
+      P2pEntry *e = value;
       if (e->used)
         {
           if (!g_str_has_suffix (e->name, "running_mean") && !g_str_has_suffix (e->name, "running_var"))
@@ -756,12 +542,12 @@ bind_all (P2pModel *model, GError **error)
                           * a normalisation (batch, instance or none). */
                          _("Unexpected tensor “%s” for a %s network with norm %s and dropout: "
                            "the metadata does not match the weights"),
-                         e->name, model->info.arch_name, norm_names[model->info.norm]);
+                         e->name, model->info.arch_name, p2p_norm_names[model->info.norm]);
           else
             g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_TENSOR,
                          _("Unexpected tensor “%s” for a %s network with norm %s: "
                            "the metadata does not match the weights"),
-                         e->name, model->info.arch_name, norm_names[model->info.norm]);
+                         e->name, model->info.arch_name, p2p_norm_names[model->info.norm]);
           return FALSE;
         }
     }
@@ -783,35 +569,10 @@ check_compute (P2pModel *model, GError **error)
   const P2pModelInfo *info = &model->info;
   const int mult = p2p_model_size_multiple (model), min = p2p_model_min_size (model);
   const int side = MAX ((info->native_size + mult - 1) / mult * mult, min);
-  const gboolean unet = info->arch == P2P_ARCH_UNET;
-  const guint64 ngf = (guint64) info->ngf, area = (guint64) side * (guint64) side;
-  guint64 macs = 0;
+  /* No overflow: ngf <= 2^10, so channels <= 2^13, pixels <= 2^32, depth
+   * <= 32; every term and the sum stay below 2^62. */
+  const guint64 macs = model->arch->macs (info, side, side);
 
-  /* p2p_model_macs() from the channel counts the binder will require (the
-   * ResNet's 1/4-scale area rounded up).  No overflow: ngf <= 2^10, so
-   * channels <= 2^14, pixels <= 2^32, depth <= 32; every term and the
-   * sums stay below 2^62. */
-  if (unet)
-    {
-      guint64 px = area;
-      for (int k = 1; k <= info->depth; k++)
-        {
-          const guint64 inner = ngf * MIN (1u << MIN (k - 1, 3), 8u);
-          const guint64 outer = k == 1 ? (guint64) info->output_nc : ngf * MIN (1u << MIN (k - 2, 3), 8u);
-          const guint64 in_ch = k == 1 ? (guint64) info->input_nc : outer;
-          const guint64 up_in = k == info->depth ? inner : 2 * inner;
-          px /= 4;
-          macs += in_ch * inner * 16 * px + up_in * outer * 16 * px;
-        }
-    }
-  else
-    {
-      const guint64 a4 = area / 16 + 1;
-      macs = area * 49 * ngf * ((guint64) info->input_nc + (guint64) info->output_nc) +
-             a4 * 4 * 9 * (2 * ngf * ngf) + a4 * 9 * (8 * ngf * ngf) +
-             (guint64) info->depth * 2 * a4 * 9 * 16 * ngf * ngf +
-             a4 * 9 * (8 * ngf * ngf) + a4 * 4 * 9 * (2 * ngf * ngf);
-    }
   if (macs > P2P_MODEL_MAX_MACS)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED,
@@ -891,7 +652,7 @@ load (P2pModel *model, GError **error)
   for (GList *l = members; l; l = l->next)
     {
       const char *name = l->data;
-      Entry *e;
+      P2pEntry *e;
 
       if (strcmp (name, "__metadata__") == 0)
         {
@@ -945,11 +706,69 @@ p2p_model_new_from_bytes (GBytes *bytes, GError **error)
   return g_steal_pointer (&model);
 }
 
+/* The whole file at @path, mapped; errors name it (@display). */
+static GBytes *
+map_file (const char *path, const char *display, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  g_autoptr(GMappedFile) mapped = NULL;
+  GBytes *bytes;
+
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,
+                   _("“%s” is a folder, not a model file"), display);
+      return NULL;
+    }
+  mapped = g_mapped_file_new (path, FALSE, &local);
+  if (!mapped)
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
+                     _("Model file “%s” does not exist"), display);
+      else
+        g_set_error (error, P2P_ERROR, P2P_ERROR_IO,
+                     _("Cannot read model file “%s”: %s"), display, local->message);
+      return NULL;
+    }
+  bytes = g_mapped_file_get_bytes (mapped);   /* keeps the mapping */
+  if (!bytes)   /* empty file: GLib maps nothing */
+    bytes = g_bytes_new_static ("", 0);
+  return bytes;
+}
+
+/* A checkpoint's bytes converted by p2p-pth.c; errors name the file. */
+static GBytes *
+convert_pth (GBytes *pth, const char *display, const P2pImportOptions *opts, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  gsize size;
+  const guint8 *data = g_bytes_get_data (pth, &size);
+  GBytes *out = p2p_pth_to_safetensors (data, size, display, opts, &local);
+
+  if (!out)
+    g_set_error (error, P2P_ERROR, local->code, _("%s: %s"), display, local->message);
+  return out;
+}
+
+/* convert_pth()'s result loaded as a model; errors name the file. */
+static P2pModel *
+load_converted (GBytes *bytes, const char *display, GError **error)
+{
+  g_autoptr(GError) local = NULL;
+  P2pModel *model = p2p_model_new_from_bytes (bytes, &local);
+
+  if (!model)
+    g_set_error (error, P2P_ERROR, local->code,
+                 _("%s: the checkpoint does not match the detected generator: %s"),
+                 display, local->message);
+  return model;
+}
+
 P2pModel *
 p2p_model_load (const char *path, GError **error)
 {
   g_autoptr(GError) local = NULL;
-  g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GBytes) bytes = NULL;
   g_autofree char *display = NULL;
   P2pModel *model;
@@ -974,30 +793,16 @@ p2p_model_load (const char *path, GError **error)
       }
   }
 
+  bytes = map_file (path, display, error);
+  if (!bytes)
+    return NULL;
   /* PyTorch checkpoints (.pth, zip or legacy pickle) go through p2p-pth.c. */
-  if (p2p_pth_file_is_pth (path))
-    return p2p_model_import_pth (path, NULL, error);
+  if (p2p_pth_sniff (g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes)))
+    {
+      g_autoptr(GBytes) converted = convert_pth (bytes, display, NULL, error);
+      return converted ? load_converted (converted, display, error) : NULL;
+    }
 
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL,
-                   _("“%s” is a folder, not a model file"), display);
-      return NULL;
-    }
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (!mapped)
-    {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
-                     _("Model file “%s” does not exist"), display);
-      else
-        g_set_error (error, P2P_ERROR, P2P_ERROR_IO,
-                     _("Cannot read model file “%s”: %s"), display, local->message);
-      return NULL;
-    }
-  bytes = g_mapped_file_get_bytes (mapped);
-  if (!bytes)   /* empty file: GLib maps nothing */
-    bytes = g_bytes_new_static ("", 0);
   model = p2p_model_new_from_bytes (bytes, &local);
   if (!model)
     {
@@ -1007,6 +812,34 @@ p2p_model_load (const char *path, GError **error)
   return model;
 }
 
+GBytes *
+p2p_model_convert_pth (const char *path, const P2pImportOptions *opts, GError **error)
+{
+  g_autofree char *display = NULL;
+  g_autoptr(GBytes) pth = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  display = g_filename_display_name (path);
+  pth = map_file (path, display, error);
+  return pth ? convert_pth (pth, display, opts, error) : NULL;
+}
+
+P2pModel *
+p2p_model_import_pth (const char *path, const P2pImportOptions *opts, GError **error)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autofree char *display = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+  bytes = p2p_model_convert_pth (path, opts, error);
+  if (!bytes)
+    return NULL;
+  display = g_filename_display_name (path);
+  return load_converted (bytes, display, error);
+}
+
 const P2pModelInfo *
 p2p_model_get_info (const P2pModel *model)
 {
@@ -1014,67 +847,32 @@ p2p_model_get_info (const P2pModel *model)
   return &model->info;
 }
 
-const P2pUnetLevel *
-p2p_model_get_unet (const P2pModel *model)
+const P2pArchSpec *
+p2p_model_get_arch (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_UNET ? model->unet : NULL;
+  return model->arch;
 }
 
-const P2pResnet *
-p2p_model_get_resnet (const P2pModel *model)
+gconstpointer
+p2p_model_get_weights (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_RESNET ? &model->resnet : NULL;
+  return model->weights;
 }
 
 int
 p2p_model_size_multiple (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_UNET ? 1 << model->info.depth : 4;
+  return model->arch->size_multiple (model->info.depth);
 }
 
 int
 p2p_model_min_size (const P2pModel *model)
 {
-  return model->info.arch == P2P_ARCH_UNET ? 1 << model->info.depth : 8;
-}
-
-static guint64
-conv_macs (const P2pConvW *c, guint64 in_h, guint64 in_w, guint64 out_h, guint64 out_w, gboolean transposed)
-{
-  const guint64 taps = (guint64) c->cin * c->cout * c->k * c->k;
-  return transposed ? taps * in_h * in_w : taps * out_h * out_w;
+  return model->arch->min_size (model->info.depth);
 }
 
 guint64
 p2p_model_macs (const P2pModel *model, int h, int w)
 {
-  const P2pModelInfo *info = &model->info;
-  guint64 total = 0;
-
-  if (info->arch == P2P_ARCH_UNET)
-    {
-      guint64 hh = h, ww = w;
-      for (int k = 0; k < info->depth; k++)
-        {
-          const P2pUnetLevel *L = &model->unet[k];
-          total += conv_macs (&L->down, hh, ww, hh / 2, ww / 2, FALSE);
-          total += conv_macs (&L->up, hh / 2, ww / 2, hh, ww, TRUE);
-          hh /= 2;
-          ww /= 2;
-        }
-    }
-  else
-    {
-      const P2pResnet *r = &model->resnet;
-      const guint64 h2 = (h + 1) / 2, w2 = (w + 1) / 2, h4 = (h2 + 1) / 2, w4 = (w2 + 1) / 2;
-      total += conv_macs (&r->stem, 0, 0, h, w, FALSE);
-      total += conv_macs (&r->down[0], 0, 0, h2, w2, FALSE);
-      total += conv_macs (&r->down[1], 0, 0, h4, w4, FALSE);
-      for (int i = 0; i < info->depth; i++)
-        total += 2 * conv_macs (&r->blocks[i].conv1, 0, 0, h4, w4, FALSE);
-      total += conv_macs (&r->up[0], h4, w4, 0, 0, TRUE);
-      total += conv_macs (&r->up[1], 2 * h4, 2 * w4, 0, 0, TRUE);
-      total += conv_macs (&r->head, 0, 0, 4 * h4, 4 * w4, FALSE);
-    }
-  return total;
+  return model->arch->macs (&model->info, h, w);
 }

@@ -8,9 +8,14 @@
  */
 #pragma once
 
+#ifndef P2P_COMPILATION
+#error "p2p-ops.h is private to the core (core/ and tests/); include p2p.h"
+#endif
+
 #include <string.h>
 #include <time.h>
 #include <glib.h>
+#include "p2p-net.h"
 #include "p2p-tensor.h"
 
 G_BEGIN_DECLS
@@ -55,15 +60,8 @@ gboolean p2p_gemm_skinny (gboolean trans_a, int M, int N, int K,
                           const float *A, int lda, const float *B, int ldb,
                           gboolean accumulate, float *C, int ldc);
 
-/* Parts of a convolution timed separately when profiling. */
-typedef enum {
-  P2P_PHASE_GEMM,
-  P2P_PHASE_IM2COL,     /* im2col, or Winograd's weight and input transforms */
-  P2P_PHASE_COL2IM,     /* col2im scatter, or Winograd's output transform (+ bias) */
-  P2P_PHASE_ZERO,       /* clearing the output */
-  P2P_PHASE_BIAS,
-  P2P_N_PHASES
-} P2pPhase;
+/* P2pPhase (the parts of a convolution timed when profiling) is public:
+ * p2p-net.h. */
 
 /* Scratch memory reused by convolutions; bounded: ops process big images
  * in bands so that the columns buffer never exceeds P2P_SCRATCH_MAX_BYTES.
@@ -172,26 +170,6 @@ gboolean p2p_conv2d_winograd4    (const P2pTensor *in, const float *weight, cons
                                   const P2pConvParams *p, P2pTensor *out,
                                   P2pScratch *scratch, GError **error);
 
-/* The paths the environment variable P2P_NO_WINOGRAD switches off (read
- * once): unset, empty or "0": none; a comma-separated list of "3x3",
- * "4x4", "down", "up"; anything else ("1"): all.  "4x4" leaves 3x3 layers
- * to F(2x2, 3x3); "3x3" switches both off. */
-typedef enum {
-  P2P_WINOGRAD_3X3  = 1 << 0,   /* 3x3 stride-1 convolutions */
-  P2P_WINOGRAD_DOWN = 1 << 1,   /* 4x4 stride-2 convolutions */
-  P2P_WINOGRAD_UP   = 1 << 2,   /* 4x4 stride-2 transposed convolutions */
-  P2P_WINOGRAD_4X4  = 1 << 3,   /* F(4x4, 3x3) for the 3x3 ones */
-  P2P_WINOGRAD_ALL  = 15
-} P2pWinogradPath;
-guint    p2p_winograd_disabled (void);
-/* Whether the network runner takes the Winograd way for this layer: the
- * path is on, supported, and measured faster at this size. */
-gboolean p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
-                            int cin, int cout, int out_h, int out_w);
-/* The same for F(4x4, 3x3) (asked first for 3x3 stride-1 layers). */
-gboolean p2p_winograd4_pays (const P2pConvParams *p, int cin, int cout,
-                             int out_h, int out_w, int in_w);
-
 /* im2col for p2p_conv2d: rows [ci*k*k + ky*k + kx], columns the output
  * pixels of rows [oy0, oy1). */
 void p2p_im2col (const P2pTensor *in, const P2pConvParams *p, int out_w,
@@ -233,5 +211,36 @@ void p2p_add_inplace (P2pTensor *a, const P2pTensor *b);
 
 /* t[c, y, x] += bias[c] (the convolutions' bias). */
 void p2p_add_channel_bias (P2pTensor *t, const float *bias);
+
+/* ---- the choice of method (ops/conv-method.c) ---------------------------- */
+
+/* p2p_conv2d or p2p_conv_transpose2d by the fastest way that applies (the
+ * network runner's convolutions). */
+gboolean p2p_conv2d_best (const P2pTensor *in, const float *weight, const float *bias,
+                          const P2pConvParams *p, P2pTensor *out,
+                          P2pScratch *scratch, GError **error);
+gboolean p2p_conv_transpose2d_best (const P2pTensor *in, const float *weight, const float *bias,
+                                    const P2pConvParams *p, P2pTensor *out,
+                                    P2pScratch *scratch, GError **error);
+
+/* The paths the environment variable P2P_NO_WINOGRAD switches off (read
+ * once): unset, empty or "0": none; a comma-separated list of "3x3",
+ * "4x4", "down", "up"; anything else ("1"): all.  "4x4" leaves 3x3 layers
+ * to F(2x2, 3x3); "3x3" switches both off. */
+typedef enum {
+  P2P_WINOGRAD_3X3  = 1 << 0,   /* 3x3 stride-1 convolutions */
+  P2P_WINOGRAD_DOWN = 1 << 1,   /* 4x4 stride-2 convolutions */
+  P2P_WINOGRAD_UP   = 1 << 2,   /* 4x4 stride-2 transposed convolutions */
+  P2P_WINOGRAD_4X4  = 1 << 3,   /* F(4x4, 3x3) for the 3x3 ones */
+  P2P_WINOGRAD_ALL  = 15
+} P2pWinogradPath;
+guint    p2p_winograd_disabled (void);
+/* Whether the network runner takes the Winograd way for this layer: the
+ * path is on, supported, and measured faster at this size. */
+gboolean p2p_winograd_pays (const P2pConvParams *p, gboolean transposed,
+                            int cin, int cout, int out_h, int out_w);
+/* The same for F(4x4, 3x3) (asked first for 3x3 stride-1 layers). */
+gboolean p2p_winograd4_pays (const P2pConvParams *p, int cin, int cout,
+                             int out_h, int out_w, int in_w);
 
 G_END_DECLS

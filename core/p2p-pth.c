@@ -22,13 +22,13 @@
  * checks and the binding of p2p-model.c apply unchanged.
  */
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
 #include "p2p-error.h"
 #include "p2p-pth.h"
+#include "arch/p2p-arch.h"
 
 /* Limits.  A state_dict pickle of the largest supported generator has a few
  * thousand values, a nesting depth of 4 and key names under 200 bytes;
@@ -1421,155 +1421,27 @@ find (GHashTable *by_name, const char *name)
   return it ? it->t : NULL;
 }
 
-static const Tensor *
-findf (GHashTable *by_name, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-static const Tensor *
-findf (GHashTable *by_name, const char *fmt, ...)
-{
-  va_list ap;
-  g_autofree char *name = NULL;
-
-  va_start (ap, fmt);
-  name = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  return find (by_name, name);
-}
-
-static gboolean
-is4d (const Tensor *t)
-{
-  return t && t->ndim == 4;
-}
-
-static char *
-unet_prefix (int level)
-{
-  GString *s;
-
-  if (level == 1)
-    return g_strdup ("model.model.");
-  s = g_string_new ("model.model.1.");
-  for (int i = 0; i < level - 2; i++)
-    g_string_append (s, "model.3.");
-  g_string_append (s, "model.");
-  return g_string_free (s, FALSE);
-}
-
 typedef struct {
-  gboolean unet;
-  int depth, ngf, input_nc, output_nc;
-  P2pNorm norm;
-  gboolean dropout;
+  const P2pArchSpec *arch;
+  P2pArchDetected    d;
 } Detected;
 
+/* Asks each architecture in turn whether the keys are its own. */
 static gboolean
 detect (GHashTable *by_name, Detected *det, GError **error)
 {
-  const Tensor *w0 = find (by_name, "model.model.0.weight");
-  const Tensor *w1 = find (by_name, "model.1.weight");
-
   memset (det, 0, sizeof *det);
-  if (w0)
-    {
-      const Tensor *wl = find (by_name, "model.model.3.weight");
-      g_autofree char *p2 = NULL, *pd = NULL;
-      int depth = 1;
-
-      if (!is4d (w0) || w0->shape[2] != 4 || w0->shape[3] != 4 || !is4d (wl))
-        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's keys look like a U-Net but "
-                                       "model.model.0/3 have unexpected shapes"));
-      while (depth <= 10)
-        {
-          g_autofree char *p = unet_prefix (depth + 1);
-          if (!findf (by_name, "%s1.weight", p))
-            break;
-          depth++;
-        }
-      if (depth < 5 || depth > 10)
-        {
-          if (depth > 10)
-            FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a U-Net with more than %d levels; "
-                                           "5 to 10 are supported"), 10);
-          FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a U-Net with %d levels; "
-                                         "5 to 10 are supported"), depth);
-        }
-      pd = unet_prefix (depth);
-      if (!findf (by_name, "%s3.weight", pd))
-        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's U-Net innermost level %d has no up-convolution"),
-              depth);
-      p2 = unet_prefix (2);
+  for (int i = 0; p2p_arch_specs[i]; i++)
+    switch (p2p_arch_specs[i]->pth_detect (by_name, &det->d, error))
       {
-        const Tensor *bn = findf (by_name, "%s2.weight", p2);
-        if (bn && bn->ndim == 1)
-          det->norm = P2P_NORM_BATCH;
-        else if (find (by_name, "model.model.0.bias"))
-          det->norm = P2P_NORM_INSTANCE;
-        else
-          det->norm = P2P_NORM_NONE;
+      case P2P_ARCH_DETECT_YES:
+        det->arch = p2p_arch_specs[i];
+        return TRUE;
+      case P2P_ARCH_DETECT_FAILED:
+        return FALSE;
+      case P2P_ARCH_DETECT_NO:
+        break;
       }
-      det->unet = TRUE;
-      det->depth = depth;
-      det->ngf = (int) w0->shape[0];
-      det->input_nc = (int) w0->shape[1];
-      det->output_nc = (int) wl->shape[1];
-      return TRUE;
-    }
-  if (w1 && is4d (w1) && w1->shape[2] == 7 && w1->shape[3] == 7)
-    {
-      GHashTableIter it;
-      gpointer key;
-      guint64 seen = 0;   /* bit i: block model.(10+i) */
-      int n = 0;
-      const Tensor *wf, *s6, *bn;
-
-      g_hash_table_iter_init (&it, by_name);
-      while (g_hash_table_iter_next (&it, &key, NULL))
-        {
-          const char *k = key;
-          guint64 idx;
-          const char *dot;
-          if (!g_str_has_prefix (k, "model.") || !(dot = strchr (k + 6, '.')) ||
-              !g_str_has_prefix (dot, ".conv_block."))
-            continue;
-          {
-            g_autofree char *num = g_strndup (k + 6, (gsize) (dot - k - 6));
-            if (!g_ascii_string_to_unsigned (num, 10, 0, 1000, &idx, NULL))
-              continue;
-          }
-          if (idx < 10 || idx >= 10 + 64)
-            FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's ResNet blocks are not numbered "
-                                           "model.10, model.11, ... (found “%s”)"), k);
-          seen |= (guint64) 1 << (idx - 10);
-        }
-      while (n < 64 && (seen >> n) & 1)
-        n++;
-      if (n == 0)
-        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a ResNet generator without residual blocks"));
-      if (n < 64 && (seen >> n) != 0)
-        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's ResNet blocks are not numbered "
-                                       "model.10 to model.%d without gaps"), 9 + n);
-      if (n > 32)
-        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a ResNet with %d blocks (at most 32 "
-                                       "are supported)"), n);
-      wf = findf (by_name, "model.%d.weight", 17 + n);
-      if (!is4d (wf))
-        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's ResNet final convolution model.%d.weight "
-                                       "is missing"), 17 + n);
-      s6 = find (by_name, "model.10.conv_block.6.weight");
-      bn = find (by_name, "model.2.weight");
-      det->dropout = is4d (s6);
-      if (bn && bn->ndim == 1)
-        det->norm = P2P_NORM_BATCH;
-      else if (find (by_name, "model.1.bias"))
-        det->norm = P2P_NORM_INSTANCE;
-      else
-        det->norm = P2P_NORM_NONE;
-      det->depth = n;
-      det->ngf = (int) w1->shape[0];
-      det->input_nc = (int) w1->shape[1];
-      det->output_nc = (int) wf->shape[0];
-      return TRUE;
-    }
   {
     g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (by_name), (GCompareFunc) strcmp);
     GString *sample = g_string_new (NULL);
@@ -1861,49 +1733,52 @@ build_safetensors (Value *root, const char *file_name, Container container,
   /* Detection looks at the kept tensors only. */
   {
     g_autoptr(GHashTable) kept = g_hash_table_new (g_str_hash, g_str_equal);
+    g_autofree P2pKeyShape *shapes = g_new (P2pKeyShape, order->len);
     for (guint i = 0; i < order->len; i++)
       {
         Item *it = order->pdata[i];
-        g_hash_table_insert (kept, it->name, it);
+        shapes[i].ndim = it->t->ndim;
+        shapes[i].shape = it->t->shape;
+        g_hash_table_insert (kept, it->name, &shapes[i]);
       }
     if (!detect (kept, &det, error))
       return NULL;
   }
 
-  if (det.ngf < 1 || det.ngf > 1024)
-    FAILN (P2P_ERROR_UNSUPPORTED, _("The checkpoint's generator has ngf %d (1 to 1024 are supported)"), det.ngf);
-  if (det.input_nc < 1 || det.input_nc > 4 || det.output_nc < 1 || det.output_nc > 4)
+  if (det.d.ngf < 1 || det.d.ngf > 1024)
+    FAILN (P2P_ERROR_UNSUPPORTED, _("The checkpoint's generator has ngf %d (1 to 1024 are supported)"), det.d.ngf);
+  if (det.d.input_nc < 1 || det.d.input_nc > 4 || det.d.output_nc < 1 || det.d.output_nc > 4)
     FAILN (P2P_ERROR_UNSUPPORTED, _("The checkpoint's generator maps %d to %d channels (1 to 4 are "
-                                    "supported)"), det.input_nc, det.output_nc);
-  if (det.unet)
-    dropout = opts->dropout >= 0 ? opts->dropout != 0 : det.norm == P2P_NORM_BATCH;
+                                    "supported)"), det.d.input_nc, det.d.output_nc);
+  if (!det.arch->dropout_from_keys)
+    dropout = opts->dropout >= 0 ? opts->dropout != 0 : det.d.norm == P2P_NORM_BATCH;
   else
     {
-      if (opts->dropout >= 0 && (opts->dropout != 0) != det.dropout)
+      if (opts->dropout >= 0 && (opts->dropout != 0) != det.d.dropout)
         {
-          if (det.dropout)
+          if (det.d.dropout)
             FAILN (P2P_ERROR_BAD_INPUT, _("The dropout option contradicts the checkpoint: this ResNet "
                                           "has dropout layers"));
           FAILN (P2P_ERROR_BAD_INPUT, _("The dropout option contradicts the checkpoint: this ResNet "
                                         "has no dropout layers"));
         }
-      dropout = det.dropout;
+      dropout = det.d.dropout;
     }
   if (opts->task < 0)
-    task = det.input_nc == 1 && det.output_nc == 2 ? P2P_TASK_COLORIZE : P2P_TASK_GENERIC;
+    task = det.d.input_nc == 1 && det.d.output_nc == 2 ? P2P_TASK_COLORIZE : P2P_TASK_GENERIC;
   else
     task = (P2pTask) opts->task;
   if (task == P2P_TASK_COLORIZE)
     {
-      if (det.input_nc != 1 || det.output_nc != 2)
+      if (det.d.input_nc != 1 || det.d.output_nc != 2)
         FAILN (P2P_ERROR_BAD_INPUT, _("Task colorize needs a generator from 1 channel (L) to 2 (a, b); "
-                                      "this one maps %d to %d"), det.input_nc, det.output_nc);
+                                      "this one maps %d to %d"), det.d.input_nc, det.d.output_nc);
     }
-  else if ((det.input_nc != 1 && det.input_nc != 3) || (det.output_nc != 1 && det.output_nc != 3))
+  else if ((det.d.input_nc != 1 && det.d.input_nc != 3) || (det.d.output_nc != 1 && det.d.output_nc != 3))
     FAILN (P2P_ERROR_UNSUPPORTED, _("An RGB task needs 1 or 3 channels on each side; this generator "
-                                    "maps %d to %d"), det.input_nc, det.output_nc);
-  mult = det.unet ? 1 << det.depth : 4;
-  native = opts->native_size > 0 ? opts->native_size : det.unet ? 1 << det.depth : 256;
+                                    "maps %d to %d"), det.d.input_nc, det.d.output_nc);
+  mult = det.arch->size_multiple (det.d.depth);
+  native = opts->native_size > 0 ? opts->native_size : det.arch->default_native_size (det.d.depth);
   if (native % mult != 0 || native > 65536)
     FAILN (P2P_ERROR_BAD_INPUT, _("Native size %d is not a multiple of %d up to 65536"), native, mult);
 
@@ -1916,18 +1791,15 @@ build_safetensors (Value *root, const char *file_name, Container container,
     json_builder_add_string_value (jb, v); } G_STMT_END
   META ("format", "gimp-pix2pix");
   META ("format_version", "1");
-  if (det.unet)
-    g_snprintf (num, sizeof num, "unet_%d", 1 << det.depth);
-  else
-    g_snprintf (num, sizeof num, "resnet_%dblocks", det.depth);
+  det.arch->format_name (det.d.depth, num, sizeof num);
   META ("arch", num);
-  g_snprintf (num, sizeof num, "%d", det.ngf);
+  g_snprintf (num, sizeof num, "%d", det.d.ngf);
   META ("ngf", num);
-  g_snprintf (num, sizeof num, "%d", det.input_nc);
+  g_snprintf (num, sizeof num, "%d", det.d.input_nc);
   META ("input_nc", num);
-  g_snprintf (num, sizeof num, "%d", det.output_nc);
+  g_snprintf (num, sizeof num, "%d", det.d.output_nc);
   META ("output_nc", num);
-  META ("norm", p2p_norm_to_string (det.norm));
+  META ("norm", p2p_norm_to_string (det.d.norm));
   META ("dropout", dropout ? "true" : "false");
   META ("task", p2p_task_to_string (task));
   META ("input_space", task == P2P_TASK_COLORIZE ? "lab_l" : "rgb");
@@ -2080,20 +1952,6 @@ p2p_pth_sniff (const guint8 *data, gsize size)
   return FALSE;
 }
 
-gboolean
-p2p_pth_file_is_pth (const char *path)
-{
-  guint8 head[9];
-  gsize n;
-  FILE *f = fopen (path, "rb");
-
-  if (!f)
-    return FALSE;
-  n = fread (head, 1, sizeof head, f);
-  fclose (f);
-  return p2p_pth_sniff (head, n);
-}
-
 void
 p2p_import_options_init (P2pImportOptions *opts)
 {
@@ -2153,59 +2011,4 @@ p2p_pth_to_safetensors (const guint8 *data, gsize size, const char *file_name,
   g_hash_table_unref (r.zip_entries);
   g_free (r.zip_prefix);
   return out;
-}
-
-static GBytes *
-convert_file (const char *path, const P2pImportOptions *opts, GError **error)
-{
-  g_autoptr(GError) local = NULL;
-  g_autoptr(GMappedFile) mapped = NULL;
-  g_autofree char *display = g_filename_display_name (path);
-  GBytes *out;
-
-  if (g_file_test (path, G_FILE_TEST_IS_DIR))
-    FAILN (P2P_ERROR_NOT_A_MODEL, _("“%s” is a folder, not a model file"), display);
-  mapped = g_mapped_file_new (path, FALSE, &local);
-  if (!mapped)
-    {
-      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        FAILN (P2P_ERROR_NOT_FOUND, _("Model file “%s” does not exist"), display);
-      FAILN (P2P_ERROR_IO, _("Cannot read model file “%s”: %s"), display, local->message);
-    }
-  out = p2p_pth_to_safetensors ((const guint8 *) g_mapped_file_get_contents (mapped),
-                                g_mapped_file_get_length (mapped), display, opts, &local);
-  if (!out)
-    g_set_error (error, P2P_ERROR, local->code, _("%s: %s"), display, local->message);
-  return out;
-}
-
-GBytes *
-p2p_model_convert_pth (const char *path, const P2pImportOptions *opts, GError **error)
-{
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  return convert_file (path, opts, error);
-}
-
-P2pModel *
-p2p_model_import_pth (const char *path, const P2pImportOptions *opts, GError **error)
-{
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GError) local = NULL;
-  P2pModel *model;
-
-  g_return_val_if_fail (path != NULL, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  bytes = convert_file (path, opts, error);
-  if (!bytes)
-    return NULL;
-  model = p2p_model_new_from_bytes (bytes, &local);
-  if (!model)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-      g_set_error (error, P2P_ERROR, local->code,
-                   _("%s: the checkpoint does not match the detected generator: %s"),
-                   display, local->message);
-    }
-  return model;
 }

@@ -1,10 +1,15 @@
 /* p2p-pth.h - PyTorch checkpoint (latest_net_G.pth) import, private part.
  *
- * The public entry points (p2p_model_import_pth, p2p_model_convert_pth,
- * P2pImportOptions) are declared in p2p-model.h; this header holds what
- * p2p-model.c and the tests need besides.
+ * Bytes in, safetensors bytes out: no file handling here.  The public
+ * entry points (p2p_model_import_pth, p2p_model_convert_pth, which read the
+ * file, and P2pImportOptions) are declared in p2p-model.h and defined in
+ * p2p-model.c; this header holds what p2p-model.c and the tests need.
  */
 #pragma once
+
+#ifndef P2P_COMPILATION
+#error "p2p-pth.h is private to the core (core/ and tests/); include p2p.h"
+#endif
 
 #include <glib.h>
 #include "p2p-model.h"
@@ -15,10 +20,6 @@ G_BEGIN_DECLS
  * (PROTO opcode) that is not a safetensors header whose length happens to
  * start with the same bytes. */
 gboolean  p2p_pth_sniff      (const guint8 *data, gsize size);
-
-/* Reads the first bytes of @path and sniffs them; FALSE when the file cannot
- * be read (the caller then reports that error its own way). */
-gboolean  p2p_pth_file_is_pth (const char *path);
 
 /* Converts a checkpoint held in memory to a safetensors model image
  * (models/FORMAT.md).  @file_name (UTF-8, may be NULL) gives the default

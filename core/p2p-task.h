@@ -19,6 +19,10 @@
  *     "lab_l_hints"); hint channels are reduced by mask-weighted averaging.
  */
 #pragma once
+
+#ifndef P2P_COMPILATION
+#error "p2p-task.h is private to the core (core/ and tests/); include p2p.h"
+#endif
 #include <glib.h>
 #include "p2p-image.h"
 #include "p2p-model.h"

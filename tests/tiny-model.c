@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include "tiny-model.h"
+#include "arch/p2p-arch.h"
 
 typedef struct {
   GString *json;      /* tensor entries, comma-separated */
@@ -86,28 +87,24 @@ tiny_unet (TinyWriter *w, const TinyModelSpec *s, int depth)
   tiny_conv (w, "model.model.0.", ngf, s->input_nc, 4, ngf);
   for (int k = 2; k <= depth; k++)
     {
-      GString *p = g_string_new ("model.model.1.");
+      g_autofree char *p = p2p_unet_key_prefix (k);
       int outer = ngf * MIN (1 << (k - 2), 8);
       int inner = ngf * MIN (1 << (k - 1), 8);
       g_autofree char *down = NULL;
       g_autofree char *up = NULL;
 
-      for (int i = 0; i < k - 2; i++)
-        g_string_append (p, "model.3.");
-      g_string_append (p, "model.");
-      down = g_strconcat (p->str, "1.", NULL);
+      down = g_strconcat (p, "1.", NULL);
       tiny_conv (w, down, inner, outer, 4, inner);
       if (k == depth)
         {
-          up = g_strconcat (p->str, "3.", NULL);
+          up = g_strconcat (p, "3.", NULL);
           tiny_conv (w, up, inner, outer, 4, outer);
         }
       else
         {
-          up = g_strconcat (p->str, "5.", NULL);
+          up = g_strconcat (p, "5.", NULL);
           tiny_conv (w, up, 2 * inner, outer, 4, outer);
         }
-      g_string_free (p, TRUE);
     }
   tiny_conv (w, "model.model.3.", 2 * ngf, s->output_nc, 4, -s->output_nc);
 }

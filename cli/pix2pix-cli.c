@@ -16,7 +16,6 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "p2p.h"
-#include "p2p-ops.h"
 
 #define PROG "pix2pix-cli"
 #ifndef P2P_CLI_VERSION

@@ -33,6 +33,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pNormStats, p2p_norm_stats_free)
  * cancel: the run then fails with P2P_ERROR_CANCELLED. */
 typedef gboolean (*P2pProgressFunc) (double fraction, gpointer user_data);
 
+/* Parts of a convolution timed separately when profiling. */
+typedef enum {
+  P2P_PHASE_GEMM,
+  P2P_PHASE_IM2COL,     /* im2col, or Winograd's weight and input transforms */
+  P2P_PHASE_COL2IM,     /* col2im scatter, or Winograd's output transform (+ bias) */
+  P2P_PHASE_ZERO,       /* clearing the output */
+  P2P_PHASE_BIAS,
+  P2P_N_PHASES
+} P2pPhase;
+
 /* Profiling: one record per op of a pass, in execution order. */
 typedef struct {
   int         index;          /* 0, 1, ... within the pass */
@@ -42,8 +52,7 @@ typedef struct {
   int         in_c, in_h, in_w, out_c, out_h, out_w;
   guint64     macs;           /* multiply-adds (convolutions), else 0 */
   double      seconds;        /* the whole op, allocation of its output included */
-  double      phase_s[5];     /* convolutions: GEMM, im2col, col2im/interleave, zeroing,
-                                 bias (P2pPhase order in p2p-ops.h) */
+  double      phase_s[P2P_N_PHASES]; /* convolutions: seconds per P2pPhase */
 } P2pLayerTiming;
 
 typedef void (*P2pLayerFunc) (const P2pLayerTiming *timing, gpointer user_data);

@@ -1,0 +1,332 @@
+/* unet.c - the U-Net generator (unet_128, unet_256, ...: unet_N with
+ * N = 2^depth, depth 5 to 10).
+ *
+ * Level k of D (1 = outermost), x_k its input:
+ *   down:  d_k = Norm(Conv4x4s2(LReLU0.2(x_k)))   (L1: no LReLU/norm; L_D: no norm)
+ *   up:    u_k = [Dropout](Norm(ConvT4x4s2(ReLU(s_{k+1}))))   s_{k+1} = cat[x_{k+1}, u_{k+1}]
+ *   out  = Tanh(ConvT(ReLU(s_2)) + bias)
+ * PyTorch's LeakyReLU runs in place, so the skip it concatenates is
+ * LReLU(x_k); we do the same, which also saves a copy.
+ */
+#include <string.h>
+#include <glib/gi18n-lib.h>
+
+#include "p2p-error.h"
+#include "p2p-arch.h"
+#include "p2p-ops.h"
+
+#define UNET_MAX_DEPTH 10
+
+/* Level k (index k-1), outermost first. */
+typedef struct {
+  P2pConvW down;       /* 4x4 s2 p1 conv */
+  P2pNormW down_norm;  /* levels 2 .. depth-1 only */
+  P2pConvW up;         /* 4x4 s2 p1 conv-transpose */
+  P2pNormW up_norm;    /* all levels but the outermost */
+  gboolean dropout;    /* middle levels when the model has dropout */
+} UnetLevel;
+
+typedef struct {
+  UnetLevel level[UNET_MAX_DEPTH];
+} UnetWeights;
+
+char *
+p2p_unet_key_prefix (int level)
+{
+  GString *s;
+
+  if (level == 1)
+    return g_strdup ("model.model.");
+  s = g_string_new ("model.model.1.");
+  for (int i = 0; i < level - 2; i++)
+    g_string_append (s, "model.3.");
+  g_string_append (s, "model.");
+  return g_string_free (s, FALSE);
+}
+
+/* The channel counts of level k of a U-Net (the reference generator's
+ * ngf * min(2^(k-1), 8) rule). */
+static void
+level_channels (const P2pModelInfo *info, int k, int *in_ch, int *inner, int *outer)
+{
+  *inner = info->ngf * MIN (1 << MIN (k - 1, 3), 8);
+  *outer = k == 1 ? info->output_nc : info->ngf * MIN (1 << MIN (k - 2, 3), 8);
+  *in_ch = k == 1 ? info->input_nc : *outer;
+}
+
+static gboolean
+unet_parse_name (const char *s, int *depth)
+{
+  guint64 v;
+
+  if (s && g_str_has_prefix (s, "unet_") &&
+      g_ascii_string_to_unsigned (s + 5, 10, 32, 1024, &v, NULL) && (v & (v - 1)) == 0)
+    {
+      *depth = g_bit_nth_lsf (v, -1);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+static void
+unet_format_name (int depth, char *buf, gsize size)
+{
+  g_snprintf (buf, size, "unet_%d", 1 << depth);
+}
+
+static int
+unet_size_multiple (int depth)
+{
+  return 1 << depth;
+}
+
+static int
+unet_default_native_size (int depth)
+{
+  return 1 << depth;
+}
+
+/* Every level halves the size with its down conv and doubles it back with
+ * its up conv, both 4x4 at the half size. */
+static guint64
+unet_macs (const P2pModelInfo *info, int h, int w)
+{
+  guint64 hh = h, ww = w, total = 0;
+
+  for (int k = 1; k <= info->depth; k++)
+    {
+      int in_ch, inner, outer;
+
+      level_channels (info, k, &in_ch, &inner, &outer);
+      total += p2p_conv_macs (in_ch, inner, 4, hh / 2, ww / 2);
+      total += p2p_conv_macs (k == info->depth ? inner : 2 * inner, outer, 4, hh / 2, ww / 2);
+      hh /= 2;
+      ww /= 2;
+    }
+  return total;
+}
+
+static gpointer
+unet_bind (P2pBinder *b, const P2pModelInfo *info)
+{
+  UnetWeights *wt = g_new0 (UnetWeights, 1);
+  const int D = info->depth;
+  const gboolean bias = info->norm == P2P_NORM_INSTANCE;
+
+  for (int k = 1; k <= D; k++)
+    {
+      UnetLevel *L = &wt->level[k - 1];
+      const gboolean outermost = k == 1, innermost = k == D;
+      g_autofree char *prefix = p2p_unet_key_prefix (k);
+      g_autofree char *p_down = NULL, *p_dnorm = NULL, *p_up = NULL, *p_unorm = NULL;
+      int in_ch, inner, outer;
+
+      level_channels (info, k, &in_ch, &inner, &outer);
+      p_down = g_strconcat (prefix, outermost ? "0." : "1.", NULL);
+      p2p_binder_conv (b, &L->down, p_down, in_ch, inner, 4, FALSE, bias);
+      if (!outermost && !innermost)
+        {
+          p_dnorm = g_strconcat (prefix, "2.", NULL);
+          p2p_binder_norm (b, &L->down_norm, p_dnorm, inner);
+        }
+      if (outermost)
+        {
+          p_up = g_strconcat (prefix, "3.", NULL);
+          p2p_binder_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, TRUE);
+        }
+      else if (innermost)
+        {
+          p_up = g_strconcat (prefix, "3.", NULL);
+          p_unorm = g_strconcat (prefix, "4.", NULL);
+          p2p_binder_conv (b, &L->up, p_up, inner, outer, 4, TRUE, bias);
+          p2p_binder_norm (b, &L->up_norm, p_unorm, outer);
+        }
+      else
+        {
+          p_up = g_strconcat (prefix, "5.", NULL);
+          p_unorm = g_strconcat (prefix, "6.", NULL);
+          p2p_binder_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, bias);
+          p2p_binder_norm (b, &L->up_norm, p_unorm, outer);
+        }
+      L->dropout = info->use_dropout && k >= 5 && k < D;
+    }
+  return wt;
+}
+
+/* The channels [c0, c0 + c) of t, as a tensor that shares t's data (not
+ * to be freed). */
+static P2pTensor
+channel_view (const P2pTensor *t, int c0, int c)
+{
+  P2pTensor v = { c, t->h, t->w, t->data + (gsize) c0 * t->h * t->w, NULL, 0 };
+  return v;
+}
+
+/* The skip connections need no copies: the encoder writes x_k into the
+ * first channels of a buffer cat[k] that has room for u_k after them, and
+ * the decoder's transposed convolution writes u_k there, so cat[k] is
+ * s_k = cat[x_k, u_k] when level k-1 reads it. */
+static P2pTensor *
+unet_forward (P2pPass *pass, const P2pModelInfo *info, gconstpointer weights,
+              const P2pTensor *input, GError **error)
+{
+  const UnetLevel *L = ((const UnetWeights *) weights)->level;
+  const int D = info->depth;
+  P2pTensor *cat[UNET_MAX_DEPTH + 2] = { NULL };  /* cat[k] = [x_k, u_k], 2 <= k <= D */
+  P2pTensor x[UNET_MAX_DEPTH + 2];                /* views of the x_k halves */
+  P2pTensor *u = NULL, *result = NULL;
+  const P2pTensor *prev = input;
+
+  p2p_pass_set_steps (pass, 2 * D);
+
+  /* Down path: x_{k+1} = Norm(Conv(LReLU(x_k))) (level 1: Conv(input), no
+   * LReLU, no norm); the bottleneck d_D is not concatenated. */
+  for (int k = 1; k <= D; k++)
+    {
+      const P2pConvW *w = &L[k - 1].down;
+      const P2pConvParams p = { w->k, 2, 1, 0 };
+      const int oh = p2p_conv2d_out_size (prev->h, &p), ow = p2p_conv2d_out_size (prev->w, &p);
+      P2pTensor *out;
+
+      if (k == 2)
+        p2p_pass_leaky_relu (pass, &x[k], 0.2f);   /* deeper x_k got it with their norm */
+      if (k < D)
+        {
+          cat[k + 1] = p2p_pass_tensor_new (pass, w->cout + L[k].up.cout, oh, ow, error);
+          if (!cat[k + 1])
+            goto out;
+          x[k + 1] = channel_view (cat[k + 1], 0, w->cout);
+          out = &x[k + 1];
+        }
+      else
+        {
+          u = p2p_pass_tensor_new (pass, w->cout, oh, ow, error);   /* bottleneck */
+          if (!u)
+            goto out;
+          out = u;
+        }
+      if (!p2p_pass_conv_into (pass, prev, w, k > 1 && k < D, 2, 1, out, error))
+        goto out;
+      if (k > 1 && k < D)
+        p2p_pass_norm_act (pass, out, &L[k - 1].down_norm, 0.2f);   /* + the next level's LReLU */
+      prev = out;
+    }
+
+  /* Up path: u_k = [Dropout](Norm(ConvT(ReLU(s_{k+1})))), s_{D+1} = d_D;
+   * u_1 = Tanh(ConvT(ReLU(s_2)) + bias). */
+  for (int k = D; k >= 1; k--)
+    {
+      const P2pConvW *w = &L[k - 1].up;
+      P2pTensor *in = k == D ? u : cat[k + 1];
+      P2pTensor uk, *out;
+
+      /* ReLU(s_{k+1}): the u half got it with its norm (Dropout, which
+       * scales by 0 or 2, commutes with it). */
+      p2p_pass_relu (pass, k == D ? in : &x[k + 1]);
+      if (k > 1)
+        {
+          uk = channel_view (cat[k], x[k].c, w->cout);
+          out = &uk;
+        }
+      else
+        {
+          const P2pConvParams p = { w->k, 2, 1, 0 };
+          result = p2p_pass_tensor_new (pass, w->cout,
+                                        p2p_conv_transpose2d_out_size (in->h, &p),
+                                        p2p_conv_transpose2d_out_size (in->w, &p), error);
+          if (!result)
+            goto out;
+          out = result;
+        }
+      if (!p2p_pass_conv_t_into (pass, in, w, k > 1, 2, 1, 0, out, error))
+        {
+          g_clear_pointer (&result, p2p_tensor_free);
+          goto out;
+        }
+      if (k == D)
+        g_clear_pointer (&u, p2p_tensor_free);
+      else
+        g_clear_pointer (&cat[k + 1], p2p_tensor_free);
+      if (k > 1)
+        {
+          p2p_pass_norm_act (pass, out, &L[k - 1].up_norm, 0.0f);
+          /* (the innermost level has no dropout layer) */
+          if (k < D && L[k - 1].dropout && p2p_pass_stochastic (pass))
+            p2p_pass_dropout (pass, out);
+        }
+    }
+  p2p_pass_tanh (pass, result);
+
+out:
+  for (int k = 0; k < (int) G_N_ELEMENTS (cat); k++)
+    p2p_tensor_free (cat[k]);
+  p2p_tensor_free (u);
+  return result;
+}
+
+#define FAIL(code, ...) G_STMT_START { \
+    g_set_error (error, P2P_ERROR, (code), __VA_ARGS__); \
+    return P2P_ARCH_DETECT_FAILED; } G_STMT_END
+
+static P2pArchDetect
+unet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
+{
+  const P2pKeyShape *w0 = p2p_keys_find (keys, "model.model.0.weight");
+  const P2pKeyShape *wl = p2p_keys_find (keys, "model.model.3.weight");
+  g_autofree char *p2 = NULL, *pd = NULL;
+  int depth = 1;
+
+  if (!w0)
+    return P2P_ARCH_DETECT_NO;
+  if (!p2p_key_is4d (w0) || w0->shape[2] != 4 || w0->shape[3] != 4 || !p2p_key_is4d (wl))
+    FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's keys look like a U-Net but "
+                                   "model.model.0/3 have unexpected shapes"));
+  while (depth <= 10)
+    {
+      g_autofree char *p = p2p_unet_key_prefix (depth + 1);
+      if (!p2p_keys_findf (keys, "%s1.weight", p))
+        break;
+      depth++;
+    }
+  if (depth < 5 || depth > 10)
+    {
+      if (depth > 10)
+        FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a U-Net with more than %d levels; "
+                                       "5 to 10 are supported"), 10);
+      FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint is a U-Net with %d levels; "
+                                     "5 to 10 are supported"), depth);
+    }
+  pd = p2p_unet_key_prefix (depth);
+  if (!p2p_keys_findf (keys, "%s3.weight", pd))
+    FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's U-Net innermost level %d has no up-convolution"),
+          depth);
+  p2 = p2p_unet_key_prefix (2);
+  {
+    const P2pKeyShape *bn = p2p_keys_findf (keys, "%s2.weight", p2);
+    if (bn && bn->ndim == 1)
+      det->norm = P2P_NORM_BATCH;
+    else if (p2p_keys_find (keys, "model.model.0.bias"))
+      det->norm = P2P_NORM_INSTANCE;
+    else
+      det->norm = P2P_NORM_NONE;
+  }
+  det->depth = depth;
+  det->ngf = (int) w0->shape[0];
+  det->input_nc = (int) w0->shape[1];
+  det->output_nc = (int) wl->shape[1];
+  return P2P_ARCH_DETECT_YES;
+}
+
+const P2pArchSpec p2p_arch_unet = {
+  .id = P2P_ARCH_UNET,
+  .parse_name = unet_parse_name,
+  .format_name = unet_format_name,
+  .size_multiple = unet_size_multiple,
+  .min_size = unet_size_multiple,
+  .default_native_size = unet_default_native_size,
+  .macs = unet_macs,
+  .bind = unet_bind,
+  .forward = unet_forward,
+  .pth_detect = unet_pth_detect,
+  .dropout_from_keys = FALSE,   /* nn.Dropout has no weights */
+};
