@@ -87,8 +87,8 @@ if [ -f _build/build.ninja ]; then
 else
   meson setup _build --buildtype=release -Dplugin=false -Dnls=false
 fi
-meson compile -C _build core/pix2pix-cli
-p2p_as_root install -D -m 755 _build/core/pix2pix-cli "$PREFIX/bin/pix2pix-cli"
+meson compile -C _build cli/pix2pix-cli
+p2p_as_root install -D -m 755 _build/cli/pix2pix-cli "$PREFIX/bin/pix2pix-cli"
 
 sh scripts/demo.sh demo-output
 
