@@ -17,6 +17,7 @@
 #include "p2p-error.h"
 #include "p2p-imgproc.h"
 #include "p2p-pipeline.h"
+#include "p2p-pipeline-private.h"
 #include "p2p-task.h"
 
 void
@@ -206,12 +207,7 @@ p2p_tile_ramp (int d, int ramp)
   return (float) (0.5 - 0.5 * cos (G_PI * (d + 0.5) / ramp));
 }
 
-/* Statistics copy: at most P2P_TILE_STATS_TILES tiles a side.  Its pass
- * (1024 x 1024 for the default 512 tiles of a 256 model) sets tile mode's
- * peak memory: 4096 x 4096, unet_256 ngf 64, pix2pix-cli: 623 MB peak RSS
- * with 2, 597 MB with 1 (issue 5's target for 8-bit buffers: 725 MB).  2
- * measures the statistics on four times the pixels for 26 MB. */
-#define P2P_TILE_STATS_TILES 2
+/* Statistics copy: P2P_TILE_STATS_TILES (p2p-pipeline-private.h). */
 
 /* Rows converted or written per call of the reader and the writer. */
 #define P2P_ROW_CHUNK 16

@@ -20,10 +20,9 @@
 
 #include "p2p.h"
 #include "p2p-imgproc.h"
+#include "p2p-pipeline-private.h"
 #include "tiny-model.h"
 
-/* Must match p2p-pipeline.c's P2P_TILE_STATS_TILES. */
-#define STATS_TILES 2
 
 static P2pModel *
 model_new (const char *arch, int in_nc, int out_nc, const char *task)
@@ -205,7 +204,7 @@ reference_tiled (const P2pModel *model, const P2pImage *input, int tile, int ove
   ny = H <= th ? 1 : 1 + (H - overlap - 1) / (th - overlap);
 
   {
-    const double scale = MIN (1.0, (double) STATS_TILES * MAX (tw, th) / MAX (W, H));
+    const double scale = MIN (1.0, (double) P2P_TILE_STATS_TILES * MAX (tw, th) / MAX (W, H));
     const int sw = MAX (1, (int) lround (W * scale)), sh = MAX (1, (int) lround (H * scale));
     const int cw = MAX (round_up (sw, multiple), min_size), ch = MAX (round_up (sh, multiple), min_size);
     g_autoptr(P2pImage) small = scale < 1.0 ? (colorize ? p2p_image_resize_bicubic (plane, sw, sh, NULL)
