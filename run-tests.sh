@@ -67,8 +67,13 @@ run_tests "core with ASan+UBSan" "$BUILD-asan" --suite core
 # libFuzzer smoke runs (suite fuzz, 20 s per target): a clang build of the
 # fuzz targets; without clang's libFuzzer the suite reports itself skipped.
 if p2p_install_deps fuzz && command -v clang >/dev/null 2>&1; then
-  (CC=clang; export CC; setup "$BUILD-fuzz" -Dplugin=false -Dnls=false -Dfuzzing=auto)
-  run_tests "fuzz smoke (libFuzzer)" "$BUILD-fuzz" --suite fuzz
+  # A failing build counts as a failure instead of ending the whole run.
+  if (CC=clang; export CC; setup "$BUILD-fuzz" -Dplugin=false -Dnls=false -Dfuzzing=auto); then
+    run_tests "fuzz smoke (libFuzzer)" "$BUILD-fuzz" --suite fuzz
+  else
+    echo "=== fuzz smoke: the clang build FAILED"
+    total_fail=$((total_fail + 1))
+  fi
 else
   echo "=== fuzz smoke: skipped (clang and libFuzzer could not be installed)"
   total_skip=$((total_skip + 1))

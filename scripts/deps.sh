@@ -71,7 +71,8 @@ p2p_install_deps() {
     # locales: the German translation tests make a de_DE.UTF-8 locale of
     # their own with localedef from its sources.
     test)  set -- valgrind debootstrap zstd xvfb xauth xdotool locales git ;;
-    fuzz)  set -- clang libclang-rt-dev ;;   # libFuzzer (tests/fuzz)
+    # libomp-dev: clang's omp.h (core/ops includes it; gcc brings its own).
+    fuzz)  set -- clang libclang-rt-dev libomp-dev ;;   # libFuzzer (tests/fuzz)
     *) echo "p2p_install_deps: unknown set $1" >&2; return 2 ;;
   esac
   missing=$(p2p_missing "$@")

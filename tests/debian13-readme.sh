@@ -113,7 +113,9 @@ mount -t tmpfs -o mode=1777,size=1g shm "$ROOT/dev/shm"
 # Downloaded packages outlive the chroot (the archive is the slow part).
 mount --bind "$CACHE_DIR/debs" "$ROOT/var/cache/apt/archives"
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
-printf 'trixie-readme\n' > "$ROOT/etc/hostname"
+# The chroot shares the host's kernel host name; a real system lists its
+# own in /etc/hosts (else sudo warns "unable to resolve host").
+printf '127.0.1.1\t%s\n' "$(hostname)" >> "$ROOT/etc/hosts"
 
 # --- 2. a normal user with sudo, and a clone of the committed state ------------
 chroot "$ROOT" useradd -m -s /bin/bash "$U"

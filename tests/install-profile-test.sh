@@ -52,17 +52,21 @@ entries() {  # entries DIR: its file and folder names, relative, sorted
   (cd "$1" && find . | LC_ALL=C sort)
 }
 
-# install.sh as a user with this HOME; checks that it made no profile.
+# install.sh as a user with this HOME; checks that it left ~/.config/GIMP
+# exactly as it was (absent, or the same entries).
 install_in() {  # install_in HOME LABEL
+  g=$1/.config/GIMP
+  if [ -e "$g" ]; then entries "$g" > "$T/before-$2"; else : > "$T/before-$2"; fi
   if in_home "$1" sh "$SRC/install.sh" > "$T/install-$2.log" 2>&1; then
     ok "$2: install.sh succeeded"
   else
     not_ok "$2: install.sh succeeded"; show "$T/install-$2.log"
   fi
-  if [ -e "$1/.config/GIMP" ]; then
-    not_ok "$2: install.sh made no GIMP profile"; (cd "$1/.config/GIMP" && find . | head -20) | show
+  if [ -e "$g" ]; then entries "$g" > "$T/after-$2"; else : > "$T/after-$2"; fi
+  if diff -u "$T/before-$2" "$T/after-$2" > "$T/diff-$2"; then
+    ok "$2: install.sh made or changed nothing in ~/.config/GIMP"
   else
-    ok "$2: install.sh made no GIMP profile"
+    not_ok "$2: install.sh made or changed nothing in ~/.config/GIMP"; show "$T/diff-$2"
   fi
 }
 
