@@ -36,26 +36,35 @@ total_ok=0 total_fail=0 total_skip=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 
-# run_tests LABEL BUILDDIR [meson test options...]: runs, prints, counts.
+# run_tests LABEL BUILDDIR [meson test options...]: runs and prints.
+# meson's exit status decides: a non-zero status is a failure even when
+# its summary cannot be read (then it counts as one).  The summary's
+# counts only feed the closing line.
 run_tests() {
   label=$1 dir=$2; shift 2
   echo "=== $label"
-  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" > "$out" 2>&1 || true
+  rc=0
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "$@" > "$out" 2>&1 || rc=$?
   cat "$out"
   ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
   fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
   tmo=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
   skip=$(sed -n 's/^Skipped: *\([0-9]*\).*/\1/p' "$out" | tail -n 1)
-  # No summary at all means meson itself failed: count it as a failure.
-  [ -n "$ok" ] || fail=1
+  fail=$((${fail:-0} + ${tmo:-0}))
+  if [ "$rc" -ne 0 ] && [ "$fail" -eq 0 ]; then
+    echo "=== $label: meson test exited with status $rc"
+    fail=1
+  fi
   total_ok=$((total_ok + ${ok:-0}))
-  total_fail=$((total_fail + ${fail:-0} + ${tmo:-0}))
+  total_fail=$((total_fail + fail))
   total_skip=$((total_skip + ${skip:-0}))
 }
 
 BUILD=${P2P_TEST_BUILDDIR:-_build-tests}
 setup "$BUILD"
-run_tests "all suites" "$BUILD"
+# --setup full: every suite (the default setup leaves out GIMP, the
+# display and the fuzzers, for quick local runs).
+run_tests "all suites" "$BUILD" --setup full
 # Shell-script tests are left out: valgrind would check the shell.
 run_tests "core under valgrind" "$BUILD" --setup valgrind --suite core --no-suite cli
 
@@ -69,7 +78,7 @@ run_tests "core with ASan+UBSan" "$BUILD-asan" --suite core
 if p2p_install_deps fuzz && command -v clang >/dev/null 2>&1; then
   # A failing build counts as a failure instead of ending the whole run.
   if (CC=clang; export CC; setup "$BUILD-fuzz" -Dplugin=false -Dnls=false -Dfuzzing=auto); then
-    run_tests "fuzz smoke (libFuzzer)" "$BUILD-fuzz" --suite fuzz
+    run_tests "fuzz smoke (libFuzzer)" "$BUILD-fuzz" --setup full --suite fuzz
   else
     echo "=== fuzz smoke: the clang build FAILED"
     total_fail=$((total_fail + 1))
@@ -81,11 +90,13 @@ fi
 
 # The profile tests (TAP): count their ok / not ok lines.
 echo "=== install.sh and the GIMP profile"
-sh tests/install-profile-test.sh > "$out" 2>&1 || true
+rc=0
+sh tests/install-profile-test.sh > "$out" 2>&1 || rc=$?
 cat "$out"
 ok=$(grep -c '^ok ' "$out" || true)
 fail=$(grep -c '^not ok ' "$out" || true)
 grep -q '^1\.\.[0-9]' "$out" || fail=$((fail + 1))   # ended early
+[ "$rc" -ne 0 ] && [ "$fail" -eq 0 ] && fail=1        # failed without saying so
 total_ok=$((total_ok + ok))
 total_fail=$((total_fail + fail))
 

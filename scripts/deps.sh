@@ -70,7 +70,10 @@ p2p_install_deps() {
            set -- $P2P_GIMP_PKGS ;;
     # locales: the German translation tests make a de_DE.UTF-8 locale of
     # their own with localedef from its sources.
-    test)  set -- valgrind debootstrap zstd xvfb xauth xdotool locales git ;;
+    # python3-*: the model tools' tests (meson suite models; the .pth
+    # converter's test needs torch).
+    test)  set -- valgrind debootstrap zstd xvfb xauth xdotool locales git \
+                  python3-numpy python3-scipy python3-pil python3-torch ;;
     # libomp-dev: clang's omp.h (core/ops includes it; gcc brings its own).
     fuzz)  set -- clang libclang-rt-dev libomp-dev ;;   # libFuzzer (tests/fuzz)
     *) echo "p2p_install_deps: unknown set $1" >&2; return 2 ;;
