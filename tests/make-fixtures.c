@@ -4,6 +4,11 @@
  *   make-fixtures model OUT.safetensors [rgb|colorize|colorize-hints]
  *   make-fixtures png OUT.png W H rgb|rgba
  *   make-fixtures size FILE.png      -> prints "W H CHANNELS"
+ *   make-fixtures flat OUT.png W H V    an opaque grey RGB image of level V
+ *   make-fixtures dot OUT.png W H X Y S R G B
+ *                                    a transparent RGBA image with one opaque
+ *                                    S x S square of colour R G B at X, Y
+ *   make-fixtures pixel FILE.png X Y -> prints "R G B" of that pixel
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +78,52 @@ print_size (const char *path)
   return 0;
 }
 
+static int
+write_flat_or_dot (const char *path, int w, int h, gboolean dot, int v, int x0, int y0, int size,
+                   const int rgb[3])
+{
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, dot, 8, w, h);
+  g_autoptr(GError) error = NULL;
+  guchar *pixels = gdk_pixbuf_get_pixels (pb);
+  int stride = gdk_pixbuf_get_rowstride (pb), nch = dot ? 4 : 3;
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guchar *p = pixels + y * stride + x * nch;
+        gboolean in = dot && x >= x0 && x < x0 + size && y >= y0 && y < y0 + size;
+
+        for (int c = 0; c < 3; c++)
+          p[c] = (guchar) (dot ? (in ? rgb[c] : 0) : v);
+        if (dot)
+          p[3] = in ? 255 : 0;
+      }
+  if (!gdk_pixbuf_save (pb, path, "png", &error, NULL))
+    {
+      fprintf (stderr, "make-fixtures: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}
+
+static int
+print_pixel (const char *path, int x, int y)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new_from_file (path, &error);
+  const guchar *p;
+
+  if (!pb || x < 0 || y < 0 || x >= gdk_pixbuf_get_width (pb) || y >= gdk_pixbuf_get_height (pb))
+    {
+      fprintf (stderr, "make-fixtures: %s\n", error ? error->message : "pixel outside the image");
+      return 1;
+    }
+  p = gdk_pixbuf_read_pixels (pb) + y * gdk_pixbuf_get_rowstride (pb) +
+      x * gdk_pixbuf_get_n_channels (pb);
+  printf ("%d %d %d\n", p[0], p[1], p[2]);
+  return 0;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -82,6 +133,15 @@ main (int argc, char **argv)
     return write_png (argv[2], atoi (argv[3]), atoi (argv[4]), g_str_equal (argv[5], "rgba"));
   if (argc == 3 && g_str_equal (argv[1], "size"))
     return print_size (argv[2]);
+  if (argc == 6 && g_str_equal (argv[1], "flat"))
+    return write_flat_or_dot (argv[2], atoi (argv[3]), atoi (argv[4]), FALSE, atoi (argv[5]),
+                              0, 0, 0, (const int[3]) { 0, 0, 0 });
+  if (argc == 11 && g_str_equal (argv[1], "dot"))
+    return write_flat_or_dot (argv[2], atoi (argv[3]), atoi (argv[4]), TRUE, 0, atoi (argv[5]),
+                              atoi (argv[6]), atoi (argv[7]),
+                              (const int[3]) { atoi (argv[8]), atoi (argv[9]), atoi (argv[10]) });
+  if (argc == 5 && g_str_equal (argv[1], "pixel"))
+    return print_pixel (argv[2], atoi (argv[3]), atoi (argv[4]));
   fprintf (stderr, "usage: make-fixtures model OUT [rgb|colorize|colorize-hints] | png OUT W H rgb|rgba | size FILE\n");
   return 2;
 }
