@@ -20,7 +20,9 @@ blurrier than the photo).  Baseline: the input itself, scored the same way.
 
 Writes to --out (default models/eval/results/sketch/): sketch.md (tables), sketch.json (summary and
 per-image figures), contact-<model>-<kind>.png (input | output | photo, --sheet-rows rows), and
-caches inputs/ (model-independent, reused) and runs/<model>/.
+caches inputs/ (model-independent, reused) and runs/<model>/.  Also lineart.png, a qualitative
+sheet on real human line art (Tux Paint starters, no ground truth): each page as lines only and
+bucket-filled (every closed paper region in a palette colour), with every model's output.
 """
 import argparse
 import datetime
@@ -171,6 +173,64 @@ def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, 
             "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")}, per
 
 
+# Tux Paint colouring-book starters (GPL-2+): real human line art, no ground truth.
+LINE_ART = ("chicken", "frog", "jetplane", "pansy", "rocket", "shipwreck", "nagasaki", "street", "hat")
+# Colours for bucket-filling their regions (sky, grass, leaf, bark, sand, skin, brick, water, ...).
+PALETTE = ((135, 180, 230), (110, 160, 70), (60, 110, 50), (120, 85, 60), (220, 200, 150),
+           (230, 180, 150), (170, 70, 50), (60, 110, 160), (200, 60, 50), (240, 210, 80),
+           (150, 150, 150))
+
+
+def bucket_fill(grey, rng, min_frac=0.003):
+    """GIMP's bucket fill on line art: every 4-connected paper region (grey > 128) of at least
+    min_frac of the image filled with a palette colour, lines multiplied on top."""
+    lab, n = ndi.label(grey > 128)
+    area = np.bincount(lab.ravel(), minlength=n + 1)
+    cols = np.array(PALETTE, np.float64)[rng.integers(0, len(PALETTE), n + 1)] / 255.0
+    cols[0] = 1.0
+    cols[area < min_frac * grey.size] = 1.0
+    return colour.composite(grey, cols[lab])
+
+
+def line_art_sheet(models, work, out, long_side=256, cli_path=None, threads=None, seed=SEED):
+    """Input | output for each model, lines only and bucket-filled, on the Tux Paint starters.
+    -> number of rows (0 when tuxpaint-data is not unpacked)."""
+    exe = cli.find_cli(cli_path)
+    root = os.path.join(work, "unpacked", "tuxpaint-data", "usr/share/tuxpaint/starters")
+    d = os.path.join(out, "lineart")
+    os.makedirs(d, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name in LINE_ART:
+        f = os.path.join(root, name + ".png")
+        if not os.path.exists(f):
+            continue
+        im = Image.open(f).convert("RGBA")
+        g = Image.alpha_composite(Image.new("RGBA", im.size, (255, 255, 255, 255)), im).convert("L")
+        g.thumbnail((long_side, long_side), Image.LANCZOS)
+        g = np.asarray(g)
+        ins = {"lines": np.repeat(g[..., None], 3, axis=2), "filled": bucket_fill(g, rng)}
+        row = []
+        for k, x in ins.items():
+            ip = os.path.join(d, "%s-%s.png" % (name, k))
+            Image.fromarray(x).save(ip)
+            row.append(x)
+            for i, m in enumerate(models):
+                op = os.path.join(d, "%s-%s-out%d.png" % (name, k, i))
+                cli.run(exe, m, ip, op, threads=threads)
+                row.append(np.asarray(Image.open(op).convert("RGB")))
+        rows.append(row)
+    if rows:
+        h = max(r[0].shape[0] for r in rows)
+        w = max(r[0].shape[1] for r in rows)
+        W = Image.new("RGB", (len(rows[0]) * (w + 4), len(rows) * (h + 4)), "white")
+        for i, r in enumerate(rows):
+            for j, im in enumerate(r):
+                W.paste(Image.fromarray(im), (j * (w + 4), i * (h + 4)))
+        W.save(os.path.join(out, "lineart.png"))
+    return len(rows)
+
+
 def markdown(res):
     lines = ["# Sketch to Photo through pix2pix-cli (default options)", "",
              "%d eval_in photos, 2 views each at %d px, seed %d, %s." % (
@@ -210,6 +270,8 @@ def main():
     with open(os.path.join(args.out, "sketch.md"), "w") as f:
         f.write(md)
     print(md)
+    n = line_art_sheet(models, args.work, args.out, cli_path=args.cli, threads=args.threads)
+    print("lineart.png: %d Tux Paint starters (lines | output per model, filled | output per model)" % n)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,16 @@ class Inputs(unittest.TestCase):
         for k in ("fills", "partial", "strokes"):
             self.assertTrue((a[k][ink].max(axis=1) <= a["lines"][ink][:, 0]).all(), k)
 
+    def test_bucket_fill_fills_closed_regions(self):
+        g = np.full((64, 64), 255, np.uint8)
+        g[16, 16:48] = g[47, 16:48] = 0
+        g[16:48, 16] = g[16:48, 47] = 0
+        out = sketch.bucket_fill(g, np.random.default_rng(0))
+        inside = out[18:46, 18:46].reshape(-1, 3)
+        self.assertEqual(len(np.unique(inside, axis=0)), 1)                # one flat colour
+        self.assertIn(tuple(inside[0]), sketch.PALETTE)
+        self.assertTrue((out[16, 16:48] == 0).all())                       # lines stay black
+
     def test_log_is_binary_and_sparse(self):
         s = sketch.log_sketch(self.rgb)
         self.assertEqual(set(np.unique(s)) - {0, 255}, set())
