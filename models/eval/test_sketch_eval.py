@@ -13,7 +13,7 @@ import unittest
 import numpy as np
 from PIL import Image
 
-from models.eval import cli, metrics, sketch
+from models.eval import cli, metrics, sketch, sketch_snapshots
 
 EXAMPLE = os.path.join(cli.REPO, "models", "examples", "lake-sherburne.jpg")
 SHIPPED = os.path.join(cli.REPO, "models", "sketch-to-photo.safetensors")
@@ -101,6 +101,22 @@ class SketchEvalThroughCli(unittest.TestCase):
         out = np.asarray(Image.open(os.path.join(self.out, "runs/sketch-to-photo/lines/lake-v0.png")).convert("RGB"))
         inp = np.asarray(Image.open(os.path.join(self.out, d, "lines/lake-v0.png")).convert("RGB"))
         self.assertGreater(np.abs(out.astype(int) - inp).mean(), 5)
+
+    def test_snapshot_table(self):
+        table = os.path.join(self.tmp, "snap.tsv")
+        argv = ["--work", os.path.join(self.tmp, "work"), "--snapshots", os.path.join(self.tmp, "none"),
+                "--table", table, "--out", os.path.join(self.tmp, "snap-out"), "--model", SHIPPED]
+        self.assertEqual(sketch_snapshots.main(argv), 0)
+        rows = sketch_snapshots.read_table(table)
+        self.assertEqual(len(rows), 1)
+        self.assertEqual(rows[0]["step"], str(cli.training_step(cli.model_metadata(SHIPPED))))
+        self.assertEqual(rows[0]["views"], "2")
+        # the same figures as the evaluation above (same seeded inputs, same CLI)
+        self.assertAlmostEqual(float(rows[0]["psnr_fills"]),
+                               self.res["means"]["sketch-to-photo@fills"]["psnr"], places=3)
+        self.assertIn("# input itself: lines", open(table).read())
+        sketch_snapshots.main(argv)                 # a rerun adds nothing
+        self.assertEqual(len(sketch_snapshots.read_table(table)), 1)
 
 
 if __name__ == "__main__":
