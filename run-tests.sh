@@ -6,8 +6,13 @@
 #   2. the core suite under valgrind memcheck (no errors, no definite leaks);
 #   3. the core suite built with AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3b. a short libFuzzer run of each fuzz target (clang; suite fuzz);
-#   4. where the host has no GIMP 3 (Debian 12): the GIMP 3.0 tests in a
-#      Debian 13 chroot (built once, then cached; needs root).
+#   4. install.sh leaves the user's GIMP profile to GIMP (and GIMP 3
+#      imports GIMP 2.10 settings after it): tests/install-profile-test.sh
+#      (runs ./install.sh in throw-away HOMEs);
+#   5. where the host has no GIMP 3 (Debian 12): this README's two commands,
+#      ./install.sh and ./run-tests.sh, as a user on a fresh Debian 13
+#      system (GIMP 3.0) in a chroot: tests/debian13-readme.sh (needs root;
+#      its base system is cached).
 # Idempotent and quick when everything is already in place.
 set -eu
 cd "$(dirname "$0")"
@@ -69,14 +74,26 @@ else
   total_skip=$((total_skip + 1))
 fi
 
-# GIMP 3.0: the host's meson run above covered it if the host has GIMP 3.
+# The profile tests (TAP): count their ok / not ok lines.
+echo "=== install.sh and the GIMP profile"
+sh tests/install-profile-test.sh > "$out" 2>&1 || true
+cat "$out"
+ok=$(grep -c '^ok ' "$out" || true)
+fail=$(grep -c '^not ok ' "$out" || true)
+grep -q '^1\.\.[0-9]' "$out" || fail=$((fail + 1))   # ended early
+total_ok=$((total_ok + ok))
+total_fail=$((total_fail + fail))
+
+# GIMP 3.0 and Debian 13: the host's meson run above covered GIMP 3 if the
+# host has it; otherwise the README on a fresh Debian 13 system, which runs
+# this script there (GIMP 3 plug-in suite, GUI tests: screenshot, undo,
+# cancel; profile and migration tests).
 if ! pkg-config --exists gimp-3.0 && [ "${P2P_SKIP_GIMP3:-0}" != 1 ]; then
-  echo "=== GIMP 3.0 in a Debian 13 chroot"
-  if p2p_as_root sh plugin/tests/setup-gimp3-chroot.sh &&
-     p2p_as_root sh plugin/tests/run-gimp3-chroot.sh --suite gimp --suite gimp-gui; then
+  echo "=== Debian 13 (GIMP 3.0): ./install.sh and ./run-tests.sh as a user on a fresh system"
+  if p2p_as_root sh tests/debian13-readme.sh; then
     total_ok=$((total_ok + 1))
   else
-    echo "GIMP 3.0 tests FAILED"
+    echo "Debian 13 stage FAILED"
     total_fail=$((total_fail + 1))
   fi
 fi

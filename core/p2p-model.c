@@ -89,7 +89,12 @@ parse_dtype (const char *s, Dtype *dt, gsize *elem)
   return TRUE;
 }
 
-/* Reads a JSON integer node that must be a non-negative whole number. */
+/* Reads a JSON integer node that must be a non-negative whole number
+ * below 2^63 - 1.  json-glib gives no error for integers outside gint64:
+ * 1.6 wraps them (2^63 .. 2^64-1 come back negative, larger ones as -1),
+ * 1.10 clamps them to G_MAXINT64 / G_MININT64.  Refusing both the negative
+ * values and G_MAXINT64 itself refuses every out-of-range number whatever
+ * the json-glib version; no real offset or size comes near 2^63. */
 static gboolean
 json_uint (JsonNode *node, guint64 *out)
 {
@@ -98,7 +103,7 @@ json_uint (JsonNode *node, guint64 *out)
   if (!node || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
     return FALSE;
   v = json_node_get_int (node);
-  if (v < 0)
+  if (v < 0 || v == G_MAXINT64)
     return FALSE;
   *out = (guint64) v;
   return TRUE;

@@ -2,6 +2,12 @@
 # install-user.sh - build the plug-in and install it into your own GIMP
 # profile(s): GIMP 2.10 and/or GIMP 3.0, whichever development files are
 # present.  No root needed; nothing outside ~/.config/GIMP is written.
+# (./install.sh installs system-wide instead and leaves profiles alone.)
+#
+# A profile folder is never made here: GIMP runs its first-run set-up, and
+# GIMP 3 imports the GIMP 2.10 settings, only when it finds no profile.  A
+# GIMP whose profile does not exist yet is started once, headless, so
+# that it makes its own first.
 #
 #   plugin/install-user.sh            # build + install for every GIMP found
 #   plugin/install-user.sh --uninstall
@@ -20,6 +26,18 @@ install_for() {  # $1 = 2 or 3, $2 = profile folder name
     rm -rf "$profile/plug-ins/gimp-pix2pix" "$profile/scripts/pix2pix-batch.scm"
     echo "removed the plug-in from $profile"
     return
+  fi
+  if [ ! -d "$profile" ]; then
+    echo "GIMP $2 has no profile in $profile yet: starting it once so that it makes it ..."
+    if [ "$ver" = 2 ]; then
+      GIMP2_DIRECTORY=$profile timeout 300 gimp-console-2.10 -i -b '(gimp-quit 0)' > /dev/null 2>&1 || true
+    else
+      GIMP3_DIRECTORY=$profile timeout 300 gimp-console-3.0 -i --quit > /dev/null 2>&1 || true
+    fi
+    if [ ! -d "$profile" ]; then
+      echo "install-user.sh: GIMP $2 did not make its profile $profile; start GIMP $2 once, then run this again" >&2
+      exit 1
+    fi
   fi
   if [ "$ver" = 2 ]; then other=gimp3; else other=gimp2; fi
   opts="-D$other=disabled -Dgimp$ver=enabled -Dplugindir=$profile/plug-ins -Dscriptdir=$profile/scripts"

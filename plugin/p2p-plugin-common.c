@@ -66,7 +66,7 @@ const char *
 p2p_filter_blurb_untranslated (P2pFilter filter)
 {
   return filter == P2P_FILTER_COLORIZE
-    ? N_("Colorize a greyscale photo with a pix2pix network")
+    ? N_("Colorize a grayscale photo with a pix2pix network")
     : N_("Turn a line drawing into a photo-like image with a pix2pix network");
 }
 
@@ -74,9 +74,9 @@ const char *
 p2p_filter_help_untranslated (P2pFilter filter)
 {
   return filter == P2P_FILTER_COLORIZE
-    ? N_("Predicts colours for the active layer with a pix2pix generator and puts "
+    ? N_("Predicts colors for the active layer with a pix2pix generator and puts "
          "the result into a new layer above it.  The lightness of the source is "
-         "kept; a grey or indexed image is converted to RGB.  Only the selection "
+         "kept; a gray or indexed image is converted to RGB.  Only the selection "
          "is shown in the new layer.")
     : N_("Runs a pix2pix generator trained on sketch/photo pairs on the active "
          "layer and puts the result into a new layer above it.  Only the "
@@ -218,6 +218,10 @@ p2p_model_list (char  **search_path,
 
           if (g_hash_table_contains (seen, file_name))
             continue;
+          /* This file is what the name resolves to, whether or not it
+           * loads or fits the task: a file of that name in a later folder
+           * is never used, so it is not listed either. */
+          g_hash_table_add (seen, g_strdup (file_name));
           path = g_build_filename (search_path[i], file_name, NULL);
           model = p2p_model_load (path, &error);
           if (model == NULL)
@@ -229,7 +233,6 @@ p2p_model_list (char  **search_path,
           if (!p2p_task_fits (info->task, task))
             continue;
 
-          g_hash_table_add (seen, g_strdup (file_name));
           entry = g_new0 (P2pModelEntry, 1);
           entry->path = g_steal_pointer (&path);
           entry->file_name = g_strdup (file_name);

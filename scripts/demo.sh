@@ -5,7 +5,9 @@
 #
 # GIMP_CONSOLE: gimp-console-2.10 or gimp-console-3.0 (default: whichever
 # is installed, 3.0 first).  Batch GIMP can exit 0 after a failed command,
-# so success is judged by the files written.
+# so success is judged by the files written.  GIMP runs with a throw-away
+# profile: the user's own must be made by the user's first GIMP start (its
+# first-run set-up and the import of GIMP 2.10 settings happen only then).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -19,6 +21,11 @@ if [ -z "${GIMP_CONSOLE:-}" ]; then
   elif command -v gimp-console-2.10 >/dev/null 2>&1; then GIMP_CONSOLE=gimp-console-2.10
   else echo "demo.sh: GIMP is not installed" >&2; exit 1; fi
 fi
+
+PROFILE=$(mktemp -d "${TMPDIR:-/tmp}/p2p-demo-profile.XXXXXX")
+trap 'rm -rf "$PROFILE"' EXIT
+GIMP2_DIRECTORY=$PROFILE/gimp2 GIMP3_DIRECTORY=$PROFILE/gimp3
+export GIMP2_DIRECTORY GIMP3_DIRECTORY
 
 batch() {  # batch PATTERN FILTER
   call="(pix2pix-batch \"$1\" \"$OUT\" \"$2\" \"\" \"resize\" \"official\" 0 1.0)"

@@ -282,6 +282,13 @@ static void t_offsets_one (Spec *s) { find (s, "model.1.bias")->offsets = g_strd
 static void t_offsets_string (Spec *s) { find (s, "model.1.bias")->offsets = g_strdup ("[\"196\",\"200\"]"); }
 static void t_offsets_float (Spec *s) { find (s, "model.1.bias")->offsets = g_strdup ("[196.0,200.0]"); }
 static void t_offsets_huge (Spec *s) { find (s, "model.1.bias")->offsets = g_strdup ("[196,18446744073709551615]"); }
+/* Out of gint64's range, which json-glib wraps (1.6) or clamps to
+ * 2^63-1 (1.10): each must be refused as a bad offset, never read as a
+ * truncated file. */
+static void t_offsets_2_63 (Spec *s) { find (s, "model.1.bias")->offsets = g_strdup ("[196,9223372036854775808]"); }
+static void t_offsets_2_63_1 (Spec *s) { find (s, "model.1.bias")->offsets = g_strdup ("[196,9223372036854775807]"); }
+static void t_offsets_10_23 (Spec *s) { find (s, "model.1.bias")->offsets = g_strdup ("[196,100000000000000000000000]"); }
+static void t_offsets_neg_2_63_1 (Spec *s) { find (s, "model.1.bias")->offsets = g_strdup ("[-9223372036854775809,200]"); }
 static void
 t_overlap (Spec *s)
 {
@@ -534,6 +541,10 @@ static const Case cases[] = {
 
   { "tensor/offsets-past-end", t_offsets_past_end, NULL, P2P_ERROR_TRUNCATED },
   { "tensor/offsets-2^64-1", t_offsets_huge, NULL, P2P_ERROR_BAD_TENSOR },
+  { "tensor/offsets-2^63", t_offsets_2_63, NULL, P2P_ERROR_BAD_TENSOR },
+  { "tensor/offsets-2^63-1", t_offsets_2_63_1, NULL, P2P_ERROR_BAD_TENSOR },
+  { "tensor/offsets-10^23", t_offsets_10_23, NULL, P2P_ERROR_BAD_TENSOR },
+  { "tensor/offsets--2^63-1", t_offsets_neg_2_63_1, NULL, P2P_ERROR_BAD_TENSOR },
   { "tensor/offsets-negative", t_offsets_negative, NULL, P2P_ERROR_BAD_TENSOR },
   { "tensor/offsets-reversed", t_offsets_reversed, NULL, P2P_ERROR_BAD_TENSOR },
   { "tensor/offsets-one-value", t_offsets_one, NULL, P2P_ERROR_BAD_TENSOR },

@@ -17,7 +17,8 @@ Metrics against the original colour photo: PSNR on 8-bit RGB, SSIM, mean Lab (a,
 lightness is equal by construction, so PSNR moves little), Hasler-Suesstrunk colourfulness relative
 to the originals' (ratio of the means), and the mean (a, b) error at the hint pixels against the
 hint colours (the output must obey its hints).  Means, and paired per-image differences of each
-model at N against the grey image, against Levin at N and against itself at 0 hints.
+model at N against the grey image, against Levin at N and against itself at 0 hints (at the
+smallest N given, when 0 is not among --counts).
 
 Writes to --out (default models/eval/results/colorize/): colorize.md (tables), colorize.json
 (summary and per-image figures), contact-<model>.png (input with its 10 hints drawn | model at
@@ -73,7 +74,7 @@ def model_label(path, taken):
 
 
 def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED, cli_path=None,
-             threads=None, with_levin=True, sheet_rows=8, log=print):
+             threads=None, with_levin=True, sheet_rows=8, log=print, cli_args=()):
     """-> result dict (see summarise); writes images and caches under out."""
     exe = cli.find_cli(cli_path)
     counts = sorted(set(counts))
@@ -119,12 +120,14 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
             for info in infos:
                 rdir = os.path.join(out, "runs", info["label"])
                 os.makedirs(rdir, exist_ok=True)
-                if n > 0 and not info["takes_hints"]:
-                    op = os.path.join(rdir, "%s-n%02d.png" % (pid, 0))  # its 0-hint output
-                else:
+                if info["takes_hints"]:
                     op = os.path.join(rdir, "%s-n%02d.png" % (pid, n))
                     cli.run(exe, info["file"], inp, op, hints=hpaths[n] if n > 0 else None,
-                            threads=threads)
+                            threads=threads, extra=cli_args)
+                else:  # one run without hints stands for every N
+                    op = os.path.join(rdir, "%s-n%02d.png" % (pid, 0))
+                    if n == counts[0]:
+                        cli.run(exe, info["file"], inp, op, threads=threads, extra=cli_args)
                 res = load_rgb(op)
                 if res.shape != rgb.shape:
                     raise RuntimeError("%s: output %s, expected %s" % (op, res.shape, rgb.shape))
@@ -144,11 +147,16 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
         log("[%d/%d] %s" % (k + 1, len(photos), pid))
     result = summarise(per, orig_cf, infos, counts, with_levin)
     result.update({"photos": len(photos), "eval_size": hints.EVAL_SIZE, "grey": "rec601",
-                   "hint_side": hints.SIDE, "seed": seed, "cli": exe,
+                   "hint_side": hints.SIDE, "seed": seed, "cli": exe, "cli_args": list(cli_args),
                    "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")})
     for info in infos:
         if sheet[info["label"]]:
-            contact_sheet(sheet[info["label"]], os.path.join(out, "contact-%s.png" % info["label"]))
+            n10 = 10 if 10 in counts else max(counts)
+            titles = ["input, %d hints" % n10, "%s, %d hints" % (info["label"], min(counts)),
+                      "%s, %d hints" % (info["label"], n10)]
+            titles += ["Levin 2004, %d hints" % n10] if with_levin else []
+            contact_sheet(sheet[info["label"]], os.path.join(out, "contact-%s.png" % info["label"]),
+                          titles + ["original"])
     return result, per
 
 
@@ -211,6 +219,9 @@ def markdown(res):
              "%d eval_in photos at short side %d, %s grey input; %d x %d px hints (seed %d); %s; "
              "CLI %s." % (res["photos"], res["eval_size"], res["grey"], res["hint_side"],
                           res["hint_side"], res["seed"], res["date"], res["cli"]), ""]
+    if res.get("cli_args"):
+        lines += ["**Not the default options:** every run had `%s` (a diagnostic, not what users get)."
+                  % " ".join(res["cli_args"]), ""]
     for info in res["models"]:
         lines.append("* `%s`: %s%s, %s" % (info["label"], info["file"],
                                             "" if info["takes_hints"] else " (takes no hints: its "
@@ -248,14 +259,20 @@ def markdown(res):
     return "\n".join(lines)
 
 
-def contact_sheet(rows, path, cell=180):
+def contact_sheet(rows, path, titles=None, cell=180, head=18):
+    """rows of images, each fitted into a cell; optional column titles on top."""
+    from PIL import ImageDraw
     ncol = max(len(r) for r in rows)
-    W = Image.new("RGB", (ncol * cell, len(rows) * cell), "white")
+    top = head if titles else 0
+    W = Image.new("RGB", (ncol * cell, top + len(rows) * cell), "white")
+    d = ImageDraw.Draw(W)
+    for j, t in enumerate(titles or []):
+        d.text((j * cell + 4, 3), t, fill=(0, 0, 0))
     for i, r in enumerate(rows):
         for j, im in enumerate(r):
             p = Image.fromarray(np.ascontiguousarray(im))
             p.thumbnail((cell - 4, cell - 4), Image.LANCZOS)
-            W.paste(p, (j * cell + (cell - p.size[0]) // 2, i * cell + (cell - p.size[1]) // 2))
+            W.paste(p, (j * cell + (cell - p.size[0]) // 2, top + i * cell + (cell - p.size[1]) // 2))
     W.save(path)
 
 
@@ -276,11 +293,15 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=hints.SEED)
     ap.add_argument("--threads", type=int, help="pix2pix-cli --threads")
     ap.add_argument("--no-levin", action="store_true", help="leave out the Levin baseline")
+    ap.add_argument("--cli-arg", action="append", default=[],
+                    help="extra pix2pix-cli run option for every run, e.g. --cli-arg=--size-mode "
+                         "--cli-arg=whole (a diagnostic: the figures then no longer describe "
+                         "what users get; said so in the report)")
     args = ap.parse_args(argv)
     models = args.model or [os.path.join(REPO, "models", "colorize.safetensors")]
     os.makedirs(args.out, exist_ok=True)
     res, per = evaluate(models, args.work, args.out, args.counts, args.limit, args.seed, args.cli,
-                        args.threads, not args.no_levin)
+                        args.threads, not args.no_levin, cli_args=args.cli_arg)
     with open(os.path.join(args.out, "colorize.json"), "w") as f:
         json.dump({"summary": res, "per_image": per}, f, indent=1)
     md = markdown(res)

@@ -70,7 +70,9 @@ def detail_ratio(out, ref):
     """Mean gradient magnitude (Sobel, on Rec.601 luma) of the output over that of the reference:
     below 1 means the output is blurrier than the photo."""
     def grad(img):
-        g = img.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) if img.ndim == 3 else img.astype(np.float64)
+        g = img.astype(np.float64)
+        if g.ndim == 3:
+            g = g @ np.array([0.299, 0.587, 0.114])
         return float(np.hypot(ndi.sobel(g, axis=0), ndi.sobel(g, axis=1)).mean())
     r = grad(ref)
     return grad(out) / r if r > 0 else float("nan")

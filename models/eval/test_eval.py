@@ -225,5 +225,18 @@ class MetricsTest(unittest.TestCase):
         self.assertLess(metrics.detail_ratio(blur, a), 0.8)
 
 
+class SketchEvalTest(unittest.TestCase):
+    def test_held_out_style_draws_the_edges(self):
+        from models.eval.sketch_to_photo import log_style
+        img = np.full((40, 40, 3), 30, np.uint8)
+        img[:, 20:] = 220
+        s = log_style(img)
+        self.assertEqual(s.shape, (40, 40))
+        self.assertTrue(set(np.unique(s)) <= {0, 255})
+        ink = s == 0
+        self.assertTrue(ink[:-1, 18:22].any(axis=1).all())  # a line along the edge (last row left blank)
+        self.assertFalse(ink[:, :14].any() or ink[:, 26:].any())  # nothing in the flat parts
+
+
 if __name__ == "__main__":
     unittest.main()

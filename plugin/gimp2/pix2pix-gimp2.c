@@ -54,9 +54,9 @@ main (int argc, char *argv[])
 #define P2P_ARG_DRAWABLE  { GIMP_PDB_DRAWABLE, "drawable",  "Source layer" }
 #define P2P_ARG_MODEL     { GIMP_PDB_STRING,   "model",     "Model: empty for the filter's default, a model file name from the model folders, or a path to a .safetensors file" }
 #define P2P_ARG_SIZE_MODE { GIMP_PDB_INT32,    "size-mode", "Size mode { RESIZE (0): resize to the model's size, as trained; WHOLE (1): run at full resolution; TILE (2): full resolution in overlapping tiles, bounded memory }" }
-#define P2P_ARG_NORM_MODE { GIMP_PDB_INT32,    "norm-mode", "Normalisation { OFFICIAL (0): per-image statistics; RUNNING (1): running statistics; STOCHASTIC (2): dropout on, seeded }" }
+#define P2P_ARG_NORM_MODE { GIMP_PDB_INT32,    "norm-mode", "Normalization { OFFICIAL (0): per-image statistics; RUNNING (1): running statistics; STOCHASTIC (2): dropout on, seeded }" }
 #define P2P_ARG_SEED      { GIMP_PDB_INT32,    "seed",      "Random seed for STOCHASTIC mode (>= 0)" }
-#define P2P_ARG_CHROMA    { GIMP_PDB_FLOAT,    "chroma",    "Colour strength: multiplier on the predicted colours (0 - 4, 1 = as predicted)" }
+#define P2P_ARG_CHROMA    { GIMP_PDB_FLOAT,    "chroma",    "Color strength: multiplier on the predicted colors (0 - 4, 1 = as predicted)" }
 #define P2P_ARG_NET_SIZE  { GIMP_PDB_INT32,    "net-size",  "RESIZE mode: side in pixels of the square the network sees (0 = the model's own size, up to 16384)" }
 
 /* net-size came last, after the first release: GIMP 2.10's Script-Fu
@@ -137,7 +137,7 @@ p2p_values_check (const P2pGimp2Values *vals,
   if (vals->norm_mode < 0 || vals->norm_mode >= P2P_N_NORM_MODES)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Invalid normalisation mode %d (0 = per-image, 1 = running, 2 = random variation)."),
+                   _("Invalid normalization mode %d (0 = per-image, 1 = running, 2 = random variation)."),
                    vals->norm_mode);
       return FALSE;
     }
@@ -157,7 +157,7 @@ p2p_values_check (const P2pGimp2Values *vals,
   if (!(vals->chroma >= P2P_CHROMA_MIN && vals->chroma <= P2P_CHROMA_MAX))
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Invalid colour strength %g: it must be between %g and %g."),
+                   _("Invalid color strength %g: it must be between %g and %g."),
                    vals->chroma, P2P_CHROMA_MIN, P2P_CHROMA_MAX);
       return FALSE;
     }
@@ -274,7 +274,7 @@ p2p_dialog_model_changed (GtkComboBox *combo,
     }
   {
     P2pModelEntry *e = g_ptr_array_index (d->models, i - 1);
-    g_autofree char *text = g_strdup_printf (_("Licence: %s\nFile: %s\n%s"),
+    g_autofree char *text = g_strdup_printf (_("License: %s\nFile: %s\n%s"),
                                              e->license, e->path, e->description);
     gtk_label_set_text (GTK_LABEL (d->model_info), text);
   }
@@ -396,7 +396,7 @@ p2p_dialog (P2pFilter       filter,
                               G_CALLBACK (gimp_int_combo_box_get_active),
                               &vals->size_mode);
   g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), &d);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Size:"), 0.0, 0.5,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_ize:"), 0.0, 0.5,
                              combo, 2, FALSE);
 
   {
@@ -425,7 +425,7 @@ p2p_dialog (P2pFilter       filter,
                               G_CALLBACK (gimp_int_combo_box_get_active),
                               &vals->norm_mode);
   g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), &d);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Normalisation:"), 0.0, 0.5,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Normalization:"), 0.0, 0.5,
                              combo, 2, FALSE);
 
   {
@@ -439,7 +439,7 @@ p2p_dialog (P2pFilter       filter,
 
   if (filter == P2P_FILTER_COLORIZE)
     {
-      adj = gimp_scale_entry_new (GTK_TABLE (table), 0, row++, _("C_olour strength:"),
+      adj = gimp_scale_entry_new (GTK_TABLE (table), 0, row++, _("Color stren_gth:"),
                                   200, 6, vals->chroma, P2P_CHROMA_MIN, P2P_CHROMA_MAX,
                                   0.05, 0.25, 2, TRUE, 0, 0, NULL, NULL);
       g_signal_connect (adj, "value-changed",

@@ -295,7 +295,7 @@ p2p_model_combo_changed (GtkComboBox *combo,
 
       if (g_strcmp0 (e->path, id) == 0)
         {
-          g_autofree char *text = g_strdup_printf (_("Licence: %s\nFile: %s\n%s"),
+          g_autofree char *text = g_strdup_printf (_("License: %s\nFile: %s\n%s"),
                                                    e->license, e->path, e->description);
           gtk_label_set_text (GTK_LABEL (info), text);
         }
@@ -457,6 +457,15 @@ p2p_run (GimpProcedure        *procedure,
   GimpValueArray *ret;
   GimpLayer *layer;
 
+  /* libgimp 3 only sets GEGL's configuration (swap folder, cache size)
+   * from GIMP's; GEGL itself is not initialised in the plug-in process.
+   * Buffers GIMP hands over use libgimp's own tile backend, but our own
+   * (gegl_buffer_new: result, preview) use GEGL's swap backend, whose
+   * class set-up looks into the swap file table that only gegl_init
+   * creates: "g_hash_table_lookup: assertion 'hash_table != NULL'".  GIMP's
+   * own C plug-ins start their run the same way. */
+  gegl_init (NULL, NULL);
+
   if (drawables == NULL || gimp_core_object_array_get_length ((GObject **) drawables) != 1)
     {
       g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
@@ -525,20 +534,20 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                                         "name from the model folders, or a path to a "
                                         ".safetensors file"),
                                       "", G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "size-mode", _("_Size"),
+  gimp_procedure_add_choice_argument (procedure, "size-mode", _("S_ize"),
                                       _("How the image is fitted to the network"),
                                       p2p_choice_new (p2p_size_mode_choices, P2P_N_SIZE_MODES),
                                       "resize", G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "norm-mode", _("_Normalisation"),
-                                      _("Statistics used by the network's normalisation layers"),
+  gimp_procedure_add_choice_argument (procedure, "norm-mode", _("_Normalization"),
+                                      _("Statistics used by the network's normalization layers"),
                                       p2p_choice_new (p2p_norm_mode_choices, P2P_N_NORM_MODES),
                                       "official", G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
                                    _("Random seed for the random variation mode"),
                                    0, P2P_SEED_MAX, 0, G_PARAM_READWRITE);
   if (filter == P2P_FILTER_COLORIZE)
-    gimp_procedure_add_double_argument (procedure, "chroma", _("C_olour strength"),
-                                        _("Multiplier on the predicted colours (1 = as predicted)"),
+    gimp_procedure_add_double_argument (procedure, "chroma", _("Color stren_gth"),
+                                        _("Multiplier on the predicted colors (1 = as predicted)"),
                                         P2P_CHROMA_MIN, P2P_CHROMA_MAX, P2P_CHROMA_DEFAULT,
                                         G_PARAM_READWRITE);
   /* Last, so that calls with positional arguments written before it

@@ -207,6 +207,12 @@ grep -q 'CANCEL-DIRTY 0' "$T/gimp.log" && ok "the image is clean: no undo step, 
   || not_ok "the image is clean: no undo step, nothing changed"
 grep -Eq "CANCEL-DIFF mean 0(\.0*)? pixels $((SIDE * SIDE))(\.0*)?$" "$T/gimp.log" \
   && ok "source pixels unchanged" || not_ok "source pixels unchanged"
+. "$HERE/plugin-messages.sh"
+if p2p_plugin_messages "$T/gimp.log" > "$T/messages"; then
+  ok "the plug-in printed no critical or warning"
+else
+  not_ok "the plug-in printed no critical or warning"; sed 's/^/#   /' "$T/messages"
+fi
 
 echo "1..$N"
 [ "$FAILED" -eq 0 ]

@@ -58,6 +58,14 @@ p2p_gui_setup () {
       cp -a "$P2P_GIMP3_PROFILE/." "$G/"
     fi
     export GIMP3_DIRECTORY=$G
+    # GIMP 3 opens its Welcome dialog over the image window on a first run
+    # (gimprc without config-version: an empty profile) and whenever
+    # show-welcome-dialog is on; it covers the status bar (cancel test).
+    if ! grep -q '^(config-version' "$G/gimprc" 2>/dev/null; then
+      ver=$(gimp-console-3.0 --version | sed -n 's/.* version \([0-9][0-9.]*\).*/\1/p')
+      [ -n "$ver" ] && printf '(config-version "%s")\n' "$ver" >> "$G/gimprc"
+    fi
+    printf '(show-welcome-dialog no)\n' >> "$G/gimprc"
     GIMP=gimp-3.0
     LOAD="(car (gimp-file-load RUN-NONINTERACTIVE \"$SOURCE\"))"
     ACTIVE="(vector-ref (car (gimp-image-get-selected-layers img)) 0)"

@@ -85,10 +85,14 @@ fi
 
 printf 'this is not a model file\n' > "$T/bad.safetensors"
 
+. "$HERE/plugin-messages.sh"
+ALL_LOGS=""
+
 # run_gimp LOG SCHEME-EXPR: one GIMP run; never hangs (timeout), and
 # GIMP's own batch-error report counts as failure (2.10 exits 0 anyway).
 run_gimp() {
   log=$1; expr=$2
+  ALL_LOGS="$ALL_LOGS $log"
   if [ "$GIMPV" = 2 ]; then
     timeout 300 gimp-console-2.10 -i -d -f -b "$expr" -b '(gimp-quit 0)' > "$log" 2>&1
     rc=$?
@@ -186,6 +190,23 @@ for c in rgb rgba; do
 done
 [ ! -e "$T/batch-out/skip.png" ] && ok "batch skips files not matching the glob" \
   || not_ok "batch skips files not matching the glob"
+if [ "$GIMPV" = 3 ]; then
+  # GIMP 3 warns about plug-in procedures called with positional
+  # arguments (file-glob was one).
+  check "batch script: no deprecation warning" sh -c "! grep -i 'deprecated' '$T/batch.log'"
+  # A failing batch: the plug-in's error must reach the caller, and every
+  # image the script opened must be deleted (else GIMP 3 warns at exit).
+  timeout 300 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval \
+    -b "(pix2pix-batch \"$T/batch-in/rgb.png\" \"$T/batch-out\" \"sketch-to-photo\" \"no-such-model\" \"whole\" \"official\" 0 1.0)" \
+    > "$T/batch-fail.log" 2>&1
+  ALL_LOGS="$ALL_LOGS $T/batch-fail.log"
+  check "failing batch reports the plug-in's error" grep -q 'No model named "no-such-model' "$T/batch-fail.log"
+  check "failing batch leaves no image behind" sh -c "! grep -i 'stray image' '$T/batch-fail.log'"
+  # Control: the same check sees GIMP's warning when an image is left open.
+  timeout 300 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval \
+    -b "(gimp-file-load RUN-NONINTERACTIVE \"$T/batch-in/rgb.png\")" > "$T/stray.log" 2>&1
+  check "control: an image left open gives GIMP's stray image warning" grep -qi 'stray image' "$T/stray.log"
+fi
 
 # --- 3. translations ---------------------------------------------------------
 if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
@@ -202,9 +223,20 @@ if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
   if [ "$GIMPV" = 2 ]; then
     LANGUAGE=de run_gimp "$T/de.log" "$DE_EXPR" || true
   else
-    # trixie's glibc ignores LANGUAGE under C.UTF-8: use the de_DE.UTF-8
-    # locale the chroot set-up generates.
-    LANG=de_DE.UTF-8 LANGUAGE=de run_gimp "$T/de.log" "$DE_EXPR" || true
+    # trixie's glibc ignores LANGUAGE under C.UTF-8: GIMP 3 needs a real
+    # de_DE.UTF-8 locale.  Without a generated one on the system, the test
+    # makes its own from glibc's sources (package locales) in $T/locale.
+    if locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+      de_locpath=${LOCPATH:-}
+    else
+      mkdir -p "$T/locale"
+      localedef -c -i de_DE -f UTF-8 "$T/locale/de_DE.UTF-8" > "$T/localedef.log" 2>&1
+      de_locpath=$T/locale
+      check "a de_DE.UTF-8 locale of the test's own (localedef; package locales)" \
+        test -f "$T/locale/de_DE.UTF-8/LC_CTYPE"
+      sed 's/^/#   /' "$T/localedef.log"
+    fi
+    LOCPATH=$de_locpath LANG=de_DE.UTF-8 LANGUAGE=de run_gimp "$T/de.log" "$DE_EXPR" || true
     # GIMP 3 plug-ins translate their labels when GIMP queries them (again
     # after a language change); pluginrc keeps what the menus show.
     # A proc-def holds blurb, help, authors, copyright, date, then the label.
@@ -229,6 +261,11 @@ if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
 else
   echo "ok $((N + 1)) - # SKIP translations (no catalogue built)"; N=$((N + 1))
 fi
+
+# --- 4. no criticals or warnings from the plug-in ---------------------------
+for log in $ALL_LOGS; do
+  check "the plug-in printed no critical or warning in $(basename "$log")" p2p_plugin_messages "$log"
+done
 
 echo "1..$N"
 [ "$FAILED" -eq 0 ]

@@ -65,3 +65,11 @@ sleep "${P2P_SHOT_DELAY:-$delay}"
 command -v xdotool > /dev/null 2>&1 && xdotool mousemove 1279 799 && sleep 1
 "$COMPARE" xwd2png "$T/fb/Xvfb_screen0" "$OUTPNG" || exit 1
 echo "screenshot: $OUTPNG"
+# The dialog is open: what the plug-in printed while making it (GTK's
+# warnings, e.g. mnemonic clashes, included).
+. "$HERE/plugin-messages.sh"
+if ! p2p_plugin_messages "$T/gimp.log" > "$T/messages"; then
+  echo "the plug-in printed criticals or warnings:" >&2
+  sed 's/^/  /' "$T/messages" >&2
+  exit 1
+fi

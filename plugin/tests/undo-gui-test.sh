@@ -89,5 +89,13 @@ else
   grep -a 'UNDO' "$T/gimp.log" | sed 's/^/#   /'
   rc=1
 fi
-echo "1..3"
+. "$HERE/plugin-messages.sh"
+if p2p_plugin_messages "$T/gimp.log" > "$T/messages"; then
+  echo "ok 4 - the plug-in printed no critical or warning"
+else
+  echo "not ok 4 - the plug-in printed no critical or warning"
+  sed 's/^/#   /' "$T/messages"
+  rc=1
+fi
+echo "1..4"
 exit $rc

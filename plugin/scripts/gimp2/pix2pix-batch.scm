@@ -86,8 +86,8 @@
   SF-OPTION     _"Filter"                '(_"Sketch to Photo" _"Auto Colorize")
   SF-STRING     _"Model (empty: default)" ""
   SF-OPTION     _"Size"                  '(_"Resize to the model's size (as trained)" _"Whole image at full resolution")
-  SF-OPTION     _"Normalisation"         '(_"Per-image statistics (reference)" _"Running statistics" _"Random variation (dropout, seeded)")
+  SF-OPTION     _"Normalization"         '(_"Per-image statistics (reference)" _"Running statistics" _"Random variation (dropout, seeded)")
   SF-ADJUSTMENT _"Seed"                  '(0 0 2147483647 1 10 0 1)
-  SF-ADJUSTMENT _"Colour strength"       '(1.0 0.0 4.0 0.05 0.25 2 0))
+  SF-ADJUSTMENT _"Color strength"       '(1.0 0.0 4.0 0.05 0.25 2 0))
 
 (script-fu-menu-register "script-fu-pix2pix-batch" "<Image>/File/Batch")

@@ -28,42 +28,59 @@
 (define (pix2pix-batch--as-list x)
   (if (vector? x) (vector->list x) x))
 
+; (pix2pix-batch--with-image img thunk): the value of (thunk), deleting
+; img afterwards whether thunk succeeds or fails; a failure is raised again
+; with its own message once img is gone (no stray images left in GIMP).
+(define (pix2pix-batch--with-image img thunk)
+  (let* ((hook *error-hook*)
+         (result (call/cc
+                   (lambda (k)
+                     (set! *error-hook* (lambda args (k (cons 'failed args))))
+                     (cons 'ok (thunk))))))
+    (set! *error-hook* hook)
+    (gimp-image-delete img)
+    (if (eq? (car result) 'failed)
+        (apply error (cdr result))
+        (cdr result))))
+
 ; Saves one layer alone, at its own size, in the format the file name says.
 (define (pix2pix-batch--save-layer layer file)
   (let* ((w (car (gimp-drawable-get-width layer)))
          (h (car (gimp-drawable-get-height layer)))
-         (tmp (car (gimp-image-new w h RGB)))
-         (copy (car (gimp-layer-new-from-drawable layer tmp))))
-    (gimp-image-insert-layer tmp copy 0 0)
-    (gimp-layer-set-offsets copy 0 0)
-    (gimp-file-save RUN-NONINTERACTIVE tmp file -1)
-    (gimp-image-delete tmp)))
+         (tmp (car (gimp-image-new w h RGB))))
+    (pix2pix-batch--with-image tmp
+      (lambda ()
+        (let ((copy (car (gimp-layer-new-from-drawable layer tmp))))
+          (gimp-image-insert-layer tmp copy 0 0)
+          (gimp-layer-set-offsets copy 0 0)
+          (gimp-file-save RUN-NONINTERACTIVE tmp file -1))))))
 
 ; An optional last argument gives the network size (resize mode; 0 or
 ; left out: the model's own size).
 (define (pix2pix-batch pattern out-dir filter model size-mode norm-mode seed chroma . opt)
   (let ((net-size (if (null? opt) 0 (car opt)))
-        (files (pix2pix-batch--as-list (car (file-glob pattern 1))))
+        (files (pix2pix-batch--as-list (car (file-glob #:pattern pattern #:filename-encoding TRUE))))
         (count 0))
     (if (not (or (equal? filter "sketch-to-photo") (equal? filter "colorize")))
         (error (string-append "pix2pix-batch: unknown filter \"" filter
                               "\" (use \"sketch-to-photo\" or \"colorize\")")))
     (for-each
       (lambda (file)
-        (let* ((img (car (gimp-file-load RUN-NONINTERACTIVE file)))
-               (src (vector-ref (car (gimp-image-get-selected-layers img)) 0))
-               (out (string-append out-dir "/" (pix2pix-batch--stem file) ".png"))
-               (layer (car (if (equal? filter "colorize")
-                               (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE
-                                 #:image img #:drawables (vector src) #:model model
-                                 #:size-mode size-mode #:norm-mode norm-mode #:seed seed
-                                 #:chroma chroma #:net-size net-size)
-                               (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE
-                                 #:image img #:drawables (vector src) #:model model
-                                 #:size-mode size-mode #:norm-mode norm-mode #:seed seed
-                                 #:net-size net-size)))))
-          (pix2pix-batch--save-layer layer out)
-          (gimp-image-delete img)
+        (let ((img (car (gimp-file-load RUN-NONINTERACTIVE file)))
+              (out (string-append out-dir "/" (pix2pix-batch--stem file) ".png")))
+          (pix2pix-batch--with-image img
+            (lambda ()
+              (let* ((src (vector-ref (car (gimp-image-get-selected-layers img)) 0))
+                     (layer (car (if (equal? filter "colorize")
+                                     (plug-in-pix2pix-colorize #:run-mode RUN-NONINTERACTIVE
+                                       #:image img #:drawables (vector src) #:model model
+                                       #:size-mode size-mode #:norm-mode norm-mode #:seed seed
+                                       #:chroma chroma #:net-size net-size)
+                                     (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE
+                                       #:image img #:drawables (vector src) #:model model
+                                       #:size-mode size-mode #:norm-mode norm-mode #:seed seed
+                                       #:net-size net-size)))))
+                (pix2pix-batch--save-layer layer out))))
           (set! count (+ count 1))))
       files)
     (gimp-message (string-append "pix2pix-batch: " (number->string count) " file(s) written to "
@@ -90,8 +107,8 @@
   SF-OPTION     "Filter"                 '("Sketch to Photo" "Auto Colorize")
   SF-STRING     "Model (empty: default)" ""
   SF-OPTION     "Size"                   '("Resize to the model's size (as trained)" "Whole image at full resolution")
-  SF-OPTION     "Normalisation"          '("Per-image statistics (reference)" "Running statistics" "Random variation (dropout, seeded)")
+  SF-OPTION     "Normalization"          '("Per-image statistics (reference)" "Running statistics" "Random variation (dropout, seeded)")
   SF-ADJUSTMENT "Seed"                   '(0 0 2147483647 1 10 0 1)
-  SF-ADJUSTMENT "Colour strength"        '(1.0 0.0 4.0 0.05 0.25 2 0))
+  SF-ADJUSTMENT "Color strength"        '(1.0 0.0 4.0 0.05 0.25 2 0))
 
 (script-fu-menu-register "script-fu-pix2pix-batch" "<Image>/File/Batch")

@@ -1,0 +1,356 @@
+/* test-plugin-common.c - the GIMP-free layer of the plug-in
+ * (p2p-plugin-common.c) without GIMP: model folders, the model list and
+ * name resolution, filter/model compatibility, texts, and the filter run on
+ * GEGL buffers (rows, selection) against the core's own pipeline. */
+#include "config.h"
+
+#include <string.h>
+#include <locale.h>
+#include <glib/gstdio.h>
+
+#include "p2p-plugin-common.h"
+#include "tiny-model.h"
+
+typedef struct {
+  char *root;       /* temporary folder */
+  char *dir1, *dir2;
+  char *search[3];  /* dir1, dir2, NULL */
+} Folders;
+
+static void
+write_model (const char *dir, const char *file, const char *task, int in_nc, int out_nc,
+             guint32 seed)
+{
+  TinyModelSpec spec = { "resnet_1blocks", 2, in_nc, out_nc, task, 16, seed, NULL };
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (tiny_model_write (&spec, path, &error));
+  g_assert_no_error (error);
+}
+
+static void
+folders_setup (Folders *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->root = g_dir_make_tmp ("p2p-plugin-common-XXXXXX", &error);
+  g_assert_no_error (error);
+  f->dir1 = g_build_filename (f->root, "one", NULL);
+  f->dir2 = g_build_filename (f->root, "two", NULL);
+  g_mkdir (f->dir1, 0700);
+  g_mkdir (f->dir2, 0700);
+  f->search[0] = f->dir1;
+  f->search[1] = f->dir2;
+  f->search[2] = NULL;
+
+  /* one: a sketch model, a generic one, a colorize one under another name,
+   * a corrupt file and a file that is no model by its name */
+  write_model (f->dir1, "mine.safetensors", "sketch-to-photo", 3, 3, 1);
+  write_model (f->dir1, "any.safetensors", "generic", 3, 3, 2);
+  write_model (f->dir1, "tint.safetensors", "colorize", 1, 2, 3);
+  {
+    g_autofree char *bad = g_build_filename (f->dir1, "bad.safetensors", NULL);
+    g_autofree char *txt = g_build_filename (f->dir1, "notes.txt", NULL);
+
+    g_assert_true (g_file_set_contents (bad, "not a model at all, but long enough to look", -1, NULL));
+    g_assert_true (g_file_set_contents (txt, "hello", -1, NULL));
+  }
+  /* two: the filters' default models, and a second "mine" that one hides */
+  write_model (f->dir2, "colorize.safetensors", "colorize", 1, 2, 4);
+  write_model (f->dir2, "sketch-to-photo.safetensors", "sketch-to-photo", 3, 3, 5);
+  write_model (f->dir2, "mine.safetensors", "colorize", 1, 2, 6);
+}
+
+static void
+remove_tree (const char *path)
+{
+  if (g_file_test (path, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+      const char *name;
+
+      while (dir && (name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          remove_tree (child);
+        }
+    }
+  g_remove (path);
+}
+
+static void
+folders_teardown (Folders *f, gconstpointer data)
+{
+  remove_tree (f->root);
+  g_free (f->root);
+  g_free (f->dir1);
+  g_free (f->dir2);
+}
+
+static void
+test_search_path (void)
+{
+  g_auto(GStrv) path = NULL;
+  int i = 0;
+
+  g_setenv (P2P_MODEL_PATH_ENV, "/x/a" G_SEARCHPATH_SEPARATOR_S G_SEARCHPATH_SEPARATOR_S "/x/b", TRUE);
+  path = p2p_model_search_path ("/opt/plug/gimp-pix2pix", "/home/u/.config/GIMP/3.0");
+  g_unsetenv (P2P_MODEL_PATH_ENV);
+
+  g_assert_cmpstr (path[i++], ==, "/opt/plug/models");
+#ifdef P2P_MODELDIR
+  g_assert_cmpstr (path[i++], ==, P2P_MODELDIR);
+#endif
+  g_assert_cmpstr (path[i++], ==, "/home/u/.config/GIMP/3.0/" P2P_PROFILE_MODEL_DIR);
+  g_assert_cmpstr (path[i++], ==, "/x/a");   /* the empty entry is skipped */
+  g_assert_cmpstr (path[i++], ==, "/x/b");
+  g_assert_null (path[i]);
+
+  /* a relative program name gives no plug-in folder */
+  g_strfreev (g_steal_pointer (&path));
+  path = p2p_model_search_path ("gimp-pix2pix", NULL);
+#ifdef P2P_MODELDIR
+  g_assert_cmpstr (path[0], ==, P2P_MODELDIR);
+  g_assert_null (path[1]);
+#else
+  g_assert_null (path[0]);
+#endif
+}
+
+static void
+test_resolve (Folders *f, gconstpointer data)
+{
+  g_autofree char *c = NULL, *s = NULL, *mine = NULL, *mine2 = NULL, *byp = NULL;
+  g_autofree char *want_mine = g_build_filename (f->dir1, "mine.safetensors", NULL);
+  g_autofree char *want_col = g_build_filename (f->dir2, "colorize.safetensors", NULL);
+  g_autofree char *want_sk = g_build_filename (f->dir2, "sketch-to-photo.safetensors", NULL);
+  g_autofree char *missing = g_build_filename (f->dir2, "nope.safetensors", NULL);
+  GError *error = NULL;
+
+  c = p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, "", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (c, ==, want_col);
+  s = p2p_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (s, ==, want_sk);
+  /* with or without the suffix; the first folder wins */
+  mine = p2p_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "mine", &error);
+  mine2 = p2p_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "mine.safetensors", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (mine, ==, want_mine);
+  g_assert_cmpstr (mine2, ==, want_mine);
+  /* a path is taken as it is */
+  byp = p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, want_sk, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (byp, ==, want_sk);
+
+  g_assert_null (p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, missing, &error));
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_null (p2p_model_resolve (f->search, P2P_FILTER_COLORIZE, "nope", &error));
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
+  /* the message names the file and every folder searched */
+  g_assert_nonnull (strstr (error->message, "nope.safetensors"));
+  g_assert_nonnull (strstr (error->message, f->dir1));
+  g_assert_nonnull (strstr (error->message, f->dir2));
+  g_clear_error (&error);
+}
+
+static const P2pModelEntry *
+find_entry (GPtrArray *list, const char *file_name)
+{
+  for (guint i = 0; i < list->len; i++)
+    {
+      const P2pModelEntry *e = g_ptr_array_index (list, i);
+
+      if (g_str_equal (e->file_name, file_name))
+        return e;
+    }
+  return NULL;
+}
+
+static void
+test_list (Folders *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) colorize = NULL;
+  g_autoptr(GPtrArray) sketch = NULL;
+  g_autoptr(GPtrArray) all = NULL;
+  g_autofree char *mine_path = g_build_filename (f->dir1, "mine.safetensors", NULL);
+
+  /* the corrupt model is reported with g_message and skipped */
+  g_test_expect_message ("gimp-pix2pix", G_LOG_LEVEL_MESSAGE, "*bad.safetensors*");
+  colorize = p2p_model_list (f->search, P2P_TASK_COLORIZE);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("gimp-pix2pix", G_LOG_LEVEL_MESSAGE, "*bad.safetensors*");
+  sketch = p2p_model_list (f->search, P2P_TASK_SKETCH_TO_PHOTO);
+  g_test_assert_expected_messages ();
+  g_test_expect_message ("gimp-pix2pix", G_LOG_LEVEL_MESSAGE, "*bad.safetensors*");
+  all = p2p_model_list (f->search, P2P_TASK_GENERIC);
+  g_test_assert_expected_messages ();
+
+  /* colorize: tint and colorize; "mine" of folder two is hidden by folder
+   * one's sketch model of that name, which colorize cannot run */
+  g_assert_cmpuint (colorize->len, ==, 2);
+  g_assert_nonnull (find_entry (colorize, "tint.safetensors"));
+  g_assert_nonnull (find_entry (colorize, "colorize.safetensors"));
+  /* sketch: its own models and the generic one */
+  g_assert_cmpuint (sketch->len, ==, 3);
+  g_assert_nonnull (find_entry (sketch, "any.safetensors"));
+  g_assert_cmpstr (find_entry (sketch, "mine.safetensors")->path, ==, mine_path);
+  g_assert_null (find_entry (sketch, "tint.safetensors"));
+  /* every model once; nothing but .safetensors files */
+  g_assert_cmpuint (all->len, ==, 5);
+  g_assert_null (find_entry (all, "bad.safetensors"));
+  g_assert_null (find_entry (all, "notes.txt"));
+  g_assert_cmpstr (find_entry (all, "mine.safetensors")->path, ==, mine_path);
+  g_assert_cmpint (find_entry (all, "tint.safetensors")->task, ==, P2P_TASK_COLORIZE);
+  /* sorted by display name (the tiny models share theirs: then stable
+   * enough that every entry is there, checked above) */
+  for (guint i = 1; i < all->len; i++)
+    g_assert_cmpint (g_utf8_collate (((P2pModelEntry *) g_ptr_array_index (all, i - 1))->display_name,
+                                     ((P2pModelEntry *) g_ptr_array_index (all, i))->display_name),
+                     <=, 0);
+}
+
+static void
+test_load_for_filter (Folders *f, gconstpointer data)
+{
+  g_autofree char *sketch = g_build_filename (f->dir1, "mine.safetensors", NULL);
+  g_autofree char *generic = g_build_filename (f->dir1, "any.safetensors", NULL);
+  g_autofree char *bad = g_build_filename (f->dir1, "bad.safetensors", NULL);
+  g_autoptr(P2pModel) ok = NULL;
+  GError *error = NULL;
+
+  g_assert_null (p2p_model_load_for_filter (sketch, P2P_FILTER_COLORIZE, &error));
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  ok = p2p_model_load_for_filter (generic, P2P_FILTER_SKETCH_TO_PHOTO, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (ok);
+  g_assert_null (p2p_model_load_for_filter (bad, P2P_FILTER_SKETCH_TO_PHOTO, &error));
+  g_assert_nonnull (error);
+  /* the message names the file once */
+  g_assert_nonnull (strstr (error->message, "bad.safetensors"));
+  g_clear_error (&error);
+}
+
+static void
+test_texts (void)
+{
+  g_autofree char *name = p2p_result_layer_name (P2P_FILTER_SKETCH_TO_PHOTO, "Background");
+  g_autofree char *name2 = p2p_result_layer_name (P2P_FILTER_COLORIZE, NULL);
+  g_autoptr(GError) e = g_error_new_literal (P2P_ERROR, P2P_ERROR_BAD_INPUT, "boom");
+  g_autofree char *text = p2p_error_text (P2P_FILTER_COLORIZE, e);
+
+  g_assert_cmpstr (name, ==, "Sketch to Photo (Background)");
+  g_assert_cmpstr (name2, ==, "Auto Colorize ()");
+  g_assert_cmpstr (text, ==, "Auto Colorize: boom");
+  g_assert_cmpstr (p2p_filter_proc_name (P2P_FILTER_COLORIZE), ==, P2P_PROC_COLORIZE);
+  g_assert_cmpstr (p2p_filter_proc_name (P2P_FILTER_SKETCH_TO_PHOTO), ==, P2P_PROC_SKETCH);
+  g_assert_cmpint (p2p_filter_task (P2P_FILTER_COLORIZE), ==, P2P_TASK_COLORIZE);
+  g_assert_cmpstr (p2p_filter_default_model (P2P_FILTER_SKETCH_TO_PHOTO), ==,
+                   "sketch-to-photo.safetensors");
+}
+
+/* The filter on GEGL buffers equals the core pipeline on the same floats,
+ * with the selection's mask multiplied into the result's alpha. */
+static void
+check_run_buffer (Folders *f, P2pFilter filter, const char *file, P2pSizeMode mode,
+                  gboolean with_alpha, gboolean with_selection)
+{
+  const int W = 45, H = 23, ch = with_alpha ? 4 : 3;
+  const GeglRectangle extent = { 0, 0, W, H };
+  g_autofree char *path = g_build_filename (f->dir2, file, NULL);
+  g_autoptr(P2pModel) model = p2p_model_load_for_filter (path, filter, NULL);
+  g_autoptr(P2pImage) in = p2p_image_new (W, H, ch, NULL);
+  g_autoptr(P2pImage) want = NULL;
+  g_autoptr(GeglBuffer) src = gegl_buffer_new (&extent, babl_format (with_alpha ? "R'G'B'A float"
+                                                                                 : "R'G'B' float"));
+  /* image-sized selection, the layer at offset (3, 2) in it */
+  const GeglRectangle sel_extent = { 0, 0, W + 10, H + 10 };
+  g_autoptr(GeglBuffer) sel = gegl_buffer_new (&sel_extent, babl_format ("Y float"));
+  g_autofree float *mask = g_new (float, (gsize) (W + 10) * (H + 10));
+  g_autofree float *got = g_new (float, (gsize) W * H * 4);
+  g_autoptr(GeglBuffer) result = NULL;
+  g_autoptr(GError) error = NULL;
+  P2pFilterParams params;
+  P2pPipelineOptions opts;
+
+  g_assert_nonnull (model);
+  for (gsize i = 0; i < (gsize) W * H * ch; i++)
+    in->data[i] = (float) ((i * 37 % 101) / 100.0);
+  gegl_buffer_set (src, &extent, 0, NULL, in->data, GEGL_AUTO_ROWSTRIDE);
+  for (gsize i = 0; i < (gsize) (W + 10) * (H + 10); i++)
+    mask[i] = (float) ((i % 7) / 6.0);
+  gegl_buffer_set (sel, &sel_extent, 0, NULL, mask, GEGL_AUTO_ROWSTRIDE);
+
+  p2p_filter_params_init (&params, filter);
+  params.size_mode = mode;
+  params.chroma = 0.5;
+  result = p2p_filter_run_buffer (model, src, NULL, with_alpha, with_selection ? sel : NULL,
+                                  3, 2, &params, NULL, NULL, &error);
+  p2p_filter_params_clear (&params);
+  g_assert_no_error (error);
+  g_assert_cmpint (gegl_buffer_get_width (result), ==, W);
+  g_assert_cmpint (gegl_buffer_get_height (result), ==, H);
+  gegl_buffer_get (result, &extent, 1.0, babl_format ("R'G'B'A float"), got,
+                   GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+
+  p2p_pipeline_options_init (&opts);
+  opts.size_mode = mode;
+  /* the colour strength reaches colorize only */
+  opts.chroma = filter == P2P_FILTER_COLORIZE ? 0.5 : 1.0;
+  want = p2p_pipeline_run (model, in, &opts, &error);
+  g_assert_no_error (error);
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      {
+        const gsize p = (gsize) y * W + x;
+        float a = with_alpha ? want->data[p * 4 + 3] : 1.0f;
+
+        if (with_selection)
+          a *= mask[(gsize) (y + 2) * (W + 10) + x + 3];
+        for (int c = 0; c < 3; c++)
+          g_assert_cmpfloat (got[p * 4 + c], ==, want->data[p * want->channels + c]);
+        g_assert_cmpfloat_with_epsilon (got[p * 4 + 3], a, 1e-6);
+      }
+}
+
+static void
+test_run_buffer (Folders *f, gconstpointer data)
+{
+  check_run_buffer (f, P2P_FILTER_SKETCH_TO_PHOTO, "sketch-to-photo.safetensors",
+                    P2P_SIZE_MODE_RESIZE, FALSE, FALSE);
+  check_run_buffer (f, P2P_FILTER_SKETCH_TO_PHOTO, "sketch-to-photo.safetensors",
+                    P2P_SIZE_MODE_TILE, TRUE, TRUE);
+  check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_WHOLE,
+                    TRUE, FALSE);
+  check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_RESIZE,
+                    FALSE, TRUE);
+}
+
+int
+main (int argc, char **argv)
+{
+  /* untranslated texts, whatever the environment says */
+  g_setenv ("LANGUAGE", "C", TRUE);
+  setlocale (LC_ALL, "C");
+  g_test_init (&argc, &argv, NULL);
+  gegl_init (NULL, NULL);
+
+  g_test_add_func ("/plugin-common/search-path", test_search_path);
+  g_test_add ("/plugin-common/resolve", Folders, NULL, folders_setup, test_resolve, folders_teardown);
+  g_test_add ("/plugin-common/list", Folders, NULL, folders_setup, test_list, folders_teardown);
+  g_test_add ("/plugin-common/load-for-filter", Folders, NULL, folders_setup, test_load_for_filter,
+              folders_teardown);
+  g_test_add_func ("/plugin-common/texts", test_texts);
+  g_test_add ("/plugin-common/run-buffer", Folders, NULL, folders_setup, test_run_buffer,
+              folders_teardown);
+  {
+    int rc = g_test_run ();
+
+    gegl_exit ();
+    return rc;
+  }
+}
