@@ -16,7 +16,10 @@ Tasks:
 * colorize: 1 -> 2 channels, input L/50-1 of a random grey conversion of a training crop (with noise
   and JPEG), target ab/110; crops are cut on the fly from the photo pack (cheap).
 * sketch-to-photo: 3 -> 3 RGB, input a precomputed synthetic sketch (make_sketch_set.py: several
-  styles per crop), target the photo crop.
+  styles per crop), target the photo crop.  With chance --sketch-colour (default 0.65) the sketch
+  gets colour made on the fly from its photo crop (models/dataset/colour.py: flat fills of
+  segments, partial fills, brush strokes of the local photo colour; issue 14), else it stays
+  lines only.
 
 Only the `train` split of the photo pack is used for training; a fixed set of `eval_in` crops gives a
 validation L1 in the log (used for information and checkpoint choice, never for gradient steps).
@@ -70,7 +73,9 @@ TASKS = {
     "sketch-to-photo": dict(input_nc=3, output_nc=3, input_space="rgb", output_space="rgb",
                             export="sketch-to-photo.safetensors",
                             name="Sketch to Photo (pix2pix, 128 px)",
-                            description="Turns a black-on-white line drawing into a photo-like "
+                            description="Turns a line drawing (dark lines on a light ground, "
+                                        "optionally with flat colour fills or brush strokes "
+                                        "saying what colour each region is) into a photo-like "
                                         "image; trained on synthetic sketches of real photos."),
 }
 
@@ -132,12 +137,24 @@ class ColorizeData:
         return torch.from_numpy(np.stack(xs)), torch.from_numpy(np.stack(ys))
 
 
+def sketch_input(photo, sk, rng, colour_p):
+    """3xSxS float input in [-1, 1]: the sketch (uint8, ink dark) as grey RGB, or with chance
+    colour_p a coloured sketch made from the photo crop (colour.py; fills, partial fills or
+    strokes in the proportions of colour.COLOUR_KINDS_P)."""
+    if colour_p > 0 and rng.random() < colour_p:
+        from models.dataset import colour
+        rgb, _ = colour.coloured_sketch(photo, sk, rng, p=colour.COLOUR_KINDS_P)
+        return rgb.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
+    return np.repeat((sk.astype(np.float32) / 127.5 - 1.0)[None], 3, axis=0)
+
+
 class SketchData:
     """Precomputed sets from make_sketch_set.py: every WORK/sketch-train* folder holds photos
     (N,S,S,3) and sketches (N,K,S,S) uint8; all of them are used (more can be added between runs)."""
 
-    def __init__(self, work, size, seed):
+    def __init__(self, work, size, seed, colour_p=0.0):
         import glob
+        self.colour_p = colour_p
         self.sets = []
         for d in sorted(glob.glob(os.path.join(work, "sketch-train*"))):
             if not os.path.exists(os.path.join(d, "sketches.npy")):
@@ -181,11 +198,11 @@ class SketchData:
             self.pos += 1
             _, photos, sketches = self.sets[j]
             k = self.rng.integers(0, sketches.shape[1])
-            sk = np.asarray(sketches[i, k], dtype=np.float32) / 127.5 - 1.0
+            x = sketch_input(np.asarray(photos[i]), np.asarray(sketches[i, k]), self.rng, self.colour_p)
             ph = np.asarray(photos[i], dtype=np.float32).transpose(2, 0, 1) / 127.5 - 1.0
             if self.rng.random() < 0.5:
-                sk, ph = sk[:, ::-1], ph[:, :, ::-1]
-            xs.append(np.repeat(sk[None], 3, axis=0))
+                x, ph = x[:, :, ::-1], ph[:, :, ::-1]
+            xs.append(x)
             ys.append(ph)
         return (torch.from_numpy(np.ascontiguousarray(np.stack(xs))),
                 torch.from_numpy(np.ascontiguousarray(np.stack(ys))))
@@ -201,8 +218,9 @@ class PoolStream(torch.utils.data.IterableDataset):
     pool of the worker's most recent samples.  The photos are loaded once, before the workers fork.
     """
 
-    def __init__(self, task, work, size, seed, reuse=2.0, pool=512):
+    def __init__(self, task, work, size, seed, reuse=2.0, pool=512, colour_p=0.0):
         super().__init__()
+        self.colour_p = colour_p
         self.task, self.size, self.seed, self.reuse, self.pool = task, size, seed, reuse, pool
         if task.startswith("colorize"):
             self.colorize = ColorizeData(work, size, seed, hints=TASKS[task]["input_nc"] == 4)
@@ -220,8 +238,7 @@ class PoolStream(torch.utils.data.IterableDataset):
         for crop, variants, *_ in make_sketch_set.photo_crops(img, self.size, rng, self.papers, 14):
             ph = crop.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0
             for v in variants:
-                sk = v.astype(np.float32) / 127.5 - 1.0
-                x, y = np.repeat(sk[None], 3, axis=0), ph
+                x, y = sketch_input(crop, v, rng, self.colour_p), ph
                 if rng.random() < 0.5:
                     x, y = x[:, :, ::-1], y[:, :, ::-1]
                 out.append((np.ascontiguousarray(x), np.ascontiguousarray(y)))
@@ -276,6 +293,22 @@ def fixed_val_set(task, work, size, n=32, seed=1234):
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
+def coloured_val_set(val, seed=1414):
+    """The same fixed eval_in crops with colour (fills, partial fills, strokes in turn, seeded):
+    a second validation L1 for sketches that carry colour."""
+    from models.dataset import colour
+    rng = np.random.default_rng(seed)
+    x, y = val
+    kinds = ("fills", "partial", "strokes")
+    xs = []
+    for i in range(len(x)):
+        sk = np.clip(np.rint((x[i, 0].numpy() + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        ph = np.clip(np.rint((y[i].numpy().transpose(1, 2, 0) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+        rgb, _ = colour.coloured_sketch(ph, sk, rng, kinds[i % 3])
+        xs.append(rgb.astype(np.float32).transpose(2, 0, 1) / 127.5 - 1.0)
+    return torch.from_numpy(np.stack(xs)), y
+
+
 # ---------------------------------------------------------------------------
 # Checkpoints and export
 
@@ -303,7 +336,8 @@ def export_generator(G, args, step, epoch, train_seconds, path):
                         step, epoch, args.batch, step * args.batch, args.gan, args.lambda_l1,
                         args.lr, "gpu" if args.device.startswith("cuda") else "cpu",
                         train_seconds / 3600.0,
-                        datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")),
+                        datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ"))
+                    + (" sketch_colour=%g" % args.sketch_colour if args.task == "sketch-to-photo" else ""),
     }
     sd = {k: v.detach().cpu().float() for k, v in G.state_dict().items()}
     data = p2p_safetensors.encode_model(sd, md, dtype="F16")
@@ -388,6 +422,9 @@ def parse_args(argv=None):
     ap.add_argument("--reuse", type=float, default=2.0, help="with --workers: uses of each new sample")
     ap.add_argument("--sketch-source", choices=("sets", "live"), default="sets",
                     help="sketch-to-photo with --workers: precomputed sets or new sketches (live)")
+    ap.add_argument("--sketch-colour", type=float, default=0.65,
+                    help="sketch-to-photo: chance that a training sketch carries colour made from "
+                         "its photo (fills, partial fills, strokes); 0 = lines only as before")
     ap.add_argument("--license", default="CC-BY-SA-4.0")
     ap.add_argument("--bench", type=int, default=0, help="run N steps, print s/step, save nothing")
     args = ap.parse_args(argv)
@@ -438,7 +475,8 @@ def main(argv=None):
     loader = None
     colorize = args.task.startswith("colorize")
     if args.workers > 0 and (colorize or args.sketch_source == "live"):
-        stream = PoolStream(args.task, args.work, args.size, args.seed, reuse=args.reuse)
+        stream = PoolStream(args.task, args.work, args.size, args.seed, reuse=args.reuse,
+                            colour_p=args.sketch_colour)
         loader = iter(torch.utils.data.DataLoader(
             stream, batch_size=args.batch, num_workers=args.workers, pin_memory=dev.type == "cuda",
             prefetch_factor=4, persistent_workers=True))
@@ -450,11 +488,12 @@ def main(argv=None):
         if data.dropped:
             log("colorize: dropped monochrome photos: %s" % ", ".join(data.dropped))
     else:
-        data = SketchData(args.work, args.size, args.seed)
-        log("sketch data: %s" % data.describe())
+        data = SketchData(args.work, args.size, args.seed, colour_p=args.sketch_colour)
+        log("sketch data: %s; coloured inputs: %.0f %%" % (data.describe(), 100 * args.sketch_colour))
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
     val = fixed_val_set(args.task, args.work, args.size)
+    val_colour = coloured_val_set(val) if args.task == "sketch-to-photo" else None
 
     step = 0
     train_seconds = 0.0
@@ -494,7 +533,7 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    def validate():
+    def validate(val):
         if val is None:
             return float("nan")
         # Official-deterministic mode: per-image BN statistics, no dropout (what GIMP runs).
@@ -519,7 +558,8 @@ def main(argv=None):
         }, ckpt_path)
         nbytes = export_generator(G, args, step, step * args.batch / args.epoch_size,
                                   train_seconds, args.export)
-        vl1 = validate()
+        vl1 = validate(val)
+        vl1c = validate(val_colour)
         # Every checkpoint's export is kept: the model to ship is chosen by evaluating the
         # snapshots through pix2pix-cli (models/eval), not by taking the last step.
         snap_dir = os.path.join(args.state, "snapshots")
@@ -527,11 +567,13 @@ def main(argv=None):
         import shutil
         shutil.copyfile(args.export, os.path.join(
             snap_dir, "%s-step%06d.safetensors" % (args.task, step)))
-        log("checkpoint step %d: state %s, exported %s (%.1f MB), val_L1(eval_in)=%.4f" % (
-            step, ckpt_path, args.export, nbytes / 1e6, vl1))
+        log("checkpoint step %d: state %s, exported %s (%.1f MB), val_L1(eval_in)=%.4f%s" % (
+            step, ckpt_path, args.export, nbytes / 1e6, vl1,
+            "" if val_colour is None else ", coloured sketches %.4f" % vl1c))
         with open(os.path.join(args.state, "status.json.tmp"), "w") as f:
             json.dump({"task": args.task, "step": step, "epoch": step * args.batch / args.epoch_size,
-                       "train_hours": train_seconds / 3600, "val_l1": vl1, "pid": os.getpid(),
+                       "train_hours": train_seconds / 3600, "val_l1": vl1, "val_l1_colour": vl1c,
+                       "pid": os.getpid(),
                        "export": args.export,
                        "time": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")}, f)
         os.replace(os.path.join(args.state, "status.json.tmp"), os.path.join(args.state, "status.json"))
