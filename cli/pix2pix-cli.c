@@ -329,12 +329,8 @@ p2p_cli_run (int argc, char **argv)
     {
       g_autofree char *display = g_filename_display_name (hints_path);
 
-      if (!(p2p_model_get_info (model)->input_space == P2P_SPACE_LAB_L_HINTS))
-        {
-          g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                       "the model “%s” takes no color hints", p2p_model_get_info (model)->name);
-          return p2p_cli_fail (error);
-        }
+      /* Whether the model takes hints is the pipeline's to say (its task
+       * table); it refuses before anything is written. */
       hints = p2p_cli_load_image (hints_path, &error);
       if (!hints)
         return p2p_cli_fail (error);

@@ -268,7 +268,7 @@ typedef struct {
   P2pFilter            filter;
   GimpProcedureConfig *config;
   GimpDrawable        *source;
-  GimpDrawable        *hints;     /* the hints the preview has, or NULL */
+  GimpDrawable        *hints;     /* the hints the preview has, or NULL (a reference) */
   P2pPreview          *preview;
   GtkWidget           *image;
   GtkWidget           *error;
@@ -307,7 +307,7 @@ p2p_preview_update (gpointer user_data)
           p2p_hints_get (layer, p->source, &hints);
           p2p_preview_set_hints (p->preview, &hints, NULL);
           g_clear_object (&hints.buffer);
-          p->hints = layer;
+          g_set_object (&p->hints, layer);
         }
       g_clear_object (&layer);
     }
@@ -530,6 +530,7 @@ p2p_dialog (GimpProcedure       *procedure,
     g_source_remove (preview.idle);
   gtk_widget_destroy (dialog);
   p2p_preview_free (preview.preview);
+  g_clear_object (&preview.hints);
   return ok;
 }
 
