@@ -225,22 +225,6 @@ p2p_cli_save_png (GdkPixbuf *pixbuf, const char *path, GError **error)
   return TRUE;
 }
 
-static P2pModel *
-p2p_cli_load_model (const char *path, GError **error)
-{
-  P2pModel *model = p2p_model_load (path, error);
-
-  if (!model)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-
-      /* The core's messages may or may not name the file; say which one. */
-      if (!strstr ((*error)->message, display))
-        g_prefix_error (error, "%s: ", display);
-    }
-  return model;
-}
-
 /* ---- run --------------------------------------------------------------- */
 
 static int
@@ -317,7 +301,7 @@ p2p_cli_run (int argc, char **argv)
   options.net.threads = threads;
   p2p_blas_set_threads (threads);
 
-  model = p2p_cli_load_model (model_path, &error);
+  model = p2p_model_load (model_path, &error);
   if (!model)
     return p2p_cli_fail (error);
   input = p2p_cli_load_image (files[0], &error);
@@ -413,7 +397,7 @@ p2p_cli_info (int argc, char **argv)
   if (!files || g_strv_length (files) != 1)
     return p2p_cli_usage_error ("info: expected one model FILE");
 
-  model = p2p_cli_load_model (files[0], &error);
+  model = p2p_model_load (files[0], &error);
   if (!model)
     return p2p_cli_fail (error);
   info = p2p_model_get_info (model);
@@ -643,7 +627,7 @@ p2p_cli_bench (int argc, char **argv)
   if (runs < 1 || runs > 10000)
     return p2p_cli_usage_error ("bench: --runs needs 1 to 10000");
 
-  model = p2p_cli_load_model (model_path, &error);
+  model = p2p_model_load (model_path, &error);
   if (!model)
     return p2p_cli_fail (error);
   info = p2p_model_get_info (model);
