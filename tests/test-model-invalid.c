@@ -712,7 +712,7 @@ test_paths (void)
   g_assert_nonnull (error);
   g_assert_cmpuint (count_occurrences (error->message, empty), ==, 1);
   g_clear_error (&error);
-  g_assert_true (g_file_set_contents (empty, "PK\x03\x04 not really a zip", 25, NULL));
+  g_assert_true (g_file_set_contents (empty, "PK\x03\x04 not really a zip", -1, NULL));
   model = p2p_model_load (empty, &error);
   g_assert_null (model);
   g_assert_nonnull (error);
