@@ -60,6 +60,16 @@ folders_setup (Folders *f, gconstpointer data)
   write_model (f->dir2, "colorize.safetensors", "colorize", 1, 2, 4);
   write_model (f->dir2, "sketch-to-photo.safetensors", "sketch-to-photo", 3, 3, 5);
   write_model (f->dir2, "mine.safetensors", "colorize", 1, 2, 6);
+  /* two: a PyTorch checkpoint put there as it was downloaded (a generic
+   * ResNet) */
+  {
+    g_autofree char *pth = NULL;
+    gsize len;
+    g_autofree char *dest = g_build_filename (f->dir2, "style.pth", NULL);
+
+    g_assert_true (g_file_get_contents (P2P_TEST_PTH, &pth, &len, NULL));
+    g_assert_true (g_file_set_contents (dest, pth, (gssize) len, NULL));
+  }
 }
 
 static void
@@ -144,14 +154,27 @@ test_resolve (Folders *f, gconstpointer data)
   byp = p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, want_sk, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (byp, ==, want_sk);
+  /* a checkpoint in a model folder, by its file name or its stem */
+  {
+    g_autofree char *want_pth = g_build_filename (f->dir2, "style.pth", NULL);
+    g_autofree char *p1 = p2p_plugin_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO,
+                                                    "style.pth", &error);
+    g_autofree char *p2 = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (p1, ==, want_pth);
+    p2 = p2p_plugin_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "style", &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (p2, ==, want_pth);
+  }
 
   g_assert_null (p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, missing, &error));
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_null (p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, "nope", &error));
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
-  /* the message names the file and every folder searched */
-  g_assert_nonnull (strstr (error->message, "nope.safetensors"));
+  /* the message names what was asked for and every folder searched */
+  g_assert_nonnull (strstr (error->message, "\"nope\""));
   g_assert_nonnull (strstr (error->message, f->dir1));
   g_assert_nonnull (strstr (error->message, f->dir2));
   g_clear_error (&error);
@@ -194,13 +217,15 @@ test_list (Folders *f, gconstpointer data)
   g_assert_cmpuint (colorize->len, ==, 2);
   g_assert_nonnull (find_entry (colorize, "tint.safetensors"));
   g_assert_nonnull (find_entry (colorize, "colorize.safetensors"));
-  /* sketch: its own models and the generic one */
-  g_assert_cmpuint (sketch->len, ==, 3);
+  /* sketch: its own models and the generic ones (a .pth as well) */
+  g_assert_cmpuint (sketch->len, ==, 4);
   g_assert_nonnull (find_entry (sketch, "any.safetensors"));
+  g_assert_nonnull (find_entry (sketch, "style.pth"));
   g_assert_cmpstr (find_entry (sketch, "mine.safetensors")->path, ==, mine_path);
   g_assert_null (find_entry (sketch, "tint.safetensors"));
-  /* every model once; nothing but .safetensors files */
-  g_assert_cmpuint (all->len, ==, 5);
+  /* every model once; nothing but .safetensors and .pth files */
+  g_assert_cmpuint (all->len, ==, 6);
+  g_assert_cmpint (find_entry (all, "style.pth")->task, ==, P2P_TASK_GENERIC);
   g_assert_null (find_entry (all, "bad.safetensors"));
   g_assert_null (find_entry (all, "notes.txt"));
   g_assert_cmpstr (find_entry (all, "mine.safetensors")->path, ==, mine_path);
