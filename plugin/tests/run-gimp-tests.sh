@@ -158,7 +158,7 @@ if [ "$GIMPV" = 2 ]; then
   check "a bad network size reports the plug-in's error text" \
     grep -q -e 'Invalid network size -5' "$T/main.log"
   check "missing model reports the searched folders" \
-    grep -q -e 'No model named "no-such-model.safetensors"' "$T/main.log"
+    grep -q -e 'No model named "no-such-model"' "$T/main.log"
 else
   check "GIMP refuses an unknown size mode" \
     grep -q -e "invalid or out of range for property 'size-mode'" "$T/main.log"
