@@ -8,7 +8,10 @@
 #include <locale.h>
 #include <glib/gstdio.h>
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
 #include "p2p-plugin-common.h"
+#include "p2p-plugin-batch.h"
 #include "tiny-model.h"
 
 typedef struct {
@@ -394,6 +397,63 @@ test_run_buffer (Folders *f, gconstpointer data)
                     FALSE, TRUE);
 }
 
+/* The batch script's file check: a PNG cut short (which GIMP 2.10 loads
+ * in part without an error) is refused, a whole one and a format the
+ * check does not know pass. */
+static void
+test_batch_check (Folders *f, gconstpointer data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 48);
+  g_autofree char *good = g_build_filename (f->root, "good.png", NULL);
+  g_autofree char *cut = g_build_filename (f->root, "cut.png", NULL);
+  g_autofree char *other = g_build_filename (f->root, "notes.xcf", NULL);
+  g_autofree char *missing = g_build_filename (f->root, "missing.png", NULL);
+  g_autofree char *bytes = NULL;
+  g_autofree char *r_good = NULL, *r_cut = NULL, *r_other = NULL, *r_missing = NULL;
+  GRand *rand = g_rand_new_with_seed (7);
+  guchar *px = gdk_pixbuf_get_pixels (pixbuf);
+  gsize len;
+
+  /* noise, so that the compressed data is long enough to cut */
+  for (int i = 0; i < gdk_pixbuf_get_rowstride (pixbuf) * 48; i++)
+    px[i] = (guchar) g_rand_int_range (rand, 0, 256);
+  g_rand_free (rand);
+  g_assert_true (gdk_pixbuf_save (pixbuf, good, "png", NULL, NULL));
+  g_assert_true (g_file_get_contents (good, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (cut, bytes, (gssize) (len / 2), NULL));
+  g_assert_true (g_file_set_contents (other, "not a format gdk-pixbuf knows", -1, NULL));
+
+  r_good = p2p_batch_check_image (good);
+  g_assert_cmpstr (r_good, ==, "");
+  r_cut = p2p_batch_check_image (cut);
+  g_assert_cmpstr (r_cut, !=, "");
+  g_assert_nonnull (strstr (r_cut, "cannot be read whole"));
+  r_other = p2p_batch_check_image (other);
+  g_assert_cmpstr (r_other, ==, "");
+  r_missing = p2p_batch_check_image (missing);
+  g_assert_nonnull (strstr (r_missing, "is not a file"));
+}
+
+static void
+test_batch_text (void)
+{
+  g_autofree char *none = p2p_batch_text ("no-output-folder", "", "", "");
+  g_autofree char *missing = p2p_batch_text ("output-folder-missing", "/x/out", "", "");
+  g_autofree char *no_input = p2p_batch_text ("no-input", "in/*.png", "", "");
+  g_autofree char *sum = p2p_batch_text ("summary", "2", "1", "out");
+  g_autofree char *sum1 = p2p_batch_text ("summary", "1", "0", "out");
+
+  g_assert_cmpstr (none, ==, "No output folder given: choose the folder the results go to.");
+  g_assert_cmpstr (missing, ==, "The output folder \"/x/out\" does not exist.");
+  g_assert_cmpstr (no_input, ==, "No file matches \"in/*.png\".");
+  g_assert_cmpstr (sum, ==, "2 files written to out, 1 failed.");
+  g_assert_cmpstr (sum1, ==, "1 file written to out, 0 failed.");
+  g_assert_null (p2p_batch_text ("summary", "two", "1", "out"));
+  g_assert_null (p2p_batch_text ("summary", "-1", "1", "out"));
+  g_assert_null (p2p_batch_text ("no-such-key", "", "", ""));
+  g_assert_null (p2p_batch_text (NULL, NULL, NULL, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -409,6 +469,9 @@ main (int argc, char **argv)
   g_test_add ("/plugin-common/load-for-filter", Folders, NULL, folders_setup, test_load_for_filter,
               folders_teardown);
   g_test_add_func ("/plugin-common/texts", test_texts);
+  g_test_add ("/plugin-common/batch-check", Folders, NULL, folders_setup, test_batch_check,
+              folders_teardown);
+  g_test_add_func ("/plugin-common/batch-text", test_batch_text);
   g_test_add_func ("/plugin-common/filter-table", test_filter_table);
   g_test_add_func ("/plugin-common/error-status", test_error_status);
   g_test_add ("/plugin-common/run-buffer", Folders, NULL, folders_setup, test_run_buffer,
