@@ -348,20 +348,11 @@ static P2pModel *
 p2p_cli_load_model (const char *name, GError **error)
 {
   g_autofree char *path = p2p_cli_find_model (name, error);
-  P2pModel *model;
 
   if (!path)
     return NULL;
-  model = p2p_model_load (path, error);
-  if (!model)
-    {
-      g_autofree char *display = g_filename_display_name (path);
-
-      /* The core's messages may or may not name the file; say which one. */
-      if (!strstr ((*error)->message, display))
-        g_prefix_error (error, "%s: ", display);
-    }
-  return model;
+  /* The core's messages name the file. */
+  return p2p_model_load (path, error);
 }
 
 /* ---- run --------------------------------------------------------------- */

@@ -159,6 +159,12 @@ gboolean p2p_conv_transpose2d_winograd (const P2pTensor *in, const float *weight
  * are spread over do not meet in the same cache sets. */
 gsize p2p_winograd_plane_stride (gsize n);
 
+/* How many of @tile_rows tile rows one band of a Winograd convolution
+ * takes: as many as fit in the scratch limit beside @fixed floats (the
+ * transformed weights, padding), at @per_row floats a tile row; at least 1. */
+gsize p2p_winograd_band_rows (const P2pScratch *scratch, gsize fixed, gsize per_row,
+                              int tile_rows);
+
 /* F(4x4, 3x3) for 3x3 stride-1 convolutions with zero padding
  * (ops/winograd4.c): 2.25 multiplications per output and channel instead
  * of F(2x2, 3x3)'s 4.  Same semantics and arguments as p2p_conv2d.

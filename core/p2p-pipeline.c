@@ -832,6 +832,44 @@ p2p_image_writer (int y, int n_rows, const float *rows, int channels, gpointer d
   return TRUE;
 }
 
+/* What both entry points do first: the default options when @options is
+ * NULL (filled into @defaults), the checks of the task, sizes, options and
+ * memory, and the first progress report.  @rows: called by
+ * p2p_pipeline_run_rows(), where hints come through the reader, not as an
+ * image.  Returns the options to use, or NULL with @error set. */
+static const P2pPipelineOptions *
+p2p_pipeline_begin (const P2pModel           *model,
+                    int                       width,
+                    int                       height,
+                    int                       channels,
+                    gboolean                  has_data,
+                    gboolean                  rows,
+                    const P2pPipelineOptions *options,
+                    P2pPipelineOptions       *defaults,
+                    const P2pTaskSpec       **task,
+                    GError                  **error)
+{
+  if (!options)
+    {
+      p2p_pipeline_options_init (defaults);
+      options = defaults;
+    }
+  if (rows ? options->hints != NULL : options->read_hints)
+    {
+      /* A programming error, not a user's: untranslated. */
+      g_set_error_literal (error, P2P_ERROR, P2P_ERROR_BAD_INPUT, rows
+                           ? "p2p_pipeline_run_rows(): hints come through the reader (read_hints)"
+                           : "p2p_pipeline_run(): read_hints is for p2p_pipeline_run_rows()");
+      return NULL;
+    }
+  if (!p2p_pipeline_validate (p2p_model_get_info (model), task, width, height, channels,
+                              has_data, options, error) ||
+      !p2p_pipeline_check_memory (model, *task, width, height, channels, options, rows, error) ||
+      !p2p_pipeline_check (options, 0.0, error))
+    return NULL;
+  return options;
+}
+
 P2pImage *
 p2p_pipeline_run (const P2pModel           *model,
                   const P2pImage           *input,
@@ -845,24 +883,9 @@ p2p_pipeline_run (const P2pModel           *model,
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
+  options = p2p_pipeline_begin (model, input->width, input->height, input->channels,
+                                input->data != NULL, FALSE, options, &defaults, &task, error);
   if (!options)
-    {
-      p2p_pipeline_options_init (&defaults);
-      options = &defaults;
-    }
-  if (options->read_hints)
-    {
-      /* A programming error, not a user's: untranslated. */
-      g_set_error_literal (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                           "p2p_pipeline_run(): read_hints is for p2p_pipeline_run_rows()");
-      return NULL;
-    }
-  if (!p2p_pipeline_validate (p2p_model_get_info (model), &task, input->width, input->height,
-                              input->channels, input->data != NULL, options, error) ||
-      !p2p_pipeline_check_memory (model, task, input->width, input->height, input->channels,
-                                  options, FALSE, error))
-    return NULL;
-  if (!p2p_pipeline_check (options, 0.0, error))
     return NULL;
 
   if (options->size_mode == P2P_SIZE_MODE_TILE)
@@ -903,23 +926,9 @@ p2p_pipeline_run_rows (const P2pModel           *model,
   g_return_val_if_fail (read != NULL && write != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  options = p2p_pipeline_begin (model, width, height, channels, TRUE, TRUE, options, &defaults,
+                                &task, error);
   if (!options)
-    {
-      p2p_pipeline_options_init (&defaults);
-      options = &defaults;
-    }
-  if (options->hints)
-    {
-      /* A programming error, not a user's: untranslated. */
-      g_set_error_literal (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                           "p2p_pipeline_run_rows(): hints come through the reader (read_hints)");
-      return FALSE;
-    }
-  if (!p2p_pipeline_validate (p2p_model_get_info (model), &task, width, height, channels, TRUE,
-                              options, error) ||
-      !p2p_pipeline_check_memory (model, task, width, height, channels, options, TRUE, error))
-    return FALSE;
-  if (!p2p_pipeline_check (options, 0.0, error))
     return FALSE;
 
   if (options->size_mode == P2P_SIZE_MODE_TILE)

@@ -259,9 +259,9 @@ p2p_plugin_model_load (const char *path,
   model = p2p_model_load (path, &local_error);
   if (model == NULL)
     {
-      g_autofree char *base = g_path_get_basename (path);
+      /* The core's message names the file (its full path): said once. */
       g_set_error (error, P2P_ERROR, local_error->code,
-                   _("Cannot load model \"%s\": %s"), base, local_error->message);
+                   _("Cannot load the model: %s"), local_error->message);
       return NULL;
     }
 

@@ -659,7 +659,19 @@ test_case (gconstpointer data)
   g_assert_cmpuint (strlen (error->message), >, 0);
 }
 
-/* The file path entry point maps its own failures too. */
+/* How often @needle occurs in @haystack. */
+static guint
+count_occurrences (const char *haystack, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* The file path entry point maps its own failures too, and every message
+ * names the file exactly once (front-ends add no name of their own). */
 static void
 test_paths (void)
 {
@@ -674,6 +686,7 @@ test_paths (void)
   g_assert_null (model);
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
   g_assert_cmpuint (strlen (error->message), >, 0);
+  g_assert_cmpuint (count_occurrences (error->message, missing), ==, 1);
   g_clear_error (&error);
 
   model = p2p_model_load (dir, &error);
@@ -681,12 +694,30 @@ test_paths (void)
   g_assert_nonnull (error);
   g_assert_true (error->domain == P2P_ERROR);
   g_assert_cmpuint (strlen (error->message), >, 0);
+  g_assert_cmpuint (count_occurrences (error->message, dir), ==, 1);
   g_clear_error (&error);
 
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   model = p2p_model_load (empty, &error);
   g_assert_null (model);
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_A_MODEL);
+  g_assert_cmpuint (count_occurrences (error->message, empty), ==, 1);
+  g_clear_error (&error);
+
+  /* A header cut short (the loader's own message) and a .pth whose zip is
+   * broken (the converter's): the path once each. */
+  g_assert_true (g_file_set_contents (empty, "\x40\x00\x00\x00\x00\x00\x00\x00{", 9, NULL));
+  model = p2p_model_load (empty, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_assert_cmpuint (count_occurrences (error->message, empty), ==, 1);
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (empty, "PK\x03\x04 not really a zip", 25, NULL));
+  model = p2p_model_load (empty, &error);
+  g_assert_null (model);
+  g_assert_nonnull (error);
+  g_test_message ("%s", error ? error->message : "");
+  g_assert_cmpuint (count_occurrences (error->message, empty), ==, 1);
   g_clear_error (&error);
 
   g_remove (empty);

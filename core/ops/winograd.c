@@ -828,6 +828,15 @@ p2p_winograd_plane_stride (gsize n)
   return ((n + 15) & ~(gsize) 15) + 16;
 }
 
+gsize
+p2p_winograd_band_rows (const P2pScratch *scratch, gsize fixed, gsize per_row, int tile_rows)
+{
+  gsize avail = (scratch->max_bytes ? scratch->max_bytes : P2P_SCRATCH_MAX_BYTES) / sizeof (float);
+
+  avail = avail > fixed ? avail - fixed : 0;
+  return CLAMP (avail / per_row, 1, (gsize) tile_rows);
+}
+
 static gboolean
 winograd_run (const Src *s, const Dst *dd, int r, WeightKind kind, const float *weight, int k,
               const float *bias, P2pScratch *scratch, GError **error)
@@ -839,15 +848,13 @@ winograd_run (const Src *s, const Dst *dd, int r, WeightKind kind, const float *
   /* per tile row of a band, and the padding of the V and M planes */
   const gsize per_row = (gsize) T * (cin + rows) * tw;
   const gsize pad = (gsize) T * 2 * 32 + s->in->w;   /* planes' padding, zero row */
-  gsize avail, band, vplane, mplane;
+  gsize band, vplane, mplane;
   float *U, *V, *Mb, *zero;
   double t0;
 
   if (th <= 0 || tw <= 0 || cout <= 0)
     return TRUE;
-  avail = (scratch->max_bytes ? scratch->max_bytes : P2P_SCRATCH_MAX_BYTES) / sizeof (float);
-  avail = avail > usize + pad ? avail - usize - pad : 0;
-  band = CLAMP (avail / per_row, 1, (gsize) th);
+  band = p2p_winograd_band_rows (scratch, usize + pad, per_row, th);
   vplane = p2p_winograd_plane_stride ((gsize) cin * band * tw);
   mplane = p2p_winograd_plane_stride ((gsize) rows * band * tw);
   if (!p2p_scratch_ensure (scratch, usize + T * (vplane + mplane) + s->in->w, error))

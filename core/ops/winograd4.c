@@ -274,7 +274,7 @@ p2p_conv2d_winograd4 (const P2pTensor *in, const float *weight, const float *bia
   const gsize uplane = p2p_winograd_plane_stride ((gsize) cout * cin), usize = W4_T * uplane;
   const gsize per_row = (gsize) W4_T * (cin + cout) * tw;
   const gsize pad = (gsize) W4_T * 2 * 32 + in->w;
-  gsize avail, band, vplane, mplane;
+  gsize band, vplane, mplane;
   float *U, *V, *Mb, *zero;
   double t0;
 
@@ -284,9 +284,7 @@ p2p_conv2d_winograd4 (const P2pTensor *in, const float *weight, const float *bia
   if (th <= 0 || tw <= 0 || cout <= 0)
     return TRUE;
 
-  avail = (scratch->max_bytes ? scratch->max_bytes : P2P_SCRATCH_MAX_BYTES) / sizeof (float);
-  avail = avail > usize + pad ? avail - usize - pad : 0;
-  band = CLAMP (avail / per_row, 1, (gsize) th);
+  band = p2p_winograd_band_rows (scratch, usize + pad, per_row, th);
   vplane = p2p_winograd_plane_stride ((gsize) cin * band * tw);
   mplane = p2p_winograd_plane_stride ((gsize) cout * band * tw);
   if (!p2p_scratch_ensure (scratch, usize + W4_T * (vplane + mplane) + in->w, error))

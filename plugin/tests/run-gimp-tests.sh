@@ -342,7 +342,8 @@ if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
   # C.UTF-8 + LANGUAGE: works without generated locales (glibc honours
   # LANGUAGE for C.UTF-8 but not for C).
   # A model file cut short inside its header: the core library's message
-  # (through the plug-in's "Cannot load model") must come back in German.
+  # (through the plug-in's "Cannot load the model") must come back in German,
+  # the file named once (by the core, with its path).
   head -c 1000 "$MODELS/sketch-to-photo.safetensors" > "$T/truncated.safetensors"
   if [ "$GIMPV" = 2 ]; then
     DE_EXPR="(begin (load \"$SRC/plugin/tests/test-i18n-gimp2.scm\") (p2p-i18n-test \"$T/truncated.safetensors\"))"
@@ -393,8 +394,10 @@ if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
   check "German menu label (LANGUAGE=de)" grep -q 'LABEL: .*Foto aus _Skizze' "$T/de.log"
   check "German error message (LANGUAGE=de)" grep -q 'Kein Modell namens' "$T/de.log"
   check "German error message from the core library (LANGUAGE=de)" grep -q \
-    '„truncated.safetensors“ kann nicht geladen werden: .*: Die Modelldatei ist abgeschnitten: Ihr Header braucht [0-9]* Bytes, die Datei hat aber 1000\b' \
+    'Das Modell kann nicht geladen werden: [^ ]*/truncated.safetensors: Die Modelldatei ist abgeschnitten: Ihr Header braucht [0-9]* Bytes, die Datei hat aber 1000\b' \
     "$T/de.log"
+  check "that message names the model file once" sh -c \
+    "grep 'kann nicht geladen werden' '$T/de.log' | head -n 1 | grep -o 'truncated[.]safetensors' | wc -l | grep -qx 1"
 else
   echo "ok $((N + 1)) - # SKIP translations (no catalogue built)"; N=$((N + 1))
 fi
