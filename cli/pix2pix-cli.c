@@ -1,18 +1,25 @@
 /* pix2pix-cli.c - command-line front-end of the pix2pix core.
  *
- *   pix2pix-cli run --model FILE [options] INPUT OUTPUT
- *   pix2pix-cli info FILE
- *   pix2pix-cli bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer] [--fresh-buffers]
+ *   pix2pix-cli run --model MODEL [options] INPUT OUTPUT
+ *   pix2pix-cli run --model MODEL [options] --output-dir DIR INPUT|FOLDER...
+ *   pix2pix-cli info MODEL
+ *   pix2pix-cli models
+ *   pix2pix-cli bench --model MODEL --size WxH [--threads N] [--runs N] [--per-layer] [--fresh-buffers]
  *   pix2pix-cli import CHECKPOINT.pth OUTPUT.safetensors [--task T] [--name N] ...
  *
+ * MODEL is a model file, or the name of an installed model looked up as
+ * the plug-in does (p2p-model-path.h).
  * Exit status: 0 success, 1 runtime failure (one line on stderr:
- * "pix2pix-cli: <message>"), 2 usage error.
+ * "pix2pix-cli: <message>"; a batch run prints one such line per failed
+ * file, writes the others and then exits 1), 2 usage error.
  */
 #include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 
 #include "p2p.h"
@@ -21,17 +28,28 @@
 #ifndef P2P_CLI_VERSION
 #define P2P_CLI_VERSION "(unknown version)"
 #endif
+/* Colon-separated folders an install puts the bundled models into (the
+ * plug-in folders of the GIMPs found at build time, the data folder). */
+#ifndef P2P_CLI_MODEL_DIRS
+#define P2P_CLI_MODEL_DIRS ""
+#endif
+#ifndef P2P_CLI_LOCALEDIR
+#define P2P_CLI_LOCALEDIR ""
+#endif
 
 enum { EXIT_OK = 0, EXIT_FAILURE_RUN = 1, EXIT_USAGE = 2 };
 
 static const char usage_text[] =
   "Usage:\n"
-  "  " PROG " run --model FILE [--size-mode resize|whole|tile] [--net-size N]\n"
+  "  " PROG " run --model MODEL [--size-mode resize|whole|tile] [--net-size N]\n"
   "              [--tile-size N] [--tile-overlap N]\n"
   "              [--norm-mode official|running|stochastic] [--seed N] [--chroma X] [--threads N]\n"
   "              [--hints HINTS] INPUT OUTPUT\n"
-  "  " PROG " info FILE\n"
-  "  " PROG " bench --model FILE --size WxH [--threads N] [--runs N] [--per-layer] [--fresh-buffers]\n"
+  "  " PROG " run --model MODEL [options] [--hints-dir DIR] [--format EXT]\n"
+  "              --output-dir DIR INPUT|FOLDER...\n"
+  "  " PROG " info MODEL\n"
+  "  " PROG " models\n"
+  "  " PROG " bench --model MODEL --size WxH [--threads N] [--runs N] [--per-layer] [--fresh-buffers]\n"
   "  " PROG " import CHECKPOINT.pth OUTPUT.safetensors [--task sketch-to-photo|colorize|generic]\n"
   "              [--name NAME] [--license L] [--dtype F32|F16|BF16] [--dropout yes|no]\n"
   "  " PROG " COMMAND --help\n";
@@ -209,12 +227,64 @@ p2p_cli_write_rows (int y, int n_rows, const float *rows, int channels, gpointer
   return TRUE;
 }
 
+/* The gdk-pixbuf format that writes files named like @path (by the
+ * extension, any case), e.g. "png", "jpeg", "tiff", "bmp" (transfer
+ * full), or NULL with a message listing the writable types.  Checked
+ * before the network runs, so that a wrong name costs nothing. */
+static char *
+p2p_cli_output_format (const char *path, GError **error)
+{
+  g_autofree char *base = g_path_get_basename (path);
+  const char *dot = strrchr (base, '.');
+  g_autofree char *ext = dot && dot[1] ? g_ascii_strdown (dot + 1, -1) : NULL;
+  g_autoptr(GString) known = g_string_new (NULL);
+  GSList *formats = gdk_pixbuf_get_formats ();
+  char *found = NULL;
+
+  for (GSList *l = formats; l != NULL; l = l->next)
+    {
+      GdkPixbufFormat *f = l->data;
+      g_auto(GStrv) exts = NULL;
+
+      if (!gdk_pixbuf_format_is_writable (f) || gdk_pixbuf_format_is_disabled (f))
+        continue;
+      exts = gdk_pixbuf_format_get_extensions (f);
+      for (int i = 0; exts != NULL && exts[i] != NULL; i++)
+        {
+          if (!found && ext && g_ascii_strcasecmp (exts[i], ext) == 0)
+            found = gdk_pixbuf_format_get_name (f);
+          g_string_append_printf (known, "%s.%s", known->len ? ", " : "", exts[i]);
+        }
+    }
+  g_slist_free (formats);
+  if (!found)
+    {
+      g_autofree char *display = g_filename_display_name (path);
+
+      if (ext)
+        g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                     _("cannot write “%s”: unknown image type “.%s” (known: %s)"),
+                     display, ext, known->str);
+      else
+        g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                     _("cannot write “%s”: the file name has no extension to say its "
+                       "image type (known: %s)"), display, known->str);
+    }
+  return found;
+}
+
 static gboolean
-p2p_cli_save_png (GdkPixbuf *pixbuf, const char *path, GError **error)
+p2p_cli_save (GdkPixbuf *pixbuf, const char *path, const char *format, GError **error)
 {
   g_autofree char *display = g_filename_display_name (path);
+  gboolean ok;
 
-  if (!gdk_pixbuf_save (pixbuf, path, "png", error, NULL))
+  /* gdk-pixbuf's JPEG default (75) shows blocks in smooth results. */
+  if (g_str_equal (format, "jpeg"))
+    ok = gdk_pixbuf_save (pixbuf, path, format, error, "quality", "95", NULL);
+  else
+    ok = gdk_pixbuf_save (pixbuf, path, format, error, NULL);
+  if (!ok)
     {
       if (strstr ((*error)->message, display))
         g_prefix_error (error, "cannot write the result: ");
@@ -225,21 +295,322 @@ p2p_cli_save_png (GdkPixbuf *pixbuf, const char *path, GError **error)
   return TRUE;
 }
 
+/* The folders pix2pix-cli looks models up in (transfer full): as the
+ * plug-in, the bundled models first (the installed plug-in folders, and a
+ * per-user plug-in install in a GIMP profile), then the user's own models
+ * (pix2pix/ in the GIMP 3.0 and 2.10 profiles), then $P2P_MODEL_PATH. */
+static char **
+p2p_cli_model_search_path (void)
+{
+  static const struct { const char *env, *version; } gimps[] = {
+    { "GIMP3_DIRECTORY", "3.0" }, { "GIMP2_DIRECTORY", "2.10" },
+  };
+  g_auto(GStrv) installed = g_strsplit (P2P_CLI_MODEL_DIRS, G_SEARCHPATH_SEPARATOR_S, -1);
+  g_autoptr(GStrvBuilder) bundled = g_strv_builder_new ();
+  g_autoptr(GStrvBuilder) user = g_strv_builder_new ();
+  g_auto(GStrv) bundled_v = NULL, user_v = NULL;
+
+  g_strv_builder_addv (bundled, (const char **) installed);
+  for (guint i = 0; i < G_N_ELEMENTS (gimps); i++)
+    {
+      /* GIMP's own rule: $GIMPn_DIRECTORY (relative to the home folder
+       * unless absolute), else <config folder>/GIMP/<version>. */
+      const char *env = g_getenv (gimps[i].env);
+      g_autofree char *profile =
+        env && *env ? (g_path_is_absolute (env) ? g_strdup (env)
+                                                : g_build_filename (g_get_home_dir (), env, NULL))
+                    : g_build_filename (g_get_user_config_dir (), "GIMP", gimps[i].version, NULL);
+      g_autofree char *plugin = g_build_filename (profile, "plug-ins", "gimp-pix2pix", "models", NULL);
+      g_autofree char *own = g_build_filename (profile, P2P_PROFILE_MODEL_DIR, NULL);
+
+      g_strv_builder_add (bundled, plugin);
+      g_strv_builder_add (user, own);
+    }
+  bundled_v = g_strv_builder_end (bundled);
+  user_v = g_strv_builder_end (user);
+  return p2p_model_search_path_new ((const char *const *) bundled_v, (const char *const *) user_v);
+}
+
+/* @model is a file (a path, or a file in the current folder) or the name
+ * of a model in the search path (transfer full). */
+static char *
+p2p_cli_find_model (const char *model, GError **error)
+{
+  g_auto(GStrv) search = NULL;
+
+  if (g_file_test (model, G_FILE_TEST_IS_REGULAR) || strchr (model, G_DIR_SEPARATOR))
+    return g_strdup (model);
+  search = p2p_cli_model_search_path ();
+  return p2p_model_path_resolve (search, model, error);
+}
+
+static P2pModel *
+p2p_cli_load_model (const char *name, GError **error)
+{
+  g_autofree char *path = p2p_cli_find_model (name, error);
+
+  if (!path)
+    return NULL;
+  /* The core's messages name the file. */
+  return p2p_model_load (path, error);
+}
+
 /* ---- run --------------------------------------------------------------- */
+
+/* Runs @model on the image file @in_path and writes the result to
+ * @out_path as @format; @hints_path (or NULL) is a hints image of the
+ * input's size.  Nothing is written on failure. */
+static gboolean
+p2p_cli_run_file (P2pModel                 *model,
+                  const P2pPipelineOptions *base_options,
+                  const char               *in_path,
+                  const char               *hints_path,
+                  const char               *out_path,
+                  const char               *format,
+                  GError                  **error)
+{
+  P2pPipelineOptions options = *base_options;
+  g_autoptr(GdkPixbuf) hints = NULL;
+  g_autoptr(GdkPixbuf) input = NULL;
+  g_autoptr(GdkPixbuf) output = NULL;
+  P2pCliRows rows;
+  int w, h;
+
+  input = p2p_cli_load_image (in_path, error);
+  if (!input)
+    return FALSE;
+  w = gdk_pixbuf_get_width (input);
+  h = gdk_pixbuf_get_height (input);
+  if (hints_path)
+    {
+      g_autofree char *display = g_filename_display_name (hints_path);
+
+      /* Whether the model takes hints is the pipeline's to say (its task
+       * table); it refuses before anything is written. */
+      hints = p2p_cli_load_image (hints_path, error);
+      if (!hints)
+        return FALSE;
+      if (gdk_pixbuf_get_width (hints) != w || gdk_pixbuf_get_height (hints) != h)
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       "%s: the hints image is %d x %d pixels, the input %d x %d; "
+                       "they must be the same size", display,
+                       gdk_pixbuf_get_width (hints), gdk_pixbuf_get_height (hints), w, h);
+          return FALSE;
+        }
+      if (!gdk_pixbuf_get_has_alpha (hints) || gdk_pixbuf_get_n_channels (hints) != 4)
+        {
+          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                       "%s: the hints image has no transparency; hints are the opaque "
+                       "pixels of an otherwise transparent image", display);
+          return FALSE;
+        }
+      options.read_hints = TRUE;
+    }
+  /* The result has the input's alpha, if any.  Its pages are touched
+   * only as the rows arrive. */
+  output = gdk_pixbuf_new (GDK_COLORSPACE_RGB, gdk_pixbuf_get_has_alpha (input), 8, w, h);
+  if (!output)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                   "not enough memory to write a %d x %d image", w, h);
+      return FALSE;
+    }
+  rows.in = gdk_pixbuf_read_pixels (input);
+  rows.in_stride = gdk_pixbuf_get_rowstride (input);
+  rows.in_nch = gdk_pixbuf_get_n_channels (input);
+  rows.out = gdk_pixbuf_get_pixels (output);
+  rows.out_stride = gdk_pixbuf_get_rowstride (output);
+  rows.out_nch = gdk_pixbuf_get_n_channels (output);
+  rows.width = w;
+  rows.hints = hints ? gdk_pixbuf_read_pixels (hints) : NULL;
+  rows.hints_stride = hints ? gdk_pixbuf_get_rowstride (hints) : 0;
+  if (!p2p_pipeline_run_rows (model, w, h, rows.in_nch, p2p_cli_read_rows, p2p_cli_write_rows,
+                              &rows, &options, error))
+    return FALSE;
+  /* Large images: make room for the encoder. */
+  g_clear_object (&input);
+  return p2p_cli_save (output, out_path, format, error);
+}
+
+/* "dir/name.ext" -> "name" (transfer full). */
+static char *
+p2p_cli_stem (const char *path)
+{
+  char *base = g_path_get_basename (path);
+  char *dot = strrchr (base, '.');
+
+  if (dot && dot != base)
+    *dot = '\0';
+  return base;
+}
+
+static gboolean
+p2p_cli_is_image_name (const char *name)
+{
+  GSList *formats = gdk_pixbuf_get_formats ();
+  const char *dot = strrchr (name, '.');
+  gboolean found = FALSE;
+
+  for (GSList *l = formats; dot && !found && l != NULL; l = l->next)
+    {
+      g_auto(GStrv) exts = gdk_pixbuf_format_get_extensions (l->data);
+
+      for (int i = 0; exts != NULL && exts[i] != NULL && !found; i++)
+        found = g_ascii_strcasecmp (exts[i], dot + 1) == 0;
+    }
+  g_slist_free (formats);
+  return found;
+}
+
+static int
+p2p_cli_compare_strings (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* The batch's input files (transfer full): each file argument as given,
+ * each folder's image files (by their extension; not its subfolders),
+ * sorted by name. */
+static GPtrArray *
+p2p_cli_batch_inputs (char **args, GError **error)
+{
+  g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func (g_free);
+
+  for (int i = 0; args[i] != NULL; i++)
+    {
+      g_autoptr(GDir) dir = NULL;
+      g_autoptr(GPtrArray) names = NULL;
+      const char *name;
+
+      if (!g_file_test (args[i], G_FILE_TEST_IS_DIR))
+        {
+          /* A missing file is that file's failure, reported in turn. */
+          g_ptr_array_add (inputs, g_strdup (args[i]));
+          continue;
+        }
+      dir = g_dir_open (args[i], 0, error);
+      if (!dir)
+        return NULL;
+      names = g_ptr_array_new_with_free_func (g_free);
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *path = g_build_filename (args[i], name, NULL);
+
+          if (p2p_cli_is_image_name (name) && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+            g_ptr_array_add (names, g_steal_pointer (&path));
+        }
+      g_ptr_array_sort (names, p2p_cli_compare_strings);
+      for (guint k = 0; k < names->len; k++)
+        g_ptr_array_add (inputs, g_strdup (names->pdata[k]));
+    }
+  return g_steal_pointer (&inputs);
+}
+
+/* Whether two paths name the same existing file. */
+static gboolean
+p2p_cli_same_file (const char *a, const char *b)
+{
+  GStatBuf sa, sb;
+
+  return g_stat (a, &sa) == 0 && g_stat (b, &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/* Batch use: every input into @out_dir as <stem>.<ext>; a file that fails
+ * is reported (one line on stderr) and the others go on.  Progress lines
+ * on stdout: "[i/n] INPUT -> OUTPUT", and a summary at the end. */
+static int
+p2p_cli_run_batch (P2pModel                 *model,
+                   const P2pPipelineOptions *options,
+                   char                    **args,
+                   const char               *out_dir,
+                   const char               *hints_dir,
+                   const char               *ext,
+                   const char               *format)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) inputs = p2p_cli_batch_inputs (args, &error);
+  g_autoptr(GHashTable) written = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  guint n_ok = 0, n_failed = 0;
+
+  if (!inputs)
+    return p2p_cli_fail (error);
+  if (inputs->len == 0)
+    {
+      p2p_cli_fail_message (_("no input images (a folder's image files are those whose "
+                              "extension names an image type)"));
+      return EXIT_FAILURE_RUN;
+    }
+  for (guint i = 0; i < inputs->len; i++)
+    {
+      const char *in = inputs->pdata[i];
+      g_autofree char *stem = p2p_cli_stem (in);
+      g_autofree char *out_name = g_strconcat (stem, ".", ext, NULL);
+      g_autofree char *out = g_build_filename (out_dir, out_name, NULL);
+      g_autofree char *hints = NULL;
+      g_autoptr(GError) file_error = NULL;
+      const char *earlier;
+
+      if (hints_dir)
+        {
+          g_autofree char *hints_name = g_strconcat (stem, ".png", NULL);
+
+          hints = g_build_filename (hints_dir, hints_name, NULL);
+          if (!g_file_test (hints, G_FILE_TEST_IS_REGULAR))
+            g_clear_pointer (&hints, g_free);
+        }
+      printf ("[%u/%u] %s -> %s\n", i + 1, inputs->len, in, out);
+      fflush (stdout);
+      earlier = g_hash_table_lookup (written, out);
+      if (earlier)
+        g_set_error (&file_error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                     _("%s: not written: “%s” holds the result of %s"), in, out, earlier);
+      else if (p2p_cli_same_file (in, out))
+        g_set_error (&file_error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                     _("%s: not written: the result would replace the input"), in);
+      else if (p2p_cli_run_file (model, options, in, hints, out, format, &file_error))
+        {
+          g_hash_table_insert (written, g_strdup (out), g_strdup (in));
+          n_ok++;
+          continue;
+        }
+      /* Each message on one line, prefixed by the file unless the
+       * message names it already. */
+      {
+        g_autofree char *display = g_filename_display_name (in);
+
+        if (!strstr (file_error->message, display))
+          g_prefix_error (&file_error, "%s: ", display);
+      }
+      p2p_cli_fail (file_error);
+      n_failed++;
+    }
+  /* TRANSLATORS: the batch's summary: files written, files failed */
+  printf (_("%u written, %u failed"), n_ok, n_failed);
+  printf ("\n");
+  return n_failed ? EXIT_FAILURE_RUN : EXIT_OK;
+}
 
 static int
 p2p_cli_run (int argc, char **argv)
 {
-  g_autofree char *model_path = NULL;
+  g_autofree char *model_name = NULL;
   g_autofree char *size_mode = NULL;
   g_autofree char *norm_mode = NULL;
   g_autofree char *seed = NULL;
   g_autofree char *hints_path = NULL;
+  g_autofree char *out_dir = NULL;
+  g_autofree char *hints_dir = NULL;
+  g_autofree char *out_ext = NULL;
+  g_autofree char *format = NULL;
   g_auto(GStrv) files = NULL;
   double chroma = 1.0;
   int threads = 0, tile_size = 0, tile_overlap = 0, net_size = 0;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (.safetensors)", "FILE" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_name,
+      "Model file (.safetensors or .pth), or an installed model's name (see `" PROG " models`)",
+      "MODEL" },
     { "size-mode", 0, 0, G_OPTION_ARG_STRING, &size_mode,
       "resize (to the model's native size and back, default), whole (full resolution) or "
       "tile (full resolution in overlapping tiles, bounded memory)", "MODE" },
@@ -257,28 +628,50 @@ p2p_cli_run (int argc, char **argv)
     { "hints", 0, 0, G_OPTION_ARG_FILENAME, &hints_path,
       "Colorize with a model that takes hints: an image of INPUT's size with transparency, "
       "whose opaque pixels give the colour of the photo there", "HINTS" },
+    { "output-dir", 'o', 0, G_OPTION_ARG_FILENAME, &out_dir,
+      "Batch use: write each INPUT's result to DIR/<name>.<format>; INPUTs may be files "
+      "and folders (their image files)", "DIR" },
+    { "hints-dir", 0, 0, G_OPTION_ARG_FILENAME, &hints_dir,
+      "Batch use: for INPUT name.ext, DIR/name.png (when there is one) is its --hints", "DIR" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &out_ext,
+      "Batch use: the results' file type by its extension: png (default), jpg, tiff, bmp, ...",
+      "EXT" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
   P2pPipelineOptions options;
-  g_autoptr(GdkPixbuf) hints = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(P2pModel) model = NULL;
-  g_autoptr(GdkPixbuf) input = NULL;
-  g_autoptr(GdkPixbuf) output = NULL;
-  P2pCliRows rows;
-  int w, h;
 
-  if (!p2p_cli_parse ("run", "INPUT OUTPUT", "Runs a model on an image and writes a PNG.",
+  if (!p2p_cli_parse ("run", "INPUT OUTPUT | --output-dir DIR INPUT...",
+                      "Runs a model on an image and writes the result in the format the "
+                      "output file's extension names (PNG, JPEG, TIFF, ...), or on many images "
+                      "into a folder.",
                       entries, &argc, &argv))
     return EXIT_USAGE;
 
   p2p_pipeline_options_init (&options);
-  if (!model_path)
+  if (!model_name)
     return p2p_cli_usage_error ("run: --model is required");
-  if (!files || g_strv_length (files) != 2)
-    return p2p_cli_usage_error ("run: expected INPUT and OUTPUT");
+  if (out_dir)
+    {
+      if (!*out_dir)
+        return p2p_cli_usage_error (_("run: --output-dir needs a folder"));
+      if (!files || !files[0])
+        return p2p_cli_usage_error (_("run: expected one or more INPUT files or folders"));
+      if (hints_path)
+        return p2p_cli_usage_error (_("run: with --output-dir, give hints with --hints-dir"));
+    }
+  else
+    {
+      if (!files || g_strv_length (files) != 2)
+        return p2p_cli_usage_error (files && g_strv_length (files) > 2
+                                    ? _("run: several inputs need --output-dir")
+                                    : "run: expected INPUT and OUTPUT");
+      if (hints_dir || out_ext)
+        return p2p_cli_usage_error (_("run: --hints-dir and --format are for --output-dir"));
+    }
   if (size_mode && !p2p_size_mode_from_string (size_mode, &options.size_mode))
     return p2p_cli_usage_error ("run: unknown size mode “%s” (resize, whole or tile)", size_mode);
   if (tile_size < 0 || tile_size > 16384 || tile_overlap < 0)
@@ -299,67 +692,92 @@ p2p_cli_run (int argc, char **argv)
     return p2p_cli_usage_error ("run: --threads needs 0 (all cores) or more");
   options.chroma = chroma;
   options.net.threads = threads;
-  p2p_blas_set_threads (threads);
 
-  model = p2p_model_load (model_path, &error);
-  if (!model)
-    return p2p_cli_fail (error);
-  input = p2p_cli_load_image (files[0], &error);
-  if (!input)
-    return p2p_cli_fail (error);
-  w = gdk_pixbuf_get_width (input);
-  h = gdk_pixbuf_get_height (input);
-  if (hints_path)
+  /* The output type, before anything runs. */
+  if (out_dir)
     {
-      g_autofree char *display = g_filename_display_name (hints_path);
+      g_autofree char *probe = NULL;
 
-      /* Whether the model takes hints is the pipeline's to say (its task
-       * table); it refuses before anything is written. */
-      hints = p2p_cli_load_image (hints_path, &error);
-      if (!hints)
-        return p2p_cli_fail (error);
-      if (gdk_pixbuf_get_width (hints) != w || gdk_pixbuf_get_height (hints) != h)
-        {
-          g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                       "%s: the hints image is %d x %d pixels, the input %d x %d; "
-                       "they must be the same size", display,
-                       gdk_pixbuf_get_width (hints), gdk_pixbuf_get_height (hints), w, h);
-          return p2p_cli_fail (error);
-        }
-      if (!gdk_pixbuf_get_has_alpha (hints) || gdk_pixbuf_get_n_channels (hints) != 4)
-        {
-          g_set_error (&error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                       "%s: the hints image has no transparency; hints are the opaque "
-                       "pixels of an otherwise transparent image", display);
-          return p2p_cli_fail (error);
-        }
-      options.read_hints = TRUE;
+      if (!out_ext)
+        out_ext = g_strdup ("png");
+      probe = g_strconcat ("result.", out_ext, NULL);
+      format = p2p_cli_output_format (probe, &error);
     }
-  /* The result has the input's alpha, if any.  Its pages are touched
-   * only as the rows arrive. */
-  output = gdk_pixbuf_new (GDK_COLORSPACE_RGB, gdk_pixbuf_get_has_alpha (input), 8, w, h);
-  if (!output)
+  else
+    format = p2p_cli_output_format (files[1], &error);
+  if (!format)
+    return p2p_cli_usage_error ("%s", error->message);
+  if (out_dir && !g_file_test (out_dir, G_FILE_TEST_IS_DIR))
     {
-      g_set_error (&error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                   "not enough memory to write a %d x %d image", w, h);
+      g_autofree char *display = g_filename_display_name (out_dir);
+
+      g_set_error (&error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
+                   _("the output folder “%s” does not exist"), display);
       return p2p_cli_fail (error);
     }
-  rows.in = gdk_pixbuf_read_pixels (input);
-  rows.in_stride = gdk_pixbuf_get_rowstride (input);
-  rows.in_nch = gdk_pixbuf_get_n_channels (input);
-  rows.out = gdk_pixbuf_get_pixels (output);
-  rows.out_stride = gdk_pixbuf_get_rowstride (output);
-  rows.out_nch = gdk_pixbuf_get_n_channels (output);
-  rows.width = w;
-  rows.hints = hints ? gdk_pixbuf_read_pixels (hints) : NULL;
-  rows.hints_stride = hints ? gdk_pixbuf_get_rowstride (hints) : 0;
-  if (!p2p_pipeline_run_rows (model, w, h, rows.in_nch, p2p_cli_read_rows, p2p_cli_write_rows,
-                              &rows, &options, &error))
+  if (hints_dir && !g_file_test (hints_dir, G_FILE_TEST_IS_DIR))
+    {
+      g_autofree char *display = g_filename_display_name (hints_dir);
+
+      g_set_error (&error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
+                   _("the hints folder “%s” does not exist"), display);
+      return p2p_cli_fail (error);
+    }
+  p2p_blas_set_threads (threads);
+
+  model = p2p_cli_load_model (model_name, &error);
+  if (!model)
     return p2p_cli_fail (error);
-  /* Large images: make room for the PNG encoder. */
-  g_clear_object (&input);
-  if (!p2p_cli_save_png (output, files[1], &error))
+  if (out_dir)
+    return p2p_cli_run_batch (model, &options, files, out_dir, hints_dir, out_ext, format);
+  if (!p2p_cli_run_file (model, &options, files[0], hints_path, files[1], format, &error))
     return p2p_cli_fail (error);
+  return EXIT_OK;
+}
+
+/* ---- models ------------------------------------------------------------ */
+
+static int
+p2p_cli_models (int argc, char **argv)
+{
+  GOptionEntry entries[] = { { NULL } };
+  g_auto(GStrv) search = NULL;
+  g_autoptr(GPtrArray) files = NULL;
+
+  if (!p2p_cli_parse ("models", "",
+                      "Lists the folders searched for models by name, and the models there.",
+                      entries, &argc, &argv))
+    return EXIT_USAGE;
+  if (argc > 1)
+    return p2p_cli_usage_error ("models: unexpected argument “%s”", argv[1]);
+  search = p2p_cli_model_search_path ();
+  files = p2p_model_path_list_files (search);
+  printf ("%s\n", _("Folders searched, in this order:"));
+  for (int i = 0; search[i] != NULL; i++)
+    printf ("  %s\n", search[i]);
+  printf ("%s\n", _("Models (use the name with --model):"));
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(P2pModel) model = p2p_model_load (files->pdata[i], &error);
+      g_autofree char *base = g_path_get_basename (files->pdata[i]);
+      g_autofree char *stem = p2p_cli_stem (files->pdata[i]);
+      const P2pModelInfo *info = model ? p2p_model_get_info (model) : NULL;
+
+      /* The stem finds this file unless a .safetensors of the same stem
+       * comes first in the folder or an earlier one: then the full name. */
+      {
+        g_autofree char *back = p2p_model_path_resolve (search, stem, NULL);
+        const char *name = g_strcmp0 (back, files->pdata[i]) == 0 ? stem : base;
+
+        if (info)
+          printf ("  %-24s %-16s %s (%s)\n", name, p2p_task_to_string (info->task),
+                  info->name && *info->name ? info->name : base, (char *) files->pdata[i]);
+        else
+          printf ("  %-24s %-16s %s: %s\n", name, _("(unusable)"),
+                  (char *) files->pdata[i], error->message);
+      }
+    }
   return EXIT_OK;
 }
 
@@ -392,12 +810,13 @@ p2p_cli_info (int argc, char **argv)
   const P2pModelInfo *info;
   int multiple, native;
 
-  if (!p2p_cli_parse ("info", "FILE", "Prints a model's metadata.", entries, &argc, &argv))
+  if (!p2p_cli_parse ("info", "MODEL", "Prints a model's metadata (MODEL: a file or an "
+                      "installed model's name).", entries, &argc, &argv))
     return EXIT_USAGE;
   if (!files || g_strv_length (files) != 1)
-    return p2p_cli_usage_error ("info: expected one model FILE");
+    return p2p_cli_usage_error ("info: expected one MODEL");
 
-  model = p2p_model_load (files[0], &error);
+  model = p2p_cli_load_model (files[0], &error);
   if (!model)
     return p2p_cli_fail (error);
   info = p2p_model_get_info (model);
@@ -589,7 +1008,8 @@ p2p_cli_bench (int argc, char **argv)
   P2pCliProfile prof = { NULL, FALSE };
   struct rusage ru0, ru1;
   GOptionEntry entries[] = {
-    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path, "Model file (.safetensors)", "FILE" },
+    { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_path,
+      "Model file, or an installed model's name", "MODEL" },
     { "size", 's', 0, G_OPTION_ARG_STRING, &size, "Input size, e.g. 256x256", "WxH" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
     { "runs", 'n', 0, G_OPTION_ARG_INT, &runs, "Timed runs after one warm-up (default 5)", "N" },
@@ -627,7 +1047,7 @@ p2p_cli_bench (int argc, char **argv)
   if (runs < 1 || runs > 10000)
     return p2p_cli_usage_error ("bench: --runs needs 1 to 10000");
 
-  model = p2p_model_load (model_path, &error);
+  model = p2p_cli_load_model (model_path, &error);
   if (!model)
     return p2p_cli_fail (error);
   info = p2p_model_get_info (model);
@@ -817,6 +1237,31 @@ p2p_cli_import (int argc, char **argv)
 
 /* ---- main -------------------------------------------------------------- */
 
+/* The catalogues (the core's messages and ours) are installed with the
+ * plug-in (<plug-in folder>/locale, beside the bundled models' folder) or
+ * in the system's locale folder. */
+static void
+p2p_cli_bind_textdomain (void)
+{
+  g_auto(GStrv) dirs = g_strsplit (P2P_CLI_MODEL_DIRS, G_SEARCHPATH_SEPARATOR_S, -1);
+
+  for (int i = 0; dirs[i] != NULL; i++)
+    {
+      g_autofree char *parent = g_path_get_dirname (dirs[i]);
+      g_autofree char *locale = g_build_filename (parent, "locale", NULL);
+
+      if (*dirs[i] && g_file_test (locale, G_FILE_TEST_IS_DIR))
+        {
+          bindtextdomain (GETTEXT_PACKAGE, locale);
+          bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+          return;
+        }
+    }
+  if (*P2P_CLI_LOCALEDIR)
+    bindtextdomain (GETTEXT_PACKAGE, P2P_CLI_LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -826,6 +1271,7 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   /* Figures on stdout stay machine-readable whatever the locale. */
   setlocale (LC_NUMERIC, "C");
+  p2p_cli_bind_textdomain ();
   g_set_prgname (PROG);
 
   if (argc < 2)
@@ -851,6 +1297,8 @@ main (int argc, char **argv)
     return p2p_cli_run (argc - 1, argv + 1);
   if (g_str_equal (command, "info"))
     return p2p_cli_info (argc - 1, argv + 1);
+  if (g_str_equal (command, "models"))
+    return p2p_cli_models (argc - 1, argv + 1);
   if (g_str_equal (command, "bench"))
     return p2p_cli_bench (argc - 1, argv + 1);
   if (g_str_equal (command, "import"))

@@ -142,32 +142,26 @@ p2p_plugin_bind_textdomain (const char *program)
 
 char **
 p2p_plugin_model_search_path (const char *program,
-                       const char *gimp_dir)
+                              const char *gimp_dir)
 {
-  g_autoptr(GPtrArray) dirs = g_ptr_array_new ();
-  const char *env;
+  g_autoptr(GPtrArray) bundled = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) user = g_ptr_array_new_with_free_func (g_free);
 
   if (program != NULL && g_path_is_absolute (program))
     {
       g_autofree char *exe_dir = g_path_get_dirname (program);
-      g_ptr_array_add (dirs, g_build_filename (exe_dir, "models", NULL));
+      g_ptr_array_add (bundled, g_build_filename (exe_dir, "models", NULL));
     }
 #ifdef P2P_MODELDIR
-  g_ptr_array_add (dirs, g_strdup (P2P_MODELDIR));
+  g_ptr_array_add (bundled, g_strdup (P2P_MODELDIR));
 #endif
+  g_ptr_array_add (bundled, NULL);
   if (gimp_dir != NULL && *gimp_dir)
-    g_ptr_array_add (dirs, g_build_filename (gimp_dir, P2P_PROFILE_MODEL_DIR, NULL));
-
-  env = g_getenv (P2P_MODEL_PATH_ENV);
-  if (env != NULL && *env)
-    {
-      g_auto(GStrv) parts = g_strsplit (env, G_SEARCHPATH_SEPARATOR_S, -1);
-      for (int i = 0; parts[i] != NULL; i++)
-        if (*parts[i])
-          g_ptr_array_add (dirs, g_strdup (parts[i]));
-    }
-  g_ptr_array_add (dirs, NULL);
-  return (char **) g_ptr_array_free (g_steal_pointer (&dirs), FALSE);
+    g_ptr_array_add (user, g_build_filename (gimp_dir, P2P_PROFILE_MODEL_DIR, NULL));
+  g_ptr_array_add (user, NULL);
+  /* The order and $P2P_MODEL_PATH are the core's, as for pix2pix-cli. */
+  return p2p_model_search_path_new ((const char *const *) bundled->pdata,
+                                    (const char *const *) user->pdata);
 }
 
 void
@@ -203,58 +197,40 @@ p2p_plugin_model_compare (gconstpointer a,
 
 GPtrArray *
 p2p_plugin_model_list (char  **search_path,
-                P2pTask task)
+                       P2pTask task)
 {
   GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) p2p_plugin_model_free);
-  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* Exactly the files their names resolve to, whether or not they load or
+   * fit the task (the core's lookup, shared with pix2pix-cli). */
+  g_autoptr(GPtrArray) files = p2p_model_path_list_files (search_path);
 
-  for (int i = 0; search_path != NULL && search_path[i] != NULL; i++)
+  for (guint k = 0; k < files->len; k++)
     {
-      g_autoptr(GDir) dir = g_dir_open (search_path[i], 0, NULL);
-      g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-      const char *name;
+      const char *path = files->pdata[k];
+      g_autoptr(GError) error = NULL;
+      g_autoptr(P2pModel) model = NULL;
+      const P2pModelInfo *info;
+      P2pPluginModel *entry;
+      g_autofree char *file_name = g_path_get_basename (path);
 
-      if (dir == NULL)
-        continue;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        if (g_str_has_suffix (name, P2P_MODEL_SUFFIX))
-          g_ptr_array_add (names, g_strdup (name));
-
-      for (guint k = 0; k < names->len; k++)
+      model = p2p_model_load (path, &error);
+      if (model == NULL)
         {
-          const char *file_name = g_ptr_array_index (names, k);
-          g_autofree char *path = NULL;
-          g_autoptr(GError) error = NULL;
-          g_autoptr(P2pModel) model = NULL;
-          const P2pModelInfo *info;
-          P2pPluginModel *entry;
-
-          if (g_hash_table_contains (seen, file_name))
-            continue;
-          /* This file is what the name resolves to, whether or not it
-           * loads or fits the task: a file of that name in a later folder
-           * is never used, so it is not listed either. */
-          g_hash_table_add (seen, g_strdup (file_name));
-          path = g_build_filename (search_path[i], file_name, NULL);
-          model = p2p_model_load (path, &error);
-          if (model == NULL)
-            {
-              g_message ("%s: %s", path, error->message);
-              continue;
-            }
-          info = p2p_model_get_info (model);
-          if (!p2p_task_fits (info->task, task))
-            continue;
-
-          entry = g_new0 (P2pPluginModel, 1);
-          entry->path = g_steal_pointer (&path);
-          entry->file_name = g_strdup (file_name);
-          entry->display_name = g_strdup (info->name && *info->name ? info->name : file_name);
-          entry->license = g_strdup (info->license ? info->license : "");
-          entry->description = g_strdup (info->description ? info->description : "");
-          entry->task = info->task;
-          g_ptr_array_add (list, entry);
+          g_message ("%s: %s", path, error->message);
+          continue;
         }
+      info = p2p_model_get_info (model);
+      if (!p2p_task_fits (info->task, task))
+        continue;
+
+      entry = g_new0 (P2pPluginModel, 1);
+      entry->path = g_strdup (path);
+      entry->display_name = g_strdup (info->name && *info->name ? info->name : file_name);
+      entry->file_name = g_steal_pointer (&file_name);
+      entry->license = g_strdup (info->license ? info->license : "");
+      entry->description = g_strdup (info->description ? info->description : "");
+      entry->task = info->task;
+      g_ptr_array_add (list, entry);
     }
   g_ptr_array_sort (list, p2p_plugin_model_compare);
   return list;
@@ -262,42 +238,13 @@ p2p_plugin_model_list (char  **search_path,
 
 char *
 p2p_plugin_model_resolve (char       **search_path,
-                   P2pFilter    filter,
-                   const char  *model,
-                   GError     **error)
+                          P2pFilter    filter,
+                          const char  *model,
+                          GError     **error)
 {
-  g_autofree char *file_name = NULL;
-  g_autoptr(GString) searched = g_string_new (NULL);
-
   if (model == NULL || *model == '\0')
     model = p2p_filter_info (filter)->default_model;
-
-  /* A path (anything with a directory separator) is used as given. */
-  if (strchr (model, G_DIR_SEPARATOR) != NULL)
-    {
-      if (g_file_test (model, G_FILE_TEST_IS_REGULAR))
-        return g_strdup (model);
-      g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
-                   _("Model file \"%s\" does not exist."), model);
-      return NULL;
-    }
-
-  file_name = g_str_has_suffix (model, P2P_MODEL_SUFFIX)
-    ? g_strdup (model) : g_strconcat (model, P2P_MODEL_SUFFIX, NULL);
-
-  for (int i = 0; search_path != NULL && search_path[i] != NULL; i++)
-    {
-      g_autofree char *path = g_build_filename (search_path[i], file_name, NULL);
-
-      if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
-        return g_steal_pointer (&path);
-      g_string_append_printf (searched, "\n  %s", search_path[i]);
-    }
-
-  g_set_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND,
-               _("No model named \"%s\" was found. Searched folders:%s"),
-               file_name, searched->str);
-  return NULL;
+  return p2p_model_path_resolve (search_path, model, error);
 }
 
 P2pModel *

@@ -20,9 +20,8 @@ G_BEGIN_DECLS
 #define P2P_PLUGIN_NAME        "gimp-pix2pix"
 #define P2P_PROC_SKETCH        "plug-in-pix2pix-sketch-to-photo"
 #define P2P_PROC_COLORIZE      "plug-in-pix2pix-colorize"
-#define P2P_MODEL_PATH_ENV     "P2P_MODEL_PATH"
-#define P2P_PROFILE_MODEL_DIR  "pix2pix"
-#define P2P_MODEL_SUFFIX       ".safetensors"
+/* P2P_MODEL_PATH_ENV, P2P_PROFILE_MODEL_DIR and P2P_MODEL_SUFFIX come from
+ * the core's p2p-model-path.h. */
 
 typedef enum {
   P2P_FILTER_SKETCH_TO_PHOTO,
@@ -117,7 +116,8 @@ char       *p2p_plugin_bind_textdomain (const char *program);
  *  1. <plug-in folder>/models  (bundled models installed with the plug-in)
  *  2. P2P_MODELDIR             (the data folder given at build time)
  *  3. <GIMP profile>/pix2pix    (the user's own models)
- *  4. each folder in $P2P_MODEL_PATH (colon separated; for tests) */
+ *  4. each folder in $P2P_MODEL_PATH (colon separated; for tests)
+ * (p2p_model_search_path_new(): the same rule pix2pix-cli follows). */
 char      **p2p_plugin_model_search_path (const char *program, const char *gimp_dir);
 
 typedef struct {
@@ -131,7 +131,8 @@ typedef struct {
 
 void        p2p_plugin_model_free (P2pPluginModel *entry);
 
-/* Every loadable model file in the search path, sorted by display name.
+/* Every loadable model file (.safetensors or .pth) in the search path,
+ * sorted by display name (p2p_model_path_list_files()).
  * The first folder holding a file name wins, as in p2p_plugin_model_resolve(), so
  * the list shows exactly the files a name would resolve to.  Models that
  * fail to load are skipped with a g_message.  When @task is not
@@ -140,7 +141,8 @@ void        p2p_plugin_model_free (P2pPluginModel *entry);
 GPtrArray  *p2p_plugin_model_list   (char **search_path, P2pTask task);
 
 /* Resolves the user's model string to a file name (transfer full), or NULL
- * with a translated P2P_ERROR_NOT_FOUND message. */
+ * with a translated P2P_ERROR_NOT_FOUND message: "" is the filter's
+ * default model, anything else goes to p2p_model_path_resolve(). */
 char       *p2p_plugin_model_resolve (char          **search_path,
                                      P2pFilter        filter,
                                      const char      *model,

@@ -62,7 +62,22 @@ size=$(wc -c <"$T/tiny.safetensors")
 head -c $((size - 10)) "$T/tiny.safetensors" >"$T/truncated-data.safetensors"
 : >"$T/empty.safetensors"
 
-echo "1..31"
+# Installed models by name: a throw-away home whose GIMP profile holds a
+# model and a PyTorch checkpoint, and a folder in $P2P_MODEL_PATH.
+mkdir -p "$T/home/.config/GIMP/3.0/pix2pix" "$T/modelpath"
+cp "$T/tiny.safetensors" "$T/home/.config/GIMP/3.0/pix2pix/mine.safetensors"
+cp "$T/col.safetensors" "$T/modelpath/tint.safetensors"
+PTH=$(dirname "$0")/data/pth/resnet6_batch.zip.pth
+[ -f "$PTH" ] && cp "$PTH" "$T/home/.config/GIMP/3.0/pix2pix/style.pth"
+# Batch inputs: two images, a PNG cut in half, a text file that is no image.
+mkdir -p "$T/batch" "$T/batch-out" "$T/batch-ok"
+cp "$T/in.png" "$T/batch/a.png"
+cp "$T/in-alpha.png" "$T/batch/b.png"
+size=$(wc -c <"$T/in.png")
+head -c $((size / 2)) "$T/in.png" >"$T/batch/cut.png"
+echo "not an image" >"$T/batch/notes.txt"
+
+echo "1..57"
 
 # Usage.
 run_cli 2 "no arguments" 
@@ -122,5 +137,99 @@ if grep -q '^parameters: ' "$T/out" && grep -q '^MACs: ' "$T/out"; then
 else
   not_ok "info prints parameters and MACs" "$(cat "$T/out")"
 fi
+
+# --- output formats: the extension names the format ----------------------
+magic () { od -An -tx1 -N4 "$1" 2>/dev/null | tr -d ' \n'; }
+"$CLI" run --model "$T/tiny.safetensors" --threads 1 "$T/in.png" "$T/out.jpg" 2>"$T/err"
+m=$(magic "$T/out.jpg")
+case $m in ffd8ff*) ok "out.jpg holds JPEG data ($m)" ;; *) not_ok "out.jpg holds JPEG data" "magic '$m'" "$(cat "$T/err")" ;; esac
+"$CLI" run --model "$T/tiny.safetensors" --threads 1 "$T/in.png" "$T/out.TIF" 2>"$T/err"
+m=$(magic "$T/out.TIF")
+case $m in 49492a00|4d4d002a) ok "out.TIF holds TIFF data ($m)" ;; *) not_ok "out.TIF holds TIFF data" "magic '$m'" "$(cat "$T/err")" ;; esac
+m=$(magic "$T/out.png")
+case $m in 89504e47) ok "out.png holds PNG data" ;; *) not_ok "out.png holds PNG data" "magic '$m'" ;; esac
+rm -f "$T/out.xyz" "$T/noext"
+run_cli 2 "an unknown output extension is refused" run --model "$T/tiny.safetensors" "$T/in.png" "$T/out.xyz"
+grep -q 'unknown image type' "$T/err" && [ ! -e "$T/out.xyz" ] && ok "... with a message, and nothing written" \
+  || not_ok "... with a message, and nothing written" "$(cat "$T/err")"
+run_cli 2 "an output name without extension is refused" run --model "$T/tiny.safetensors" "$T/in.png" "$T/noext"
+# Refused before the model is even read: a missing model does not matter.
+run_cli 2 "the extension is checked before anything runs" run --model "$T/nope.safetensors" "$T/in.png" "$T/out.xyz"
+
+# --- models by name (the plug-in's lookup) ----------------------------------
+export_home () { env HOME="$T/home" XDG_CONFIG_HOME="$T/home/.config" GIMP3_DIRECTORY= GIMP2_DIRECTORY= \
+  P2P_MODEL_PATH="$T/modelpath" "$@"; }
+rm -f "$T/byname.png"
+export_home "$CLI" run --model mine --threads 1 "$T/in.png" "$T/byname.png" 2>"$T/err" >/dev/null
+"$CLI" run --model "$T/tiny.safetensors" --threads 1 "$T/in.png" "$T/bypath.png" 2>/dev/null
+if cmp -s "$T/byname.png" "$T/bypath.png"; then ok "--model mine finds the model in the GIMP profile's pix2pix folder"
+else not_ok "--model mine finds the model in the GIMP profile's pix2pix folder" "$(cat "$T/err")"; fi
+export_home "$CLI" run --model tint.safetensors --threads 1 "$T/in.png" "$T/tint.png" 2>"$T/err" >/dev/null &&
+  ok "--model tint.safetensors finds the model in \$P2P_MODEL_PATH" ||
+  not_ok "--model tint.safetensors finds the model in \$P2P_MODEL_PATH" "$(cat "$T/err")"
+if [ -f "$T/home/.config/GIMP/3.0/pix2pix/style.pth" ]; then
+  export_home "$CLI" info style >"$T/out" 2>"$T/err" && grep -q '^architecture: *resnet' "$T/out" &&
+    ok "a .pth in the profile is found by its name" || not_ok "a .pth in the profile is found by its name" "$(cat "$T/err")"
+  export_home "$CLI" info style.pth >"$T/out" 2>"$T/err" &&
+    ok "... and by its file name" || not_ok "... and by its file name" "$(cat "$T/err")"
+else
+  not_ok "a .pth in the profile" "$PTH is missing"; not_ok "... and by its file name"
+fi
+export_home "$CLI" models >"$T/out" 2>"$T/err"
+if grep -q "^  $T/home/.config/GIMP/3.0/pix2pix\$" "$T/out" && grep -q "^  $T/modelpath\$" "$T/out" &&
+   grep -q "^  mine " "$T/out" && grep -q "^  tint " "$T/out" && grep -q "/gimp-pix2pix/models\$" "$T/out"; then
+  ok "models lists the folders (installed, profile, \$P2P_MODEL_PATH) and the models by name"
+else
+  not_ok "models lists the folders and the models by name" "$(cat "$T/out" "$T/err")"
+fi
+export_home "$CLI" run --model no-such-model "$T/in.png" "$T/o.png" >/dev/null 2>"$T/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q 'No model named "no-such-model" was found' "$T/err" && grep -q "$T/modelpath" "$T/err"; then
+  ok "an unknown name: exit 1, the name and the folders searched"
+else
+  not_ok "an unknown name: exit 1, the name and the folders searched" "rc $rc" "$(cat "$T/err")"
+fi
+
+# --- batch use ---------------------------------------------------------------
+"$CLI" run --model "$T/tiny.safetensors" --threads 1 --output-dir "$T/batch-out" "$T/batch" \
+  >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -eq 1 ] && ok "batch with a bad file exits 1" || not_ok "batch with a bad file exits 1" "rc $rc" "$(cat "$T/err")"
+[ -f "$T/batch-out/a.png" ] && [ -f "$T/batch-out/b.png" ] && ok "... the good files are written" \
+  || not_ok "... the good files are written" "$(ls "$T/batch-out")"
+[ ! -e "$T/batch-out/cut.png" ] && [ ! -e "$T/batch-out/notes.png" ] \
+  && ok "... nothing for the cut PNG, the text file is no input" || not_ok "... nothing for the cut PNG" "$(ls "$T/batch-out")"
+if [ "$(wc -l <"$T/err")" -eq 1 ] && grep -q '^pix2pix-cli: .*cut\.png.*' "$T/err"; then
+  ok "... one line on stderr names the cut PNG and why ($(cat "$T/err"))"
+else
+  not_ok "... one line on stderr names the cut PNG" "$(cat "$T/err")"
+fi
+if grep -q "^\[1/3\] $T/batch/a.png -> $T/batch-out/a.png\$" "$T/out" && grep -q '^\[3/3\] .*cut.png' "$T/out" &&
+   grep -q '^2 written, 1 failed$' "$T/out"; then
+  ok "... a progress line per file and the summary"
+else
+  not_ok "... a progress line per file and the summary" "$(cat "$T/out")"
+fi
+"$CLI" run --model "$T/tiny.safetensors" --threads 1 "$T/batch/b.png" "$T/b-single.png" 2>/dev/null
+cmp -s "$T/batch-out/b.png" "$T/b-single.png" && ok "... a batch result equals the single run's" \
+  || not_ok "... a batch result equals the single run's"
+"$CLI" run --model "$T/tiny.safetensors" --threads 1 -o "$T/batch-ok" --format jpg \
+  "$T/batch/a.png" "$T/batch/b.png" >"$T/out" 2>"$T/err"
+rc=$?
+if [ $rc -eq 0 ] && [ "$(magic "$T/batch-ok/a.jpg" | cut -c1-6)" = ffd8ff ] &&
+   [ "$(magic "$T/batch-ok/b.jpg" | cut -c1-6)" = ffd8ff ] &&
+   grep -q '^2 written, 0 failed$' "$T/out"; then
+  ok "batch of two files, --format jpg: exit 0, JPEG files"
+else
+  not_ok "batch of two files, --format jpg" "rc $rc" "$(cat "$T/out" "$T/err")"
+fi
+run_cli 1 "batch: a missing output folder is refused" run --model "$T/tiny.safetensors" -o "$T/no-such-dir" "$T/in.png"
+run_cli 2 "batch: an empty output folder name is refused" run --model "$T/tiny.safetensors" -o "" "$T/in.png"
+run_cli 2 "several inputs without --output-dir" run --model "$T/tiny.safetensors" "$T/in.png" "$T/in.png" "$T/o.png"
+run_cli 2 "batch: an unknown --format" run --model "$T/tiny.safetensors" -o "$T/batch-ok" --format xyz "$T/in.png"
+mkdir -p "$T/same"
+cp "$T/in.png" "$T/same/in.png"
+run_cli 1 "batch: a result never replaces its input" run --model "$T/tiny.safetensors" -o "$T/same" "$T/same/in.png"
+cmp -s "$T/same/in.png" "$T/in.png" && ok "... the input is unchanged" || not_ok "... the input is unchanged"
 
 [ "$failed" -eq 0 ]

@@ -20,6 +20,7 @@
 #include "p2p-error.h"
 #include "p2p-tensor.h"
 #include "p2p-model.h"
+#include "p2p-model-path.h"
 #include "p2p-net.h"
 #include "p2p-image.h"
 #include "p2p-pipeline.h"

@@ -18,6 +18,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "p2p-plugin-common.h"
+#include "p2p-plugin-batch.h"
 
 #define P2P_MODEL_STRING_MAX 1024
 
@@ -118,6 +119,78 @@ p2p_install (const P2pFilterInfo *info)
   gimp_plugin_menu_register (info->proc_name, info->menu_path);
 }
 
+/* --- the batch script's helpers (p2p-plugin-batch.h) ------------------ */
+
+static void
+p2p_batch_install (void)
+{
+  static const GimpParamDef check_args[] = {
+    P2P_ARG_RUN_MODE,
+    { GIMP_PDB_STRING, "filename", "The image file" },
+  };
+  static const GimpParamDef check_return[] = {
+    { GIMP_PDB_STRING, "problem", "Empty when the file can be read whole, else why not" },
+  };
+  static const GimpParamDef text_args[] = {
+    P2P_ARG_RUN_MODE,
+    { GIMP_PDB_STRING, "key",  "Which message" },
+    { GIMP_PDB_STRING, "arg1", "First argument, or empty" },
+    { GIMP_PDB_STRING, "arg2", "Second argument, or empty" },
+    { GIMP_PDB_STRING, "arg3", "Third argument, or empty" },
+  };
+  static const GimpParamDef text_return[] = {
+    { GIMP_PDB_STRING, "text", "The message, translated" },
+  };
+
+  gimp_install_procedure (P2P_PROC_BATCH_CHECK,
+                          "Whether an image file can be read whole (for pix2pix-batch)",
+                          "Decodes the file to find damaged or truncated images, which GIMP "
+                          "2.10 loads in part without an error.  Files of a format this check "
+                          "does not know pass.",
+                          "gimp-pix2pix authors", "gimp-pix2pix authors", "2026",
+                          NULL, NULL, GIMP_PLUGIN,
+                          G_N_ELEMENTS (check_args), G_N_ELEMENTS (check_return),
+                          check_args, check_return);
+  gimp_install_procedure (P2P_PROC_BATCH_TEXT,
+                          "pix2pix-batch's messages, translated (for pix2pix-batch)",
+                          "Script-Fu scripts cannot use the plug-in's translations: the batch "
+                          "script asks for its messages here.",
+                          "gimp-pix2pix authors", "gimp-pix2pix authors", "2026",
+                          NULL, NULL, GIMP_PLUGIN,
+                          G_N_ELEMENTS (text_args), G_N_ELEMENTS (text_return),
+                          text_args, text_return);
+}
+
+/* Runs the batch helper @name; FALSE when @name is none of them. */
+static gboolean
+p2p_batch_run (const gchar      *name,
+               gint              nparams,
+               const GimpParam  *param,
+               gint             *nreturn_vals,
+               GimpParam       **return_vals)
+{
+  static GimpParam values[2];
+  static gchar *text = NULL;
+
+  if (!g_str_equal (name, P2P_PROC_BATCH_CHECK) && !g_str_equal (name, P2P_PROC_BATCH_TEXT))
+    return FALSE;
+
+  g_clear_pointer (&text, g_free);
+  if (g_str_equal (name, P2P_PROC_BATCH_CHECK) && nparams == 2)
+    text = p2p_batch_check_image (param[1].data.d_string);
+  else if (g_str_equal (name, P2P_PROC_BATCH_TEXT) && nparams == 5)
+    text = p2p_batch_text (param[1].data.d_string, param[2].data.d_string,
+                           param[3].data.d_string, param[4].data.d_string);
+
+  *return_vals = values;
+  values[0].type = GIMP_PDB_STATUS;
+  values[0].data.d_status = text != NULL ? GIMP_PDB_SUCCESS : GIMP_PDB_CALLING_ERROR;
+  values[1].type = GIMP_PDB_STRING;
+  values[1].data.d_string = text;
+  *nreturn_vals = text != NULL ? 2 : 1;
+  return TRUE;
+}
+
 static void
 query (void)
 {
@@ -127,6 +200,7 @@ query (void)
   gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
   for (guint i = 0; i < P2P_N_FILTERS; i++)
     p2p_install (&p2p_filters[i]);
+  p2p_batch_install ();
 }
 
 /* --- values <-> params ----------------------------------------------- */
@@ -786,6 +860,9 @@ run (const gchar      *name,
   g_free (p2p_plugin_bind_textdomain (gimp_get_progname ()));
   textdomain (GETTEXT_PACKAGE);
   gegl_init (NULL, NULL);
+
+  if (p2p_batch_run (name, nparams, param, nreturn_vals, return_vals))
+    return;
 
   *nreturn_vals = 1;
   *return_vals = values;

@@ -18,6 +18,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "p2p-plugin-common.h"
+#include "p2p-plugin-batch.h"
 
 #define P2P_TYPE_PLUGIN (p2p_plugin_get_type ())
 G_DECLARE_FINAL_TYPE (P2pPlugin, p2p_plugin, P2P, PLUGIN, GimpPlugIn)
@@ -45,6 +46,8 @@ p2p_plugin_query_procedures (GimpPlugIn *plug_in)
 
   for (guint i = 0; i < P2P_N_FILTERS; i++)
     list = g_list_append (list, g_strdup (p2p_filters[i].proc_name));
+  list = g_list_append (list, g_strdup (P2P_PROC_BATCH_CHECK));
+  list = g_list_append (list, g_strdup (P2P_PROC_BATCH_TEXT));
   return list;
 }
 
@@ -613,6 +616,83 @@ p2p_run (GimpProcedure        *procedure,
   return ret;
 }
 
+/* --- the batch script's helpers (p2p-plugin-batch.h) -------------------------------- */
+
+static GimpValueArray *
+p2p_batch_run (GimpProcedure       *procedure,
+               GimpProcedureConfig *config,
+               gpointer             run_data)
+{
+  g_autofree char *text = NULL;
+  GimpValueArray *ret;
+
+  if (g_str_equal (gimp_procedure_get_name (procedure), P2P_PROC_BATCH_CHECK))
+    {
+      g_autofree char *filename = NULL;
+
+      g_object_get (config, "filename", &filename, NULL);
+      text = p2p_batch_check_image (filename);
+    }
+  else
+    {
+      g_autofree char *key = NULL, *arg1 = NULL, *arg2 = NULL, *arg3 = NULL;
+
+      g_object_get (config, "key", &key, "arg1", &arg1, "arg2", &arg2, "arg3", &arg3, NULL);
+      text = p2p_batch_text (key, arg1, arg2, arg3);
+    }
+  if (text == NULL)
+    return gimp_procedure_new_return_values (procedure, GIMP_PDB_CALLING_ERROR,
+                                             g_error_new_literal (GIMP_PLUG_IN_ERROR, 0,
+                                                                  "unknown message key"));
+  ret = gimp_procedure_new_return_values (procedure, GIMP_PDB_SUCCESS, NULL);
+  GIMP_VALUES_SET_STRING (ret, 1, text);
+  return ret;
+}
+
+static GimpProcedure *
+p2p_batch_create_procedure (GimpPlugIn  *plug_in,
+                            const gchar *name)
+{
+  GimpProcedure *procedure = gimp_procedure_new (plug_in, name, GIMP_PDB_PROC_TYPE_PLUGIN,
+                                                 p2p_batch_run, NULL, NULL);
+
+  gimp_procedure_set_attribution (procedure, "gimp-pix2pix authors",
+                                  "gimp-pix2pix authors", "2026");
+  gimp_procedure_add_enum_argument (procedure, "run-mode", "Run mode", "The run mode",
+                                    GIMP_TYPE_RUN_MODE, GIMP_RUN_NONINTERACTIVE,
+                                    G_PARAM_READWRITE);
+  if (g_str_equal (name, P2P_PROC_BATCH_CHECK))
+    {
+      gimp_procedure_set_documentation (procedure,
+        "Whether an image file can be read whole (for pix2pix-batch)",
+        "Decodes the file to find damaged or truncated images.  Files of a format this "
+        "check does not know pass.", name);
+      gimp_procedure_add_string_argument (procedure, "filename", "File name", "The image file",
+                                          "", G_PARAM_READWRITE);
+      gimp_procedure_add_string_return_value (procedure, "problem", "Problem",
+                                              "Empty when the file can be read whole, else why not",
+                                              "", G_PARAM_READWRITE);
+    }
+  else
+    {
+      gimp_procedure_set_documentation (procedure,
+        "pix2pix-batch's messages, translated (for pix2pix-batch)",
+        "Script-Fu scripts cannot use the plug-in's translations: the batch script asks for "
+        "its messages here.", name);
+      gimp_procedure_add_string_argument (procedure, "key", "Key", "Which message",
+                                          "", G_PARAM_READWRITE);
+      gimp_procedure_add_string_argument (procedure, "arg1", "Argument 1", "Or empty",
+                                          "", G_PARAM_READWRITE);
+      gimp_procedure_add_string_argument (procedure, "arg2", "Argument 2", "Or empty",
+                                          "", G_PARAM_READWRITE);
+      gimp_procedure_add_string_argument (procedure, "arg3", "Argument 3", "Or empty",
+                                          "", G_PARAM_READWRITE);
+      gimp_procedure_add_string_return_value (procedure, "text", "Text",
+                                              "The message, translated", "", G_PARAM_READWRITE);
+    }
+  return procedure;
+}
+
 /* --- registration ----------------------------------------------------------------- */
 
 static GimpProcedure *
@@ -622,6 +702,8 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
   const P2pFilterInfo *info = p2p_filter_info_for_proc (name);
   GimpProcedure *procedure;
 
+  if (g_str_equal (name, P2P_PROC_BATCH_CHECK) || g_str_equal (name, P2P_PROC_BATCH_TEXT))
+    return p2p_batch_create_procedure (plug_in, name);
   if (info == NULL)
     return NULL;
 

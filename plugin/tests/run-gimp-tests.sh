@@ -158,7 +158,7 @@ if [ "$GIMPV" = 2 ]; then
   check "a bad network size reports the plug-in's error text" \
     grep -q -e 'Invalid network size -5' "$T/main.log"
   check "missing model reports the searched folders" \
-    grep -q -e 'No model named "no-such-model.safetensors"' "$T/main.log"
+    grep -q -e 'No model named "no-such-model"' "$T/main.log"
 else
   check "GIMP refuses an unknown size mode" \
     grep -q -e "invalid or out of range for property 'size-mode'" "$T/main.log"
@@ -236,6 +236,72 @@ for c in rgb rgba; do
 done
 [ ! -e "$T/batch-out/skip.png" ] && ok "batch skips files not matching the glob" \
   || not_ok "batch skips files not matching the glob"
+check "batch: the summary says what was written" grep -q 'pix2pix-batch: 2 files written to' "$T/batch.log"
+
+# run_gimp_rc LOG EXPR: one GIMP run that may fail; its exit status in $rc.
+run_gimp_rc() {
+  ALL_LOGS="$ALL_LOGS $1"
+  if [ "$GIMPV" = 2 ]; then
+    timeout 300 gimp-console-2.10 -i -d -f -b "$2" -b '(gimp-quit 0)' > "$1" 2>&1
+  else
+    timeout 300 gimp-console-3.0 -i -d -f --quit --batch-interpreter=plug-in-script-fu-eval \
+      -b "$2" > "$1" 2>&1
+  fi
+  rc=$?
+}
+# A PNG cut short among good files, in tile mode: the good ones are written
+# (and equal pix2pix-cli's), the cut one is reported, not written black.
+mkdir -p "$T/bc-in" "$T/bc-out"
+cp "$OUT/rgb-before.png" "$T/bc-in/a.png"
+cp "$OUT/rgba-before.png" "$T/bc-in/c.png"
+# (Cut inside its pixel data: the second half of a PNG GIMP 3 wrote is
+# mostly metadata.)
+size=$(wc -c < "$SRC/plugin/tests/data/source.png")
+head -c $((size / 2)) "$SRC/plugin/tests/data/source.png" > "$T/bc-in/b-cut.png"
+run_gimp_rc "$T/batch-cut.log" "(pix2pix-batch \"$T/bc-in/*.png\" \"$T/bc-out\" \"sketch-to-photo\" \"\" \"tile\" \"official\" 0 1.0)"
+for c in a c; do
+  if [ -f "$T/bc-out/$c.png" ]; then
+    "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" --size-mode tile \
+      "$T/bc-in/$c.png" "$T/bc-out/$c-cli.png" > "$T/cli.log" 2>&1
+    check "batch with a cut file: $c.png written, tile mode equals pix2pix-cli --size-mode tile" \
+      "$COMPARE" cli "$T/bc-out/$c.png" "$T/bc-out/$c-cli.png" 1 -
+  else
+    not_ok "batch with a cut file: $c.png written"; sed 's/^/#   /' "$T/batch-cut.log"
+  fi
+done
+[ ! -e "$T/bc-out/b-cut.png" ] && ok "batch: nothing written for the PNG cut short" \
+  || not_ok "batch: nothing written for the PNG cut short"
+check "batch: the summary counts 2 written, 1 failed" \
+  grep -q "pix2pix-batch: 2 files written to $T/bc-out, 1 failed" "$T/batch-cut.log"
+check "batch: the summary names the cut file and why" \
+  grep -q "^  $T/bc-in/b-cut.png: The image cannot be read whole" "$T/batch-cut.log"
+if [ "$GIMPV" = 2 ]; then
+  # GIMP 2.10 exits 0 whatever a batch command does; its own report of the
+  # script's error is what a caller can check.
+  check "batch with a failure: GIMP reports the batch command's error" \
+    grep -q 'batch command experienced an execution error' "$T/batch-cut.log"
+else
+  [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && ok "batch with a failure: GIMP exits with status $rc" \
+    || not_ok "batch with a failure: GIMP exits with a non-zero status (got $rc)"
+  run_gimp_rc "$T/batch-ok-rc.log" "(pix2pix-batch \"$T/bc-in/a.png\" \"$T/bc-out\" \"sketch-to-photo\" \"\" \"resize\" \"official\" 0 1.0)"
+  [ "$rc" -eq 0 ] && ok "batch without failures: GIMP exits with status 0" \
+    || not_ok "batch without failures: GIMP exits with status 0 (got $rc)"
+fi
+# An empty output folder (the batch dialog's default) is refused before
+# anything runs: it wrote into "/".  A name no file in / has.
+stem=p2p-batch-empty-folder-$$
+cp "$OUT/rgb-before.png" "$T/bc-in/$stem.png"
+run_gimp_rc "$T/batch-empty.log" "(pix2pix-batch \"$T/bc-in/$stem.png\" \"\" \"sketch-to-photo\" \"\" \"resize\" \"official\" 0 1.0)"
+if [ -e "/$stem.png" ]; then
+  rm -f "/$stem.png"; not_ok "batch: an empty output folder is refused (it wrote /$stem.png)"
+else
+  check "batch: an empty output folder is refused, with a message" \
+    grep -q 'No output folder given' "$T/batch-empty.log"
+fi
+run_gimp_rc "$T/batch-missing.log" "(pix2pix-batch \"$T/bc-in/a.png\" \"$T/no-such-folder\" \"sketch-to-photo\" \"\" \"resize\" \"official\" 0 1.0)"
+check "batch: a missing output folder is refused, with a message" \
+  grep -q "The output folder \"$T/no-such-folder\" does not exist" "$T/batch-missing.log"
+rm -f "$T/bc-in/$stem.png"
 # Colorize with a hints folder: in/dot.png takes hints/dot.png, in/plain.png
 # (no hints file) runs without.
 mkdir -p "$T/bh-in" "$T/bh-hints" "$T/bh-out"
@@ -317,6 +383,14 @@ if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
             gettext -d "$DOMAIN" "_Sketch to Photo...")
     echo "LABEL: $label" >> "$T/de.log"
   fi
+  # The batch script's own messages come translated from the plug-in.
+  if [ "$GIMPV" = 2 ]; then
+    LANGUAGE=de run_gimp_rc "$T/de-batch.log" "(pix2pix-batch \"$T/bc-in/a.png\" \"\" \"sketch-to-photo\" \"\" \"resize\" \"official\" 0 1.0)"
+  else
+    LOCPATH=$de_locpath LANG=de_DE.UTF-8 LANGUAGE=de \
+      run_gimp_rc "$T/de-batch.log" "(pix2pix-batch \"$T/bc-in/a.png\" \"\" \"sketch-to-photo\" \"\" \"resize\" \"official\" 0 1.0)"
+  fi
+  check "German batch message (LANGUAGE=de)" grep -q 'Kein Ausgabeordner angegeben' "$T/de-batch.log"
   check "German menu label (LANGUAGE=de)" grep -q 'LABEL: .*Foto aus _Skizze' "$T/de.log"
   check "German error message (LANGUAGE=de)" grep -q 'Kein Modell namens' "$T/de.log"
   check "German error message from the core library (LANGUAGE=de)" grep -q \

@@ -8,7 +8,10 @@
 #include <locale.h>
 #include <glib/gstdio.h>
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
+
 #include "p2p-plugin-common.h"
+#include "p2p-plugin-batch.h"
 #include "tiny-model.h"
 
 typedef struct {
@@ -60,6 +63,16 @@ folders_setup (Folders *f, gconstpointer data)
   write_model (f->dir2, "colorize.safetensors", "colorize", 1, 2, 4);
   write_model (f->dir2, "sketch-to-photo.safetensors", "sketch-to-photo", 3, 3, 5);
   write_model (f->dir2, "mine.safetensors", "colorize", 1, 2, 6);
+  /* two: a PyTorch checkpoint put there as it was downloaded (a generic
+   * ResNet) */
+  {
+    g_autofree char *pth = NULL;
+    gsize len;
+    g_autofree char *dest = g_build_filename (f->dir2, "style.pth", NULL);
+
+    g_assert_true (g_file_get_contents (P2P_TEST_PTH, &pth, &len, NULL));
+    g_assert_true (g_file_set_contents (dest, pth, (gssize) len, NULL));
+  }
 }
 
 static void
@@ -144,14 +157,27 @@ test_resolve (Folders *f, gconstpointer data)
   byp = p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, want_sk, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (byp, ==, want_sk);
+  /* a checkpoint in a model folder, by its file name or its stem */
+  {
+    g_autofree char *want_pth = g_build_filename (f->dir2, "style.pth", NULL);
+    g_autofree char *p1 = p2p_plugin_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO,
+                                                    "style.pth", &error);
+    g_autofree char *p2 = NULL;
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (p1, ==, want_pth);
+    p2 = p2p_plugin_model_resolve (f->search, P2P_FILTER_SKETCH_TO_PHOTO, "style", &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (p2, ==, want_pth);
+  }
 
   g_assert_null (p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, missing, &error));
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
   g_clear_error (&error);
   g_assert_null (p2p_plugin_model_resolve (f->search, P2P_FILTER_COLORIZE, "nope", &error));
   g_assert_error (error, P2P_ERROR, P2P_ERROR_NOT_FOUND);
-  /* the message names the file and every folder searched */
-  g_assert_nonnull (strstr (error->message, "nope.safetensors"));
+  /* the message names what was asked for and every folder searched */
+  g_assert_nonnull (strstr (error->message, "\"nope\""));
   g_assert_nonnull (strstr (error->message, f->dir1));
   g_assert_nonnull (strstr (error->message, f->dir2));
   g_clear_error (&error);
@@ -194,13 +220,15 @@ test_list (Folders *f, gconstpointer data)
   g_assert_cmpuint (colorize->len, ==, 2);
   g_assert_nonnull (find_entry (colorize, "tint.safetensors"));
   g_assert_nonnull (find_entry (colorize, "colorize.safetensors"));
-  /* sketch: its own models and the generic one */
-  g_assert_cmpuint (sketch->len, ==, 3);
+  /* sketch: its own models and the generic ones (a .pth as well) */
+  g_assert_cmpuint (sketch->len, ==, 4);
   g_assert_nonnull (find_entry (sketch, "any.safetensors"));
+  g_assert_nonnull (find_entry (sketch, "style.pth"));
   g_assert_cmpstr (find_entry (sketch, "mine.safetensors")->path, ==, mine_path);
   g_assert_null (find_entry (sketch, "tint.safetensors"));
-  /* every model once; nothing but .safetensors files */
-  g_assert_cmpuint (all->len, ==, 5);
+  /* every model once; nothing but .safetensors and .pth files */
+  g_assert_cmpuint (all->len, ==, 6);
+  g_assert_cmpint (find_entry (all, "style.pth")->task, ==, P2P_TASK_GENERIC);
   g_assert_null (find_entry (all, "bad.safetensors"));
   g_assert_null (find_entry (all, "notes.txt"));
   g_assert_cmpstr (find_entry (all, "mine.safetensors")->path, ==, mine_path);
@@ -374,6 +402,63 @@ test_run_buffer (Folders *f, gconstpointer data)
                     FALSE, TRUE);
 }
 
+/* The batch script's file check: a PNG cut short (which GIMP 2.10 loads
+ * in part without an error) is refused, a whole one and a format the
+ * check does not know pass. */
+static void
+test_batch_check (Folders *f, gconstpointer data)
+{
+  g_autoptr(GdkPixbuf) pixbuf = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, 64, 48);
+  g_autofree char *good = g_build_filename (f->root, "good.png", NULL);
+  g_autofree char *cut = g_build_filename (f->root, "cut.png", NULL);
+  g_autofree char *other = g_build_filename (f->root, "notes.xcf", NULL);
+  g_autofree char *missing = g_build_filename (f->root, "missing.png", NULL);
+  g_autofree char *bytes = NULL;
+  g_autofree char *r_good = NULL, *r_cut = NULL, *r_other = NULL, *r_missing = NULL;
+  GRand *rand = g_rand_new_with_seed (7);
+  guchar *px = gdk_pixbuf_get_pixels (pixbuf);
+  gsize len;
+
+  /* noise, so that the compressed data is long enough to cut */
+  for (int i = 0; i < gdk_pixbuf_get_rowstride (pixbuf) * 48; i++)
+    px[i] = (guchar) g_rand_int_range (rand, 0, 256);
+  g_rand_free (rand);
+  g_assert_true (gdk_pixbuf_save (pixbuf, good, "png", NULL, NULL));
+  g_assert_true (g_file_get_contents (good, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (cut, bytes, (gssize) (len / 2), NULL));
+  g_assert_true (g_file_set_contents (other, "not a format gdk-pixbuf knows", -1, NULL));
+
+  r_good = p2p_batch_check_image (good);
+  g_assert_cmpstr (r_good, ==, "");
+  r_cut = p2p_batch_check_image (cut);
+  g_assert_cmpstr (r_cut, !=, "");
+  g_assert_nonnull (strstr (r_cut, "cannot be read whole"));
+  r_other = p2p_batch_check_image (other);
+  g_assert_cmpstr (r_other, ==, "");
+  r_missing = p2p_batch_check_image (missing);
+  g_assert_nonnull (strstr (r_missing, "is not a file"));
+}
+
+static void
+test_batch_text (void)
+{
+  g_autofree char *none = p2p_batch_text ("no-output-folder", "", "", "");
+  g_autofree char *missing = p2p_batch_text ("output-folder-missing", "/x/out", "", "");
+  g_autofree char *no_input = p2p_batch_text ("no-input", "in/*.png", "", "");
+  g_autofree char *sum = p2p_batch_text ("summary", "2", "1", "out");
+  g_autofree char *sum1 = p2p_batch_text ("summary", "1", "0", "out");
+
+  g_assert_cmpstr (none, ==, "No output folder given: choose the folder the results go to.");
+  g_assert_cmpstr (missing, ==, "The output folder \"/x/out\" does not exist.");
+  g_assert_cmpstr (no_input, ==, "No file matches \"in/*.png\".");
+  g_assert_cmpstr (sum, ==, "2 files written to out, 1 failed.");
+  g_assert_cmpstr (sum1, ==, "1 file written to out, 0 failed.");
+  g_assert_null (p2p_batch_text ("summary", "two", "1", "out"));
+  g_assert_null (p2p_batch_text ("summary", "-1", "1", "out"));
+  g_assert_null (p2p_batch_text ("no-such-key", "", "", ""));
+  g_assert_null (p2p_batch_text (NULL, NULL, NULL, NULL));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -389,6 +474,9 @@ main (int argc, char **argv)
   g_test_add ("/plugin-common/load-for-filter", Folders, NULL, folders_setup, test_load_for_filter,
               folders_teardown);
   g_test_add_func ("/plugin-common/texts", test_texts);
+  g_test_add ("/plugin-common/batch-check", Folders, NULL, folders_setup, test_batch_check,
+              folders_teardown);
+  g_test_add_func ("/plugin-common/batch-text", test_batch_text);
   g_test_add_func ("/plugin-common/filter-table", test_filter_table);
   g_test_add_func ("/plugin-common/error-status", test_error_status);
   g_test_add ("/plugin-common/run-buffer", Folders, NULL, folders_setup, test_run_buffer,
