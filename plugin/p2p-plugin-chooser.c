@@ -198,7 +198,7 @@ p2p_model_chooser_new (P2pFilter    filter,
   g_object_unref (c->store);
   cell = gtk_cell_renderer_text_new ();
   /* Long names and licences must not widen the dialog past the screen. */
-  g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_END, "width-chars", 48, NULL);
+  g_object_set (cell, "ellipsize", PANGO_ELLIPSIZE_END, "width-chars", 56, NULL);
   gtk_cell_layout_pack_start (GTK_CELL_LAYOUT (c->combo), cell, TRUE);
   gtk_cell_layout_set_attributes (GTK_CELL_LAYOUT (c->combo), cell,
                                   "text", P2P_COL_LABEL, "sensitive", P2P_COL_USABLE, NULL);

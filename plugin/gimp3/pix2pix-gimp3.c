@@ -48,7 +48,11 @@ p2p_plugin_query_procedures (GimpPlugIn *plug_in)
   /* Our own help pages: the dialogs' Help button shows them (help ids are
    * the procedure names) instead of asking for GIMP's manual. */
   if (help_uri != NULL)
-    gimp_plug_in_set_help_domain (plug_in, P2P_HELP_DOMAIN, help_uri);
+    {
+      g_autoptr(GFile) help = g_file_new_for_uri (help_uri);
+
+      gimp_plug_in_set_help_domain (plug_in, P2P_HELP_DOMAIN, help);
+    }
 
   for (guint i = 0; i < P2P_N_FILTERS; i++)
     list = g_list_append (list, g_strdup (p2p_filters[i].proc_name));
