@@ -407,9 +407,13 @@ p2p_cli_run_file (P2pModel                 *model,
         }
       options.read_hints = TRUE;
     }
-  /* The result has the input's alpha, if any.  Its pages are touched
-   * only as the rows arrive. */
-  output = gdk_pixbuf_new (GDK_COLORSPACE_RGB, gdk_pixbuf_get_has_alpha (input), 8, w, h);
+  /* The result has the input's alpha, if the model's task keeps it (a
+   * sketch is flattened on white: opaque).  Its pages are touched only as
+   * the rows arrive. */
+  output = gdk_pixbuf_new (GDK_COLORSPACE_RGB,
+                           p2p_pipeline_result_channels (model,
+                                                         gdk_pixbuf_get_n_channels (input)) == 4,
+                           8, w, h);
   if (!output)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,

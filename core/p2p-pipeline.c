@@ -8,7 +8,8 @@
  *                the size mode (resize: to native size and back; whole:
  *                reflect-pad, run, crop);
  *   3. finish:   output plane -> image (RGB clamp, or Lab -> sRGB with the
- *                full-resolution L), alpha re-attached unchanged.
+ *                full-resolution L), alpha re-attached unchanged (or, for
+ *                sketches, used up by compositing on white in stage 1).
  */
 #include <math.h>
 #include <string.h>
@@ -488,7 +489,7 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
   TileProgress tp = { &options->net, 0, 0 };
   int flushed = 0;
 
-  rr.alpha = channels == 2 || channels == 4;
+  rr.alpha = p2p_task_out_channels (task, channels) == 4;
   rr.hints = options->read_hints;
   rr.ic = task->image_plane_channels (channels);
   rr.cc = p2p_task_plane_channels (task, channels);
@@ -709,7 +710,8 @@ p2p_pipeline_infer (const P2pModel           *model,
 }
 
 /* Resize and whole mode on a whole image: the task's plane, the net, the
- * output back at full resolution, finished by the task; alpha carried. */
+ * output back at full resolution, finished by the task; alpha carried
+ * where the task keeps it. */
 static P2pImage *
 p2p_pipeline_run_image (const P2pModel           *model,
                         const P2pTaskSpec        *task,
@@ -740,7 +742,8 @@ p2p_pipeline_run_image (const P2pModel           *model,
   if (!p2p_pipeline_check (options, 1.0, error))
     return NULL;
 
-  out = p2p_image_new (input->width, input->height, p2p_image_has_alpha (input) ? 4 : 3, error);
+  out = p2p_image_new (input->width, input->height,
+                       p2p_task_out_channels (task, input->channels), error);
   if (!out || !task->finish (full, plane, input, options->chroma, out, error))
     return NULL;
   if (out->channels == 4)
@@ -892,7 +895,8 @@ p2p_pipeline_run (const P2pModel           *model,
     {
       /* The same code as pix2pix-cli's rows, over images. */
       g_autoptr(P2pImage) out = p2p_image_new (input->width, input->height,
-                                               p2p_image_has_alpha (input) ? 4 : 3, error);
+                                               p2p_task_out_channels (task, input->channels),
+                                               error);
       ImageRows images = { input, options->hints, out };
       P2pPipelineOptions rows_options = *options;
 
@@ -906,6 +910,18 @@ p2p_pipeline_run (const P2pModel           *model,
       return g_steal_pointer (&out);
     }
   return p2p_pipeline_run_image (model, task, input, options->hints, options, error);
+}
+
+int
+p2p_pipeline_result_channels (const P2pModel *model, int channels)
+{
+  const P2pTaskSpec *task;
+
+  g_return_val_if_fail (model != NULL, 3);
+  /* A model the pipeline cannot run fails in the run itself. */
+  task = p2p_task_for_model (p2p_model_get_info (model), NULL);
+  return task ? p2p_task_out_channels (task, channels)
+              : (channels == 2 || channels == 4 ? 4 : 3);
 }
 
 gboolean

@@ -74,6 +74,30 @@ p2p_rgb_to_plane (const P2pImage *rows, float *plane, int stride, GError **error
   return TRUE;
 }
 
+/* A drawing on white paper: colour * alpha + white * (1 - alpha), in the
+ * gamma-encoded values (as GIMP's Flatten Image and Pillow composite an
+ * 8-bit drawing).  A fully transparent pixel is paper whatever it holds
+ * (Tux Paint and others leave black there; NaN or Inf too); alpha NaN
+ * counts as 0 and +-Inf as 1 and 0, as p2p_copy_alpha carries them. */
+static gboolean
+p2p_rgb_paper_to_plane (const P2pImage *rows, float *plane, int stride, GError **error)
+{
+  const gsize n = (gsize) rows->width * rows->height;
+  const int ch = rows->channels, cc = p2p_rgb_plane_channels (ch);
+
+  if (ch != 2 && ch != 4)
+    return p2p_rgb_to_plane (rows, plane, stride, error);
+  for (gsize p = 0; p < n; p++)
+    {
+      const float a_in = rows->data[p * ch + ch - 1];
+      const float a = isfinite (a_in) ? CLAMP (a_in, 0.0f, 1.0f) : a_in > 0.0f ? 1.0f : 0.0f;
+
+      for (int c = 0; c < cc; c++)
+        plane[p * stride + c] = a > 0.0f ? rows->data[p * ch + c] * a + (1.0f - a) : 1.0f;
+    }
+  return TRUE;
+}
+
 static P2pImage *
 p2p_rgb_run_net (const P2pModel *model, const P2pImage *net_in,
                  const P2pNetOptions *net_options, GError **error)
@@ -215,17 +239,23 @@ p2p_lab_finish (const P2pImage *ab, const P2pImage *plane, const P2pImage *image
 /* ---- the table ---------------------------------------------------------- */
 
 static const P2pTaskSpec p2p_task_rgb = {
-  "RGB", 0, 3, TRUE, FALSE,
+  "RGB", 0, 3, TRUE, FALSE, FALSE,
   p2p_rgb_plane_channels, p2p_rgb_to_plane, p2p_rgb_run_net, p2p_rgb_upsample, p2p_rgb_finish,
 };
 
+static const P2pTaskSpec p2p_task_rgb_paper = {
+  "RGB on paper", 0, 3, TRUE, FALSE, TRUE,
+  p2p_rgb_plane_channels, p2p_rgb_paper_to_plane, p2p_rgb_run_net, p2p_rgb_upsample,
+  p2p_rgb_finish,
+};
+
 static const P2pTaskSpec p2p_task_lab = {
-  "Lab", 0, 2, FALSE, TRUE,
+  "Lab", 0, 2, FALSE, TRUE, FALSE,
   p2p_lab_plane_channels, p2p_lab_to_plane, p2p_lab_run_net, p2p_lab_upsample, p2p_lab_finish,
 };
 
 static const P2pTaskSpec p2p_task_lab_hints = {
-  "Lab with hints", P2P_HINT_CHANNELS, 2, FALSE, TRUE,
+  "Lab with hints", P2P_HINT_CHANNELS, 2, FALSE, TRUE, FALSE,
   p2p_lab_plane_channels, p2p_lab_to_plane, p2p_lab_run_net, p2p_lab_upsample, p2p_lab_finish,
 };
 
@@ -255,7 +285,14 @@ p2p_task_for_model (const P2pModelInfo *info, GError **error)
                    _("This model's input or output is not a 1- or 3-channel RGB image"));
       return NULL;
     }
-  return &p2p_task_rgb;
+  /* Sketches are drawings: their transparent parts are paper. */
+  return info->task == P2P_TASK_SKETCH_TO_PHOTO ? &p2p_task_rgb_paper : &p2p_task_rgb;
+}
+
+int
+p2p_task_out_channels (const P2pTaskSpec *task, int channels)
+{
+  return (channels == 2 || channels == 4) && !task->opaque ? 4 : 3;
 }
 
 int

@@ -10,9 +10,13 @@
  * result rows.  Resize, whole and tile mode call these and never ask which
  * task they run.
  *
- *   RGB (sketch-to-photo, generic): plane = the image's colour channels
- *     (1 grey or 3), v * 2 - 1 into the net with grey <-> RGB as the net
- *     needs, (y + 1) / 2 out; resized as Pillow resizes 8-bit images.
+ *   RGB (generic): plane = the image's colour channels (1 grey or 3),
+ *     v * 2 - 1 into the net with grey <-> RGB as the net needs,
+ *     (y + 1) / 2 out; resized as Pillow resizes 8-bit images; alpha is
+ *     carried to the result.
+ *   RGB on paper (sketch-to-photo): the same, but the plane is the drawing
+ *     composited on white paper (a drawing's transparent pixels are paper,
+ *     whatever colour they hide) and the result is opaque.
  *   Lab (colorize): plane = L; L / 50 - 1 in, ab = y * 110 out, upsampled
  *     with a guided filter on the full-resolution L, recombined with it.
  *   Lab with hints: plane = L, hint a, hint b, hint mask (models/FORMAT.md
@@ -52,6 +56,9 @@ struct _P2pTaskSpec {
   gboolean    clamp_resize;
   /* finish() needs the input's rows when it gets no plane (Lab: L). */
   gboolean    finish_reads_image;
+  /* The input's alpha is used up by image_to_plane (a drawing on white
+   * paper): the result has no alpha channel. */
+  gboolean    opaque;
 
   /* Plane channels the image gives for an image of @channels (1-4). */
   int       (*image_plane_channels) (int channels);
@@ -75,6 +82,10 @@ struct _P2pTaskSpec {
 /* The row of @info's model, or NULL with P2P_ERROR_UNSUPPORTED when the
  * pipeline cannot run it (spaces and channel counts it does not know). */
 const P2pTaskSpec *p2p_task_for_model (const P2pModelInfo *info, GError **error);
+
+/* Channels of the result for an image of @channels: 4 when the image has
+ * alpha and the task carries it, else 3. */
+int       p2p_task_out_channels (const P2pTaskSpec *task, int channels);
 
 /* Plane channels for an image of @channels: image part plus hints. */
 int       p2p_task_plane_channels (const P2pTaskSpec *task, int channels);

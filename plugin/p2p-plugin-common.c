@@ -2,6 +2,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <locale.h>
 #include <glib/gi18n-lib.h>
@@ -19,11 +20,19 @@ const P2pChoice p2p_size_mode_choices[] = {
   { P2P_SIZE_MODE_TILE,   "tile",   N_("Full resolution in tiles (large images, less memory)") },
 };
 
+/* Plain words for what the normalization modes do (the nicks are the
+ * core's technical names). */
 const P2pChoice p2p_norm_mode_choices[] = {
-  { P2P_NORM_MODE_OFFICIAL,   "official",   N_("Per-image statistics (reference)") },
-  { P2P_NORM_MODE_RUNNING,    "running",    N_("Running statistics") },
-  { P2P_NORM_MODE_STOCHASTIC, "stochastic", N_("Random variation (dropout, seeded)") },
+  { P2P_NORM_MODE_OFFICIAL,   "official",   N_("Adapt to this image (recommended)") },
+  { P2P_NORM_MODE_RUNNING,    "running",    N_("Fixed, as learned in training") },
+  { P2P_NORM_MODE_STOCHASTIC, "stochastic", N_("Random variation (a new result for each seed)") },
 };
+
+const char p2p_norm_mode_help[] =
+  N_("How the network adjusts to the picture: adapting to this image is how pix2pix "
+     "was published and usually looks best; fixed values from training can look more "
+     "alike across a series of images; random variation gives another result for each "
+     "seed.");
 
 void
 p2p_filter_params_init (P2pFilterParams *params,
@@ -50,10 +59,12 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
     N_("Sketch to Photo"), N_("_Sketch to Photo..."), "<Image>/Filters/Artistic",
     N_("Turn a line drawing into a photo-like image with a pix2pix network"),
     N_("Runs a pix2pix generator trained on sketch/photo pairs on the active "
-       "layer and puts the result into a new layer above it.  Only the "
-       "selection is shown in the new layer."),
+       "layer and puts the result into a new layer above it.  Transparent "
+       "parts of the drawing count as white paper and the result is opaque; "
+       "a gray or indexed image is converted to RGB.  Only the selection is "
+       "shown in the new layer."),
     "sketch-to-photo" P2P_MODEL_SUFFIX, P2P_TASK_SKETCH_TO_PHOTO,
-    0, FALSE,
+    0, TRUE, FALSE,
   },
   [P2P_FILTER_COLORIZE] = {
     P2P_FILTER_COLORIZE, P2P_PROC_COLORIZE,
@@ -64,7 +75,19 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "kept; a gray or indexed image is converted to RGB.  Only the selection "
        "is shown in the new layer."),
     "colorize" P2P_MODEL_SUFFIX, P2P_TASK_COLORIZE,
-    P2P_FILTER_OPTION_CHROMA | P2P_FILTER_OPTION_HINTS, TRUE,
+    P2P_FILTER_OPTION_CHROMA | P2P_FILTER_OPTION_HINTS, TRUE, FALSE,
+  },
+  [P2P_FILTER_APPLY_MODEL] = {
+    P2P_FILTER_APPLY_MODEL, P2P_PROC_APPLY_MODEL,
+    N_("Apply pix2pix Model"), N_("Apply pix2pix _Model..."), "<Image>/Filters/Artistic",
+    N_("Run any pix2pix or CycleGAN generator (e.g. a painting style) on the layer"),
+    N_("Runs the chosen generator model (any task: the models of the other "
+       "filters, imported PyTorch checkpoints such as the official CycleGAN "
+       "styles) on the active layer and puts the result into a new layer "
+       "above it, named after the model.  Only the selection is shown in "
+       "the new layer."),
+    NULL, P2P_TASK_GENERIC,
+    P2P_FILTER_OPTION_IMPORT, TRUE, TRUE,
   },
 };
 
@@ -97,6 +120,34 @@ p2p_filter_layer_name (P2pFilter   filter,
   /* TRANSLATORS: name of the new layer: "<filter> (<source layer name>)" */
   return g_strdup_printf (_("%s (%s)"), p2p_filter_title (filter),
                           source_name ? source_name : "");
+}
+
+char *
+p2p_filter_result_layer_name (P2pFilter       filter,
+                              const P2pModel *model,
+                              const char     *source_name)
+{
+  const P2pModelInfo *info = model != NULL ? p2p_model_get_info (model) : NULL;
+
+  if (p2p_filter_info (filter)->layer_from_model && info != NULL && info->name != NULL &&
+      *info->name)
+    return g_strdup_printf (_("%s (%s)"), info->name, source_name ? source_name : "");
+  return p2p_filter_layer_name (filter, source_name);
+}
+
+char *
+p2p_plugin_help_uri (const char *program)
+{
+  g_autofree char *exe_dir = NULL;
+  g_autofree char *dir = NULL;
+  char *uri;
+
+  if (program == NULL || !g_path_is_absolute (program))
+    return NULL;
+  exe_dir = g_path_get_dirname (program);
+  dir = g_build_filename (exe_dir, P2P_HELP_FOLDER, NULL);
+  uri = g_filename_to_uri (dir, NULL, NULL);
+  return uri;
 }
 
 char *
@@ -174,6 +225,7 @@ p2p_plugin_model_free (P2pPluginModel *entry)
   g_free (entry->display_name);
   g_free (entry->license);
   g_free (entry->description);
+  g_free (entry->error);
   g_free (entry);
 }
 
@@ -195,13 +247,26 @@ p2p_plugin_model_compare (gconstpointer a,
   return g_utf8_collate (ea->display_name, eb->display_name);
 }
 
-GPtrArray *
-p2p_plugin_model_list (char  **search_path,
-                       P2pTask task)
+/* Listing is stricter than loading: a generic model is offered by Apply
+ * pix2pix Model, not by Sketch to Photo (which still runs one by name). */
+static gboolean
+p2p_task_lists (P2pTask model_task,
+                P2pTask wanted)
+{
+  return wanted == P2P_TASK_GENERIC || model_task == wanted;
+}
+
+/* Every model file in the search path: exactly the files their names
+ * resolve to (the core's lookup, shared with pix2pix-cli), loadable or not;
+ * @strict: list by p2p_task_lists, else by p2p_task_fits.  Broken files get
+ * ->error when @keep_broken, else a g_message and no entry. */
+static GPtrArray *
+p2p_plugin_model_scan (char     **search_path,
+                       P2pTask    task,
+                       gboolean   strict,
+                       gboolean   keep_broken)
 {
   GPtrArray *list = g_ptr_array_new_with_free_func ((GDestroyNotify) p2p_plugin_model_free);
-  /* Exactly the files their names resolve to, whether or not they load or
-   * fit the task (the core's lookup, shared with pix2pix-cli). */
   g_autoptr(GPtrArray) files = p2p_model_path_list_files (search_path);
 
   for (guint k = 0; k < files->len; k++)
@@ -214,26 +279,198 @@ p2p_plugin_model_list (char  **search_path,
       g_autofree char *file_name = g_path_get_basename (path);
 
       model = p2p_model_load (path, &error);
-      if (model == NULL)
+      if (model == NULL && !keep_broken)
         {
           g_message ("%s: %s", path, error->message);
           continue;
         }
-      info = p2p_model_get_info (model);
-      if (!p2p_task_fits (info->task, task))
+      info = model != NULL ? p2p_model_get_info (model) : NULL;
+      if (info != NULL && !(strict ? p2p_task_lists (info->task, task)
+                                   : p2p_task_fits (info->task, task)))
         continue;
 
       entry = g_new0 (P2pPluginModel, 1);
+      {
+        GStatBuf st;
+
+        if (g_stat (path, &st) == 0)
+          entry->file_size = (guint64) st.st_size;
+      }
       entry->path = g_strdup (path);
-      entry->display_name = g_strdup (info->name && *info->name ? info->name : file_name);
+      if (info != NULL)
+        {
+          entry->display_name = g_strdup (info->name && *info->name ? info->name : file_name);
+          entry->license = g_strdup (info->license ? info->license : "");
+          entry->description = g_strdup (info->description ? info->description : "");
+          entry->task = info->task;
+        }
+      else
+        {
+          entry->display_name = g_strdup (file_name);
+          entry->license = g_strdup ("");
+          entry->description = g_strdup ("");
+          entry->task = P2P_TASK_GENERIC;
+          entry->error = g_strdup (error->message);
+        }
       entry->file_name = g_steal_pointer (&file_name);
-      entry->license = g_strdup (info->license ? info->license : "");
-      entry->description = g_strdup (info->description ? info->description : "");
-      entry->task = info->task;
       g_ptr_array_add (list, entry);
     }
   g_ptr_array_sort (list, p2p_plugin_model_compare);
   return list;
+}
+
+GPtrArray *
+p2p_plugin_model_list (char  **search_path,
+                       P2pTask task)
+{
+  return p2p_plugin_model_scan (search_path, task, FALSE, FALSE);
+}
+
+GPtrArray *
+p2p_plugin_model_list_all (char  **search_path,
+                           P2pTask task)
+{
+  return p2p_plugin_model_scan (search_path, task, FALSE, TRUE);
+}
+
+GPtrArray *
+p2p_plugin_model_list_for_filter (char      **search_path,
+                                  P2pFilter   filter)
+{
+  return p2p_plugin_model_scan (search_path, p2p_filter_info (filter)->task, TRUE, TRUE);
+}
+
+gboolean
+p2p_plugin_model_is_default (const P2pPluginModel *entry,
+                             P2pFilter             filter)
+{
+  const char *def = p2p_filter_info (filter)->default_model;
+
+  /* The list holds the file a name resolves to (first folder wins), so
+   * the entry of that file name is the default's. */
+  return def != NULL && entry->error == NULL && g_strcmp0 (entry->file_name, def) == 0;
+}
+
+const char *
+p2p_plugin_model_choice (const P2pPluginModel *entry,
+                         P2pFilter             filter)
+{
+  return p2p_plugin_model_is_default (entry, filter) ? "" : entry->path;
+}
+
+char *
+p2p_plugin_model_label (const P2pPluginModel *entry,
+                        P2pFilter             filter)
+{
+  g_autofree char *size = g_format_size (entry->file_size);
+
+  if (entry->error != NULL)
+    /* TRANSLATORS: a model file in the chooser that does not load */
+    return g_strdup_printf (_("%s - cannot be used"), entry->file_name);
+  if (p2p_plugin_model_is_default (entry, filter))
+    /* TRANSLATORS: model chooser line: name, task, file size, licence */
+    return g_strdup_printf (_("%s (default) - %s, %s, %s"), entry->display_name,
+                            p2p_task_to_string (entry->task), size, entry->license);
+  /* TRANSLATORS: model chooser line: name, task, file size, licence */
+  return g_strdup_printf (_("%s - %s, %s, %s"), entry->display_name,
+                          p2p_task_to_string (entry->task), size, entry->license);
+}
+
+char *
+p2p_plugin_model_details (const P2pPluginModel *entry)
+{
+  if (entry->error != NULL)
+    return g_strdup_printf (_("This file cannot be used: %s\nFile: %s"), entry->error,
+                            entry->path);
+  return g_strdup_printf (_("License: %s\nFile: %s\n%s"), entry->license, entry->path,
+                          entry->description);
+}
+
+/* The model's name for an imported checkpoint: the file name without
+ * ".pth", or, for the official names (latest_net_G.pth, 200_net_G.pth),
+ * the folder's name without "_pretrained". */
+static char *
+p2p_import_name (const char *pth_path)
+{
+  g_autofree char *base = g_path_get_basename (pth_path);
+  char *dot = g_str_has_suffix (base, ".pth") ? base + strlen (base) - 4 : NULL;
+
+  if (dot != NULL)
+    *dot = '\0';
+  if (g_str_has_suffix (base, "_net_G") || g_str_has_suffix (base, "_net_G_A") ||
+      g_str_has_suffix (base, "_net_G_B"))
+    {
+      g_autofree char *dir = g_path_get_dirname (pth_path);
+      g_autofree char *folder = g_path_get_basename (dir);
+
+      if (g_str_has_suffix (folder, "_pretrained"))
+        folder[strlen (folder) - strlen ("_pretrained")] = '\0';
+      if (*folder && !g_str_equal (folder, ".") && !g_str_equal (folder, G_DIR_SEPARATOR_S))
+        return g_steal_pointer (&folder);
+    }
+  return g_steal_pointer (&base);
+}
+
+char *
+p2p_plugin_model_import (const char *pth_path,
+                         const char *user_dir,
+                         GError    **error)
+{
+  g_autofree char *name = p2p_import_name (pth_path);
+  g_autofree char *file_name = NULL;
+  g_autofree char *dest = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(P2pModel) check = NULL;
+  g_autoptr(GError) local_error = NULL;
+  P2pImportOptions opts;
+
+  /* A name that is no plain file name (empty, a path) would write
+   * elsewhere than the model folder. */
+  if (*name == '\0' || strchr (name, G_DIR_SEPARATOR) != NULL || name[0] == '.')
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("Cannot name a model after \"%s\"; rename the file first."), pth_path);
+      return NULL;
+    }
+  file_name = g_strconcat (name, P2P_MODEL_SUFFIX, NULL);
+  dest = g_build_filename (user_dir, file_name, NULL);
+  if (g_file_test (dest, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("A model named \"%s\" is already installed (%s); remove it or rename "
+                     "the checkpoint first."), name, dest);
+      return NULL;
+    }
+
+  p2p_import_options_init (&opts);
+  opts.name = name;
+  bytes = p2p_model_convert_pth (pth_path, &opts, &local_error);
+  if (bytes != NULL)
+    check = p2p_model_new_from_bytes (bytes, &local_error);
+  if (check == NULL)
+    {
+      g_autofree char *base = g_path_get_basename (pth_path);
+
+      g_set_error (error, P2P_ERROR, local_error->code, _("Cannot import \"%s\": %s"), base,
+                   local_error->message);
+      return NULL;
+    }
+  if (g_mkdir_with_parents (user_dir, 0755) != 0)
+    {
+      int err = errno;
+
+      g_set_error (error, P2P_ERROR, P2P_ERROR_IO, _("Cannot make the model folder %s: %s"),
+                   user_dir, g_strerror (err));
+      return NULL;
+    }
+  if (!g_file_set_contents (dest, g_bytes_get_data (bytes, NULL), (gssize) g_bytes_get_size (bytes),
+                            &local_error))
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_IO, _("Cannot write %s: %s"), dest,
+                   local_error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&dest);
 }
 
 char *
@@ -244,6 +481,13 @@ p2p_plugin_model_resolve (char       **search_path,
 {
   if (model == NULL || *model == '\0')
     model = p2p_filter_info (filter)->default_model;
+  if (model == NULL)
+    {
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                   _("%s has no default model: choose one (a model name or file)."),
+                   p2p_filter_title (filter));
+      return NULL;
+    }
   return p2p_model_path_resolve (search_path, model, error);
 }
 

@@ -22,10 +22,17 @@ G_BEGIN_DECLS
 #define P2P_PROC_COLORIZE      "plug-in-pix2pix-colorize"
 /* P2P_MODEL_PATH_ENV, P2P_PROFILE_MODEL_DIR and P2P_MODEL_SUFFIX come from
  * the core's p2p-model-path.h. */
+#define P2P_PROC_APPLY_MODEL   "plug-in-pix2pix-apply-model"
+/* The plug-in's own help (HTML pages installed in <plug-in folder>/help,
+ * <locale>/gimp-help.xml mapping each procedure name to its page): GIMP
+ * shows them instead of "The GIMP user manual is not installed". */
+#define P2P_HELP_DOMAIN        "gimp-pix2pix"
+#define P2P_HELP_FOLDER        "help"
 
 typedef enum {
   P2P_FILTER_SKETCH_TO_PHOTO,
   P2P_FILTER_COLORIZE,
+  P2P_FILTER_APPLY_MODEL,
   P2P_N_FILTERS
 } P2pFilter;
 
@@ -34,6 +41,7 @@ typedef enum {
 typedef enum {
   P2P_FILTER_OPTION_CHROMA = 1 << 0,   /* color strength */
   P2P_FILTER_OPTION_HINTS  = 1 << 1,   /* a layer of color hints */
+  P2P_FILTER_OPTION_IMPORT = 1 << 2,   /* the dialog imports PyTorch .pth checkpoints */
 } P2pFilterOptions;
 
 /* The filter table: one row per filter, everything the front-ends need to
@@ -47,10 +55,12 @@ typedef struct {
   const char      *menu_path;
   const char      *blurb;          /* N_() */
   const char      *help;           /* N_() */
-  const char      *default_model;  /* file name in the model folders */
+  const char      *default_model;  /* file name in the model folders; NULL: none (the
+                                      user must choose one) */
   P2pTask          task;           /* the models it lists and accepts */
   P2pFilterOptions options;
   gboolean         grey_to_rgb;    /* a grey image becomes RGB first (indexed always does) */
+  gboolean         layer_from_model; /* the result layer is named after the model */
 } P2pFilterInfo;
 
 extern const P2pFilterInfo p2p_filters[P2P_N_FILTERS];
@@ -90,6 +100,17 @@ const char *p2p_filter_title        (P2pFilter filter);
 /* Name of the result layer: "Sketch to Photo (Background)" (translated). */
 char       *p2p_filter_layer_name   (P2pFilter filter, const char *source_name);
 
+/* Name of the result layer for a run of @model: the filter's (as above),
+ * or for a filter whose row says layer_from_model the model's own name,
+ * "Monet (Background)". */
+char       *p2p_filter_result_layer_name (P2pFilter       filter,
+                                          const P2pModel *model,
+                                          const char     *source_name);
+
+/* The help folder's URI for the plug-in @program (absolute path of the
+ * executable): file:///.../plug-ins/gimp-pix2pix/help (transfer full). */
+char       *p2p_plugin_help_uri     (const char *program);
+
 /* An error for the PDB/message: "Sketch to Photo: <message>". */
 char       *p2p_filter_error_text   (P2pFilter filter, const GError *error);
 
@@ -127,6 +148,9 @@ typedef struct {
   char    *license;
   char    *description;
   P2pTask  task;
+  /* Added with p2p_plugin_model_list_all(): */
+  char    *error;         /* NULL, or why the file cannot be used (translated) */
+  guint64  file_size;     /* bytes */
 } P2pPluginModel;
 
 void        p2p_plugin_model_free (P2pPluginModel *entry);
@@ -139,6 +163,46 @@ void        p2p_plugin_model_free (P2pPluginModel *entry);
  * P2P_TASK_GENERIC, only models that can run that task are listed.
  * (transfer full) array of P2pPluginModel. */
 GPtrArray  *p2p_plugin_model_list   (char **search_path, P2pTask task);
+
+/* As p2p_plugin_model_list(), but models that fail to load are listed too
+ * (whatever @task), with ->error saying why (and no g_message): the
+ * dialogs show them greyed.  (transfer full) */
+GPtrArray  *p2p_plugin_model_list_all (char **search_path, P2pTask task);
+
+/* The models @filter's chooser lists: p2p_plugin_model_list_all() for the
+ * filter's task, strictly (generic models are listed by Apply pix2pix
+ * Model only, although Sketch to Photo still runs one given by name).
+ * (transfer full) */
+GPtrArray  *p2p_plugin_model_list_for_filter (char **search_path, P2pFilter filter);
+
+/* Whether @entry is the filter's default model (the file an empty model
+ * string resolves to): the chooser shows it once, as the default. */
+gboolean    p2p_plugin_model_is_default (const P2pPluginModel *entry, P2pFilter filter);
+
+/* The model string the chooser stores for @entry: "" for the default
+ * model, else its path (transfer none). */
+const char *p2p_plugin_model_choice (const P2pPluginModel *entry, P2pFilter filter);
+
+/* One chooser line: "Name (default) - sketch-to-photo, 20.9 MB, CC-BY-4.0",
+ * or "file.safetensors - cannot be used" for a broken file (translated,
+ * transfer full). */
+char       *p2p_plugin_model_label   (const P2pPluginModel *entry, P2pFilter filter);
+
+/* Text under the chooser: licence, file and description, or the reason a
+ * broken file cannot be used (translated, transfer full). */
+char       *p2p_plugin_model_details (const P2pPluginModel *entry);
+
+/* Converts the PyTorch checkpoint @pth_path (an official pix2pix/CycleGAN
+ * generator, latest_net_G.pth) into the user's model folder @user_dir
+ * (made if missing) as <name>.safetensors, where <name> comes from the
+ * file name, or for a "latest_net_G*.pth" from its folder's name
+ * ("style_monet_pretrained" -> "style_monet").  An existing file is never
+ * overwritten.  The converted bytes are checked by loading them before
+ * they are written.  Returns the new file's path (transfer full), or NULL
+ * with a translated error. */
+char       *p2p_plugin_model_import  (const char *pth_path,
+                                      const char *user_dir,
+                                      GError    **error);
 
 /* Resolves the user's model string to a file name (transfer full), or NULL
  * with a translated P2P_ERROR_NOT_FOUND message: "" is the filter's
@@ -223,6 +287,8 @@ extern const P2pChoice p2p_size_mode_choices[];
 extern const P2pChoice p2p_norm_mode_choices[];
 #define P2P_N_SIZE_MODES 3
 #define P2P_N_NORM_MODES 3
+/* What the normalization choice does, in plain words (untranslated). */
+extern const char p2p_norm_mode_help[];
 
 /* --- preview ------------------------------------------------------------ */
 

@@ -9,6 +9,11 @@
  *                                    a transparent RGBA image with one opaque
  *                                    S x S square of colour R G B at X, Y
  *   make-fixtures pixel FILE.png X Y -> prints "R G B" of that pixel
+ *   make-fixtures drawing OUT.png FLAT.png W H
+ *                                    a line drawing on a transparent sheet
+ *                                    whose transparent pixels hide black (as
+ *                                    Tux Paint's colouring pages), and the same
+ *                                    drawing flattened on white (opaque RGB)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +112,38 @@ write_flat_or_dot (const char *path, int w, int h, gboolean dot, int v, int x0, 
 }
 
 static int
+write_drawing (const char *path, const char *flat_path, int w, int h)
+{
+  g_autoptr(GdkPixbuf) pb = gdk_pixbuf_new (GDK_COLORSPACE_RGB, TRUE, 8, w, h);
+  g_autoptr(GdkPixbuf) flat = gdk_pixbuf_new (GDK_COLORSPACE_RGB, FALSE, 8, w, h);
+  g_autoptr(GError) error = NULL;
+  guchar *pixels = gdk_pixbuf_get_pixels (pb), *fp = gdk_pixbuf_get_pixels (flat);
+  int stride = gdk_pixbuf_get_rowstride (pb), fstride = gdk_pixbuf_get_rowstride (flat);
+
+  for (int y = 0; y < h; y++)
+    for (int x = 0; x < w; x++)
+      {
+        guchar *p = pixels + y * stride + x * 4, *f = fp + y * fstride + x * 3;
+        /* a diagonal and a frame, in dark blue-grey strokes */
+        gboolean line = abs (x - y) <= 1 || x == 2 || y == 2 || x == w - 3 || y == h - 3;
+
+        for (int c = 0; c < 3; c++)
+          {
+            p[c] = line ? (guchar) (20 + 15 * c) : 0;
+            f[c] = line ? p[c] : 255;
+          }
+        p[3] = line ? 255 : 0;
+      }
+  if (!gdk_pixbuf_save (pb, path, "png", &error, NULL) ||
+      !gdk_pixbuf_save (flat, flat_path, "png", &error, NULL))
+    {
+      fprintf (stderr, "make-fixtures: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}
+
+static int
 print_pixel (const char *path, int x, int y)
 {
   g_autoptr(GError) error = NULL;
@@ -140,6 +177,8 @@ main (int argc, char **argv)
     return write_flat_or_dot (argv[2], atoi (argv[3]), atoi (argv[4]), TRUE, 0, atoi (argv[5]),
                               atoi (argv[6]), atoi (argv[7]),
                               (const int[3]) { atoi (argv[8]), atoi (argv[9]), atoi (argv[10]) });
+  if (argc == 6 && g_str_equal (argv[1], "drawing"))
+    return write_drawing (argv[2], argv[3], atoi (argv[4]), atoi (argv[5]));
   if (argc == 5 && g_str_equal (argv[1], "pixel"))
     return print_pixel (argv[2], atoi (argv[3]), atoi (argv[4]));
   fprintf (stderr, "usage: make-fixtures model OUT [rgb|colorize|colorize-hints] | png OUT W H rgb|rgba | size FILE\n");

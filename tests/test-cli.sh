@@ -55,6 +55,7 @@ run_cli () {
 "$FIX" png "$T/in.png" 37 21 rgb || exit 1
 "$FIX" png "$T/in-alpha.png" 5 1 rgba || exit 1
 "$FIX" png "$T/too-wide.png" 65536 1 rgb || exit 1
+"$FIX" drawing "$T/drawing.png" "$T/drawing-flat.png" 37 29 || exit 1
 printf 'This is not a model at all, just some text that is long enough.\n' >"$T/text.safetensors"
 printf 'not a PNG either\n' >"$T/text.png"
 head -c 300 "$T/tiny.safetensors" >"$T/truncated.safetensors"
@@ -77,7 +78,7 @@ size=$(wc -c <"$T/in.png")
 head -c $((size / 2)) "$T/in.png" >"$T/batch/cut.png"
 echo "not an image" >"$T/batch/notes.txt"
 
-echo "1..57"
+echo "1..60"
 
 # Usage.
 run_cli 2 "no arguments" 
@@ -131,6 +132,21 @@ check_png () {
     "$T/in.png" "$T/out-hints.png" 2>"$T/err" &&
   check_png "colorize with hints writes a 37x21 RGB PNG" "$T/out-hints.png" "37 21 3" ||
   not_ok "colorize with hints" "$(cat "$T/err")"
+# A sketch-to-photo model sees a transparent drawing on white paper: the
+# same picture as the drawing flattened on white, opaque, in every mode.
+for mode in resize whole tile; do
+  if "$CLI" run --model "$T/tiny.safetensors" --size-mode $mode --threads 1 "$T/drawing.png" \
+       "$T/out-drawing.png" 2>"$T/err" &&
+     "$CLI" run --model "$T/tiny.safetensors" --size-mode $mode --threads 1 "$T/drawing-flat.png" \
+       "$T/out-drawing-flat.png" 2>>"$T/err" &&
+     [ "$("$FIX" size "$T/out-drawing.png")" = "37 29 3" ] &&
+     cmp -s "$T/out-drawing.png" "$T/out-drawing-flat.png"; then
+    ok "sketch-to-photo, $mode mode: an RGBA drawing hiding black gives the flattened drawing's opaque result"
+  else
+    not_ok "sketch-to-photo, $mode mode: RGBA drawing = flattened on white" "$(cat "$T/err")" \
+      "$("$FIX" size "$T/out-drawing.png")"
+  fi
+done
 run_cli 0 "info" info "$T/tiny.safetensors"
 if grep -q '^parameters: ' "$T/out" && grep -q '^MACs: ' "$T/out"; then
   ok "info prints parameters and MACs"

@@ -1,8 +1,9 @@
 /* test-image-edges.c - edge-case images through the public pipeline API.
  *
  * Table driven, every image case for every size mode (resize, whole,
- * tile) and for two tiny models: an RGB one (sketch-to-photo, ResNet) and
- * a colorize one (L -> ab, U-Net).
+ * tile) and for three tiny models: a generic RGB one (ResNet, alpha
+ * carried), a sketch-to-photo one (ResNet, drawing on white paper, opaque
+ * result) and a colorize one (L -> ab, U-Net).
  *
  * What the core promises (p2p-image.h, p2p-pipeline.h): images are float,
  * gamma-encoded, nominally in [0, 1], 1 to 4 channels.  It takes float
@@ -32,16 +33,19 @@
 
 /* ---- models ------------------------------------------------------------ */
 
-typedef enum { MODEL_RGB, MODEL_LAB, N_MODELS } ModelKind;
+/* RGB: a generic model (alpha carried); sketch: an RGB model that sees
+ * the drawing on white paper (opaque result); Lab: colorize. */
+typedef enum { MODEL_RGB, MODEL_SKETCH, MODEL_LAB, N_MODELS } ModelKind;
 
-static const char *const model_names[N_MODELS] = { "rgb", "lab" };
+static const char *const model_names[N_MODELS] = { "rgb", "sketch", "lab" };
 static P2pModel *models[N_MODELS];
 
 static void
 models_init (void)
 {
   static const TinyModelSpec specs[N_MODELS] = {
-    [MODEL_RGB] = { "resnet_1blocks", 2, 3, 3, "sketch-to-photo", 16, 11, NULL },
+    [MODEL_RGB] = { "resnet_1blocks", 2, 3, 3, "generic", 16, 11, NULL },
+    [MODEL_SKETCH] = { "resnet_1blocks", 2, 3, 3, "sketch-to-photo", 16, 13, NULL },
     [MODEL_LAB] = { "unet_32", 2, 1, 2, "colorize", 32, 12, NULL },
   };
   for (int m = 0; m < N_MODELS; m++)
@@ -139,7 +143,7 @@ test_run (gconstpointer data)
   g_autoptr(P2pImage) in = p2p_image_new (ic->width, ic->height, ic->channels, &error);
   g_autoptr(P2pImage) out = NULL;
   P2pPipelineOptions opts;
-  const gboolean alpha = ic->channels == 2 || ic->channels == 4;
+  const gboolean alpha = (ic->channels == 2 || ic->channels == 4) && rc->model != MODEL_SKETCH;
   const int out_ch = alpha ? 4 : 3;
   const gsize n = (gsize) ic->width * ic->height;
   gsize bad = 0;

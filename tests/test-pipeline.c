@@ -222,7 +222,8 @@ test_unet_small_images (void)
 static void
 test_alpha (void)
 {
-  g_autoptr(P2pModel) rgb_model = tiny_model ("resnet_1blocks", 3, 3, "sketch-to-photo", 16);
+  /* Generic models carry alpha; sketches are flattened (test_sketch_paper). */
+  g_autoptr(P2pModel) rgb_model = tiny_model ("resnet_1blocks", 3, 3, "generic", 16);
   g_autoptr(P2pModel) col_model = tiny_model ("resnet_1blocks", 1, 2, "colorize", 16);
   g_autoptr(GRand) rand = g_rand_new_with_seed (6);
   const P2pModel *models[2] = { rgb_model, col_model };
@@ -253,6 +254,74 @@ test_alpha (void)
                                out_plain->data + p * 3, 3 * sizeof (float));
             }
         }
+}
+
+/* A sketch-to-photo model sees a drawing with transparency on white paper
+ * and gives an opaque result: an RGBA line drawing whose transparent pixels
+ * hide black (Tux Paint's colouring pages) or garbage gives exactly the
+ * result of the same drawing flattened on white, in every size mode; grey +
+ * alpha likewise.  The reference flattening is a naive loop here. */
+static void
+test_sketch_paper (void)
+{
+  g_autoptr(P2pModel) model = tiny_model ("unet_32", 3, 3, "sketch-to-photo", 32);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (61);
+  const int w = 37, h = 29;
+
+  for (int ch = 2; ch <= 4; ch += 2)
+    for (int partial = 0; partial <= 1; partial++)
+      for (int mode = P2P_SIZE_MODE_RESIZE; mode <= P2P_SIZE_MODE_TILE; mode++)
+        {
+          g_autoptr(P2pImage) drawing = p2p_image_new (w, h, ch, NULL);
+          g_autoptr(P2pImage) flat = p2p_image_new (w, h, ch - 1, NULL);
+          g_autoptr(P2pImage) out = NULL;
+          g_autoptr(P2pImage) out_flat = NULL;
+          P2pPipelineOptions o;
+          const gsize n = (gsize) w * h;
+
+          for (gsize p = 0; p < n; p++)
+            {
+              /* Dark strokes on a transparent sheet: a diagonal line and a
+               * ring; elsewhere alpha 0 over black (or, every 7th pixel,
+               * NaN and huge values: nothing under alpha 0 may count). */
+              const int x = (int) (p % w), y = (int) (p / w);
+              const double r = hypot (x - 18.0, y - 14.0);
+              const gboolean line = abs (x - y) <= 1 || fabs (r - 9.0) < 1.2;
+              float a = line ? 1.0f : 0.0f;
+
+              if (partial && line && (x + y) % 3 == 0)
+                a = (float) g_rand_double_range (rand, 0.05, 0.95);
+              for (int c = 0; c < ch - 1; c++)
+                {
+                  float v = line ? (float) g_rand_double_range (rand, 0.0, 0.3)
+                                 : p % 7 == 0 ? (c == 0 ? NAN : 1e30f) : 0.0f;
+
+                  drawing->data[p * ch + c] = v;
+                  flat->data[p * (ch - 1) + c] = a > 0.0f ? v * a + (1.0f - a) : 1.0f;
+                }
+              drawing->data[p * ch + ch - 1] = a;
+            }
+
+          options_init (&o, mode);
+          out = run_ok (model, drawing, &o);
+          out_flat = run_ok (model, flat, &o);
+          g_assert_cmpint (out->channels, ==, 3);
+          g_assert_cmpint (out_flat->channels, ==, 3);
+          g_assert_cmpmem (out->data, n * 3 * sizeof (float), out_flat->data, n * 3 * sizeof (float));
+        }
+
+  /* A generic model keeps today's behaviour: alpha carried (test_alpha),
+   * the colour under it as it is. */
+  {
+    g_autoptr(P2pModel) generic = tiny_model ("unet_32", 3, 3, "generic", 32);
+    g_autoptr(P2pImage) in = random_image (rand, 8, 8, 4);
+    g_autoptr(P2pImage) out = NULL;
+    P2pPipelineOptions o;
+
+    options_init (&o, P2P_SIZE_MODE_RESIZE);
+    out = run_ok (generic, in, &o);
+    g_assert_cmpint (out->channels, ==, 4);
+  }
 }
 
 static void
@@ -540,6 +609,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipeline/rgb/whole-is-padded-run", test_whole_is_padded_run);
   g_test_add_func ("/pipeline/rgb/resize-is-resampled-run", test_resize_is_resampled_run);
   g_test_add_func ("/pipeline/alpha", test_alpha);
+  g_test_add_func ("/pipeline/sketch-on-paper", test_sketch_paper);
   g_test_add_func ("/pipeline/grey-input", test_grey_input);
   g_test_add_func ("/pipeline/colorize/lightness-and-chroma", test_colorize);
   g_test_add_func ("/pipeline/colorize/matches-net", test_colorize_matches_net);

@@ -3,9 +3,14 @@
  * p2p_pipeline_run() converts an image to the model's input space, brings
  * it to a size the network accepts (according to the size mode), runs the
  * network, and converts back to an image of the input's size:
- *  - RGB tasks (sketch-to-photo, generic): output RGB, or RGBA carrying the
- *    input's alpha unchanged (but for NaN, which becomes 0, and +-Inf,
- *    which become 1 and 0).
+ *  - generic RGB models: output RGB, or RGBA carrying the input's alpha
+ *    unchanged (but for NaN, which becomes 0, and +-Inf, which become 1
+ *    and 0).
+ *  - sketch-to-photo: the drawing is composited on white paper first
+ *    (colour * alpha + 1 - alpha, gamma-encoded; what fully transparent
+ *    pixels hide does not matter) and the output is opaque RGB: a line
+ *    drawing on a transparent layer gives the same picture as the same
+ *    drawing flattened on white.
  *  - colorize: L of the input (Lab, D65, as scikit-image's rgb2lab) at full
  *    resolution, ab from the model (upsampled), times @chroma, back to sRGB
  *    with clipping; alpha carried.
@@ -123,6 +128,12 @@ gboolean p2p_pipeline_run_rows (const P2pModel           *model,
                                 gpointer                  user_data,
                                 const P2pPipelineOptions *options,
                                 GError                  **error);
+
+/* Channels of the result for an input of @channels (1 to 4): 4 when the
+ * input has alpha and the model's task carries it (not sketch-to-photo,
+ * whose drawing is flattened on white), else 3.  Lets a caller of
+ * p2p_pipeline_run_rows() make its output before the run. */
+int       p2p_pipeline_result_channels (const P2pModel *model, int channels);
 
 const char *p2p_size_mode_to_string   (P2pSizeMode mode);
 gboolean    p2p_size_mode_from_string (const char *s, P2pSizeMode *mode);

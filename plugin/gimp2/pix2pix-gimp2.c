@@ -19,6 +19,7 @@
 
 #include "p2p-plugin-common.h"
 #include "p2p-plugin-batch.h"
+#include "p2p-plugin-chooser.h"
 
 #define P2P_MODEL_STRING_MAX 1024
 
@@ -196,8 +197,14 @@ query (void)
 {
   g_autofree char *locale_dir = p2p_plugin_bind_textdomain (gimp_get_progname ());
 
+  g_autofree char *help_uri = p2p_plugin_help_uri (gimp_get_progname ());
+
   /* Lets GIMP translate the menu labels, blurbs and undo labels. */
   gimp_plugin_domain_register (GETTEXT_PACKAGE, locale_dir);
+  /* Our own help pages: the dialogs' Help button shows them (help ids are
+   * the procedure names) instead of asking for GIMP's manual. */
+  if (help_uri != NULL)
+    gimp_plugin_help_register (P2P_HELP_DOMAIN, help_uri);
   for (guint i = 0; i < P2P_N_FILTERS; i++)
     p2p_install (&p2p_filters[i]);
   p2p_batch_install ();
@@ -294,9 +301,7 @@ p2p_values_to_params (const P2pGimp2Values *vals,
 typedef struct {
   P2pFilter       filter;
   gint32          image, source;
-  GPtrArray      *models;       /* P2pPluginModel */
-  GtkWidget      *model_combo;
-  GtkWidget      *model_info;
+  GtkWidget      *chooser;      /* p2p_model_chooser_new() */
   GtkWidget      *preview_image;
   GtkWidget      *preview_error;
   P2pPreview     *preview;
@@ -307,11 +312,7 @@ typedef struct {
 static const char *
 p2p_dialog_model (P2pDialog *d)
 {
-  int i = gtk_combo_box_get_active (GTK_COMBO_BOX (d->model_combo));
-
-  if (i > 0 && (guint) i <= d->models->len)
-    return ((P2pPluginModel *) g_ptr_array_index (d->models, i - 1))->path;
-  return "";
+  return p2p_model_chooser_get_model (d->chooser);
 }
 
 static void
@@ -376,21 +377,7 @@ static void
 p2p_dialog_model_changed (GtkComboBox *combo,
                           P2pDialog   *d)
 {
-  int i = gtk_combo_box_get_active (combo);
-
   p2p_dialog_preview_schedule (d);
-  if (i <= 0 || (guint) i > d->models->len)
-    {
-      gtk_label_set_text (GTK_LABEL (d->model_info),
-                          _("The filter's default model is used."));
-      return;
-    }
-  {
-    P2pPluginModel *e = g_ptr_array_index (d->models, i - 1);
-    g_autofree char *text = g_strdup_printf (_("License: %s\nFile: %s\n%s"),
-                                             e->license, e->path, e->description);
-    gtk_label_set_text (GTK_LABEL (d->model_info), text);
-  }
 }
 
 static void
@@ -483,6 +470,95 @@ p2p_size_mode_sensitive (GtkWidget *combo,
   gtk_widget_set_sensitive (net_size, mode == P2P_SIZE_MODE_RESIZE);
 }
 
+/* The seed only matters for random variation. */
+static void
+p2p_norm_mode_sensitive (GtkWidget *combo,
+                         GtkWidget *seed)
+{
+  gint mode = 0;
+
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &mode);
+  gtk_widget_set_sensitive (seed, mode == P2P_NORM_MODE_STOCHASTIC);
+}
+
+/* The model chooser (each model once, broken files greyed, the import
+ * button where the filter has one) in @table's row @row. */
+static void
+p2p_dialog_add_model (P2pDialog  *d,
+                      GtkWidget  *table,
+                      int         row,
+                      char      **search)
+{
+  g_autofree char *user_dir = g_build_filename (gimp_directory (), P2P_PROFILE_MODEL_DIR, NULL);
+  GtkWidget *label;
+
+  d->chooser = p2p_model_chooser_new (d->filter, search, user_dir, d->vals->model);
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, row, _("_Model:"), 0.0, 0.0,
+                                     d->chooser, 2, FALSE);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), p2p_model_chooser_get_combo (d->chooser));
+  g_signal_connect (p2p_model_chooser_get_combo (d->chooser), "changed",
+                    G_CALLBACK (p2p_dialog_model_changed), d);
+}
+
+/* The expert options, in a collapsed "Advanced" section: the network size
+ * (resize mode only: follows @size_combo), how the network adapts to the
+ * image, and the seed (random variation only). */
+static void
+p2p_dialog_add_advanced (P2pDialog      *d,
+                         GtkWidget      *vbox,
+                         GtkWidget      *size_combo,
+                         P2pGimp2Values *vals)
+{
+  GtkWidget *expander = gtk_expander_new_with_mnemonic (_("_Advanced"));
+  GtkWidget *table = gtk_table_new (3, 3, FALSE);
+  GtkWidget *combo, *spin, *label;
+  GtkObject *adj;
+  int row = 0;
+
+  gtk_table_set_col_spacings (GTK_TABLE (table), 6);
+  gtk_table_set_row_spacings (GTK_TABLE (table), 6);
+  gtk_container_set_border_width (GTK_CONTAINER (table), 6);
+  gtk_container_add (GTK_CONTAINER (expander), table);
+  gtk_box_pack_start (GTK_BOX (vbox), expander, FALSE, FALSE, 0);
+
+  spin = gimp_spin_button_new (&adj, vals->net_size, 0, P2P_NET_SIZE_MAX, 32, 128, 0, 1, 0);
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("Ne_twork size:"), 0.0, 0.5,
+                                     spin, 1, TRUE);
+  gimp_help_set_help_data (spin, _("Resize mode: side in pixels of the square the network "
+                                   "sees (0 = the model's own size; larger sizes give the "
+                                   "network more detail, at more cost)"), NULL);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->net_size);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), d);
+  g_signal_connect (size_combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), spin);
+  g_signal_connect (size_combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), label);
+  p2p_size_mode_sensitive (size_combo, spin);
+  p2p_size_mode_sensitive (size_combo, label);
+
+  combo = gimp_int_combo_box_new (_(p2p_norm_mode_choices[0].label), 0,
+                                  _(p2p_norm_mode_choices[1].label), 1,
+                                  _(p2p_norm_mode_choices[2].label), 2,
+                                  NULL);
+  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->norm_mode,
+                              G_CALLBACK (gimp_int_combo_box_get_active),
+                              &vals->norm_mode);
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), d);
+  gimp_help_set_help_data (combo, _(p2p_norm_mode_help), NULL);
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("Ada_ptation:"), 0.0, 0.5,
+                             combo, 2, FALSE);
+
+  spin = gimp_spin_button_new (&adj, vals->seed, 0, P2P_SEED_MAX, 1, 10, 0, 1, 0);
+  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_eed:"), 0.0, 0.5,
+                                     spin, 1, TRUE);
+  gimp_help_set_help_data (spin, _("Random variation only: each seed gives another result"),
+                           NULL);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->seed);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), d);
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_norm_mode_sensitive), spin);
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_norm_mode_sensitive), label);
+  p2p_norm_mode_sensitive (combo, spin);
+  p2p_norm_mode_sensitive (combo, label);
+}
+
 static gboolean
 p2p_dialog (P2pFilter       filter,
             gint32          image,
@@ -492,16 +568,15 @@ p2p_dialog (P2pFilter       filter,
   const P2pFilterInfo *info = p2p_filter_info (filter);
   P2pDialog d = { 0 };
   g_auto(GStrv) search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
-  GtkWidget *dialog, *vbox, *hbox, *frame, *table, *combo, *label;
+  GtkWidget *dialog, *vbox, *hbox, *frame, *table, *combo, *size_combo, *label;
   GtkObject *adj;
-  int active = 0, row = 0;
+  int row = 0;
   gboolean ok;
 
   gimp_ui_init (P2P_PLUGIN_NAME, FALSE);
 
   d.filter = filter;
   d.vals = vals;
-  d.models = p2p_plugin_model_list (search, info->task);
   if (gimp_item_is_layer_mask (drawable))
     drawable = gimp_layer_from_mask (drawable);
   d.image = image;
@@ -552,30 +627,7 @@ p2p_dialog (P2pFilter       filter,
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
   gtk_box_pack_start (GTK_BOX (vbox), table, FALSE, FALSE, 0);
 
-  /* Model chooser: entry 0 is "default", then every model found. */
-  d.model_combo = gtk_combo_box_new_text ();
-  gtk_combo_box_append_text (GTK_COMBO_BOX (d.model_combo), _("Default model"));
-  for (guint i = 0; i < d.models->len; i++)
-    {
-      P2pPluginModel *e = g_ptr_array_index (d.models, i);
-      g_autofree char *text = g_strdup_printf ("%s (%s)", e->display_name, e->license);
-
-      gtk_combo_box_append_text (GTK_COMBO_BOX (d.model_combo), text);
-      if (*vals->model && (g_strcmp0 (vals->model, e->path) == 0 ||
-                           g_strcmp0 (vals->model, e->file_name) == 0))
-        active = (int) i + 1;
-    }
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Model:"), 0.0, 0.5,
-                             d.model_combo, 2, FALSE);
-  d.model_info = gtk_label_new (NULL);
-  gtk_misc_set_alignment (GTK_MISC (d.model_info), 0.0, 0.5);
-  gtk_label_set_line_wrap (GTK_LABEL (d.model_info), TRUE);
-  gtk_table_attach (GTK_TABLE (table), d.model_info, 1, 3, row, row + 1,
-                    GTK_FILL, GTK_FILL, 0, 0);
-  row++;
-  g_signal_connect (d.model_combo, "changed", G_CALLBACK (p2p_dialog_model_changed), &d);
-  gtk_combo_box_set_active (GTK_COMBO_BOX (d.model_combo), active);
-  p2p_dialog_model_changed (GTK_COMBO_BOX (d.model_combo), &d);
+  p2p_dialog_add_model (&d, table, row++, search);
 
   combo = gimp_int_combo_box_new (_(p2p_size_mode_choices[0].label), 0,
                                   _(p2p_size_mode_choices[1].label), 1,
@@ -587,44 +639,7 @@ p2p_dialog (P2pFilter       filter,
   g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), &d);
   gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_ize:"), 0.0, 0.5,
                              combo, 2, FALSE);
-
-  {
-    GtkWidget *spin = gimp_spin_button_new (&adj, vals->net_size, 0, P2P_NET_SIZE_MAX,
-                                            32, 128, 0, 1, 0);
-    GtkWidget *net_label = gimp_table_attach_aligned (GTK_TABLE (table), 0, row++,
-                                                      _("Ne_twork size:"), 0.0, 0.5,
-                                                      spin, 1, TRUE);
-
-    gimp_help_set_help_data (spin, _("Resize mode: side in pixels of the square the network "
-                                     "sees (0 = the model's own size; larger sizes give the "
-                                     "network more detail, at more cost)"), NULL);
-    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->net_size);
-    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
-    g_signal_connect (combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), spin);
-    g_signal_connect (combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), net_label);
-    p2p_size_mode_sensitive (combo, spin);
-    p2p_size_mode_sensitive (combo, net_label);
-  }
-
-  combo = gimp_int_combo_box_new (_(p2p_norm_mode_choices[0].label), 0,
-                                  _(p2p_norm_mode_choices[1].label), 1,
-                                  _(p2p_norm_mode_choices[2].label), 2,
-                                  NULL);
-  gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->norm_mode,
-                              G_CALLBACK (gimp_int_combo_box_get_active),
-                              &vals->norm_mode);
-  g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), &d);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("_Normalization:"), 0.0, 0.5,
-                             combo, 2, FALSE);
-
-  {
-    GtkWidget *spin = gimp_spin_button_new (&adj, vals->seed, 0, P2P_SEED_MAX,
-                                            1, 10, 0, 1, 0);
-    gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_eed:"), 0.0, 0.5,
-                               spin, 1, TRUE);
-    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->seed);
-    g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), &d);
-  }
+  size_combo = combo;
 
   if (info->options & P2P_FILTER_OPTION_CHROMA)
     {
@@ -661,6 +676,8 @@ p2p_dialog (P2pFilter       filter,
       p2p_dialog_hints_changed (combo, &d);
     }
 
+  p2p_dialog_add_advanced (&d, vbox, size_combo, vals);
+
   label = gtk_label_new (_("The result goes into a new layer above the active layer."));
   gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
   gtk_box_pack_start (GTK_BOX (vbox), label, FALSE, FALSE, 0);
@@ -676,7 +693,6 @@ p2p_dialog (P2pFilter       filter,
   if (d.preview_idle != 0)
     g_source_remove (d.preview_idle);
   gtk_widget_destroy (dialog);
-  g_ptr_array_unref (d.models);
   p2p_preview_free (d.preview);
   return ok;
 }
@@ -798,7 +814,7 @@ p2p_apply (P2pFilter              filter,
     gimp_image_convert_rgb (image);
 
   source_name = gimp_item_get_name (drawable);
-  layer_name = p2p_filter_layer_name (filter, source_name);
+  layer_name = p2p_filter_result_layer_name (filter, model, source_name);
   layer = gimp_layer_new (image, layer_name, width, height,
                           gimp_image_base_type (image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
                                                                     : GIMP_RGBA_IMAGE,

@@ -19,6 +19,7 @@
 
 #include "p2p-plugin-common.h"
 #include "p2p-plugin-batch.h"
+#include "p2p-plugin-chooser.h"
 
 #define P2P_TYPE_PLUGIN (p2p_plugin_get_type ())
 G_DECLARE_FINAL_TYPE (P2pPlugin, p2p_plugin, P2P, PLUGIN, GimpPlugIn)
@@ -43,6 +44,16 @@ static GList *
 p2p_plugin_query_procedures (GimpPlugIn *plug_in)
 {
   GList *list = NULL;
+  g_autofree char *help_uri = p2p_plugin_help_uri (gimp_get_progname ());
+
+  /* Our own help pages: the dialogs' Help button shows them (help ids are
+   * the procedure names) instead of asking for GIMP's manual. */
+  if (help_uri != NULL)
+    {
+      g_autoptr(GFile) help = g_file_new_for_uri (help_uri);
+
+      gimp_plug_in_set_help_domain (plug_in, P2P_HELP_DOMAIN, help);
+    }
 
   for (guint i = 0; i < P2P_N_FILTERS; i++)
     list = g_list_append (list, g_strdup (p2p_filters[i].proc_name));
@@ -203,7 +214,8 @@ p2p_apply (P2pFilter              filter,
   if (convert)
     gimp_image_convert_rgb (image);
 
-  layer_name = p2p_filter_layer_name (filter, gimp_item_get_name (GIMP_ITEM (drawable)));
+  layer_name = p2p_filter_result_layer_name (filter, model,
+                                            gimp_item_get_name (GIMP_ITEM (drawable)));
   layer = gimp_layer_new (image, layer_name, width, height,
                           gimp_image_get_base_type (image) == GIMP_GRAY ? GIMP_GRAYA_IMAGE
                                                                          : GIMP_RGBA_IMAGE,
@@ -346,26 +358,74 @@ p2p_preview_schedule (GObject          *config,
 
 static void
 p2p_dialog_model_changed (GtkComboBox *combo,
-                         GObject     *config)
+                          GtkWidget   *chooser)
 {
-  const char *id = gtk_combo_box_get_active_id (combo);
-  GtkWidget *info = g_object_get_data (G_OBJECT (combo), "p2p-info");
-  GPtrArray *models = g_object_get_data (G_OBJECT (combo), "p2p-models");
+  GObject *config = g_object_get_data (G_OBJECT (chooser), "p2p-config");
 
-  g_object_set (config, "model", id != NULL ? id : "", NULL);
+  g_object_set (config, "model", p2p_model_chooser_get_model (chooser), NULL);
+}
 
-  gtk_label_set_text (GTK_LABEL (info), _("The filter's default model is used."));
-  for (guint i = 0; id != NULL && i < models->len; i++)
-    {
-      P2pPluginModel *e = g_ptr_array_index (models, i);
+/* The model chooser (each model once, broken files greyed, the import
+ * button where the filter has one), its label above it, into @box. */
+static void
+p2p_dialog_add_model (GtkWidget           *box,
+                      GimpProcedureConfig *config,
+                      P2pFilter            filter,
+                      char               **search)
+{
+  g_autofree char *user_dir = g_build_filename (gimp_directory (), P2P_PROFILE_MODEL_DIR, NULL);
+  g_autofree char *current = NULL;
+  GtkWidget *label, *chooser;
 
-      if (g_strcmp0 (e->path, id) == 0)
-        {
-          g_autofree char *text = g_strdup_printf (_("License: %s\nFile: %s\n%s"),
-                                                   e->license, e->path, e->description);
-          gtk_label_set_text (GTK_LABEL (info), text);
-        }
-    }
+  g_object_get (config, "model", &current, NULL);
+  label = gtk_label_new_with_mnemonic (_("_Model:"));
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
+  chooser = p2p_model_chooser_new (filter, search, user_dir, current);
+  gtk_label_set_mnemonic_widget (GTK_LABEL (label), p2p_model_chooser_get_combo (chooser));
+  gtk_box_pack_start (GTK_BOX (box), chooser, FALSE, FALSE, 0);
+  g_object_set_data (G_OBJECT (chooser), "p2p-config", config);
+  g_signal_connect (p2p_model_chooser_get_combo (chooser), "changed",
+                    G_CALLBACK (p2p_dialog_model_changed), chooser);
+  p2p_dialog_model_changed (GTK_COMBO_BOX (p2p_model_chooser_get_combo (chooser)), chooser);
+}
+
+/* @field is sensitive only while @choice_field has the value @nick. */
+static void
+p2p_dialog_sensitive_if (GimpProcedureDialog *dialog,
+                         const char          *field,
+                         const char          *choice_field,
+                         const char          *nick)
+{
+  GimpValueArray *values = gimp_value_array_new (1);
+  GValue value = G_VALUE_INIT;
+
+  g_value_init (&value, G_TYPE_STRING);
+  g_value_set_string (&value, nick);
+  gimp_value_array_append (values, &value);
+  g_value_unset (&value);
+  gimp_procedure_dialog_set_sensitive_if_in (dialog, field, NULL, choice_field, values, TRUE);
+}
+
+/* The expert options in a collapsed "Advanced" section: network size
+ * (resize mode only), how the network adapts to the image, the seed
+ * (random variation only).  Returns its id for the dialog's list. */
+static const char *
+p2p_dialog_add_advanced (GimpProcedureDialog *dialog)
+{
+  GtkWidget *expander;
+
+  gimp_procedure_dialog_get_label (dialog, "p2p-advanced-title", _("_Advanced"), FALSE, TRUE);
+  gimp_procedure_dialog_fill_box (dialog, "p2p-advanced-box", "net-size", "norm-mode", "seed",
+                                  NULL);
+  expander = gimp_procedure_dialog_fill_expander (dialog, "p2p-advanced", "p2p-advanced-title",
+                                                  FALSE, "p2p-advanced-box");
+  gtk_expander_set_expanded (GTK_EXPANDER (expander), FALSE);
+  gimp_help_set_help_data (gimp_procedure_dialog_get_widget (dialog, "norm-mode", G_TYPE_NONE),
+                           _(p2p_norm_mode_help), NULL);
+  p2p_dialog_sensitive_if (dialog, "net-size", "size-mode", "resize");
+  p2p_dialog_sensitive_if (dialog, "seed", "norm-mode", "stochastic");
+  return "p2p-advanced";
 }
 
 /* A layer of @image (not @source) named like "hints", with transparency;
@@ -397,15 +457,12 @@ p2p_dialog (GimpProcedure       *procedure,
 {
   const P2pFilterInfo *info = p2p_filter_info (filter);
   g_auto(GStrv) search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
-  g_autoptr(GPtrArray) models = p2p_plugin_model_list (search, info->task);
-  g_autofree char *current = NULL;
   P2pDialogPreview preview = { filter, config, NULL, NULL, NULL, NULL, NULL, 0 };
-  GtkWidget *dialog, *box, *label, *combo, *model_info, *content, *frame;
-  gboolean active_set = FALSE, ok;
+  GtkWidget *dialog, *box, *content, *frame;
+  gboolean ok;
   gulong notify_id;
 
   gimp_ui_init (P2P_PLUGIN_NAME);
-  g_object_get (config, "model", &current, NULL);
 
   if (gimp_item_is_layer_mask (GIMP_ITEM (drawable)))
     drawable = GIMP_DRAWABLE (gimp_layer_from_mask (GIMP_LAYER_MASK (drawable)));
@@ -436,48 +493,12 @@ p2p_dialog (GimpProcedure       *procedure,
   gtk_label_set_line_wrap (GTK_LABEL (preview.error), TRUE);
   gtk_label_set_max_width_chars (GTK_LABEL (preview.error), 40);
   gtk_box_pack_start (GTK_BOX (box), preview.error, FALSE, FALSE, 0);
-  label = gtk_label_new_with_mnemonic (_("_Model:"));
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
-
-  combo = gtk_combo_box_text_new ();
-  gtk_label_set_mnemonic_widget (GTK_LABEL (label), combo);
-  gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (combo), "", _("Default model"));
-  for (guint i = 0; i < models->len; i++)
-    {
-      P2pPluginModel *e = g_ptr_array_index (models, i);
-      g_autofree char *text = g_strdup_printf ("%s (%s)", e->display_name, e->license);
-
-      gtk_combo_box_text_append (GTK_COMBO_BOX_TEXT (combo), e->path, text);
-      if (current != NULL && *current &&
-          (g_strcmp0 (current, e->path) == 0 || g_strcmp0 (current, e->file_name) == 0))
-        {
-          gtk_combo_box_set_active_id (GTK_COMBO_BOX (combo), e->path);
-          active_set = TRUE;
-        }
-    }
-  if (!active_set)
-    gtk_combo_box_set_active_id (GTK_COMBO_BOX (combo), "");
-  gtk_box_pack_start (GTK_BOX (box), combo, FALSE, FALSE, 0);
-
-  model_info = gtk_label_new (NULL);
-  gtk_label_set_xalign (GTK_LABEL (model_info), 0.0);
-  gtk_label_set_line_wrap (GTK_LABEL (model_info), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (model_info), 50);
-  gtk_box_pack_start (GTK_BOX (box), model_info, FALSE, FALSE, 0);
-
-  g_object_set_data (G_OBJECT (combo), "p2p-info", model_info);
-  g_object_set_data (G_OBJECT (combo), "p2p-models", models);
-  g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_model_changed), config);
-  p2p_dialog_model_changed (GTK_COMBO_BOX (combo), G_OBJECT (config));
+  p2p_dialog_add_model (box, config, filter, search);
 
   {
     GList *fields = NULL;
 
     fields = g_list_append (fields, "size-mode");
-    fields = g_list_append (fields, "net-size");
-    fields = g_list_append (fields, "norm-mode");
-    fields = g_list_append (fields, "seed");
     if (info->options & P2P_FILTER_OPTION_CHROMA)
       {
         /* A slider reads better than a bare spin button for a strength. */
@@ -500,21 +521,9 @@ p2p_dialog (GimpProcedure       *procedure,
         g_clear_object (&hints);
         fields = g_list_append (fields, "hints");
       }
+    fields = g_list_append (fields, (gpointer) p2p_dialog_add_advanced (GIMP_PROCEDURE_DIALOG (dialog)));
     gimp_procedure_dialog_fill_list (GIMP_PROCEDURE_DIALOG (dialog), fields);
     g_list_free (fields);
-  }
-
-  /* The network size only matters when the image is resized for the net. */
-  {
-    GimpValueArray *resize_only = gimp_value_array_new (1);
-    GValue value = G_VALUE_INIT;
-
-    g_value_init (&value, G_TYPE_STRING);
-    g_value_set_string (&value, "resize");
-    gimp_value_array_append (resize_only, &value);
-    g_value_unset (&value);
-    gimp_procedure_dialog_set_sensitive_if_in (GIMP_PROCEDURE_DIALOG (dialog), "net-size",
-                                               NULL, "size-mode", resize_only, TRUE);
   }
 
   content = gtk_dialog_get_content_area (GTK_DIALOG (dialog));
@@ -727,12 +736,12 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                                       _("How the image is fitted to the network"),
                                       p2p_choice_new (p2p_size_mode_choices, P2P_N_SIZE_MODES),
                                       "resize", G_PARAM_READWRITE);
-  gimp_procedure_add_choice_argument (procedure, "norm-mode", _("_Normalization"),
-                                      _("Statistics used by the network's normalization layers"),
+  gimp_procedure_add_choice_argument (procedure, "norm-mode", _("Ada_ptation"),
+                                      _("How the network adjusts to the picture"),
                                       p2p_choice_new (p2p_norm_mode_choices, P2P_N_NORM_MODES),
                                       "official", G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
-                                   _("Random seed for the random variation mode"),
+                                   _("Random variation only: each seed gives another result"),
                                    0, P2P_SEED_MAX, 0, G_PARAM_READWRITE);
   if (info->options & P2P_FILTER_OPTION_CHROMA)
     gimp_procedure_add_double_argument (procedure, "chroma", _("Color stren_gth"),

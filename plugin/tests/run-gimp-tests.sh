@@ -89,6 +89,7 @@ fi
 mkdir -p "$G/plug-ins/$NAME"
 install -m755 "$PLUGIN" "$G/plug-ins/$NAME/$NAME"
 install -m644 "$SCRIPT_SRC" "$G/scripts/pix2pix-batch.scm"
+cp -R "$SRC/plugin/help" "$G/plug-ins/$NAME/help"
 if [ -n "$LOCALES" ]; then
   for mo in "$LOCALES"/*/LC_MESSAGES/$DOMAIN.mo; do
     [ -f "$mo" ] || continue
@@ -126,7 +127,11 @@ run_gimp() {
 }
 
 # --- 1. the filters ---------------------------------------------------------
-DEFS="(define p2p-out \"$OUT\") (define p2p-source \"$SRC/plugin/tests/data/source.png\") (define p2p-colorize-model \"$MODELS/colorize.safetensors\") (define p2p-bad-model \"$T/bad.safetensors\")"
+# A PyTorch checkpoint of a generic model (the .pth fixtures of the core's
+# tests) for Apply pix2pix Model; its name comes from the file name.
+PTH=$SRC/tests/data/pth/resnet6_none.zip.pth
+PTH_NAME=resnet6_none.zip
+DEFS="(define p2p-out \"$OUT\") (define p2p-source \"$SRC/plugin/tests/data/source.png\") (define p2p-colorize-model \"$MODELS/colorize.safetensors\") (define p2p-bad-model \"$T/bad.safetensors\") (define p2p-pth \"$PTH\") (define p2p-pth-name \"$PTH_NAME\")"
 if run_gimp "$T/main.log" "(begin $DEFS (load \"$TEST_SCM\") (p2p-run-tests))"; then
   ok "GIMP $GIMPV batch run of the filter tests"
 else
@@ -171,6 +176,7 @@ grep -o 'CLI-CHECK .*' "$T/main.log" | sed 's/^CLI-CHECK //' > "$T/cli-checks"
 while read -r case filter size norm seed tol region net; do
   model=$MODELS/sketch-to-photo.safetensors
   [ "$filter" = colorize ] && model=$MODELS/colorize.safetensors
+  [ "$filter" = apply ] && model=$PTH
   check "$case: source layer unchanged" "$COMPARE" same "$OUT/$case-before.png" "$OUT/$case-after.png"
   net=${net:-0}
   if "$CLI" run --model "$model" --size-mode "$size" --norm-mode "$norm" --seed "$seed" \
@@ -181,6 +187,17 @@ while read -r case filter size norm seed tol region net; do
     not_ok "$case: pix2pix-cli ran"; sed 's/^/#   /' "$T/cli.log"
   fi
 done < "$T/cli-checks"
+
+# --- 1a. transparent drawings (#16): the filter's result on the drawing
+# equals pix2pix-cli's on the drawing flattened on white by GIMP, alpha
+# included (opaque).
+if "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" "$OUT/paper-flat.png" \
+     "$OUT/paper-cli.png" > "$T/cli.log" 2>&1; then
+  check "paper: a transparent drawing hiding black gives the result of the drawing flattened on white (opaque)" \
+    "$COMPARE" cli "$OUT/paper-result.png" "$OUT/paper-cli.png" 1 -
+else
+  not_ok "paper: pix2pix-cli ran"; sed 's/^/#   /' "$T/cli.log"
+fi
 
 # --- 1b. color hints (Auto Colorize with the bundled model) -------------------
 # A red dot in a hidden hints layer of another size and place must turn that
@@ -401,6 +418,16 @@ if [ -n "$LOCALES" ] && [ -f "$LOCALES/de/LC_MESSAGES/$DOMAIN.mo" ]; then
 else
   echo "ok $((N + 1)) - # SKIP translations (no catalogue built)"; N=$((N + 1))
 fi
+
+# --- 3b. help (#16): GIMP knows our help domain (else Help asks for GIMP's
+# manual), and its gimp-help.xml maps every procedure to an installed page.
+HELP_DIR=$G/plug-ins/$NAME/help
+check "pluginrc registers the plug-in's help domain" \
+  grep -q "(help-def \"$DOMAIN\" \"file://.*/plug-ins/$NAME/help\")" "$G/pluginrc"
+for proc in plug-in-pix2pix-sketch-to-photo plug-in-pix2pix-colorize plug-in-pix2pix-apply-model; do
+  page=$(sed -n "s/.*help-item id=\"$proc\" ref=\"\([^\"#]*\).*/\1/p" "$HELP_DIR/en/gimp-help.xml" 2>/dev/null)
+  check "help page for $proc installed" test -n "$page" -a -f "$HELP_DIR/en/$page"
+done
 
 # --- 4. no criticals or warnings from the plug-in ---------------------------
 for log in $ALL_LOGS; do

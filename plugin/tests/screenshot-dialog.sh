@@ -3,7 +3,7 @@
 # virtual X server (Xvfb) and saves a screenshot of the screen, for the
 # README and as a test artifact.  Isolated profile, like run-gimp-tests.sh.
 #
-#   screenshot-dialog.sh 2|3 PLUGIN_EXE COMPARE_EXE OUT.png [sketch|colorize]
+#   screenshot-dialog.sh 2|3 PLUGIN_EXE COMPARE_EXE OUT.png [sketch|colorize|apply]
 #
 # The screenshot is taken from Xvfb's frame buffer file (-fbdir), converted
 # by p2p-png-compare xwd2png: no ImageMagick, no window manager needed.
@@ -23,6 +23,8 @@ p2p_gui_setup "$GIMPV" "$PLUGIN" shot
 if [ "$GIMPV" = 2 ]; then
   if [ "$FILTER" = sketch ]; then
     CALL='(plug-in-pix2pix-sketch-to-photo RUN-INTERACTIVE img layer "" 0 0 0 0)'
+  elif [ "$FILTER" = apply ]; then
+    CALL='(plug-in-pix2pix-apply-model RUN-INTERACTIVE img layer "" 0 0 0 0)'
   else
     CALL='(plug-in-pix2pix-colorize RUN-INTERACTIVE img layer "" 0 0 0 1.0 0 -1)'
   fi
@@ -31,7 +33,11 @@ if [ "$GIMPV" = 2 ]; then
           (gimp-display-new img) $CALL)"
   set -- -n -s -d -f -b "$EXPR"
 else
-  if [ "$FILTER" = sketch ]; then PROC=plug-in-pix2pix-sketch-to-photo; else PROC=plug-in-pix2pix-colorize; fi
+  case $FILTER in
+    sketch) PROC=plug-in-pix2pix-sketch-to-photo ;;
+    apply) PROC=plug-in-pix2pix-apply-model ;;
+    *) PROC=plug-in-pix2pix-colorize ;;
+  esac
   EXPR="(let* ((img (car (gimp-file-load RUN-NONINTERACTIVE \"$SRC/plugin/tests/data/source.png\")))
                (layer (vector-ref (car (gimp-image-get-selected-layers img)) 0)))
           (gimp-display-new img)

@@ -296,7 +296,8 @@ test_filter_table (void)
       g_assert_true (p2p_filter_info_for_proc (info->proc_name) == info);
       g_assert_true (g_str_has_prefix (info->proc_name, "plug-in-pix2pix-"));
       g_assert_true (g_str_has_prefix (info->menu_path, "<Image>/"));
-      g_assert_true (g_str_has_suffix (info->default_model, P2P_MODEL_SUFFIX));
+      g_assert_true (info->default_model == NULL ||
+                     g_str_has_suffix (info->default_model, P2P_MODEL_SUFFIX));
       g_assert_true (*info->title && *info->menu_label && *info->blurb && *info->help);
       for (guint k = 0; k < i; k++)
         g_assert_cmpstr (p2p_filters[k].proc_name, !=, info->proc_name);
@@ -309,6 +310,197 @@ test_filter_table (void)
                    P2P_FILTER_OPTION_CHROMA | P2P_FILTER_OPTION_HINTS);
   g_assert_true (p2p_filter_info (P2P_FILTER_COLORIZE)->grey_to_rgb);
   g_assert_cmpint (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->options, ==, 0);
+  /* #16: grey drawings become RGB (colour results), as for colorize */
+  g_assert_true (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->grey_to_rgb);
+  /* #16: any model, its own result layer name, the .pth import */
+  g_assert_cmpstr (p2p_filter_info (P2P_FILTER_APPLY_MODEL)->proc_name, ==, P2P_PROC_APPLY_MODEL);
+  g_assert_cmpstr (P2P_PROC_APPLY_MODEL, ==, "plug-in-pix2pix-apply-model");
+  g_assert_cmpstr (p2p_filter_info (P2P_FILTER_APPLY_MODEL)->menu_path, ==,
+                   "<Image>/Filters/Artistic");
+  g_assert_cmpint (p2p_filter_info (P2P_FILTER_APPLY_MODEL)->task, ==, P2P_TASK_GENERIC);
+  g_assert_null (p2p_filter_info (P2P_FILTER_APPLY_MODEL)->default_model);
+  g_assert_true (p2p_filter_info (P2P_FILTER_APPLY_MODEL)->layer_from_model);
+  g_assert_cmpint (p2p_filter_info (P2P_FILTER_APPLY_MODEL)->options, ==, P2P_FILTER_OPTION_IMPORT);
+}
+
+static guint n_logged;
+
+static void
+count_log (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  n_logged++;
+}
+
+/* The dialogs' chooser lists (#16 part 6): each model once, the filter's
+ * default marked and stored as "", broken files listed with the reason
+ * (and no message on stderr), generic models under Apply pix2pix Model
+ * only; every line says name, task, size and licence. */
+static void
+test_chooser_list (Folders *f, gconstpointer data)
+{
+  g_autoptr(GPtrArray) sketch = NULL;
+  g_autoptr(GPtrArray) colorize = NULL;
+  g_autoptr(GPtrArray) apply = NULL;
+  g_autofree char *sketch_default = g_build_filename (f->dir2, "sketch-to-photo.safetensors", NULL);
+  const P2pPluginModel *bad, *def, *any;
+  int n_default = 0;
+
+  /* no message on stderr: the reason is in the list instead */
+  {
+    GLogFunc old = g_log_set_default_handler (count_log, NULL);
+
+    sketch = p2p_plugin_model_list_for_filter (f->search, P2P_FILTER_SKETCH_TO_PHOTO);
+    colorize = p2p_plugin_model_list_for_filter (f->search, P2P_FILTER_COLORIZE);
+    apply = p2p_plugin_model_list_for_filter (f->search, P2P_FILTER_APPLY_MODEL);
+    g_log_set_default_handler (old, NULL);
+    g_assert_cmpuint (n_logged, ==, 0);
+  }
+
+  /* sketch: mine, sketch-to-photo and the broken file; the generic model
+   * belongs to Apply pix2pix Model */
+  g_assert_cmpuint (sketch->len, ==, 3);
+  g_assert_null (find_entry (sketch, "any.safetensors"));
+  g_assert_nonnull (find_entry (apply, "any.safetensors"));
+  g_assert_cmpuint (colorize->len, ==, 3);
+  /* every file a name resolves to: mine, any, tint, bad, colorize,
+   * sketch-to-photo and the .pth checkpoint style.pth */
+  g_assert_cmpuint (apply->len, ==, 7);
+  g_assert_nonnull (find_entry (apply, "style.pth"));
+
+  for (guint i = 0; i < sketch->len; i++)
+    n_default += p2p_plugin_model_is_default (g_ptr_array_index (sketch, i),
+                                              P2P_FILTER_SKETCH_TO_PHOTO);
+  g_assert_cmpint (n_default, ==, 1);
+  def = find_entry (sketch, "sketch-to-photo.safetensors");
+  g_assert_cmpstr (def->path, ==, sketch_default);
+  g_assert_true (p2p_plugin_model_is_default (def, P2P_FILTER_SKETCH_TO_PHOTO));
+  g_assert_cmpstr (p2p_plugin_model_choice (def, P2P_FILTER_SKETCH_TO_PHOTO), ==, "");
+  /* Apply pix2pix Model has no default: every line stores its path */
+  g_assert_false (p2p_plugin_model_is_default (find_entry (apply, "sketch-to-photo.safetensors"),
+                                               P2P_FILTER_APPLY_MODEL));
+  any = find_entry (apply, "any.safetensors");
+  g_assert_cmpstr (p2p_plugin_model_choice (any, P2P_FILTER_APPLY_MODEL), ==, any->path);
+  {
+    g_autofree char *label = p2p_plugin_model_label (def, P2P_FILTER_SKETCH_TO_PHOTO);
+    g_autofree char *label2 = p2p_plugin_model_label (any, P2P_FILTER_APPLY_MODEL);
+    g_autofree char *size = g_format_size (any->file_size);
+
+    g_assert_cmpuint (any->file_size, >, 1000);
+    g_assert_nonnull (strstr (label, "(default)"));
+    g_assert_nonnull (strstr (label, "sketch-to-photo"));
+    g_assert_null (strstr (label2, "(default)"));
+    /* name, task, size, licence */
+    g_assert_true (g_str_has_prefix (label2, any->display_name));
+    g_assert_nonnull (strstr (label2, "generic"));
+    g_assert_nonnull (strstr (label2, size));
+    g_assert_nonnull (strstr (label2, any->license));
+  }
+
+  /* the broken file: listed for every filter, with why */
+  bad = find_entry (sketch, "bad.safetensors");
+  g_assert_nonnull (bad);
+  g_assert_nonnull (find_entry (colorize, "bad.safetensors"));
+  g_assert_nonnull (bad->error);
+  {
+    g_autofree char *label = p2p_plugin_model_label (bad, P2P_FILTER_SKETCH_TO_PHOTO);
+    g_autofree char *details = p2p_plugin_model_details (bad);
+    g_autoptr(GError) error = NULL;
+    g_autoptr(P2pModel) m = p2p_model_load (bad->path, &error);
+
+    g_assert_null (m);
+    g_assert_cmpstr (label, ==, "bad.safetensors - cannot be used");
+    g_assert_nonnull (strstr (details, error->message));
+    g_assert_false (p2p_plugin_model_is_default (bad, P2P_FILTER_SKETCH_TO_PHOTO));
+  }
+}
+
+/* Apply pix2pix Model: no default model (the user chooses), the result
+ * layer named after the model. */
+static void
+test_apply_model (Folders *f, gconstpointer data)
+{
+  g_autofree char *any = g_build_filename (f->dir1, "any.safetensors", NULL);
+  g_autoptr(P2pModel) model = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *sketch_name = NULL;
+  GError *error = NULL;
+
+  g_assert_null (p2p_plugin_model_resolve (f->search, P2P_FILTER_APPLY_MODEL, "", &error));
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
+  g_assert_nonnull (strstr (error->message, "Apply pix2pix Model"));
+  g_clear_error (&error);
+
+  model = p2p_plugin_model_load (any, P2P_FILTER_APPLY_MODEL, &error);
+  g_assert_no_error (error);
+  name = p2p_filter_result_layer_name (P2P_FILTER_APPLY_MODEL, model, "Background");
+  sketch_name = p2p_filter_result_layer_name (P2P_FILTER_SKETCH_TO_PHOTO, model, "Background");
+  g_assert_cmpstr (name, ==, "Tiny test model (Background)");
+  g_assert_cmpstr (sketch_name, ==, "Sketch to Photo (Background)");
+  /* a colorize model runs too */
+  {
+    g_autofree char *tint = g_build_filename (f->dir1, "tint.safetensors", NULL);
+    g_autoptr(P2pModel) m = p2p_plugin_model_load (tint, P2P_FILTER_APPLY_MODEL, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (m);
+  }
+}
+
+/* Importing a PyTorch checkpoint into the user's model folder: the
+ * official file name takes its folder's name, the model is listed and
+ * loads, an existing model is never overwritten, a bad file writes
+ * nothing. */
+static void
+test_import (Folders *f, gconstpointer data)
+{
+  g_autofree char *fixture = g_test_build_filename (G_TEST_DIST, "..", "..", "tests", "data", "pth",
+                                                    "resnet6_none.zip.pth", NULL);
+  g_autofree char *folder = g_build_filename (f->root, "style_monet_pretrained", NULL);
+  g_autofree char *official = g_build_filename (folder, "latest_net_G.pth", NULL);
+  g_autofree char *junk = g_build_filename (f->root, "junk.pth", NULL);
+  g_autofree char *user = g_build_filename (f->root, "profile", "pix2pix", NULL);
+  g_autofree char *want = g_build_filename (user, "style_monet.safetensors", NULL);
+  g_autofree char *junk_out = g_build_filename (user, "junk.safetensors", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *path = NULL;
+  char *search[] = { user, NULL };
+  g_autoptr(GPtrArray) list = NULL;
+  GError *error = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (fixture, &contents, &len, &error));
+  g_assert_no_error (error);
+  g_mkdir (folder, 0700);
+  g_assert_true (g_file_set_contents (official, contents, (gssize) len, NULL));
+
+  path = p2p_plugin_model_import (official, user, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (path, ==, want);
+  list = p2p_plugin_model_list_for_filter (search, P2P_FILTER_APPLY_MODEL);
+  g_assert_cmpuint (list->len, ==, 1);
+  g_assert_cmpstr (find_entry (list, "style_monet.safetensors")->display_name, ==, "style_monet");
+  g_assert_null (find_entry (list, "style_monet.safetensors")->error);
+  {
+    g_autoptr(P2pModel) m = p2p_plugin_model_load (path, P2P_FILTER_APPLY_MODEL, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpint (p2p_model_get_info (m)->task, ==, P2P_TASK_GENERIC);
+  }
+
+  /* again: refused, the file stays */
+  g_assert_null (p2p_plugin_model_import (official, user, &error));
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
+  g_assert_nonnull (strstr (error->message, "already installed"));
+  g_clear_error (&error);
+  g_assert_true (g_file_test (want, G_FILE_TEST_IS_REGULAR));
+
+  /* not a checkpoint: an error naming it, nothing written */
+  g_assert_true (g_file_set_contents (junk, "PK junk, not a checkpoint", -1, NULL));
+  g_assert_null (p2p_plugin_model_import (junk, user, &error));
+  g_assert_nonnull (error);
+  g_assert_nonnull (strstr (error->message, "junk.pth"));
+  g_clear_error (&error);
+  g_assert_false (g_file_test (junk_out, G_FILE_TEST_EXISTS));
 }
 
 static void
@@ -379,7 +571,8 @@ check_run_buffer (Folders *f, P2pFilter filter, const char *file, P2pSizeMode mo
     for (int x = 0; x < W; x++)
       {
         const gsize p = (gsize) y * W + x;
-        float a = with_alpha ? want->data[p * 4 + 3] : 1.0f;
+        /* alpha as the pipeline gives it (none from a sketch: opaque) */
+        float a = want->channels == 4 ? want->data[p * 4 + 3] : 1.0f;
 
         if (with_selection)
           a *= mask[(gsize) (y + 2) * (W + 10) + x + 3];
@@ -479,6 +672,12 @@ main (int argc, char **argv)
   g_test_add_func ("/plugin-common/batch-text", test_batch_text);
   g_test_add_func ("/plugin-common/filter-table", test_filter_table);
   g_test_add_func ("/plugin-common/error-status", test_error_status);
+  g_test_add ("/plugin-common/chooser-list", Folders, NULL, folders_setup, test_chooser_list,
+              folders_teardown);
+  g_test_add ("/plugin-common/apply-model", Folders, NULL, folders_setup, test_apply_model,
+              folders_teardown);
+  g_test_add ("/plugin-common/import-pth", Folders, NULL, folders_setup, test_import,
+              folders_teardown);
   g_test_add ("/plugin-common/run-buffer", Folders, NULL, folders_setup, test_run_buffer,
               folders_teardown);
   {

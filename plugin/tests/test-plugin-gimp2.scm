@@ -4,6 +4,7 @@
 ;   p2p-out   the folder for the PNGs the shell compares with pix2pix-cli
 ;   p2p-source  the 48x40 RGB PNG used as source layer (data/source.png)
 ;   p2p-colorize-model, p2p-bad-model  a model path and a corrupt model file
+;   p2p-pth, p2p-pth-name  a PyTorch checkpoint (generic model) and its name
 ; Results are reported with gimp-message (stderr in batch mode):
 ;   TEST-OK <name> / TEST-FAIL <name>: <why>       checks done here
 ;   CLI-CHECK <case> <filter> <size> <norm> <seed> <tol> <rect|-> <net-size>
@@ -132,7 +133,8 @@
                "wrong place in the layer stack")
     (p2p-check (string-append case " image mode")
                (= (car (gimp-image-base-type img))
-                  (if (or (= base INDEXED) (and (= base GRAY) (equal? filter "colorize"))) RGB base))
+                  ; both filters convert grey and indexed images (#16: colour sketches)
+                  (if (or (= base INDEXED) (= base GRAY)) RGB base))
                "image mode not as expected")
     (if (equal? select "mask") (p2p-check-mask case layer))
     (if (equal? select "feather")
@@ -152,8 +154,7 @@
     (gimp-message (string-append "CLI-CHECK " case " " filter " "
                                  (list-ref p2p-sizes size) " " (list-ref p2p-norms norm) " "
                                  (number->string seed) " "
-                                 (cond ((and (= base GRAY) (equal? filter "sketch")) "grey")
-                                       ((= precision PRECISION-U8-GAMMA) "1")
+                                 (cond ((= precision PRECISION-U8-GAMMA) "1")
                                        (else "2")) " "
                                  (cond ((equal? select "rect") "10,10,20,16")
                                        ((equal? select "feather") "feather")
@@ -191,6 +192,8 @@
       (lambda () (plug-in-pix2pix-colorize RUN-NONINTERACTIVE img src "sketch-to-photo" 0 0 0 1.0 0 -1)))
     (p2p-expect-error "not a model file"
       (lambda () (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src p2p-bad-model 0 0 0 0)))
+    (p2p-expect-error "Apply pix2pix Model without a model"
+      (lambda () (plug-in-pix2pix-apply-model RUN-NONINTERACTIVE img src "" 0 0 0 0)))
     (p2p-check "failed calls leave no layer" (= (car (gimp-image-get-layers img)) n) "layer added")
     (gimp-image-delete img)))
 
@@ -206,6 +209,65 @@
                (and (<= (abs (- (vector-ref px 0) (vector-ref px 1))) 1)
                     (<= (abs (- (vector-ref px 1) (vector-ref px 2))) 1))
                "colour left")
+    (gimp-image-delete img)))
+
+; #16: a line drawing on a transparent layer whose transparent pixels hide
+; black (as Tux Paint's pages): Sketch to Photo must see it on white paper
+; and give an opaque result.  paper-flat.png is the same drawing flattened
+; on white by GIMP (the shell runs pix2pix-cli on it), paper-result.png the
+; filter's layer.
+(define (p2p-paper-test)
+  (let* ((img (car (gimp-image-new 48 40 RGB)))
+         (src (car (gimp-layer-new img 48 40 RGBA-IMAGE "Drawing" 100 LAYER-MODE-NORMAL)))
+         (flat-img -1)
+         (layer -1))
+    (gimp-image-insert-layer img src 0 0)
+    (gimp-drawable-fill src FILL-TRANSPARENT)
+    (gimp-context-set-foreground '(30 40 60))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 4 4 40 2)
+    (gimp-image-select-rectangle img CHANNEL-OP-ADD 4 4 2 32)
+    (gimp-image-select-rectangle img CHANNEL-OP-ADD 20 10 3 26)
+    (gimp-image-select-rectangle img CHANNEL-OP-ADD 30 20 14 3)
+    (gimp-edit-fill src FILL-FOREGROUND)
+    (gimp-selection-none img)
+    (set! flat-img (car (gimp-image-duplicate img)))
+    (gimp-context-set-background '(255 255 255))
+    (p2p-save flat-img (car (gimp-image-flatten flat-img)) (p2p-path "paper" "flat"))
+    (gimp-image-delete flat-img)
+    (set! layer (car (plug-in-pix2pix-sketch-to-photo RUN-NONINTERACTIVE img src "" 0 0 0 0)))
+    (p2p-check "paper: the result is opaque where the drawing is transparent"
+               (and (= (vector-ref (cadr (gimp-drawable-get-pixel layer 30 30)) 3) 255)
+                    (= (vector-ref (cadr (gimp-drawable-get-pixel layer 0 0)) 3) 255))
+               "transparent pixels in the result")
+    (p2p-save img layer (p2p-path "paper" "result"))
+    (gimp-image-delete img)))
+
+; #16: Apply pix2pix Model with a PyTorch checkpoint (@pth, a generic
+; model) on an RGBA layer: the result layer is named after the model and
+; (the shell checks) equals pix2pix-cli's; a colorize model runs too.
+(define (p2p-apply-test pth name)
+  (let* ((made (p2p-make-image RGB #t #f))
+         (img (car made))
+         (src (cadr made))
+         (layer -1)
+         (tint -1))
+    (p2p-save img src (p2p-path "apply" "before"))
+    (set! layer (car (plug-in-pix2pix-apply-model RUN-NONINTERACTIVE img src pth 0 0 0 0)))
+    (p2p-check "apply: the result layer is named after the model"
+               (equal? (car (gimp-item-get-name layer)) (string-append name " (Source)"))
+               (car (gimp-item-get-name layer)))
+    (p2p-check "apply: size and offsets"
+               (and (= (car (gimp-drawable-width layer)) 48)
+                    (equal? (gimp-drawable-offsets layer) (list 5 7)))
+               "wrong size or place")
+    (p2p-save img src (p2p-path "apply" "after"))
+    (p2p-save img layer (p2p-path "apply" "result"))
+    (gimp-message "CLI-CHECK apply apply resize official 0 1 - 0")
+    (set! tint (car (plug-in-pix2pix-apply-model RUN-NONINTERACTIVE img src p2p-colorize-model
+                                                 0 0 0 0)))
+    (p2p-check "apply: a colorize model runs too, named after it"
+               (equal? (car (gimp-item-get-name tint)) "Test colorize model (Source)")
+               (car (gimp-item-get-name tint)))
     (gimp-image-delete img)))
 
 (define (p2p-run-tests)
@@ -226,6 +288,8 @@
   (p2p-case "netsize"  "colorize" RGB     #f PRECISION-U8-GAMMA     #f        #f 0 0 0 96)
   (p2p-case "netskt"   "sketch"   RGB     #t PRECISION-U8-GAMMA     #f        #f 0 0 0 64)
   (p2p-chroma-zero)
+  (p2p-paper-test)
+  (p2p-apply-test p2p-pth p2p-pth-name)
   (gimp-message "TEST-DONE"))
 
 ; Run in a GIMP run of its own: GIMP 2.10's Script-Fu (TinyScheme) has been

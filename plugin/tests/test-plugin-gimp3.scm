@@ -150,7 +150,8 @@
                "wrong place in the layer stack")
     (p2p-check (string-append case " image mode")
                (= (car (gimp-image-get-base-type img))
-                  (if (or (= base INDEXED) (and (= base GRAY) (equal? filter "colorize"))) RGB base))
+                  ; both filters convert grey and indexed images (#16: colour sketches)
+                  (if (or (= base INDEXED) (= base GRAY)) RGB base))
                "image mode not as expected")
     (if (equal? select "mask") (p2p-check-mask case layer))
     (if (equal? select "feather")
@@ -167,8 +168,7 @@
     (p2p-save img layer (p2p-path case "result"))
     (gimp-message (string-append "CLI-CHECK " case " " filter " " size " " norm " "
                                  (number->string seed) " "
-                                 (cond ((and (= base GRAY) (equal? filter "sketch")) "grey")
-                                       ((= precision PRECISION-U8-NON-LINEAR) "1")
+                                 (cond ((= precision PRECISION-U8-NON-LINEAR) "1")
                                        (else "2")) " "
                                  (cond ((equal? select "rect") "10,10,20,16")
                                        ((equal? select "feather") "feather")
@@ -200,6 +200,9 @@
       (lambda () (p2p-run-filter "colorize" img src "sketch-to-photo" "resize" "official" 0 1.0)))
     (p2p-expect-error "not a model file"
       (lambda () (p2p-run-filter "sketch" img src p2p-bad-model "resize" "official" 0 1.0)))
+    (p2p-expect-error "Apply pix2pix Model without a model"
+      (lambda () (plug-in-pix2pix-apply-model #:run-mode RUN-NONINTERACTIVE #:image img
+                                              #:drawables (vector src) #:model "")))
     (p2p-expect-error "no drawable"
       (lambda () (plug-in-pix2pix-sketch-to-photo #:run-mode RUN-NONINTERACTIVE #:image img
                                                   #:drawables (vector))))
@@ -216,6 +219,60 @@
                (and (<= (abs (- (list-ref px 0) (list-ref px 1))) 1)
                     (<= (abs (- (list-ref px 1) (list-ref px 2))) 1))
                "colour left")
+    (gimp-image-delete img)))
+
+; #16: as test-plugin-gimp2.scm's p2p-paper-test (read there).
+(define (p2p-paper-test)
+  (let* ((img (car (gimp-image-new 48 40 RGB)))
+         (src (car (gimp-layer-new img "Drawing" 48 40 RGBA-IMAGE 100 LAYER-MODE-NORMAL)))
+         (flat-img -1)
+         (layer -1))
+    (gimp-image-insert-layer img src 0 0)
+    (gimp-drawable-fill src FILL-TRANSPARENT)
+    (gimp-context-set-foreground '(30 40 60))
+    (gimp-image-select-rectangle img CHANNEL-OP-REPLACE 4 4 40 2)
+    (gimp-image-select-rectangle img CHANNEL-OP-ADD 4 4 2 32)
+    (gimp-image-select-rectangle img CHANNEL-OP-ADD 20 10 3 26)
+    (gimp-image-select-rectangle img CHANNEL-OP-ADD 30 20 14 3)
+    (gimp-drawable-edit-fill src FILL-FOREGROUND)
+    (gimp-selection-none img)
+    (set! flat-img (car (gimp-image-duplicate img)))
+    (gimp-context-set-background '(255 255 255))
+    (p2p-save flat-img (car (gimp-image-flatten flat-img)) (p2p-path "paper" "flat"))
+    (gimp-image-delete flat-img)
+    (set! layer (p2p-run-filter "sketch" img src "" "resize" "official" 0 1.0))
+    (p2p-check "paper: the result is opaque where the drawing is transparent"
+               (and (= (p2p-alpha-at layer 30 30) 255) (= (p2p-alpha-at layer 0 0) 255))
+               "transparent pixels in the result")
+    (p2p-save img layer (p2p-path "paper" "result"))
+    (gimp-image-delete img)))
+
+; #16: as test-plugin-gimp2.scm's p2p-apply-test (read there).
+(define (p2p-apply-test pth name)
+  (let* ((made (p2p-make-image RGB #t #f))
+         (img (car made))
+         (src (cadr made))
+         (layer -1)
+         (tint -1))
+    (p2p-save img src (p2p-path "apply" "before"))
+    (set! layer (car (plug-in-pix2pix-apply-model #:run-mode RUN-NONINTERACTIVE #:image img
+                                                  #:drawables (vector src) #:model pth)))
+    (p2p-check "apply: the result layer is named after the model"
+               (equal? (car (gimp-item-get-name layer)) (string-append name " (Source)"))
+               (car (gimp-item-get-name layer)))
+    (p2p-check "apply: size and offsets"
+               (and (= (car (gimp-drawable-get-width layer)) 48)
+                    (equal? (gimp-drawable-get-offsets layer) (list 5 7)))
+               "wrong size or place")
+    (p2p-save img src (p2p-path "apply" "after"))
+    (p2p-save img layer (p2p-path "apply" "result"))
+    (gimp-message "CLI-CHECK apply apply resize official 0 1 - 0")
+    (set! tint (car (plug-in-pix2pix-apply-model #:run-mode RUN-NONINTERACTIVE #:image img
+                                                 #:drawables (vector src)
+                                                 #:model p2p-colorize-model)))
+    (p2p-check "apply: a colorize model runs too, named after it"
+               (equal? (car (gimp-item-get-name tint)) "Test colorize model (Source)")
+               (car (gimp-item-get-name tint)))
     (gimp-image-delete img)))
 
 (define (p2p-run-tests)
@@ -236,6 +293,8 @@
   (p2p-case "netsize"  "colorize" RGB     #f PRECISION-U8-NON-LINEAR  #f        #f "resize" "official" 0 96)
   (p2p-case "netskt"   "sketch"   RGB     #t PRECISION-U8-NON-LINEAR  #f        #f "resize" "official" 0 64)
   (p2p-chroma-zero)
+  (p2p-paper-test)
+  (p2p-apply-test p2p-pth p2p-pth-name)
   (gimp-message "TEST-DONE"))
 
 ; Run in a GIMP run of its own: GIMP 2.10's Script-Fu (TinyScheme) has been
