@@ -232,7 +232,9 @@ def kphotoalbum_photo(root, path):
     return im
 
 
-BACKGROUND_KINDS = ("landscape", "plant", "texture", "nature", "seascape")
+# Grounds for cut-outs: scenes and natural surfaces.  Textures are left out: tiles, wicker and
+# aerial farmland made animals look pasted onto a pattern.
+BACKGROUND_KINDS = ("landscape", "plant", "nature", "seascape")
 
 
 def is_cutout(row):
@@ -241,14 +243,16 @@ def is_cutout(row):
 
 def background_pool(rows, split):
     """Rows that may serve as ground under a cut-out of `split`: whole photos (no cut-outs) of
-    the same split, at least 400 px on the short side, whose content starts with a landscape,
-    plant, nature or texture kind; sorted by package and path."""
+    the same split, at least 360 px on the short side, whose content starts with a landscape,
+    plant, nature or seascape kind and whose note does not say "not used as ground"; sorted by
+    package and path."""
     def ok(r):
         try:
             short = min(int(r["width"]), int(r["height"]))
         except ValueError:
             return False
-        return (r["split"] == split and not is_cutout(r) and short >= 400
+        return (r["split"] == split and not is_cutout(r) and short >= 360
+                and "not used as ground" not in r.get("note", "")
                 and re.split(r"[ /(]", r["content"])[0] in BACKGROUND_KINDS)
     return sorted((r for r in rows if ok(r)),
                   key=lambda r: (r["package"], r["path_in_package"]))
