@@ -56,6 +56,9 @@ SOURCE_ROOTS = {
     "endless-sky-data": ("usr/share/games/endless-sky/", ""),
     "ufoai-textures": ("usr/share/games/ufoai/base/0textures.pk3:", "base/"),
     "supertuxkart-data": ("usr/share/games/supertuxkart/data/", "data/"),
+    "lomiri-wallpapers-16.04": ("usr/share/backgrounds/", "16.04/"),
+    "lomiri-wallpapers-20.04": ("usr/share/backgrounds/", "20.04/"),
+    "mate-backgrounds": ("usr/share/backgrounds/mate/", ""),
 }
 
 

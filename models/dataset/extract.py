@@ -203,7 +203,8 @@ def archive_member(root, spec):
 
 def scipy_face(root, path):
     """scipy.misc.face(): bz2-compressed raw RGB bytes, 768 rows x 1024 columns."""
-    raw = bz2.decompress(open(os.path.join(root, path.lstrip("/")), "rb").read())
+    with open(os.path.join(root, path.lstrip("/")), "rb") as f:
+        raw = bz2.decompress(f.read())
     if len(raw) != 768 * 1024 * 3:
         raise ValueError("%s: %d bytes, expected 768 x 1024 x 3" % (path, len(raw)))
     return Image.fromarray(np.frombuffer(raw, np.uint8).reshape(768, 1024, 3))

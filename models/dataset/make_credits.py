@@ -89,7 +89,7 @@ def main():
             c = None
             if os.path.exists(f):
                 text = open(f, encoding="utf-8", errors="replace").read()
-                if text.startswith("Format:"):
+                if re.match(r"\s*Format:", text):  # machine-readable (DEP-5), not free text
                     c = dep5.Copyright(text)
             copyrights[pkg] = c
         c = copyrights[pkg]
