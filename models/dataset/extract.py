@@ -12,15 +12,25 @@ Containers handled here (formats from training-data.md section 3, parsers writte
 * GCompris Qt resource bundles (.rcc) holding WebP files: a TSV path "activity:<act>/<path>" means
   the file <path> inside /usr/share/gcompris-qt/rcc/<act>.rcc;
 * Jigzo .pzl puzzles: the photo is the "image x y w h" rectangle of the colour atlas;
+* members of zip archives (0 A.D.'s public.zip, UFO:AI's .pk3, Sweet Home 3D's .jar): a TSV path
+  "<archive>:<member>"; DDS textures (DXT1/3/5) decode with Pillow;
+* scipy's raccoon (misc/face.dat: bz2-compressed raw RGB, 768 x 1024 x 3);
+* KPhotoAlbum's demo photos: turned by the angle its demo/index.xml records;
+* cut-outs on a transparent ground (container "cut-out ..."; Tux Paint's photo stamps): composited
+  onto a landscape, plant or texture photo of the same split, chosen and placed deterministically
+  from the cut-out's path (so no train photo ever shows an eval photo's pixels, or the reverse);
 * plain files (JPEG, PNG, TGA) at the listed path.
 """
 import argparse
+import bz2
 import hashlib
 import io
 import os
 import re
 import struct
 import sys
+import xml.etree.ElementTree as ET
+import zipfile
 import zlib
 
 import numpy as np
@@ -173,6 +183,131 @@ def gcompris_photo(root, spec):
     return im
 
 
+_zip_cache = {}
+ARCHIVE_RE = re.compile(r"^(.+\.(?:zip|pk3|jar)):(.+)$")
+
+
+def archive_member(root, spec):
+    """The image stored as `member` inside the zip archive of "<archive>:<member>"."""
+    m = ARCHIVE_RE.match(spec)
+    arc = os.path.join(root, m.group(1).lstrip("/"))
+    if arc not in _zip_cache:
+        for z in _zip_cache.values():
+            z.close()
+        _zip_cache.clear()
+        _zip_cache[arc] = zipfile.ZipFile(arc)
+    im = Image.open(io.BytesIO(_zip_cache[arc].read(m.group(2))))
+    im.load()
+    return im
+
+
+def scipy_face(root, path):
+    """scipy.misc.face(): bz2-compressed raw RGB bytes, 768 rows x 1024 columns."""
+    with open(os.path.join(root, path.lstrip("/")), "rb") as f:
+        raw = bz2.decompress(f.read())
+    if len(raw) != 768 * 1024 * 3:
+        raise ValueError("%s: %d bytes, expected 768 x 1024 x 3" % (path, len(raw)))
+    return Image.fromarray(np.frombuffer(raw, np.uint8).reshape(768, 1024, 3))
+
+
+_kpa_angles = {}
+
+
+def kphotoalbum_photo(root, path):
+    """A KPhotoAlbum demo photo turned upright by the angle (clockwise degrees) that the demo
+    album's index.xml records for it; the JPEG files carry no orientation tag of their own."""
+    full = os.path.join(root, path.lstrip("/"))
+    d = os.path.dirname(full)
+    if d not in _kpa_angles:
+        angles = {}
+        xml = os.path.join(d, "index.xml")
+        if os.path.exists(xml):
+            for el in ET.parse(xml).iter("image"):
+                angles[el.get("file", "")] = int(el.get("angle", "0") or 0)
+        _kpa_angles[d] = angles
+    im = Image.open(full)
+    im.load()
+    angle = _kpa_angles[d].get(os.path.basename(full), 0) % 360
+    if angle:
+        im = im.rotate(-angle, expand=True)  # PIL turns counter-clockwise
+    return im
+
+
+# Grounds for cut-outs: scenes and natural surfaces.  Textures are left out: tiles, wicker and
+# aerial farmland made animals look pasted onto a pattern.
+BACKGROUND_KINDS = ("landscape", "plant", "nature", "seascape")
+
+
+def is_cutout(row):
+    return row.get("container", "").startswith("cut-out")
+
+
+def background_pool(rows, split):
+    """Rows that may serve as ground under a cut-out of `split`: whole photos (no cut-outs) of
+    the same split, at least 360 px on the short side, whose content starts with a landscape,
+    plant, nature or seascape kind and whose note does not say "not used as ground"; sorted by
+    package and path."""
+    def ok(r):
+        try:
+            short = min(int(r["width"]), int(r["height"]))
+        except ValueError:
+            return False
+        return (r["split"] == split and not is_cutout(r) and short >= 360
+                and "not used as ground" not in r.get("note", "")
+                and re.split(r"[ /(]", r["content"])[0] in BACKGROUND_KINDS)
+    return sorted((r for r in rows if ok(r)),
+                  key=lambda r: (r["package"], r["path_in_package"]))
+
+
+def _cutout_hash(row):
+    return hashlib.sha1((row["package"] + ":" + row["path_in_package"]).encode()).digest()
+
+
+def cutout_background(row, rows):
+    """The row of the photo that cut-out `row` is composited onto (a function of the TSV alone,
+    so make_credits.py names the same photo)."""
+    pool = background_pool(rows, row["split"])
+    if not pool:
+        raise ValueError("no background photo for split %s in the list" % row["split"])
+    return pool[int.from_bytes(_cutout_hash(row)[:4], "big") % len(pool)]
+
+
+def composite_cutout(stamp, row, rows, photos_dir):
+    """Cut-out `stamp` (RGBA) on the background photo cutout_background() names, read from the
+    photo pack already written to photos_dir: the object covers about 60 % of each side of the
+    picture; the ground's crop and the object's position follow from the SHA-1 of the path."""
+    h = _cutout_hash(row)
+    stamp = stamp.convert("RGBA")
+    box = stamp.getchannel("A").point(lambda a: 255 if a >= 16 else 0).getbbox()
+    if box is None:
+        raise ValueError("cut-out is fully transparent")
+    stamp = stamp.crop(box)
+    bg_row = cutout_background(row, rows)
+    bg_file = os.path.join(photos_dir, bg_row["split"],
+                           photo_id(bg_row["package"], bg_row["path_in_package"]) + ".jpg")
+    if not os.path.exists(bg_file):
+        raise ValueError("background %s was not extracted" % bg_row["path_in_package"])
+    bg = Image.open(bg_file).convert("RGB")
+    # Canvas: the object at ~60 % of each side, aspect clamped to 1:2 so pack() keeps all of it;
+    # the object is scaled down when the canvas would not fit in the background (which is never
+    # scaled up, so the ground stays as sharp as the photo pack).
+    sw, sh = stamp.size
+    cw, ch = max(sw / 0.6, sh / 0.6 / 2), max(sh / 0.6, sw / 0.6 / 2)
+    f = min(1.0, bg.width / cw, bg.height / ch)
+    if f < 1.0:
+        sw, sh = max(1, int(sw * f)), max(1, int(sh * f))
+        stamp = stamp.resize((sw, sh), Image.LANCZOS)
+    cw, ch = min(bg.width, int(round(cw * f))), min(bg.height, int(round(ch * f)))
+    x0 = h[5] * (bg.width - cw) // 255
+    y0 = h[6] * (bg.height - ch) // 255
+    canvas = bg.crop((x0, y0, x0 + cw, y0 + ch)).convert("RGBA")
+    # Object position: anywhere that keeps it inside, biased to the lower half (things stand).
+    px = h[7] * (cw - sw) // 255
+    py = (ch - sh) // 2 + h[8] * (ch - sh - (ch - sh) // 2) // 255
+    canvas.alpha_composite(stamp, (px, py))
+    return canvas.convert("RGB"), bg_row
+
+
 def to_rgb(im):
     if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
         im = im.convert("RGBA")
@@ -229,7 +364,8 @@ def main():
     per_pkg = {}
     failures = []
     index = []
-    for r in rows:
+    # Whole photos first: cut-outs are composited onto photos already written.
+    for r in sorted(rows, key=is_cutout):
         pkg, path, split = r["package"], r["path_in_package"], r["split"]
         root = os.path.join(args.work, "unpacked", pkg)
         try:
@@ -237,10 +373,18 @@ def main():
                 im = gcompris_photo(root, path)
             elif pkg == "jigzo-data":
                 im = jigzo_photo(root, path)
+            elif ARCHIVE_RE.match(path):
+                im = archive_member(root, path)
+            elif pkg == "python3-scipy" and path.endswith("/face.dat"):
+                im = scipy_face(root, path)
+            elif pkg == "kphotoalbum":
+                im = kphotoalbum_photo(root, path)
             else:
                 im = Image.open(os.path.join(root, path.lstrip("/")))
                 im.load()
             native = im.size
+            if is_cutout(r):
+                im, _ = composite_cutout(im, r, rows, out)
             im = pack(to_rgb(im), args.size)
         except Exception as e:  # report and go on: one bad file must not stop the pack
             failures.append((pkg, path, str(e)))

@@ -27,8 +27,12 @@ mkdir -p "$DEBS" "$WORK/unpacked"
 # Extra packages that are not photo sources but feed the sketch augmentation (paper textures).
 AUX_BOOKWORM="mypaint-data-extras"
 
-bookworm_pkgs=$(awk -F'\t' 'NR > 1 && $2 ~ /bookworm/ {print $1}' "$TSV" | sort -u)
+# One suite per package: trixie when any of its rows is "trixie" only (a file that bookworm's version
+# lacks, or a path as trixie's version installs it), else bookworm (rows "bookworm" or
+# "bookworm+trixie").
 trixie_pkgs=$(awk -F'\t' 'NR > 1 && $2 == "trixie" {print $1}' "$TSV" | sort -u)
+bookworm_pkgs=$(awk -F'\t' 'NR > 1 {all[$1] = 1; if ($2 == "trixie") tx[$1] = 1}
+    END {for (p in all) if (!(p in tx)) print p}' "$TSV" | sort)
 
 # The archive the system already uses; sources may be deb822 (.sources) or one-line (.list).
 MIRROR=""
@@ -74,9 +78,18 @@ done
 
 echo "== lock file and unpack"
 : > "$WORK/packages.lock.tmp"
+wanted=" $(echo $bookworm_pkgs $AUX_BOOKWORM $trixie_pkgs) "
 for deb in "$DEBS"/*.deb; do
     p=$(dpkg-deb -f "$deb" Package)
     v=$(dpkg-deb -f "$deb" Version)
+    [ -n "$p" ] || { echo "fetch.sh: $deb has no package name" >&2; exit 1; }
+    # Only the packages the TSV asks for (the folder may hold others from older lists).
+    case "$wanted" in *" $p "*) ;; *) continue ;; esac
+    case "${seen:-}" in *" $p "*)
+        echo "fetch.sh: two .deb files of $p in $DEBS (one per suite?): remove the one not wanted" >&2
+        exit 1 ;;
+    esac
+    seen="${seen:- }$p "
     s=$(sha256sum "$deb" | cut -d' ' -f1)
     case " $(echo $trixie_pkgs) " in *" $p "*) suite=trixie ;; *) suite=bookworm ;; esac
     printf '%s\t%s\t%s\t%s\t%s\n' "$p" "$v" "$suite" "$s" "$(basename "$deb")" >> "$WORK/packages.lock.tmp"
