@@ -208,10 +208,34 @@ class ResizeConvGenerator(unittest.TestCase):
             step, skipped = train.load_generator_from_export(G, path, partial=True)
         self.assertEqual(step, 123)
         up = [k for k, v in G.state_dict().items() if v.dim() == 4 and v.shape[2] == 3]
-        self.assertEqual(sorted(skipped), sorted(up))
+        self.assertEqual(sorted(skipped), sorted(k + " (projected)" for k in up))
         self.assertEqual(len(up), 7)
         self.assertTrue(torch.equal(G.state_dict()["model.model.0.weight"],
                                     src.state_dict()["model.model.0.weight"]))
+
+
+    def test_projection_of_conv_transpose_weights(self):
+        import torch.nn.functional as F
+        g = torch.Generator().manual_seed(5)
+        w = torch.randn(4, 3, 3, 3, generator=g, dtype=torch.float64)    # [out, in, 3, 3]
+        x = torch.randn(1, 3, 9, 7, generator=g, dtype=torch.float64)
+        rc = F.conv2d(F.interpolate(x, scale_factor=2, mode="nearest"), w, padding=1)
+        # The conv-transpose that computes exactly the resize-conv (T = M w), checked by PyTorch's
+        # own conv_transpose2d; projecting it back gives w.
+        m = torch.from_numpy(train._RC_FROM_T_1D)
+        t = torch.einsum("ay,bx,oiyx->ioab", m, m, w)                   # [in, out, 4, 4]
+        ct = F.conv_transpose2d(x, t, stride=2, padding=1)
+        self.assertLess(float((ct - rc).abs().max()), 1e-12)
+        back = train.resize_conv_from_conv_t(t.numpy())
+        self.assertLess(float(abs(back - w.numpy()).max()), 1e-5)
+        # A general conv-transpose: the projection is the least-squares fit, so no other w
+        # (e.g. w itself, perturbed) comes closer to its outputs' phase kernels.
+        t2 = t + 0.3 * torch.randn(t.shape, generator=g, dtype=torch.float64)
+        p = torch.from_numpy(train.resize_conv_from_conv_t(t2.numpy()).astype("float64"))
+        def err(v):
+            return float((torch.einsum("ay,bx,oiyx->ioab", m, m, v) - t2).pow(2).sum())
+        self.assertLess(err(p), err(w))
+        self.assertLess(err(p), err(p + 0.01 * torch.randn(p.shape, generator=g, dtype=torch.float64)))
 
 
 if __name__ == "__main__":

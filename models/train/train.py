@@ -378,10 +378,31 @@ RECIPE_KEYS = {"arch": "unet_128", "gan": "lsgan", "d_scales": 1, "d_norm": "bat
                "spectral_norm": False, "feat_match": 0.0, "lr_d": None, "beta2": 0.999, "diffaug": ""}
 
 
+# The resize-convolution decoder step (nearest x2, then a 3x3 conv w) and a ConvTranspose2d(4, s2,
+# p1) T both give each of the 4 output phases its own 2x2 kernel on the low-resolution input.
+# Along one axis, output 2i takes input i-1 with T[3] and i with T[1]; output 2i+1 takes i with T[2]
+# and i+1 with T[0].  For the resize-conv, 2i takes i-1 with w[0] and i with w[1] + w[2]; 2i+1
+# takes i with w[0] + w[1] and i+1 with w[2].  So T = M w with M below (rows: T's taps 0..3), and
+# in 2-D with kron(M, M).  A resize-conv is a conv-transpose with this tied structure; the
+# least-squares w of a trained T is the closest one.
+_RC_FROM_T_1D = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], np.float64)
+
+
+def resize_conv_from_conv_t(t):
+    """[in, out, 4, 4] conv-transpose weights -> the least-squares [out, in, 3, 3] weights of the
+    resize-convolution (nearest x2 + 3x3 conv, padding 1) that computes the nearest thing."""
+    m = np.kron(_RC_FROM_T_1D, _RC_FROM_T_1D)                  # (16, 9)
+    cin, cout = t.shape[:2]
+    w = np.linalg.lstsq(m, t.reshape(cin * cout, 16).T.astype(np.float64), rcond=None)[0]
+    return w.T.reshape(cin, cout, 3, 3).transpose(1, 0, 2, 3).astype(np.float32)
+
+
 def load_generator_from_export(G, path, partial=False):
     """Loads G's weights from an exported model; returns its training step.  partial: tensors
-    whose name or shape do not fit (e.g. the 3x3 decoder of unet_rc from a unet file) keep G's
-    own initialisation instead of stopping; their names go into the returned list."""
+    whose name or shape do not fit keep G's own initialisation instead of stopping (their names
+    go into the returned list), except that a unet file's conv-transpose weights [in, out, 4, 4]
+    start a unet_rc decoder [out, in, 3, 3] at their least-squares resize-conv counterpart
+    (resize_conv_from_conv_t; listed as 'name (projected)')."""
     tensors, md = p2p_safetensors.load_model(path)
     sd = G.state_dict()
     first_conv = next(k for k, v in sd.items() if v.ndim == 4)
@@ -402,7 +423,13 @@ def load_generator_from_export(G, path, partial=False):
                 sd[k] = torch.from_numpy(grown)
                 continue
             if tuple(src.shape) != tuple(sd[k].shape) and partial:
-                skipped.append(k)
+                want = tuple(sd[k].shape)
+                if (src.ndim == 4 and src.shape[2:] == (4, 4) and want[2:] == (3, 3)
+                        and want[:2] == (src.shape[1], src.shape[0])):
+                    sd[k] = torch.from_numpy(resize_conv_from_conv_t(src))
+                    skipped.append(k + " (projected)")
+                else:
+                    skipped.append(k)
                 continue
             if tuple(src.shape) != tuple(sd[k].shape):
                 raise SystemExit("%s: tensor %s has shape %s, expected %s"
