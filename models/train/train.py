@@ -620,7 +620,7 @@ def main(argv=None):
         step, skipped = load_generator_from_export(G, args.init_from, args.init_partial)
         log("G initialised from %s (step %d); D and optimisers start fresh%s%s" % (
             args.init_from, step,
-            "; fresh (shape differs): %s" % ", ".join(skipped) if skipped else "",
+            "; not loaded as stored (shape differs): %s" % ", ".join(skipped) if skipped else "",
             "; recipe:" + recipe_text(args) if recipe_text(args) else ""))
     else:
         log("fresh start: task=%s arch=%s ngf=%d ndf=%d batch=%d size=%d gan=%s lambda_l1=%g "
