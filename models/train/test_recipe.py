@@ -69,6 +69,22 @@ class DefaultsUnchanged(unittest.TestCase):
         self.assertEqual(train.recipe_text(args), " d_scales=2 diffaug=cutout")
 
 
+class Resume(unittest.TestCase):
+    def test_resume_needs_the_same_recipe(self):
+        base = ["--task", "sketch-to-photo", "--state", "/nonexistent"]
+        rc = train.parse_args(base + ["--arch", "unet_rc_128", "--stop-step", "9"])
+        # An old checkpoint (no recipe keys saved) resumes with the defaults only.
+        train.check_resume_args({"arch": "unet_128", "gan": "lsgan"}, train.parse_args(base), "c")
+        with self.assertRaises(SystemExit) as e:
+            train.check_resume_args({"arch": "unet_128"}, rc, "c")
+        self.assertIn("--arch unet_128 (now unet_rc_128)", str(e.exception))
+        # Options that do not change what is computed (stop, snapshots) may differ.
+        train.check_resume_args(vars(train.parse_args(base + ["--arch", "unet_rc_128"])), rc, "c")
+        with self.assertRaises(SystemExit):
+            train.check_resume_args(vars(rc), train.parse_args(base + ["--arch", "unet_rc_128",
+                                                                       "--diffaug", "cutout"]), "c")
+
+
 class Discriminators(unittest.TestCase):
     def test_multi_scale_shapes(self):
         D = recipe.build_discriminator(6, 8, scales=3)

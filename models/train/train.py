@@ -397,6 +397,16 @@ def resize_conv_from_conv_t(t):
     return w.T.reshape(cin, cout, 3, 3).transpose(1, 0, 2, 3).astype(np.float32)
 
 
+def check_resume_args(was, args, ckpt_path):
+    """Stops when the checkpoint's recipe options (its saved args; older checkpoints have none
+    of the new ones, i.e. the defaults) differ from this run's."""
+    differ = ["--%s %s (now %s)" % (k.replace("_", "-"), was.get(k, dflt), getattr(args, k))
+              for k, dflt in RECIPE_KEYS.items() if was.get(k, dflt) != getattr(args, k)]
+    if differ:
+        raise SystemExit("%s was trained with other recipe options: %s; pass the same ones "
+                         "to resume it" % (ckpt_path, ", ".join(differ)))
+
+
 def load_generator_from_export(G, path, partial=False):
     """Loads G's weights from an exported model; returns its training step.  partial: tensors
     whose name or shape do not fit keep G's own initialisation instead of stopping (their names
@@ -598,12 +608,7 @@ def main(argv=None):
     train_seconds = 0.0
     if os.path.exists(ckpt_path) and not args.bench:
         ck = torch.load(ckpt_path, map_location="cpu")
-        was = ck.get("args", {})
-        differ = ["--%s %s (now %s)" % (k.replace("_", "-"), was.get(k, dflt), getattr(args, k))
-                  for k, dflt in RECIPE_KEYS.items() if was.get(k, dflt) != getattr(args, k)]
-        if differ:
-            raise SystemExit("%s was trained with other recipe options: %s; pass the same ones "
-                             "to resume it" % (ckpt_path, ", ".join(differ)))
+        check_resume_args(ck.get("args", {}), args, ckpt_path)
         G.load_state_dict(ck["G"])
         D.load_state_dict(ck["D"])
         optG.load_state_dict(ck["optG"])
