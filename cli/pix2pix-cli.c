@@ -835,8 +835,9 @@ p2p_cli_info (int argc, char **argv)
   printf ("license:       %s\n", info->license ? info->license : "");
   printf ("task:          %s\n", p2p_task_to_string (info->task));
   printf ("architecture:  %s (%s, %d %s)\n", info->arch_name,
-          info->arch == P2P_ARCH_UNET ? "U-Net" : "ResNet", info->depth,
-          info->arch == P2P_ARCH_UNET ? "downsamplings" : "residual blocks");
+          info->arch == P2P_ARCH_RESNET ? "ResNet" :
+          info->arch == P2P_ARCH_UNET_RC ? "U-Net, resize-convolution decoder" : "U-Net",
+          info->depth, info->arch == P2P_ARCH_RESNET ? "residual blocks" : "downsamplings");
   printf ("ngf:           %d\n", info->ngf);
   printf ("norm:          %s\n", p2p_norm_to_string (info->norm));
   printf ("dropout:       %s\n", info->use_dropout ? "yes" : "no");

@@ -212,6 +212,10 @@ void p2p_dropout    (P2pTensor *t, guint64 *rng_state);
 /* Reflection padding (edge not repeated, PyTorch "reflect"); pad < h, w. */
 void p2p_pad_reflect (const P2pTensor *in, int pad, P2pTensor *out);
 
+/* Nearest-neighbour upsampling by 2: out[c, y, x] = in[c, y / 2, x / 2];
+ * out is 2h x 2w. */
+void p2p_upsample_nearest2x (const P2pTensor *in, P2pTensor *out);
+
 /* a += b element-wise (residual connection). */
 void p2p_add_inplace (P2pTensor *a, const P2pTensor *b);
 

@@ -315,6 +315,17 @@ p2p_pass_pad_reflect (P2pPass *run, const P2pTensor *in, int pad, GError **error
   return out;
 }
 
+P2pTensor *
+p2p_pass_upsample2x (P2pPass *run, const P2pTensor *in, GError **error)
+{
+  const double t0 = prof_begin (run);
+  P2pTensor *out = p2p_tensor_new_in (run->arena, in->c, 2 * in->h, 2 * in->w, error);
+  if (out)
+    p2p_upsample_nearest2x (in, out);
+  prof_end (run, t0, "upsample", in, out, 0, 0, 0);
+  return out;
+}
+
 void
 p2p_pass_set_steps (P2pPass *run, int n_steps)
 {

@@ -60,6 +60,16 @@ CASES = [
      'resnet_9blocks instance, weights stored as F16 (widened at load), 20x28'),
     ('resnet6_batch_drop_bf16', 'resnet_6blocks', 3, 3, 3, 'batch', True, 28, 20, 'BF16',
      'resnet_6blocks batch norm, dropout, weights stored as BF16 (widened at load), 28x20'),
+    # The resize-convolution U-Net (nearest x2 + 3x3 conv in the decoder); appended so that the
+    # seeds (1000 + index) of the cases above, and so their files, stay the same.
+    ('unetrc128_batch', 'unet_rc_128', 2, 3, 3, 'batch', True, 128, 128, 'F32',
+     'unet_rc_128, batch norm, dropout layers, 3 -> 3, 128x128'),
+    ('unetrc128_instance', 'unet_rc_128', 2, 3, 1, 'instance', True, 128, 256, 'F32',
+     'unet_rc_128, instance norm (conv biases), dropout layers, 3 -> 1, non-square 128x256'),
+    ('unetrc128_none', 'unet_rc_128', 2, 1, 3, 'none', False, 128, 128, 'F32',
+     'unet_rc_128, no norm (and no conv biases), no dropout, 1 -> 3, 128x128'),
+    ('unetrc256_batch_f16', 'unet_rc_256', 2, 1, 1, 'batch', True, 256, 256, 'F16',
+     'unet_rc_256, batch norm, dropout, weights stored as F16 (widened at load), 256x256'),
 ]
 
 COLORIZE_E2E_MODEL = 'unet128_colorize'
@@ -110,6 +120,30 @@ def calibrate(net, x, gen):
             m.running_mean.copy_(m2.running_mean +
                                  (torch.rand(c, generator=gen) * 2 - 1) * 0.3 * std)
             m.running_var.copy_(m2.running_var * (torch.rand(c, generator=gen) * 0.8 + 0.6))
+
+
+def count_macs(net, c, h, w):
+    """Multiply-adds of one pass at h x w, counted by PyTorch forward hooks on every
+    convolution (a conv: each output element takes cin * k * k; a transposed conv: each input
+    element is spread over cout * k * k), for the engine's p2p_model_macs()."""
+    total = [0]
+
+    def hook(m, inputs, out):
+        k = m.kernel_size[0] * m.kernel_size[1]
+        if isinstance(m, torch.nn.ConvTranspose2d):
+            total[0] += inputs[0][0].numel() * m.out_channels * k
+        else:
+            total[0] += out[0].numel() * m.in_channels * k
+
+    n = copy.deepcopy(net).float()
+    hs = [m.register_forward_hook(hook) for m in n.modules()
+          if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    p2p_nets.set_running_mode(n)
+    with torch.no_grad():
+        n(torch.zeros(1, c, h, w))
+    for hd in hs:
+        hd.remove()
+    return total[0]
 
 
 def make_input(c, h, w, gen):
@@ -225,9 +259,9 @@ def main():
         family, depth = p2p_nets.parse_arch(arch)
         net = randomise(p2p_nets.build_generator(arch, ic, oc, ngf, norm, drop), gen,
                         # without norm layers, keep the signal from fading
-                        gain=(2.45 if family == 'unet' else 2.0) if norm == 'none' else 1.7)
+                        gain=(2.45 if family != 'resnet' else 2.0) if norm == 'none' else 1.7)
         family, depth = p2p_nets.parse_arch(arch)
-        native = 2 ** depth if family == 'unet' else 256
+        native = 2 ** depth if family != 'resnet' else 256
         md = metadata(arch, ngf, ic, oc, norm, drop, native, name, desc)
         x = make_input(ic, h, w, gen)
         calibrate(net, x, gen)
@@ -262,7 +296,8 @@ def main():
         if not same:
             io['output_running'] = outs['running'].astype(np.float32)
         io_md = {'model': name + '.safetensors', 'description': desc,
-                 'running_equals_official': 'true' if same else 'false', 'tolerance': '1e-4'}
+                 'running_equals_official': 'true' if same else 'false', 'tolerance': '1e-4',
+                 'macs': str(count_macs(ref, ic, h, w))}
         io_bytes = encode_io(io, io_md)
         with open(os.path.join(outdir, name + '.safetensors'), 'wb') as f:
             f.write(model_bytes)

@@ -54,6 +54,11 @@ CASES = [
      'legacy_in'),
     ('resnet6_batch_bf16', 'resnet_6blocks', 2, 3, 3, 'batch', True, 16, 16, 'bfloat16', None),
     ('unet128_batch_f64', 'unet_128', 1, 1, 1, 'batch', True, 128, 128, 'float64', None),
+    # The resize-convolution U-Net: the same keys as unet_128, told apart by the 3x3 decoder
+    # weights; output_nc comes from dimension 0 of model.model.3.weight (3 here, dimension 1
+    # holds 2 * ngf = 2).  Appended so that the seeds of the cases above stay the same.
+    ('unetrc128_batch_module', 'unet_rc_128', 1, 1, 3, 'batch', True, 128, 128, 'float32',
+     'module'),
 ]
 
 

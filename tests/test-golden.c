@@ -265,6 +265,12 @@ test_network (gconstpointer data)
   g_assert_cmpint (input->h % p2p_model_size_multiple (model), ==, 0);
   g_assert_cmpint (input->w % p2p_model_size_multiple (model), ==, 0);
 
+  /* The cost formula (compute limit, p2p_model_macs) against PyTorch's
+   * convolutions counted by hooks (gen-golden.py). */
+  g_assert_nonnull (fixture_meta (io, "macs"));
+  g_assert_cmpuint (p2p_model_macs (model, input->h, input->w), ==,
+                    g_ascii_strtoull (fixture_meta (io, "macs"), NULL, 10));
+
   official = run_net (model, input, P2P_NORM_MODE_OFFICIAL);
   assert_close ("official", official, want_official, TOLERANCE);
   running = run_net (model, input, P2P_NORM_MODE_RUNNING);

@@ -976,6 +976,24 @@ test_pad_reflect (void)
     }
 }
 
+/* Against the definition: every output pixel is the input pixel at half
+ * its coordinates (rounded down), including odd input sizes. */
+static void
+test_upsample_nearest2x (void)
+{
+  const int shapes[][3] = { { 2, 5, 6 }, { 1, 1, 1 }, { 3, 4, 9 }, { 1, 7, 2 } };
+  for (guint s = 0; s < G_N_ELEMENTS (shapes); s++)
+    {
+      g_autoptr(P2pTensor) in = random_tensor (shapes[s][0], shapes[s][1], shapes[s][2]);
+      g_autoptr(P2pTensor) out = p2p_tensor_new (in->c, 2 * in->h, 2 * in->w, NULL);
+      p2p_upsample_nearest2x (in, out);
+      for (int c = 0; c < out->c; c++)
+        for (int y = 0; y < out->h; y++)
+          for (int x = 0; x < out->w; x++)
+            g_assert_cmpfloat (AT (out, c, y, x), ==, AT (in, c, y / 2, x / 2));
+    }
+}
+
 static void
 test_add (void)
 {
@@ -1113,6 +1131,7 @@ main (int argc, char **argv)
   g_test_add_func ("/activation/relu-leaky-tanh", test_activations);
   g_test_add_func ("/activation/dropout", test_dropout);
   g_test_add_func ("/pad/reflect", test_pad_reflect);
+  g_test_add_func ("/upsample/nearest2x", test_upsample_nearest2x);
   g_test_add_func ("/add/residual", test_add);
   g_test_add_func ("/tensor/overflow", test_tensor_overflow);
   g_test_add_func ("/tensor/arena", test_arena);

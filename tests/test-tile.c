@@ -91,7 +91,7 @@ max_abs_diff (const P2pImage *a, const P2pImage *b)
 static void
 test_one_tile_equals_whole (void)
 {
-  const char *archs[] = { "unet_32", "resnet_2blocks" };
+  const char *archs[] = { "unet_32", "resnet_2blocks", "unet_rc_32" };
   for (guint i = 0; i < G_N_ELEMENTS (archs); i++)
     {
       g_autoptr(P2pModel) model = model_new (archs[i], 3, 3, "sketch-to-photo");
@@ -163,12 +163,13 @@ naive_tiles (const P2pModel *model, const P2pImage *in, int tile, const int *xs,
   return out;
 }
 
+/* @data: the architecture (unet_32, unet_rc_32). */
 static void
-test_seams (void)
+test_seams (gconstpointer data)
 {
   /* 208 = 4 tiles of 64 overlapping by 16 (starts 0, 48, 96, 144), 160 = 3. */
   const int W = 208, H = 160, tile = 64, overlap = 16;
-  g_autoptr(P2pModel) model = model_new ("unet_32", 3, 3, "sketch-to-photo");
+  g_autoptr(P2pModel) model = model_new (data, 3, 3, "sketch-to-photo");
   g_autoptr(P2pImage) in = scene (W, H, 3, 7);
   g_autoptr(P2pImage) tiled = run (model, in, P2P_SIZE_MODE_TILE, tile, overlap);
   const int xs[] = { 0, 48, 96, 144 }, ys[] = { 0, 48, 96 };
@@ -295,16 +296,25 @@ mean_abs_diff (const P2pImage *a, const P2pImage *b)
  * side), the tiles are normalised exactly as the whole-image run, and the
  * tiled result differs from it only through the tiles' borders. */
 static void
-test_tiles_agree_with_whole (void)
+test_tiles_agree_with_whole (gconstpointer data)
 {
-  g_autoptr(P2pModel) model = model_new ("unet_32", 3, 3, "sketch-to-photo");
+  g_autoptr(P2pModel) model = model_new (data, 3, 3, "sketch-to-photo");
   g_autoptr(P2pImage) in = scene (224, 224, 3, 11);
   g_autoptr(P2pImage) whole = run (model, in, P2P_SIZE_MODE_WHOLE, 0, 0);
   g_autoptr(P2pImage) tiled = run (model, in, P2P_SIZE_MODE_TILE, 128, 32);
-  double d = mean_abs_diff (whole, tiled);
+  const int starts[] = { 0, 96 };
+  g_autoptr(P2pImage) naive = naive_tiles (model, in, 128, starts, 2, starts, 2);
+  double d = mean_abs_diff (whole, tiled), dn = mean_abs_diff (whole, naive);
 
-  g_test_message ("tiled vs whole: mean difference %.4f", d);
-  g_assert_cmpfloat (d, <, 0.03);   /* per-tile statistics give 0.06 */
+  g_test_message ("%s: tiled vs whole: mean difference %.4f (naive tiles, own statistics: "
+                  "%.4f)", (const char *) data, d, dn);
+  /* unet_32: per-tile statistics gave 0.06.  The resize-conv decoder's
+   * zero-padded 3x3 convolutions at every level see more of the tile
+   * border, so both differences are larger there: the shared statistics
+   * must still take away at least half of the naive tiles' difference. */
+  if (g_strcmp0 (data, "unet_32") == 0)
+    g_assert_cmpfloat (d, <, 0.03);
+  g_assert_cmpfloat (d, <, 0.5 * dn);
 }
 
 static void
@@ -368,9 +378,11 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/tile/one-tile-equals-whole", test_one_tile_equals_whole);
-  g_test_add_func ("/tile/seams", test_seams);
+  g_test_add_data_func ("/tile/seams", "unet_32", test_seams);
+  g_test_add_data_func ("/tile/seams/unet-rc", "unet_rc_32", test_seams);
   g_test_add_func ("/tile/seams-trained-model", test_seams_trained_model);
-  g_test_add_func ("/tile/agrees-with-whole", test_tiles_agree_with_whole);
+  g_test_add_data_func ("/tile/agrees-with-whole", "unet_32", test_tiles_agree_with_whole);
+  g_test_add_data_func ("/tile/agrees-with-whole/unet-rc", "unet_rc_32", test_tiles_agree_with_whole);
   g_test_add_func ("/tile/colorize-and-shapes", test_colorize_and_shapes);
   g_test_add_func ("/tile/cancel", test_cancel);
   return g_test_run ();

@@ -79,8 +79,9 @@ tiny_resnet (TinyWriter *w, const TinyModelSpec *s, int blocks)
   tiny_conv (w, p, s->output_nc, c, 7, -s->output_nc);
 }
 
+/* resize_conv: unet_rc_N, whose up layers are 3x3 convolutions [out, in, 3, 3]. */
 static void
-tiny_unet (TinyWriter *w, const TinyModelSpec *s, int depth)
+tiny_unet (TinyWriter *w, const TinyModelSpec *s, int depth, gboolean resize_conv)
 {
   int ngf = s->ngf;
 
@@ -98,15 +99,24 @@ tiny_unet (TinyWriter *w, const TinyModelSpec *s, int depth)
       if (k == depth)
         {
           up = g_strconcat (p, "3.", NULL);
-          tiny_conv (w, up, inner, outer, 4, outer);
+          if (resize_conv)
+            tiny_conv (w, up, outer, inner, 3, outer);
+          else
+            tiny_conv (w, up, inner, outer, 4, outer);
         }
       else
         {
           up = g_strconcat (p, "5.", NULL);
-          tiny_conv (w, up, 2 * inner, outer, 4, outer);
+          if (resize_conv)
+            tiny_conv (w, up, outer, 2 * inner, 3, outer);
+          else
+            tiny_conv (w, up, 2 * inner, outer, 4, outer);
         }
     }
-  tiny_conv (w, "model.model.3.", 2 * ngf, s->output_nc, 4, -s->output_nc);
+  if (resize_conv)
+    tiny_conv (w, "model.model.3.", s->output_nc, 2 * ngf, 3, -s->output_nc);
+  else
+    tiny_conv (w, "model.model.3.", 2 * ngf, s->output_nc, 4, -s->output_nc);
 }
 
 GBytes *
@@ -124,10 +134,15 @@ tiny_model_build (const TinyModelSpec *spec)
   w.rand = g_rand_new_with_seed (spec->seed);
   w.bias = g_strcmp0 (spec->norm, "none") != 0;
 
-  if (g_str_has_prefix (spec->arch, "unet_"))
+  if (g_str_has_prefix (spec->arch, "unet_rc_"))
+    {
+      v = g_ascii_strtoull (spec->arch + 8, NULL, 10);
+      tiny_unet (&w, spec, g_bit_nth_msf (v, -1), TRUE);
+    }
+  else if (g_str_has_prefix (spec->arch, "unet_"))
     {
       v = g_ascii_strtoull (spec->arch + 5, NULL, 10);
-      tiny_unet (&w, spec, g_bit_nth_msf (v, -1));
+      tiny_unet (&w, spec, g_bit_nth_msf (v, -1), FALSE);
     }
   else
     {

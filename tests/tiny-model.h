@@ -15,7 +15,7 @@
 #include <glib.h>
 
 typedef struct {
-  const char *arch;        /* "resnet_1blocks", "unet_32", ... */
+  const char *arch;        /* "resnet_1blocks", "unet_32", "unet_rc_32", ... */
   int         ngf;
   int         input_nc;
   int         output_nc;

@@ -6,5 +6,6 @@
 const P2pArchSpec *const p2p_arch_specs[] = {
   &p2p_arch_unet,     /* P2P_ARCH_UNET */
   &p2p_arch_resnet,   /* P2P_ARCH_RESNET */
+  &p2p_arch_unet_rc,  /* P2P_ARCH_UNET_RC */
   NULL,
 };

@@ -77,6 +77,8 @@ void       p2p_pass_add         (P2pPass *pass, P2pTensor *a, const P2pTensor *b
  * 0.2: LeakyReLU) in the same pass over the data. */
 void       p2p_pass_norm_act    (P2pPass *pass, P2pTensor *t, const P2pNormW *n, float slope);
 P2pTensor *p2p_pass_pad_reflect (P2pPass *pass, const P2pTensor *in, int pad, GError **error);
+/* Nearest-neighbour upsampling by 2 into a new tensor from the arena. */
+P2pTensor *p2p_pass_upsample2x  (P2pPass *pass, const P2pTensor *in, GError **error);
 
 /* Convolution into @out (allocated by the caller, e.g. a view into a
  * concatenation buffer); @normed: a norm layer follows (whose per-image
@@ -188,6 +190,7 @@ typedef struct {
 
 extern const P2pArchSpec p2p_arch_unet;
 extern const P2pArchSpec p2p_arch_resnet;
+extern const P2pArchSpec p2p_arch_unet_rc;
 
 /* All architectures, indexed by P2pArch, in the order checkpoints are
  * tried; NULL-terminated. */

@@ -1,10 +1,17 @@
 /* unet.c - the U-Net generator (unet_128, unet_256, ...: unet_N with
- * N = 2^depth, depth 5 to 10).
+ * N = 2^depth, depth 5 to 10) and its resize-convolution variant
+ * (unet_rc_N, same depths).
  *
  * Level k of D (1 = outermost), x_k its input:
  *   down:  d_k = Norm(Conv4x4s2(LReLU0.2(x_k)))   (L1: no LReLU/norm; L_D: no norm)
- *   up:    u_k = [Dropout](Norm(ConvT4x4s2(ReLU(s_{k+1}))))   s_{k+1} = cat[x_{k+1}, u_{k+1}]
- *   out  = Tanh(ConvT(ReLU(s_2)) + bias)
+ *   up:    u_k = [Dropout](Norm(Up(ReLU(s_{k+1}))))   s_{k+1} = cat[x_{k+1}, u_{k+1}]
+ *   out  = Tanh(Up(ReLU(s_2)) + bias)
+ * where Up is ConvT4x4s2p1 for unet_N and, for unet_rc_N, nearest-neighbour
+ * upsampling by 2 followed by Conv3x3s1p1 (zero padding) with the same bias
+ * rule and the same weight names (weights [out, in, 3, 3] instead of
+ * [in, out, 4, 4]).  Resize-then-convolve gives every output pixel the same
+ * number of weights, so it has no checkerboard; it is the only difference,
+ * so both share this file.
  * PyTorch's LeakyReLU runs in place, so the skip it concatenates is
  * LReLU(x_k); we do the same, which also saves a copy.
  */
@@ -21,13 +28,14 @@
 typedef struct {
   P2pConvW down;       /* 4x4 s2 p1 conv */
   P2pNormW down_norm;  /* levels 2 .. depth-1 only */
-  P2pConvW up;         /* 4x4 s2 p1 conv-transpose */
+  P2pConvW up;         /* 4x4 s2 p1 conv-transpose; unet_rc: 3x3 s1 p1 conv after the upsampling */
   P2pNormW up_norm;    /* all levels but the outermost */
   gboolean dropout;    /* middle levels when the model has dropout */
 } UnetLevel;
 
 typedef struct {
   UnetLevel level[UNET_MAX_DEPTH];
+  gboolean  resize_conv;   /* unet_rc_N */
 } UnetWeights;
 
 char *
@@ -54,13 +62,14 @@ level_channels (const P2pModelInfo *info, int k, int *in_ch, int *inner, int *ou
   *in_ch = k == 1 ? info->input_nc : *outer;
 }
 
+/* "<prefix>N" with N = 2^depth, 32 <= N <= 1024. */
 static gboolean
-unet_parse_name (const char *s, int *depth)
+parse_sized_name (const char *s, const char *prefix, int *depth)
 {
   guint64 v;
 
-  if (s && g_str_has_prefix (s, "unet_") &&
-      g_ascii_string_to_unsigned (s + 5, 10, 32, 1024, &v, NULL) && (v & (v - 1)) == 0)
+  if (s && g_str_has_prefix (s, prefix) &&
+      g_ascii_string_to_unsigned (s + strlen (prefix), 10, 32, 1024, &v, NULL) && (v & (v - 1)) == 0)
     {
       *depth = g_bit_nth_lsf (v, -1);
       return TRUE;
@@ -68,10 +77,28 @@ unet_parse_name (const char *s, int *depth)
   return FALSE;
 }
 
+static gboolean
+unet_parse_name (const char *s, int *depth)
+{
+  return parse_sized_name (s, "unet_", depth);
+}
+
 static void
 unet_format_name (int depth, char *buf, gsize size)
 {
   g_snprintf (buf, size, "unet_%d", 1 << depth);
+}
+
+static gboolean
+unet_rc_parse_name (const char *s, int *depth)
+{
+  return parse_sized_name (s, "unet_rc_", depth);
+}
+
+static void
+unet_rc_format_name (int depth, char *buf, gsize size)
+{
+  g_snprintf (buf, size, "unet_rc_%d", 1 << depth);
 }
 
 static int
@@ -87,31 +114,53 @@ unet_default_native_size (int depth)
 }
 
 /* Every level halves the size with its down conv and doubles it back with
- * its up conv, both 4x4 at the half size. */
+ * its up step: 4x4 at the half size (conv-transpose), or for unet_rc 3x3 at
+ * the full size (2.25 times as many multiply-adds). */
 static guint64
-unet_macs (const P2pModelInfo *info, int h, int w)
+macs (const P2pModelInfo *info, int h, int w, gboolean resize_conv)
 {
   guint64 hh = h, ww = w, total = 0;
 
   for (int k = 1; k <= info->depth; k++)
     {
-      int in_ch, inner, outer;
+      int in_ch, inner, outer, up_in;
 
       level_channels (info, k, &in_ch, &inner, &outer);
+      up_in = k == info->depth ? inner : 2 * inner;
       total += p2p_conv_macs (in_ch, inner, 4, hh / 2, ww / 2);
-      total += p2p_conv_macs (k == info->depth ? inner : 2 * inner, outer, 4, hh / 2, ww / 2);
+      if (resize_conv)
+        total += p2p_conv_macs (up_in, outer, 3, hh / 2 * 2, ww / 2 * 2);
+      else
+        total += p2p_conv_macs (up_in, outer, 4, hh / 2, ww / 2);
       hh /= 2;
       ww /= 2;
     }
   return total;
 }
 
+static guint64
+unet_macs (const P2pModelInfo *info, int h, int w)
+{
+  return macs (info, h, w, FALSE);
+}
+
+static guint64
+unet_rc_macs (const P2pModelInfo *info, int h, int w)
+{
+  return macs (info, h, w, TRUE);
+}
+
 static gpointer
-unet_bind (P2pBinder *b, const P2pModelInfo *info)
+bind (P2pBinder *b, const P2pModelInfo *info, gboolean resize_conv)
 {
   UnetWeights *wt = g_new0 (UnetWeights, 1);
   const int D = info->depth;
   const gboolean bias = info->norm == P2P_NORM_INSTANCE;
+  /* The up layer's kernel and whether its weight is [in, out, k, k]. */
+  const int up_k = resize_conv ? 3 : 4;
+  const gboolean up_t = !resize_conv;
+
+  wt->resize_conv = resize_conv;
 
   for (int k = 1; k <= D; k++)
     {
@@ -132,25 +181,51 @@ unet_bind (P2pBinder *b, const P2pModelInfo *info)
       if (outermost)
         {
           p_up = g_strconcat (prefix, "3.", NULL);
-          p2p_binder_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, TRUE);
+          p2p_binder_conv (b, &L->up, p_up, 2 * inner, outer, up_k, up_t, TRUE);
         }
       else if (innermost)
         {
           p_up = g_strconcat (prefix, "3.", NULL);
           p_unorm = g_strconcat (prefix, "4.", NULL);
-          p2p_binder_conv (b, &L->up, p_up, inner, outer, 4, TRUE, bias);
+          p2p_binder_conv (b, &L->up, p_up, inner, outer, up_k, up_t, bias);
           p2p_binder_norm (b, &L->up_norm, p_unorm, outer);
         }
       else
         {
           p_up = g_strconcat (prefix, "5.", NULL);
           p_unorm = g_strconcat (prefix, "6.", NULL);
-          p2p_binder_conv (b, &L->up, p_up, 2 * inner, outer, 4, TRUE, bias);
+          p2p_binder_conv (b, &L->up, p_up, 2 * inner, outer, up_k, up_t, bias);
           p2p_binder_norm (b, &L->up_norm, p_unorm, outer);
         }
       L->dropout = info->use_dropout && k >= 5 && k < D;
     }
   return wt;
+}
+
+static gpointer
+unet_bind (P2pBinder *b, const P2pModelInfo *info)
+{
+  return bind (b, info, FALSE);
+}
+
+static gpointer
+unet_rc_bind (P2pBinder *b, const P2pModelInfo *info)
+{
+  return bind (b, info, TRUE);
+}
+
+/* The decoder's up step into @out: ConvT4x4s2p1, or nearest x2 then
+ * Conv3x3s1p1 (the upsampled copy lives only for this layer). */
+static gboolean
+up_step (P2pPass *pass, const UnetWeights *wt, const P2pTensor *in, const P2pConvW *w,
+         gboolean normed, P2pTensor *out, GError **error)
+{
+  g_autoptr(P2pTensor) up = NULL;
+
+  if (!wt->resize_conv)
+    return p2p_pass_conv_t_into (pass, in, w, normed, 2, 1, 0, out, error);
+  up = p2p_pass_upsample2x (pass, in, error);
+  return up && p2p_pass_conv_into (pass, up, w, normed, 1, 1, out, error);
 }
 
 /* The channels [c0, c0 + c) of t, as a tensor that shares t's data (not
@@ -170,7 +245,8 @@ static P2pTensor *
 unet_forward (P2pPass *pass, const P2pModelInfo *info, gconstpointer weights,
               const P2pTensor *input, GError **error)
 {
-  const UnetLevel *L = ((const UnetWeights *) weights)->level;
+  const UnetWeights *wt = weights;
+  const UnetLevel *L = wt->level;
   const int D = info->depth;
   P2pTensor *cat[UNET_MAX_DEPTH + 2] = { NULL };  /* cat[k] = [x_k, u_k], 2 <= k <= D */
   P2pTensor x[UNET_MAX_DEPTH + 2];                /* views of the x_k halves */
@@ -230,15 +306,13 @@ unet_forward (P2pPass *pass, const P2pModelInfo *info, gconstpointer weights,
         }
       else
         {
-          const P2pConvParams p = { w->k, 2, 1, 0 };
-          result = p2p_pass_tensor_new (pass, w->cout,
-                                        p2p_conv_transpose2d_out_size (in->h, &p),
-                                        p2p_conv_transpose2d_out_size (in->w, &p), error);
+          /* Both up steps give exactly twice the size. */
+          result = p2p_pass_tensor_new (pass, w->cout, 2 * in->h, 2 * in->w, error);
           if (!result)
             goto out;
           out = result;
         }
-      if (!p2p_pass_conv_t_into (pass, in, w, k > 1, 2, 1, 0, out, error))
+      if (!up_step (pass, wt, in, w, k > 1, out, error))
         {
           g_clear_pointer (&result, p2p_tensor_free);
           goto out;
@@ -268,8 +342,11 @@ out:
     g_set_error (error, P2P_ERROR, (code), __VA_ARGS__); \
     return P2P_ARCH_DETECT_FAILED; } G_STMT_END
 
+/* Both U-Nets have the same keys; the outermost up layer's kernel tells
+ * them apart (4x4 conv-transpose [in, out, 4, 4], or the resize-conv's
+ * 3x3 conv [out, in, 3, 3]). */
 static P2pArchDetect
-unet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
+detect (GHashTable *keys, P2pArchDetected *det, GError **error, gboolean resize_conv)
 {
   const P2pKeyShape *w0 = p2p_keys_find (keys, "model.model.0.weight");
   const P2pKeyShape *wl = p2p_keys_find (keys, "model.model.3.weight");
@@ -281,6 +358,8 @@ unet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
   if (!p2p_key_is4d (w0) || w0->shape[2] != 4 || w0->shape[3] != 4 || !p2p_key_is4d (wl))
     FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's keys look like a U-Net but "
                                    "model.model.0/3 have unexpected shapes"));
+  if ((wl->shape[2] == 3 && wl->shape[3] == 3) != resize_conv)
+    return P2P_ARCH_DETECT_NO;
   while (depth <= 10)
     {
       g_autofree char *p = p2p_unet_key_prefix (depth + 1);
@@ -313,8 +392,20 @@ unet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
   det->depth = depth;
   det->ngf = (int) w0->shape[0];
   det->input_nc = (int) w0->shape[1];
-  det->output_nc = (int) wl->shape[1];
+  det->output_nc = (int) wl->shape[resize_conv ? 0 : 1];
   return P2P_ARCH_DETECT_YES;
+}
+
+static P2pArchDetect
+unet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
+{
+  return detect (keys, det, error, FALSE);
+}
+
+static P2pArchDetect
+unet_rc_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
+{
+  return detect (keys, det, error, TRUE);
 }
 
 const P2pArchSpec p2p_arch_unet = {
@@ -329,4 +420,18 @@ const P2pArchSpec p2p_arch_unet = {
   .forward = unet_forward,
   .pth_detect = unet_pth_detect,
   .dropout_from_keys = FALSE,   /* nn.Dropout has no weights */
+};
+
+const P2pArchSpec p2p_arch_unet_rc = {
+  .id = P2P_ARCH_UNET_RC,
+  .parse_name = unet_rc_parse_name,
+  .format_name = unet_rc_format_name,
+  .size_multiple = unet_size_multiple,
+  .min_size = unet_size_multiple,
+  .default_native_size = unet_default_native_size,
+  .macs = unet_rc_macs,
+  .bind = unet_rc_bind,
+  .forward = unet_forward,
+  .pth_detect = unet_rc_pth_detect,
+  .dropout_from_keys = FALSE,
 };

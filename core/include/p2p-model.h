@@ -12,7 +12,7 @@
 
 G_BEGIN_DECLS
 
-typedef enum { P2P_ARCH_UNET, P2P_ARCH_RESNET } P2pArch;
+typedef enum { P2P_ARCH_UNET, P2P_ARCH_RESNET, P2P_ARCH_UNET_RC } P2pArch;
 typedef enum { P2P_NORM_BATCH, P2P_NORM_INSTANCE, P2P_NORM_NONE } P2pNorm;
 typedef enum {
   P2P_TASK_GENERIC,

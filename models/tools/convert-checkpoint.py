@@ -4,7 +4,7 @@
 state_dict in the zip or the legacy torch.save format) to a gimp-pix2pix
 model file (models/FORMAT.md).
 
-The architecture (unet_N / resnet_Nblocks), ngf, channel counts, norm type
+The architecture (unet_N, unet_rc_N / resnet_Nblocks), ngf, channel counts, norm type
 and, for ResNets, dropout are detected from the keys; the result is checked
 by a strict load into the reference network (p2p_nets) before writing.
 
@@ -93,8 +93,12 @@ def detect(sd):
             norm = 'instance'
         else:
             norm = 'none'
-        return dict(family='unet', depth=depth, arch='unet_%d' % (2 ** depth), ngf=w0[0],
-                    input_nc=w0[1], output_nc=wl[1], norm=norm, dropout=None)
+        # The resize-convolution U-Net (unet_rc_N) has the same keys; its up layers are 3x3
+        # convolutions [out, in, 3, 3] instead of 4x4 transposed ones [in, out, 4, 4].
+        rc = wl[2:] == (3, 3)
+        return dict(family='unet', depth=depth,
+                    arch=('unet_rc_%d' if rc else 'unet_%d') % (2 ** depth), ngf=w0[0],
+                    input_nc=w0[1], output_nc=wl[0] if rc else wl[1], norm=norm, dropout=None)
 
     w1 = _shape(sd, 'model.1.weight')
     if w1 is not None and len(w1) == 4 and w1[2:] == (7, 7):

@@ -24,10 +24,11 @@ import re
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 __all__ = [
     'get_norm_layer', 'use_bias_for', 'UnetSkipConnectionBlock', 'UnetGenerator',
-    'ResnetBlock', 'ResnetGenerator', 'NLayerDiscriminator', 'build_generator',
+    'ResizeConv2d', 'ResnetBlock', 'ResnetGenerator', 'NLayerDiscriminator', 'build_generator',
     'parse_arch', 'init_weights', 'set_official_test_mode', 'set_running_mode',
     'count_params',
 ]
@@ -67,13 +68,37 @@ def use_bias_for(norm):
 # --------------------------------------------------------------------------
 # U-Net
 
+class ResizeConv2d(nn.Conv2d):
+    """Nearest-neighbour upsampling x2, then a 3x3 stride-1 convolution with zero padding 1
+    (the decoder step of the resize-convolution U-Net, unet_rc_N).
+
+    A subclass of Conv2d rather than Sequential(Upsample, Conv2d) so that the weight keeps the
+    key of the ConvTranspose2d it replaces ('model.3.weight', not 'model.3.1.weight'); only its
+    shape changes, to [out, in, 3, 3].  Resize-then-convolve gives every output pixel the same
+    number of weights, which removes the checkerboard of stride-2 transposed convolutions
+    (Odena et al. 2016)."""
+
+    def __init__(self, in_channels, out_channels, bias):
+        super().__init__(in_channels, out_channels, kernel_size=3, stride=1, padding=1, bias=bias)
+
+    def forward(self, x):
+        return super().forward(F.interpolate(x, scale_factor=2, mode='nearest'))
+
+
+def _upconv(in_nc, out_nc, bias, resize_conv):
+    if resize_conv:
+        return ResizeConv2d(in_nc, out_nc, bias)
+    return nn.ConvTranspose2d(in_nc, out_nc, kernel_size=4, stride=2, padding=1, bias=bias)
+
+
 class UnetSkipConnectionBlock(nn.Module):
     """One level of the U-Net: down path, inner block, up path.
 
     Every level except the outermost returns cat([input, up], dim=1)."""
 
     def __init__(self, outer_nc, inner_nc, input_nc=None, submodule=None,
-                 outermost=False, innermost=False, norm='batch', use_dropout=False):
+                 outermost=False, innermost=False, norm='batch', use_dropout=False,
+                 resize_conv=False):
         super().__init__()
         self.outermost = outermost
         if input_nc is None:
@@ -86,16 +111,13 @@ class UnetSkipConnectionBlock(nn.Module):
         uprelu = nn.ReLU(True)
 
         if outermost:
-            upconv = nn.ConvTranspose2d(inner_nc * 2, outer_nc, kernel_size=4, stride=2, padding=1,
-                                        bias=True)
+            upconv = _upconv(inner_nc * 2, outer_nc, True, resize_conv)
             layers = [downconv, submodule, uprelu, upconv, nn.Tanh()]
         elif innermost:
-            upconv = nn.ConvTranspose2d(inner_nc, outer_nc, kernel_size=4, stride=2, padding=1,
-                                        bias=use_bias)
+            upconv = _upconv(inner_nc, outer_nc, use_bias, resize_conv)
             layers = [downrelu, downconv, uprelu, upconv, norm_layer(outer_nc)]
         else:
-            upconv = nn.ConvTranspose2d(inner_nc * 2, outer_nc, kernel_size=4, stride=2, padding=1,
-                                        bias=use_bias)
+            upconv = _upconv(inner_nc * 2, outer_nc, use_bias, resize_conv)
             layers = [downrelu, downconv, norm_layer(inner_nc), submodule,
                       uprelu, upconv, norm_layer(outer_nc)]
             # Appended last so that it never shifts parameter indices.
@@ -110,21 +132,24 @@ class UnetSkipConnectionBlock(nn.Module):
 
 
 class UnetGenerator(nn.Module):
-    """U-Net with num_downs stride-2 levels (8: unet_256, 7: unet_128)."""
+    """U-Net with num_downs stride-2 levels (8: unet_256, 7: unet_128).  resize_conv=True gives
+    the resize-convolution variant (unet_rc_N): every decoder ConvTranspose2d is a ResizeConv2d."""
 
-    def __init__(self, input_nc, output_nc, num_downs, ngf=64, norm='batch', use_dropout=False):
+    def __init__(self, input_nc, output_nc, num_downs, ngf=64, norm='batch', use_dropout=False,
+                 resize_conv=False):
         super().__init__()
         if num_downs < 5:
             raise ValueError('num_downs must be at least 5')
-        block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, innermost=True, norm=norm)
+        rc = resize_conv
+        block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, innermost=True, norm=norm, resize_conv=rc)
         for _ in range(num_downs - 5):
             block = UnetSkipConnectionBlock(ngf * 8, ngf * 8, submodule=block, norm=norm,
-                                            use_dropout=use_dropout)
-        block = UnetSkipConnectionBlock(ngf * 4, ngf * 8, submodule=block, norm=norm)
-        block = UnetSkipConnectionBlock(ngf * 2, ngf * 4, submodule=block, norm=norm)
-        block = UnetSkipConnectionBlock(ngf, ngf * 2, submodule=block, norm=norm)
+                                            use_dropout=use_dropout, resize_conv=rc)
+        block = UnetSkipConnectionBlock(ngf * 4, ngf * 8, submodule=block, norm=norm, resize_conv=rc)
+        block = UnetSkipConnectionBlock(ngf * 2, ngf * 4, submodule=block, norm=norm, resize_conv=rc)
+        block = UnetSkipConnectionBlock(ngf, ngf * 2, submodule=block, norm=norm, resize_conv=rc)
         self.model = UnetSkipConnectionBlock(output_nc, ngf, input_nc=input_nc, submodule=block,
-                                             outermost=True, norm=norm)
+                                             outermost=True, norm=norm, resize_conv=rc)
 
     def forward(self, x):
         return self.model(x)
@@ -222,36 +247,39 @@ class NLayerDiscriminator(nn.Module):
 # Helpers
 
 _UNET_RE = re.compile(r'^unet_([0-9]+)$')
+_UNET_RC_RE = re.compile(r'^unet_rc_([0-9]+)$')
 _RESNET_RE = re.compile(r'^resnet_([0-9]+)blocks$')
 
 
 def parse_arch(arch_name):
-    """'unet_256' -> ('unet', 8); 'resnet_9blocks' -> ('resnet', 9).
+    """'unet_256' -> ('unet', 8); 'unet_rc_128' -> ('unet_rc', 7); 'resnet_9blocks' -> ('resnet', 9).
 
-    Accepts the same family as models/FORMAT.md: unet_N with N = 2^d,
+    Accepts the same family as models/FORMAT.md: unet_N and unet_rc_N with N = 2^d,
     5 <= d <= 10, and resnet_Nblocks with 1 <= N <= 32."""
-    m = _UNET_RE.match(arch_name)
-    if m:
-        n = int(m.group(1))
-        d = n.bit_length() - 1
-        if n != 2 ** d or not 5 <= d <= 10:
-            raise ValueError('unsupported U-Net size in %r (need 2^d, 5 <= d <= 10)' % arch_name)
-        return 'unet', d
+    for family, rx in (('unet', _UNET_RE), ('unet_rc', _UNET_RC_RE)):
+        m = rx.match(arch_name)
+        if m:
+            n = int(m.group(1))
+            d = n.bit_length() - 1
+            if n != 2 ** d or not 5 <= d <= 10:
+                raise ValueError('unsupported U-Net size in %r (need 2^d, 5 <= d <= 10)' % arch_name)
+            return family, d
     m = _RESNET_RE.match(arch_name)
     if m:
         n = int(m.group(1))
         if not 1 <= n <= 32:
             raise ValueError('unsupported ResNet block count in %r (1..32)' % arch_name)
         return 'resnet', n
-    raise ValueError('unknown architecture %r (expected unet_256, unet_128, resnet_9blocks, '
-                     'resnet_6blocks, ...)' % (arch_name,))
+    raise ValueError('unknown architecture %r (expected unet_256, unet_128, unet_rc_128, '
+                     'resnet_9blocks, resnet_6blocks, ...)' % (arch_name,))
 
 
 def build_generator(arch_name, input_nc=3, output_nc=3, ngf=64, norm='batch', use_dropout=True):
     """Builds a generator by its --netG name."""
     family, depth = parse_arch(arch_name)
-    if family == 'unet':
-        return UnetGenerator(input_nc, output_nc, depth, ngf=ngf, norm=norm, use_dropout=use_dropout)
+    if family in ('unet', 'unet_rc'):
+        return UnetGenerator(input_nc, output_nc, depth, ngf=ngf, norm=norm, use_dropout=use_dropout,
+                             resize_conv=family == 'unet_rc')
     return ResnetGenerator(input_nc, output_nc, ngf=ngf, norm=norm, use_dropout=use_dropout,
                            n_blocks=depth)
 
@@ -397,10 +425,25 @@ def _self_check():
         got = count_params(build_generator(arch, i, o, 64, norm, True))
         assert got == n, (arch, got, n)
 
+    # unet_rc: the same keys in the same order as unet, decoder weights [out, in, 3, 3].
+    for norm in ('batch', 'instance', 'none'):
+        a = build_generator('unet_128', 3, 3, 8, norm, True).state_dict()
+        b = build_generator('unet_rc_128', 3, 3, 8, norm, True).state_dict()
+        assert list(a) == list(b), norm
+        for k in a:
+            if a[k].dim() == 4 and a[k].shape[2:] == (4, 4) and b[k].shape[2:] == (3, 3):
+                assert b[k].shape == (a[k].shape[1], a[k].shape[0], 3, 3), k
+            else:
+                assert a[k].shape == b[k].shape, k
+    assert build_generator('unet_rc_128', 3, 3, 8, 'batch', True).state_dict()[
+        'model.model.3.weight'].shape == (3, 16, 3, 3)
+
     # Shapes flow through.
     with torch.no_grad():
         net = set_official_test_mode(build_generator('unet_128', 1, 2, 4, 'batch', True))
         assert net(torch.zeros(1, 1, 128, 256)).shape == (1, 2, 128, 256)
+        net = set_official_test_mode(build_generator('unet_rc_128', 3, 3, 4, 'batch', True))
+        assert net(torch.zeros(1, 3, 128, 256)).shape == (1, 3, 128, 256)
         net = set_running_mode(build_generator('resnet_6blocks', 3, 3, 4, 'instance', True))
         assert net(torch.zeros(1, 3, 20, 28)).shape == (1, 3, 20, 28)
         d = NLayerDiscriminator(6)

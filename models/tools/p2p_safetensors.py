@@ -113,7 +113,7 @@ def clean_state_dict(state_dict):
     return out
 
 
-_ARCH_RE = re.compile(r'^(unet_([0-9]+)|resnet_([0-9]+)blocks)$')
+_ARCH_RE = re.compile(r'^(unet_(?:rc_)?([0-9]+)|resnet_([0-9]+)blocks)$')
 
 
 def _int_in(md, key, lo, hi):
@@ -318,7 +318,8 @@ def _self_test():
     torch.manual_seed(0)
     tmp = tempfile.mkdtemp()
     cases = [('unet_256', 3, 3, 'batch', True), ('unet_128', 1, 2, 'instance', True),
-             ('unet_128', 3, 3, 'none', False), ('resnet_9blocks', 3, 3, 'instance', False),
+             ('unet_128', 3, 3, 'none', False), ('unet_rc_128', 3, 3, 'batch', True),
+             ('resnet_9blocks', 3, 3, 'instance', False),
              ('resnet_6blocks', 3, 3, 'batch', True)]
     for arch, i, o, norm, drop in cases:
         net = p2p_nets.build_generator(arch, i, o, 8, norm, drop)

@@ -61,6 +61,9 @@ class ConvertTest(unittest.TestCase):
             ('resnet_9blocks', 3, 3, 'instance', True, False, False, True, 'generic', ['--dtype', 'BF16']),
             ('resnet_6blocks', 3, 3, 'batch', True, False, True, False, 'generic', []),
             ('resnet_6blocks', 3, 1, 'batch', False, True, False, False, 'generic', []),
+            # Appended: later checks reuse the files of the cases above by index.
+            ('unet_rc_128', 3, 1, 'batch', True, False, True, False, 'generic', []),
+            ('unet_rc_128', 3, 3, 'instance', False, True, False, False, 'sketch-to-photo', []),
         ]
         torch.manual_seed(1)
         for i, (arch, ic, oc, norm, drop, legacy, prefix, inbuf, task, extra) in enumerate(cases):

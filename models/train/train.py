@@ -47,6 +47,7 @@ import torch.nn.functional as F
 
 from models.dataset import p2p_data
 from models.tools import p2p_nets, p2p_safetensors
+from models.train import recipe
 
 # Where training state lives: --state-root, else $P2P_STATE_ROOT, else this default (outside the
 # git tree; models/train/start.sh and status.sh use the same rule).
@@ -337,7 +338,8 @@ def export_generator(G, args, step, epoch, train_seconds, path):
                         args.lr, "gpu" if args.device.startswith("cuda") else "cpu",
                         train_seconds / 3600.0,
                         datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ"))
-                    + (" sketch_colour=%g" % args.sketch_colour if args.task == "sketch-to-photo" else ""),
+                    + (" sketch_colour=%g" % args.sketch_colour if args.task == "sketch-to-photo" else "")
+                    + recipe_text(args),
     }
     sd = {k: v.detach().cpu().float() for k, v in G.state_dict().items()}
     data = p2p_safetensors.encode_model(sd, md, dtype="F16")
@@ -350,13 +352,74 @@ def export_generator(G, args, step, epoch, train_seconds, path):
     return len(data)
 
 
-def load_generator_from_export(G, path):
+def recipe_text(args):
+    """The recipe options that differ from the defaults, for the log and the export's
+    `training` metadata (empty for the default recipe, so its exports are as before)."""
+    parts = []
+    if args.d_scales != 1:
+        parts.append("d_scales=%d" % args.d_scales)
+    if args.d_norm != "batch":
+        parts.append("d_norm=%s" % args.d_norm)
+    if args.spectral_norm:
+        parts.append("spectral_norm=true")
+    if args.feat_match:
+        parts.append("feat_match=%g" % args.feat_match)
+    if args.lr_d is not None and args.lr_d != args.lr:
+        parts.append("lr_d=%g" % args.lr_d)
+    if args.beta2 != 0.999:
+        parts.append("beta2=%g" % args.beta2)
+    if args.diffaug:
+        parts.append("diffaug=%s" % ",".join(recipe.parse_diffaug(args.diffaug)))
+    return "".join(" " + p for p in parts)
+
+
+# Options that change what a resumed run computes: a resume must pass the values it started with.
+RECIPE_KEYS = {"arch": "unet_128", "gan": "lsgan", "d_scales": 1, "d_norm": "batch",
+               "spectral_norm": False, "feat_match": 0.0, "lr_d": None, "beta2": 0.999, "diffaug": ""}
+
+
+# The resize-convolution decoder step (nearest x2, then a 3x3 conv w) and a ConvTranspose2d(4, s2,
+# p1) T both give each of the 4 output phases its own 2x2 kernel on the low-resolution input.
+# Along one axis, output 2i takes input i-1 with T[3] and i with T[1]; output 2i+1 takes i with T[2]
+# and i+1 with T[0].  For the resize-conv, 2i takes i-1 with w[0] and i with w[1] + w[2]; 2i+1
+# takes i with w[0] + w[1] and i+1 with w[2].  So T = M w with M below (rows: T's taps 0..3), and
+# in 2-D with kron(M, M).  A resize-conv is a conv-transpose with this tied structure; the
+# least-squares w of a trained T is the closest one.
+_RC_FROM_T_1D = np.array([[0, 0, 1], [0, 1, 1], [1, 1, 0], [1, 0, 0]], np.float64)
+
+
+def resize_conv_from_conv_t(t):
+    """[in, out, 4, 4] conv-transpose weights -> the least-squares [out, in, 3, 3] weights of the
+    resize-convolution (nearest x2 + 3x3 conv, padding 1) that computes the nearest thing."""
+    m = np.kron(_RC_FROM_T_1D, _RC_FROM_T_1D)                  # (16, 9)
+    cin, cout = t.shape[:2]
+    w = np.linalg.lstsq(m, t.reshape(cin * cout, 16).T.astype(np.float64), rcond=None)[0]
+    return w.T.reshape(cin, cout, 3, 3).transpose(1, 0, 2, 3).astype(np.float32)
+
+
+def check_resume_args(was, args, ckpt_path):
+    """Stops when the checkpoint's recipe options (its saved args; older checkpoints have none
+    of the new ones, i.e. the defaults) differ from this run's."""
+    differ = ["--%s %s (now %s)" % (k.replace("_", "-"), was.get(k, dflt), getattr(args, k))
+              for k, dflt in RECIPE_KEYS.items() if was.get(k, dflt) != getattr(args, k)]
+    if differ:
+        raise SystemExit("%s was trained with other recipe options: %s; pass the same ones "
+                         "to resume it" % (ckpt_path, ", ".join(differ)))
+
+
+def load_generator_from_export(G, path, partial=False):
+    """Loads G's weights from an exported model; returns its training step.  partial: tensors
+    whose name or shape do not fit keep G's own initialisation instead of stopping (their names
+    go into the returned list), except that a unet file's conv-transpose weights [in, out, 4, 4]
+    start a unet_rc decoder [out, in, 3, 3] at their least-squares resize-conv counterpart
+    (resize_conv_from_conv_t; listed as 'name (projected)')."""
     tensors, md = p2p_safetensors.load_model(path)
     sd = G.state_dict()
     first_conv = next(k for k, v in sd.items() if v.ndim == 4)
     missing = [k for k in sd if k not in tensors and not k.endswith("num_batches_tracked")]
-    if missing:
+    if missing and not partial:
         raise SystemExit("%s does not match the generator (missing %s ...)" % (path, missing[:3]))
+    skipped = list(missing)
     for k in sd:
         if k in tensors:
             src = np.array(tensors[k], dtype=np.float32)
@@ -369,6 +432,15 @@ def load_generator_from_export(G, path):
                 grown[:, :src.shape[1]] = src
                 sd[k] = torch.from_numpy(grown)
                 continue
+            if tuple(src.shape) != tuple(sd[k].shape) and partial:
+                want = tuple(sd[k].shape)
+                if (src.ndim == 4 and src.shape[2:] == (4, 4) and want[2:] == (3, 3)
+                        and want[:2] == (src.shape[1], src.shape[0])):
+                    sd[k] = torch.from_numpy(resize_conv_from_conv_t(src))
+                    skipped.append(k + " (projected)")
+                else:
+                    skipped.append(k)
+                continue
             if tuple(src.shape) != tuple(sd[k].shape):
                 raise SystemExit("%s: tensor %s has shape %s, expected %s"
                                  % (path, k, tensors[k].shape, tuple(sd[k].shape)))
@@ -378,7 +450,7 @@ def load_generator_from_export(G, path):
     for tok in md.get("training", "").split():
         if tok.startswith("step="):
             step = int(tok[5:])
-    return step
+    return step, skipped
 
 
 # ---------------------------------------------------------------------------
@@ -402,7 +474,30 @@ def parse_args(argv=None):
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--beta1", type=float, default=0.5)
-    ap.add_argument("--gan", choices=("lsgan", "vanilla"), default="lsgan")
+    ap.add_argument("--gan", choices=("lsgan", "vanilla", "hinge"), default="lsgan",
+                    help="GAN loss; hinge as in SPADE (use with --spectral-norm)")
+    ap.add_argument("--lr-d", type=float, default=None,
+                    help="D's learning rate (default --lr); two rates (TTUR) as in SPADE, e.g. "
+                         "--lr 1e-4 --lr-d 4e-4")
+    ap.add_argument("--beta2", type=float, default=0.999, help="Adam beta2 of G and D")
+    ap.add_argument("--d-scales", type=int, default=1,
+                    help="number of PatchGANs at scales 1, 1/2, 1/4 (pix2pixHD multi-scale D)")
+    ap.add_argument("--d-norm", choices=("batch", "instance", "none"), default="batch",
+                    help="D's norm layers")
+    ap.add_argument("--spectral-norm", action="store_true", help="spectral norm on D's convolutions")
+    ap.add_argument("--feat-match", type=float, default=0.0,
+                    help="weight of pix2pixHD's feature-matching loss (e.g. 10; 0 = off)")
+    ap.add_argument("--diffaug", default="",
+                    help="DiffAugment ops on D's real and fake pairs, comma-separated: "
+                         "translation,cutout,colour (empty = off)")
+    ap.add_argument("--init-partial", action="store_true",
+                    help="with --init-from: tensors whose shape differs (unet_rc decoder from a "
+                         "unet file) keep their fresh initialisation")
+    ap.add_argument("--stop-step", type=int, default=0,
+                    help="stop (with a checkpoint and snapshot) at this step (0: run to --total-steps)")
+    ap.add_argument("--snapshot-steps", default="",
+                    help="comma-separated steps at which to checkpoint and keep a snapshot besides "
+                         "the timed ones (to compare runs at equal steps)")
     ap.add_argument("--lambda-l1", type=float, default=100.0)
     ap.add_argument("--total-steps", type=int, default=30000,
                     help="learning rate decays linearly to 0 over the last --decay-steps")
@@ -432,6 +527,18 @@ def parse_args(argv=None):
         args.state = os.path.join(args.state_root, args.task)
     if args.export is None:
         args.export = os.path.join(args.state, TASKS[args.task]["export"])
+    try:
+        recipe.parse_diffaug(args.diffaug)
+    except ValueError as e:
+        ap.error(str(e))
+    if "colour" in args.diffaug and TASKS[args.task]["input_nc"] % 3:
+        ap.error("--diffaug colour needs an RGB task (sketch-to-photo)")
+    if args.d_scales < 1 or args.d_scales > 4:
+        ap.error("--d-scales must be 1..4")
+    try:
+        args.snapshot_at = {int(v) for v in args.snapshot_steps.split(",") if v.strip()}
+    except ValueError:
+        ap.error("--snapshot-steps takes comma-separated step numbers")
     return args
 
 
@@ -465,12 +572,14 @@ def main(argv=None):
     G = p2p_nets.build_generator(args.arch, t["input_nc"], t["output_nc"], args.ngf, "batch", True)
     p2p_nets.init_weights(G)
     use_per_sample_bn(G)
-    D = p2p_nets.NLayerDiscriminator(t["input_nc"] + t["output_nc"], args.ndf, 3, "batch")
-    p2p_nets.init_weights(D)
+    D = recipe.build_discriminator(t["input_nc"] + t["output_nc"], args.ndf, args.d_scales,
+                                   args.d_norm, args.spectral_norm)
     G.to(dev).train()
     D.to(dev).train()
-    optG = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
-    optD = torch.optim.Adam(D.parameters(), lr=args.lr, betas=(args.beta1, 0.999))
+    lr_d_factor = (args.lr_d / args.lr) if args.lr_d is not None else 1.0
+    optG = torch.optim.Adam(G.parameters(), lr=args.lr, betas=(args.beta1, args.beta2))
+    optD = torch.optim.Adam(D.parameters(), lr=args.lr * lr_d_factor, betas=(args.beta1, args.beta2))
+    aug_ops = recipe.parse_diffaug(args.diffaug)
 
     loader = None
     colorize = args.task.startswith("colorize")
@@ -499,6 +608,7 @@ def main(argv=None):
     train_seconds = 0.0
     if os.path.exists(ckpt_path) and not args.bench:
         ck = torch.load(ckpt_path, map_location="cpu")
+        check_resume_args(ck.get("args", {}), args, ckpt_path)
         G.load_state_dict(ck["G"])
         D.load_state_dict(ck["D"])
         optG.load_state_dict(ck["optG"])
@@ -512,18 +622,17 @@ def main(argv=None):
             data.set_state(ck.get("data_state"))
         log("resumed from %s at step %d (%.2f h of training)" % (ckpt_path, step, train_seconds / 3600))
     elif args.init_from and not args.bench:
-        step = load_generator_from_export(G, args.init_from)
-        log("G initialised from %s (step %d); D and optimisers start fresh" % (args.init_from, step))
+        step, skipped = load_generator_from_export(G, args.init_from, args.init_partial)
+        log("G initialised from %s (step %d); D and optimisers start fresh%s%s" % (
+            args.init_from, step,
+            "; not loaded as stored (shape differs): %s" % ", ".join(skipped) if skipped else "",
+            "; recipe:" + recipe_text(args) if recipe_text(args) else ""))
     else:
         log("fresh start: task=%s arch=%s ngf=%d ndf=%d batch=%d size=%d gan=%s lambda_l1=%g "
-            "G params=%d D params=%d device=%s threads=%d" % (
+            "G params=%d D params=%d device=%s threads=%d%s" % (
                 args.task, args.arch, args.ngf, args.ndf, args.batch, args.size, args.gan,
-                args.lambda_l1, p2p_nets.count_params(G), p2p_nets.count_params(D), dev, args.threads))
-
-    gan_loss = nn.MSELoss() if args.gan == "lsgan" else nn.BCEWithLogitsLoss()
-
-    def gan(pred, real):
-        return gan_loss(pred, torch.full_like(pred, 1.0 if real else 0.0))
+                args.lambda_l1, p2p_nets.count_params(G), p2p_nets.count_params(D), dev, args.threads,
+                recipe_text(args)))
 
     stop = {"now": False}
 
@@ -587,28 +696,46 @@ def main(argv=None):
         if args.max_minutes and args.decay_fraction > 0:
             left = 1.0 - (time.time() - t_start) / (args.max_minutes * 60)
             lr *= min(1.0, max(0.0, left / args.decay_fraction))
-        for o in (optG, optD):
-            for g in o.param_groups:
-                g["lr"] = lr
+        for g in optG.param_groups:
+            g["lr"] = lr
+        for g in optD.param_groups:
+            g["lr"] = lr * lr_d_factor
         t0 = time.time()
         x, y = next(loader) if loader is not None else data.batch(args.batch)
         x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
         t1 = time.time()
 
         fake = G(x)
-        # D: real pairs vs fake pairs (conditional GAN).
+        real_pair = torch.cat([x, y], 1)
+        n, _, hh, ww = real_pair.shape
+
+        def aug(pair, p):
+            return recipe.diffaug(pair, aug_ops, p) if aug_ops else pair
+
+        def params():
+            return recipe.diffaug_params(aug_ops, n, hh, ww, real_pair.device) if aug_ops else None
+
+        # D: real pairs vs fake pairs (conditional GAN); with DiffAugment both go through
+        # independently drawn transforms, as in the paper.
         optD.zero_grad(set_to_none=True)
-        pred_fake = D(torch.cat([x, fake.detach()], 1))
-        pred_real = D(torch.cat([x, y], 1))
-        loss_D = 0.5 * (gan(pred_fake, False) + gan(pred_real, True))
+        out_fake = recipe.discriminate(D, aug(torch.cat([x, fake.detach()], 1), params()))
+        out_real = recipe.discriminate(D, aug(real_pair, params()))
+        loss_D = recipe.d_loss(args.gan, [o[-1] for o in out_real], [o[-1] for o in out_fake])
         loss_D.backward()
         optD.step()
-        # G: fool D + L1 to the target.
+        # G: fool D + L1 to the target (+ feature matching: real and fake through the same
+        # transform so that their features line up).
         optG.zero_grad(set_to_none=True)
-        pred_fake = D(torch.cat([x, fake], 1))
-        loss_G_gan = gan(pred_fake, True)
+        p = params()
+        out_fake = recipe.discriminate(D, aug(torch.cat([x, fake], 1), p))
+        loss_G_gan = recipe.g_loss(args.gan, [o[-1] for o in out_fake])
         loss_G_l1 = (fake - y).abs().mean()
-        (loss_G_gan + args.lambda_l1 * loss_G_l1).backward()
+        loss_G = loss_G_gan + args.lambda_l1 * loss_G_l1
+        if args.feat_match:
+            with torch.no_grad():
+                out_real = recipe.discriminate(D, aug(real_pair, p))
+            loss_G = loss_G + args.feat_match * recipe.feature_matching(out_real, out_fake)
+        loss_G.backward()
         optG.step()
         t2 = time.time()
 
@@ -640,7 +767,9 @@ def main(argv=None):
                                   acc["step_s"] / n, (acc["data_s"] + acc["step_s"]) / n / args.batch))
             acc = {k: 0.0 for k in acc}
             acc["n"] = 0
-        if time.time() - last_ckpt >= args.ckpt_minutes * 60:
+        if args.stop_step and step >= args.stop_step:
+            break
+        if time.time() - last_ckpt >= args.ckpt_minutes * 60 or step in args.snapshot_at:
             checkpoint()
             last_ckpt = time.time()
         if args.max_minutes and time.time() - t_start >= args.max_minutes * 60:

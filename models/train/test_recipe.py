@@ -1,0 +1,258 @@
+"""Tests of the training recipe options (models/train/recipe.py, train.py's flags):
+
+    /usr/bin/python3 -m unittest models.train.test_recipe      (from the repository root)
+
+Cheap checks only: shapes, that the default recipe computes exactly what train.py computed before
+the options existed (so running jobs resume identically), that each loss moves the right way, and
+that DiffAugment moves the condition and the image together.
+"""
+import unittest
+
+import torch
+import torch.nn as nn
+
+from models.tools import p2p_nets
+from models.train import recipe, train
+
+
+def setUpModule():
+    # Tiny tensors: one thread is faster, and two threads spin against each other on a machine
+    # whose cores are busy with training runs (a 1-second test took minutes that way).
+    torch.set_num_threads(1)
+
+
+def pair(n=2, c=6, s=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(n, c, s, s, generator=g) * 2 - 1
+
+
+class DefaultsUnchanged(unittest.TestCase):
+    def test_single_scale_is_the_old_discriminator(self):
+        torch.manual_seed(3)
+        D = recipe.build_discriminator(6, 8)
+        self.assertIsInstance(D, p2p_nets.NLayerDiscriminator)
+        torch.manual_seed(3)
+        old = p2p_nets.NLayerDiscriminator(6, 8, 3, "batch")
+        p2p_nets.init_weights(old)
+        self.assertEqual(list(D.state_dict()), list(old.state_dict()))
+        for k, v in old.state_dict().items():
+            self.assertTrue(torch.equal(D.state_dict()[k], v), k)
+        x = pair()
+        out = recipe.discriminate(D, x)
+        self.assertEqual(len(out), 1)
+        self.assertTrue(torch.equal(out[0][-1], old(x)))
+
+    def test_lsgan_losses_are_bit_identical(self):
+        f, r = torch.randn(2, 1, 6, 6), torch.randn(2, 1, 6, 6)
+        mse = nn.MSELoss()
+        old_d = 0.5 * (mse(f, torch.full_like(f, 0.0)) + mse(r, torch.full_like(r, 1.0)))
+        self.assertTrue(torch.equal(recipe.d_loss("lsgan", [r], [f]), old_d))
+        self.assertTrue(torch.equal(recipe.g_loss("lsgan", [f]), mse(f, torch.full_like(f, 1.0))))
+        bce = nn.BCEWithLogitsLoss()
+        old_d = 0.5 * (bce(f, torch.full_like(f, 0.0)) + bce(r, torch.full_like(r, 1.0)))
+        self.assertTrue(torch.equal(recipe.d_loss("vanilla", [r], [f]), old_d))
+
+    def test_no_augmentation_draws_no_random_numbers(self):
+        self.assertEqual(recipe.parse_diffaug(""), ())
+        state = torch.get_rng_state()
+        x = pair()
+        self.assertIs(recipe.diffaug(x, (), {}), x)
+        self.assertTrue(torch.equal(torch.get_rng_state(), state))
+
+    def test_default_arguments_and_export_text(self):
+        args = train.parse_args(["--task", "sketch-to-photo", "--state", "/nonexistent"])
+        for k, v in train.RECIPE_KEYS.items():
+            self.assertEqual(getattr(args, k), v, k)
+        self.assertEqual(train.recipe_text(args), "")
+        args = train.parse_args(["--task", "sketch-to-photo", "--state", "/nonexistent",
+                                 "--d-scales", "2", "--gan", "hinge", "--diffaug", "cutout"])
+        self.assertEqual(train.recipe_text(args), " d_scales=2 diffaug=cutout")
+
+
+class Resume(unittest.TestCase):
+    def test_resume_needs_the_same_recipe(self):
+        base = ["--task", "sketch-to-photo", "--state", "/nonexistent"]
+        rc = train.parse_args(base + ["--arch", "unet_rc_128", "--stop-step", "9"])
+        # An old checkpoint (no recipe keys saved) resumes with the defaults only.
+        train.check_resume_args({"arch": "unet_128", "gan": "lsgan"}, train.parse_args(base), "c")
+        with self.assertRaises(SystemExit) as e:
+            train.check_resume_args({"arch": "unet_128"}, rc, "c")
+        self.assertIn("--arch unet_128 (now unet_rc_128)", str(e.exception))
+        # Options that do not change what is computed (stop, snapshots) may differ.
+        train.check_resume_args(vars(train.parse_args(base + ["--arch", "unet_rc_128"])), rc, "c")
+        with self.assertRaises(SystemExit):
+            train.check_resume_args(vars(rc), train.parse_args(base + ["--arch", "unet_rc_128",
+                                                                       "--diffaug", "cutout"]), "c")
+
+
+class Discriminators(unittest.TestCase):
+    def test_multi_scale_shapes(self):
+        D = recipe.build_discriminator(6, 8, scales=3)
+        out = recipe.discriminate(D, pair(s=128))
+        self.assertEqual(len(out), 3)
+        # 4 LeakyReLU outputs + the score map per scale; the score maps shrink with the scale.
+        self.assertEqual([len(o) for o in out], [5, 5, 5])
+        self.assertEqual([tuple(o[-1].shape) for o in out], [(2, 1, 14, 14), (2, 1, 6, 6), (2, 1, 2, 2)])
+        self.assertEqual(tuple(out[1][0].shape), (2, 8, 32, 32))
+
+    def test_spectral_norm(self):
+        D = recipe.build_discriminator(6, 8, scales=2, norm="instance", spectral=True)
+        keys = list(D.state_dict())
+        convs = [m for m in D.modules() if isinstance(m, nn.Conv2d)]
+        self.assertEqual(sum(k.endswith("weight_orig") for k in keys), len(convs))
+        # After some power iterations every conv's largest singular value is about 1.
+        x = pair(s=64)
+        for _ in range(30):
+            recipe.discriminate(D, x)
+        for m in convs:
+            w = m.weight.detach().reshape(m.weight.shape[0], -1)
+            self.assertAlmostEqual(float(torch.linalg.matrix_norm(w, 2)), 1.0, delta=0.05)
+
+
+class Losses(unittest.TestCase):
+    def test_hinge_moves_the_right_way(self):
+        real, fake = torch.zeros(1, 1, 4, 4), torch.zeros(1, 1, 4, 4)
+        base = float(recipe.d_loss("hinge", [real], [fake]))
+        self.assertAlmostEqual(base, 2.0)
+        self.assertLess(float(recipe.d_loss("hinge", [real + 0.5], [fake])), base)
+        self.assertLess(float(recipe.d_loss("hinge", [real], [fake - 0.5])), base)
+        # Beyond the margins D has nothing left to learn.
+        self.assertEqual(float(recipe.d_loss("hinge", [real + 1.5], [fake - 1.5])), 0.0)
+        self.assertLess(float(recipe.g_loss("hinge", [fake + 1.0])), float(recipe.g_loss("hinge", [fake])))
+
+    def test_losses_average_over_scales(self):
+        a, b = torch.ones(1, 1, 2, 2), -torch.ones(1, 1, 2, 2)
+        self.assertAlmostEqual(float(recipe.g_loss("hinge", [a, b])), 0.0)
+        self.assertAlmostEqual(float(recipe.d_loss("hinge", [a, a], [b, b])), 0.0)
+
+    def test_feature_matching(self):
+        D = recipe.build_discriminator(6, 8, scales=2)
+        x = pair()
+        real = recipe.discriminate(D, x)
+        self.assertEqual(float(recipe.feature_matching(real, real)), 0.0)
+        fake_in = x.clone().requires_grad_(True)
+        fake = recipe.discriminate(D, fake_in + 0.3)
+        fm = recipe.feature_matching(real, fake)
+        self.assertGreater(float(fm), 0.0)
+        fm.backward()
+        self.assertGreater(float(fake_in.grad.abs().sum()), 0.0)
+
+    def test_a_few_hinge_steps_separate_real_from_fake(self):
+        torch.manual_seed(0)
+        D = recipe.build_discriminator(6, 8, scales=2, norm="instance", spectral=True)
+        opt = torch.optim.Adam(D.parameters(), lr=4e-4, betas=(0.0, 0.9))
+        real, fake = pair(seed=1) * 0.5 + 0.3, pair(seed=2) * 0.5 - 0.3
+        losses = []
+        for _ in range(40):
+            opt.zero_grad()
+            loss = recipe.d_loss("hinge", [o[-1] for o in recipe.discriminate(D, real)],
+                                 [o[-1] for o in recipe.discriminate(D, fake)])
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+        self.assertLess(losses[-1], 0.7 * losses[0])
+
+
+class DiffAugment(unittest.TestCase):
+    def test_parse(self):
+        self.assertEqual(recipe.parse_diffaug("translation, cutout,colour"),
+                         ("translation", "cutout", "colour"))
+        with self.assertRaises(ValueError):
+            recipe.parse_diffaug("translation,flip")
+
+    def test_translation_moves_condition_and_image_together(self):
+        x = pair(n=3, c=6, s=32)
+        p = {"shift": torch.tensor([[2, -3], [0, 0], [-4, 4]])}
+        y = recipe.diffaug(x, ("translation",), p)
+        self.assertEqual(y.shape, x.shape)
+        for i, (dy, dx) in enumerate(p["shift"].tolist()):
+            for yy in range(32):
+                for xx in range(32):
+                    sy, sx = yy - dy, xx - dx
+                    want = x[i, :, sy, sx] if 0 <= sy < 32 and 0 <= sx < 32 else torch.zeros(6)
+                    self.assertTrue(torch.equal(y[i, :, yy, xx], want), (i, yy, xx))
+
+    def test_cutout_zeroes_one_square_in_every_channel(self):
+        x = pair(n=1, c=6, s=16) + 3.0    # no zeros of its own
+        y = recipe.diffaug(x, ("cutout",), {"cut": torch.tensor([[8, 8]])})
+        zero = (y == 0)
+        self.assertTrue(bool((zero.all(dim=1) == zero.any(dim=1)).all()))
+        self.assertEqual(int(zero[0, 0].sum()), 8 * 8)
+        self.assertTrue(bool(zero[0, 0, 4:12, 4:12].all()))
+
+    def test_colour_same_for_both_halves_and_identity_at_neutral(self):
+        img = pair(n=2, c=3, s=8)
+        x = torch.cat([img, img], 1)
+        p = recipe.diffaug_params(("colour",), 2, 8, 8, "cpu")
+        y = recipe.diffaug(x, ("colour",), p)
+        self.assertTrue(torch.equal(y[:, :3], y[:, 3:]))
+        self.assertFalse(torch.allclose(y, x))
+        neutral = {"bright": torch.zeros(2), "sat": torch.ones(2), "contrast": torch.ones(2)}
+        self.assertTrue(torch.allclose(recipe.diffaug(x, ("colour",), neutral), x, atol=1e-6))
+        with self.assertRaises(ValueError):
+            recipe.diffaug(pair(c=4), ("colour",), recipe.diffaug_params(("colour",), 2, 64, 64, "cpu"))
+
+    def test_random_parameters_in_range_and_differentiable(self):
+        ops = recipe.DIFFAUG_OPS
+        p = recipe.diffaug_params(ops, 64, 128, 128, "cpu")
+        self.assertTrue(bool((p["shift"].abs() <= 16).all()))
+        self.assertTrue(bool(((p["cut"] >= 0) & (p["cut"] < 128)).all()))
+        x = pair(n=64, s=128).requires_grad_(True)
+        recipe.diffaug(x, ops, p).sum().backward()
+        self.assertGreater(float(x.grad.abs().sum()), 0.0)
+
+
+class ResizeConvGenerator(unittest.TestCase):
+    def test_unet_rc_and_partial_init(self):
+        import os
+        import tempfile
+        from models.tools import p2p_safetensors
+        G = p2p_nets.build_generator("unet_rc_128", 3, 3, 4, "batch", True)
+        self.assertEqual(G(torch.zeros(1, 3, 128, 128)).shape, (1, 3, 128, 128))
+        # A unet_128 export: every tensor but the decoder's fits unet_rc_128.
+        src = p2p_nets.build_generator("unet_128", 3, 3, 4, "batch", True)
+        md = {"arch": "unet_128", "ngf": "4", "input_nc": "3", "output_nc": "3", "norm": "batch",
+              "dropout": "true", "task": "sketch-to-photo", "input_space": "rgb",
+              "output_space": "rgb", "native_size": "128", "name": "t", "license": "CC0-1.0",
+              "training": "step=123"}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "u.safetensors")
+            with open(path, "wb") as f:
+                f.write(p2p_safetensors.encode_model(src.state_dict(), md, dtype="F32"))
+            with self.assertRaises(SystemExit):
+                train.load_generator_from_export(G, path)
+            step, skipped = train.load_generator_from_export(G, path, partial=True)
+        self.assertEqual(step, 123)
+        up = [k for k, v in G.state_dict().items() if v.dim() == 4 and v.shape[2] == 3]
+        self.assertEqual(sorted(skipped), sorted(k + " (projected)" for k in up))
+        self.assertEqual(len(up), 7)
+        self.assertTrue(torch.equal(G.state_dict()["model.model.0.weight"],
+                                    src.state_dict()["model.model.0.weight"]))
+
+
+    def test_projection_of_conv_transpose_weights(self):
+        import torch.nn.functional as F
+        g = torch.Generator().manual_seed(5)
+        w = torch.randn(4, 3, 3, 3, generator=g, dtype=torch.float64)    # [out, in, 3, 3]
+        x = torch.randn(1, 3, 9, 7, generator=g, dtype=torch.float64)
+        rc = F.conv2d(F.interpolate(x, scale_factor=2, mode="nearest"), w, padding=1)
+        # The conv-transpose that computes exactly the resize-conv (T = M w), checked by PyTorch's
+        # own conv_transpose2d; projecting it back gives w.
+        m = torch.from_numpy(train._RC_FROM_T_1D)
+        t = torch.einsum("ay,bx,oiyx->ioab", m, m, w)                   # [in, out, 4, 4]
+        ct = F.conv_transpose2d(x, t, stride=2, padding=1)
+        self.assertLess(float((ct - rc).abs().max()), 1e-12)
+        back = train.resize_conv_from_conv_t(t.numpy())
+        self.assertLess(float(abs(back - w.numpy()).max()), 1e-5)
+        # A general conv-transpose: the projection is the least-squares fit, so no other w
+        # (e.g. w itself, perturbed) comes closer to its outputs' phase kernels.
+        t2 = t + 0.3 * torch.randn(t.shape, generator=g, dtype=torch.float64)
+        p = torch.from_numpy(train.resize_conv_from_conv_t(t2.numpy()).astype("float64"))
+        def err(v):
+            return float((torch.einsum("ay,bx,oiyx->ioab", m, m, v) - t2).pow(2).sum())
+        self.assertLess(err(p), err(w))
+        self.assertLess(err(p), err(p + 0.01 * torch.randn(p.shape, generator=g, dtype=torch.float64)))
+
+
+if __name__ == "__main__":
+    unittest.main()
