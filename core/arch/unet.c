@@ -106,6 +106,51 @@ unet_macs (const P2pModelInfo *info, int h, int w)
   return total;
 }
 
+/* unet_forward allocates cat[k + 1] = [x_{k+1}, u_{k+1}] (2 x level k's
+ * inner channels at 1/2^k size) for every level on the way down and the
+ * bottleneck u; all are live when the up path starts.  Going up, each is
+ * freed after its transposed convolution, so the only other moment that
+ * can be larger is the last: cat[2] and the full-size result. */
+static guint64
+unet_peak_floats (const P2pModelInfo *info, int h, int w)
+{
+  guint64 all = 0, cat2 = 0;
+
+  for (int k = 1; k <= info->depth; k++)
+    {
+      const guint64 px = (guint64) (h >> k) * (guint64) (w >> k);
+      int in_ch, inner, outer;
+
+      level_channels (info, k, &in_ch, &inner, &outer);
+      if (k < info->depth)
+        {
+          all += 2 * (guint64) inner * px;
+          if (k == 1)
+            cat2 = 2 * (guint64) inner * px;
+        }
+      else
+        all += (guint64) inner * px;
+    }
+  return MAX (all, cat2 + (guint64) info->output_nc * h * w);
+}
+
+static guint64
+unet_scratch_floats (const P2pModelInfo *info, int h, int w)
+{
+  guint64 most = 0;
+
+  for (int k = 1; k <= info->depth; k++)
+    {
+      const guint64 px = (guint64) (h >> k) * (guint64) (w >> k);
+      int in_ch, inner, outer;
+
+      level_channels (info, k, &in_ch, &inner, &outer);
+      most = MAX (most, (guint64) in_ch * 16 * px);     /* down: im2col of the output */
+      most = MAX (most, (guint64) outer * 16 * px);     /* up: columns of the input */
+    }
+  return most;
+}
+
 static gpointer
 unet_bind (P2pBinder *b, const P2pModelInfo *info)
 {
@@ -325,6 +370,8 @@ const P2pArchSpec p2p_arch_unet = {
   .min_size = unet_size_multiple,
   .default_native_size = unet_default_native_size,
   .macs = unet_macs,
+  .peak_floats = unet_peak_floats,
+  .scratch_floats = unet_scratch_floats,
   .bind = unet_bind,
   .forward = unet_forward,
   .pth_detect = unet_pth_detect,
