@@ -15,17 +15,24 @@
 #define P2P_CHUNK_ROWS 64
 
 const P2pChoice p2p_size_mode_choices[] = {
-  { P2P_SIZE_MODE_RESIZE, "resize", N_("Resize to the model's size (as trained)") },
-  { P2P_SIZE_MODE_WHOLE,  "whole",  N_("Whole image at full resolution") },
-  { P2P_SIZE_MODE_TILE,   "tile",   N_("Full resolution in tiles (large images, less memory)") },
+  { P2P_SIZE_MODE_RESIZE, "resize", N_("Resize to the model's size (as trained)"),
+    N_("The network sees the whole image scaled to the network size, and its result is scaled "
+       "back to the layer's size. A larger network size gives more detail but takes longer "
+       "and more memory.") },
+  { P2P_SIZE_MODE_WHOLE,  "whole",  N_("Whole image at full resolution"),
+    N_("The network runs on the layer at its own resolution: every pixel is used, but on a "
+       "large image the network sees only a small part at a time, as if zoomed in.") },
+  { P2P_SIZE_MODE_TILE,   "tile",   N_("Full resolution in tiles (large images, less memory)"),
+    N_("As the whole image at full resolution, in overlapping tiles: for large images, with "
+       "much less memory.") },
 };
 
 /* Plain words for what the normalization modes do (the nicks are the
  * core's technical names). */
 const P2pChoice p2p_norm_mode_choices[] = {
-  { P2P_NORM_MODE_OFFICIAL,   "official",   N_("Adapt to this image (recommended)") },
-  { P2P_NORM_MODE_RUNNING,    "running",    N_("Fixed, as learned in training") },
-  { P2P_NORM_MODE_STOCHASTIC, "stochastic", N_("Random variation (a new result for each seed)") },
+  { P2P_NORM_MODE_OFFICIAL,   "official",   N_("Adapt to this image (recommended)"), NULL },
+  { P2P_NORM_MODE_RUNNING,    "running",    N_("Fixed, as learned in training"), NULL },
+  { P2P_NORM_MODE_STOCHASTIC, "stochastic", N_("Random variation (a new result for each seed)"), NULL },
 };
 
 const char p2p_norm_mode_help[] =
@@ -64,6 +71,10 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "a gray or indexed image is converted to RGB.  Only the selection is "
        "shown in the new layer."),
     "sketch-to-photo" P2P_MODEL_SUFFIX, P2P_TASK_SKETCH_TO_PHOTO,
+    /* at full resolution the lines keep their place and detail (at the
+     * model's size a large drawing comes back as a blur); tiles gave white
+     * halos and lower scores than the whole image (models/README.md) */
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE) | P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_WHOLE),
     0, TRUE, FALSE,
   },
   [P2P_FILTER_COLORIZE] = {
@@ -75,6 +86,10 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "kept; a gray or indexed image is converted to RGB.  Only the selection "
        "is shown in the new layer."),
     "colorize" P2P_MODEL_SUFFIX, P2P_TASK_COLORIZE,
+    /* at full resolution the network sees texture, not objects, and the
+     * colors go wrong (a red motorcycle turned olive); the layer's own
+     * lightness is full resolution anyway */
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE),
     P2P_FILTER_OPTION_CHROMA | P2P_FILTER_OPTION_HINTS, TRUE, FALSE,
   },
   [P2P_FILTER_APPLY_MODEL] = {
@@ -87,6 +102,10 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "above it, named after the model.  Only the selection is shown in "
        "the new layer."),
     NULL, P2P_TASK_GENERIC,
+    /* any generator: not measured (styles are usually run at full
+     * resolution), so every mode */
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE) | P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_WHOLE) |
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_TILE),
     P2P_FILTER_OPTION_IMPORT, TRUE, TRUE,
   },
 };
@@ -105,6 +124,59 @@ p2p_filter_info_for_proc (const char *proc_name)
     if (g_strcmp0 (p2p_filters[i].proc_name, proc_name) == 0)
       return &p2p_filters[i];
   return NULL;
+}
+
+gboolean
+p2p_filter_offers_size_mode (P2pFilter filter,
+                             int       mode)
+{
+  return mode >= 0 && mode < P2P_N_SIZE_MODES &&
+         (p2p_filter_info (filter)->size_modes & P2P_SIZE_MODE_BIT (mode)) != 0;
+}
+
+gboolean
+p2p_filter_check_size_mode (P2pFilter   filter,
+                            int         mode,
+                            GError    **error)
+{
+  g_autoptr(GString) offered = NULL;
+
+  if (p2p_filter_offers_size_mode (filter, mode))
+    return TRUE;
+  offered = g_string_new (NULL);
+  for (int m = 0; m < P2P_N_SIZE_MODES; m++)
+    if (p2p_filter_offers_size_mode (filter, m))
+      g_string_append_printf (offered, "%s%s (%d)", offered->len ? ", " : "",
+                              p2p_size_mode_choices[m].nick, m);
+  if (mode >= 0 && mode < P2P_N_SIZE_MODES)
+    /* TRANSLATORS: "<filter> does not offer the size mode "whole" (1); it offers: resize (0)" */
+    g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                 _("%s does not offer the size mode “%s” (%d), which gives poor results with "
+                   "its models; it offers: %s."), p2p_filter_title (filter),
+                 p2p_size_mode_choices[mode].nick, mode, offered->str);
+  else
+    g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                 _("Invalid size mode %d; %s offers: %s."), mode, p2p_filter_title (filter),
+                 offered->str);
+  return FALSE;
+}
+
+gboolean
+p2p_filter_map_size_mode (P2pFilter   filter,
+                          int        *mode,
+                          char      **note)
+{
+  if (*mode < 0 || *mode >= P2P_N_SIZE_MODES || p2p_filter_offers_size_mode (filter, *mode))
+    return FALSE;
+  if (note != NULL)
+    /* TRANSLATORS: "Auto Colorize: the size mode "whole" is no longer offered ..." */
+    *note = g_strdup_printf (_("%s: the size mode “%s” is no longer offered (it gives poor "
+                               "results with this filter's models); the image was processed "
+                               "with “%s” instead."), p2p_filter_title (filter),
+                             p2p_size_mode_choices[*mode].nick,
+                             p2p_size_mode_choices[P2P_SIZE_MODE_RESIZE].nick);
+  *mode = P2P_SIZE_MODE_RESIZE;
+  return TRUE;
 }
 
 const char *
@@ -593,6 +665,8 @@ p2p_filter_run (const P2pModel        *model,
   g_autoptr(GError) local_error = NULL;
   P2pImage *out;
 
+  if (!p2p_filter_check_size_mode (params->filter, params->size_mode, error))
+    return NULL;
   p2p_filter_options (params, &glue, &opts);
   opts.hints = hints;
   out = p2p_pipeline_run (model, input, &opts, &local_error);
@@ -714,6 +788,8 @@ p2p_filter_run_buffer (const P2pModel        *model,
   P2pPipelineOptions opts;
   P2pRowGlue glue;
 
+  if (!p2p_filter_check_size_mode (params->filter, params->size_mode, error))
+    return NULL;
   rgba = g_try_new (float, (gsize) extent->width * 4 * P2P_CHUNK_ROWS);
   mask = selection != NULL ? g_try_new (float, (gsize) extent->width * P2P_CHUNK_ROWS) : NULL;
   if (rgba == NULL || (selection != NULL && mask == NULL))

@@ -79,10 +79,25 @@ p2p_args (const P2pFilterInfo *info,
     P2P_ARG_NORM_MODE, P2P_ARG_SEED,
   };
   const GimpParamDef chroma = P2P_ARG_CHROMA, net_size = P2P_ARG_NET_SIZE, hints = P2P_ARG_HINTS;
+  /* the size modes the filter offers, in the argument's description (the
+   * procedure browser); one string per filter for the process's life */
+  static char *size_mode_doc[P2P_N_FILTERS];
   int n = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (common); i++)
     args[n++] = common[i];
+  if (size_mode_doc[info->filter] == NULL)
+    {
+      GString *doc = g_string_new (common[4].description);
+
+      g_string_append (doc, ". This filter offers:");
+      for (int m = 0; m < P2P_N_SIZE_MODES; m++)
+        if (p2p_filter_offers_size_mode (info->filter, m))
+          g_string_append_printf (doc, " %s (%d)", p2p_size_mode_choices[m].nick, m);
+      g_string_append (doc, "; the others give poor results with its models and run as resize (0)");
+      size_mode_doc[info->filter] = g_string_free (doc, FALSE);
+    }
+  args[4].description = size_mode_doc[info->filter];
   if (info->options & P2P_FILTER_OPTION_CHROMA)
     args[n++] = chroma;
   args[n++] = net_size;
@@ -225,15 +240,14 @@ p2p_values_default (P2pGimp2Values *vals)
 }
 
 static gboolean
-p2p_values_check (const P2pGimp2Values *vals,
+p2p_values_check (P2pFilter             filter,
+                  const P2pGimp2Values *vals,
                   GError              **error)
 {
-  if (vals->size_mode < 0 || vals->size_mode >= P2P_N_SIZE_MODES)
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Invalid size mode %d (0 = resize, 1 = whole image, 2 = tiles)."), vals->size_mode);
-      return FALSE;
-    }
+  /* the modes this filter offers (the filter table), by the numbers the
+   * PDB argument takes (run() has mapped the ones it no longer offers) */
+  if (!p2p_filter_check_size_mode (filter, vals->size_mode, error))
+    return FALSE;
   if (vals->norm_mode < 0 || vals->norm_mode >= P2P_N_NORM_MODES)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
@@ -902,7 +916,8 @@ run (const gchar      *name,
       gimp_get_data (name, &vals);
       vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
       p2p_values_forget_hints (&vals, param[1].data.d_image);
-      if (!p2p_values_check (&vals, NULL))
+      p2p_filter_map_size_mode (filter, &vals.size_mode, NULL);
+      if (!p2p_values_check (filter, &vals, NULL))
         p2p_values_default (&vals);
       if (!p2p_dialog (filter, param[1].data.d_image, param[2].data.d_drawable, &vals))
         status = GIMP_PDB_CANCEL;
@@ -920,6 +935,14 @@ run (const gchar      *name,
       g_strlcpy (vals.model, param[3].data.d_string ? param[3].data.d_string : "",
                  sizeof vals.model);
       vals.size_mode = param[4].data.d_int32;
+      {
+        g_autofree char *note = NULL;
+
+        /* a mode the filter no longer offers: resize, said in GIMP's
+         * message console (stderr in batch mode), as GIMP 3 does */
+        if (p2p_filter_map_size_mode (filter, &vals.size_mode, &note))
+          gimp_message (note);
+      }
       vals.norm_mode = param[5].data.d_int32;
       vals.seed = param[6].data.d_int32;
       for (int i = 7; i < nparams; i++)
@@ -937,13 +960,14 @@ run (const gchar      *name,
       gimp_get_data (name, &vals);
       vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
       p2p_values_forget_hints (&vals, param[1].data.d_image);
+      p2p_filter_map_size_mode (filter, &vals.size_mode, NULL);
       break;
 
     default:
       break;
     }
 
-  if (status == GIMP_PDB_SUCCESS && !p2p_values_check (&vals, &error))
+  if (status == GIMP_PDB_SUCCESS && !p2p_values_check (filter, &vals, &error))
     status = GIMP_PDB_CALLING_ERROR;
 
   if (status == GIMP_PDB_SUCCESS)

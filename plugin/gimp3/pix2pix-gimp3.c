@@ -74,14 +74,19 @@ p2p_plugin_set_i18n (GimpPlugIn   *plug_in,
   return TRUE;
 }
 
+/* The choices whose bit is set in @mask (bit i: choices[i]); a PDB call
+ * with any other nick is refused by GIMP itself. */
 static GimpChoice *
 p2p_choice_new (const P2pChoice *choices,
-                int              n)
+                int              n,
+                guint            mask)
 {
   GimpChoice *choice = gimp_choice_new ();
 
   for (int i = 0; i < n; i++)
-    gimp_choice_add (choice, choices[i].nick, choices[i].value, _(choices[i].label), NULL);
+    if (mask & (1u << i))
+      gimp_choice_add (choice, choices[i].nick, choices[i].value, _(choices[i].label),
+                       choices[i].description ? _(choices[i].description) : NULL);
   return choice;
 }
 
@@ -734,11 +739,12 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                                       "", G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "size-mode", _("S_ize"),
                                       _("How the image is fitted to the network"),
-                                      p2p_choice_new (p2p_size_mode_choices, P2P_N_SIZE_MODES),
+                                      p2p_choice_new (p2p_size_mode_choices, P2P_N_SIZE_MODES,
+                                                      info->size_modes),
                                       "resize", G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "norm-mode", _("Ada_ptation"),
                                       _("How the network adjusts to the picture"),
-                                      p2p_choice_new (p2p_norm_mode_choices, P2P_N_NORM_MODES),
+                                      p2p_choice_new (p2p_norm_mode_choices, P2P_N_NORM_MODES, G_MAXUINT),
                                       "official", G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
                                    _("Random variation only: each seed gives another result"),

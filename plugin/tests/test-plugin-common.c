@@ -301,7 +301,20 @@ test_filter_table (void)
       g_assert_true (*info->title && *info->menu_label && *info->blurb && *info->help);
       for (guint k = 0; k < i; k++)
         g_assert_cmpstr (p2p_filters[k].proc_name, !=, info->proc_name);
+      /* resize, the default, always; nothing outside the modes */
+      g_assert_true (p2p_filter_offers_size_mode (i, P2P_SIZE_MODE_RESIZE));
+      g_assert_cmpuint (info->size_modes & ~((1u << P2P_N_SIZE_MODES) - 1), ==, 0);
+      g_assert_false (p2p_filter_offers_size_mode (i, -1));
+      g_assert_false (p2p_filter_offers_size_mode (i, P2P_N_SIZE_MODES));
     }
+  /* every size mode says what it does */
+  for (guint m = 0; m < P2P_N_SIZE_MODES; m++)
+    g_assert_true (p2p_size_mode_choices[m].description != NULL &&
+                   strlen (p2p_size_mode_choices[m].description) > 20);
+  /* Auto Colorize: the network on the whole image at a chosen size only
+   * (models/README.md, "Size modes") */
+  g_assert_cmpuint (p2p_filter_info (P2P_FILTER_COLORIZE)->size_modes, ==,
+                    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE));
   g_assert_null (p2p_filter_info_for_proc ("plug-in-pix2pix-nothing"));
   g_assert_cmpstr (p2p_filter_info (P2P_FILTER_COLORIZE)->proc_name, ==, P2P_PROC_COLORIZE);
   g_assert_cmpstr (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->proc_name, ==, P2P_PROC_SKETCH);
@@ -582,6 +595,46 @@ check_run_buffer (Folders *f, P2pFilter filter, const char *file, P2pSizeMode mo
       }
 }
 
+/* A size mode the filter does not offer is refused before anything runs,
+ * naming the modes it offers (what a script passing it reads). */
+static void
+test_size_mode_refused (Folders *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir2, "colorize.safetensors", NULL);
+  g_autoptr(P2pModel) model = p2p_plugin_model_load (path, P2P_FILTER_COLORIZE, NULL);
+  g_autoptr(GeglBuffer) src = NULL;
+  g_autoptr(GeglBuffer) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const GeglRectangle extent = { 0, 0, 8, 8 };
+  P2pFilterParams params;
+
+  g_assert_nonnull (model);
+  src = gegl_buffer_new (&extent, babl_format ("R'G'B' float"));
+  p2p_filter_params_init (&params, P2P_FILTER_COLORIZE);
+  for (int mode = 0; mode < P2P_N_SIZE_MODES + 1; mode++)
+    {
+      params.size_mode = mode;
+      result = p2p_filter_run_buffer (model, src, NULL, FALSE, NULL, 0, 0, NULL, &params,
+                                      NULL, NULL, &error);
+      if (p2p_filter_offers_size_mode (P2P_FILTER_COLORIZE, mode))
+        {
+          g_assert_no_error (error);
+          g_assert_nonnull (result);
+          g_clear_object (&result);
+          continue;
+        }
+      g_assert_null (result);
+      g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "Auto Colorize"));
+      g_assert_nonnull (strstr (error->message, "resize (0)"));
+      if (mode < P2P_N_SIZE_MODES)
+        g_assert_nonnull (strstr (error->message, p2p_size_mode_choices[mode].nick));
+      g_clear_error (&error);
+    }
+  p2p_filter_params_clear (&params);
+}
+
 static void
 test_run_buffer (Folders *f, gconstpointer data)
 {
@@ -589,7 +642,7 @@ test_run_buffer (Folders *f, gconstpointer data)
                     P2P_SIZE_MODE_RESIZE, FALSE, FALSE);
   check_run_buffer (f, P2P_FILTER_SKETCH_TO_PHOTO, "sketch-to-photo.safetensors",
                     P2P_SIZE_MODE_TILE, TRUE, TRUE);
-  check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_WHOLE,
+  check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_RESIZE,
                     TRUE, FALSE);
   check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_RESIZE,
                     FALSE, TRUE);
@@ -680,6 +733,8 @@ main (int argc, char **argv)
               folders_teardown);
   g_test_add ("/plugin-common/run-buffer", Folders, NULL, folders_setup, test_run_buffer,
               folders_teardown);
+  g_test_add ("/plugin-common/size-mode-refused", Folders, NULL, folders_setup,
+              test_size_mode_refused, folders_teardown);
   {
     int rc = g_test_run ();
 
