@@ -78,7 +78,7 @@ size=$(wc -c <"$T/in.png")
 head -c $((size / 2)) "$T/in.png" >"$T/batch/cut.png"
 echo "not an image" >"$T/batch/notes.txt"
 
-echo "1..60"
+echo "1..67"
 
 # Usage.
 run_cli 2 "no arguments" 
