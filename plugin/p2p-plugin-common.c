@@ -856,6 +856,13 @@ struct _P2pPreview {
   P2pImage  *hints;        /* reduced hints (RGBA, the input's size), or NULL */
   char      *model_path;   /* of the cached model */
   P2pModel  *model;
+  /* Whole and tile mode: a 1:1 region of the source (P2P_PREVIEW_SIZE a
+   * side at most), read when shown. */
+  GeglBuffer *source;      /* (owned reference) */
+  const Babl *space;
+  gboolean    with_alpha;
+  int         region_x, region_y;
+  P2pHints    hints_1to1;  /* the hints as given (buffer: owned reference), or none */
 };
 
 P2pPreview *
@@ -890,7 +897,88 @@ p2p_preview_new (GeglBuffer  *source,
   preview->filter = filter;
   preview->search_path = g_strdupv (search_path);
   preview->input = g_steal_pointer (&input);
+  preview->source = g_object_ref (source);
+  preview->space = space;
+  preview->with_alpha = with_alpha;
+  /* the region starts at the layer's centre */
+  p2p_preview_set_region (preview, (extent->width - P2P_PREVIEW_SIZE) / 2,
+                          (extent->height - P2P_PREVIEW_SIZE) / 2);
   return preview;
+}
+
+void
+p2p_preview_set_region (P2pPreview *preview,
+                        int         x,
+                        int         y)
+{
+  int w, h;
+
+  p2p_preview_get_region (preview, NULL, NULL, &w, &h);
+  preview->region_x = CLAMP (x, 0, preview->src_width - w);
+  preview->region_y = CLAMP (y, 0, preview->src_height - h);
+}
+
+void
+p2p_preview_get_region (P2pPreview *preview,
+                        int        *x,
+                        int        *y,
+                        int        *width,
+                        int        *height)
+{
+  if (x != NULL)
+    *x = preview->region_x;
+  if (y != NULL)
+    *y = preview->region_y;
+  if (width != NULL)
+    *width = MIN (preview->src_width, P2P_PREVIEW_SIZE);
+  if (height != NULL)
+    *height = MIN (preview->src_height, P2P_PREVIEW_SIZE);
+}
+
+gboolean
+p2p_preview_shows_region (const P2pFilterParams *params)
+{
+  return params->size_mode != P2P_SIZE_MODE_RESIZE;
+}
+
+/* The region at 1:1, and the hints over it (RGBA, or NULL when none). */
+static P2pImage *
+p2p_preview_read_region (P2pPreview *preview,
+                         P2pImage  **hints_out,
+                         GError    **error)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (preview->source);
+  const int channels = preview->with_alpha ? 4 : 3;
+  int x, y, w, h;
+  g_autoptr(P2pImage) crop = NULL;
+  g_autoptr(P2pImage) hints = NULL;
+
+  p2p_preview_get_region (preview, &x, &y, &w, &h);
+  crop = p2p_image_new (w, h, channels, error);
+  if (crop == NULL)
+    return NULL;
+  {
+    const GeglRectangle rect = { extent->x + x, extent->y + y, w, h };
+
+    gegl_buffer_get (preview->source, &rect, 1.0,
+                     p2p_float_format (preview->space, preview->with_alpha), crop->data,
+                     (gint) ((gsize) w * channels * sizeof (float)), GEGL_ABYSS_CLAMP);
+  }
+  if (preview->hints_1to1.buffer != NULL)
+    {
+      const P2pHints *ph = &preview->hints_1to1;
+      const GeglRectangle *hext = gegl_buffer_get_extent (ph->buffer);
+      const GeglRectangle rect = { hext->x - ph->dx + x, hext->y - ph->dy + y, w, h };
+
+      /* aligned as p2p_filter_run_buffer reads them: transparent outside */
+      hints = p2p_image_new (w, h, 4, error);
+      if (hints == NULL)
+        return NULL;
+      gegl_buffer_get (ph->buffer, &rect, 1.0, p2p_float_format (ph->space, TRUE), hints->data,
+                       (gint) ((gsize) w * 4 * sizeof (float)), GEGL_ABYSS_NONE);
+    }
+  *hints_out = g_steal_pointer (&hints);
+  return g_steal_pointer (&crop);
 }
 
 gboolean
@@ -906,8 +994,11 @@ p2p_preview_set_hints (P2pPreview     *preview,
   const Babl *format;
 
   g_clear_pointer (&preview->hints, p2p_image_free);
+  g_clear_object (&preview->hints_1to1.buffer);
   if (hints == NULL || hints->buffer == NULL)
     return TRUE;
+  preview->hints_1to1 = *hints;
+  g_object_ref (preview->hints_1to1.buffer);
 
   /* Each hint pixel of the source's extent adds its color to the preview
    * pixel it falls in; a preview pixel with any hint is a hint of their
@@ -961,6 +1052,86 @@ p2p_preview_set_hints (P2pPreview     *preview,
   return TRUE;
 }
 
+/* The model @params names, loaded once and kept while the name stays. */
+static gboolean
+p2p_preview_load_model (P2pPreview            *preview,
+                        const P2pFilterParams *params,
+                        GError               **error)
+{
+  g_autofree char *path = NULL;
+
+  path = p2p_plugin_model_resolve (preview->search_path, preview->filter, params->model, error);
+  if (path == NULL)
+    return FALSE;
+  if (preview->model == NULL || g_strcmp0 (path, preview->model_path) != 0)
+    {
+      g_clear_pointer (&preview->model, p2p_model_free);
+      g_clear_pointer (&preview->model_path, g_free);
+      preview->model = p2p_plugin_model_load (path, preview->filter, error);
+      if (preview->model == NULL)
+        return FALSE;
+      preview->model_path = g_steal_pointer (&path);
+    }
+  return TRUE;
+}
+
+/* "about 3 seconds", "about 2 minutes" (translated). */
+static char *
+p2p_format_duration (double seconds)
+{
+  if (seconds < 1.0)
+    return g_strdup (_("under a second"));
+  if (seconds < 90.0)
+    {
+      const int s = (int) (seconds + 0.5);
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %d second",
+                                           "about %d seconds", s), s);
+    }
+  {
+    const int m = (int) (seconds / 60.0 + 0.5);
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %d minute",
+                                         "about %d minutes", m), m);
+  }
+}
+
+char *
+p2p_preview_estimate (P2pPreview            *preview,
+                      const P2pFilterParams *params,
+                      gboolean              *fits,
+                      GError               **error)
+{
+  P2pPipelineOptions opts;
+  P2pProgressGlue glue = { NULL, NULL };
+  P2pRunEstimate est;
+  g_autofree char *time_s = NULL, *peak_s = NULL, *limit_s = NULL;
+
+  if (!p2p_preview_load_model (preview, params, error))
+    return NULL;
+  p2p_filter_options (params, &glue, &opts);
+  /* as p2p_filter_run_buffer runs it: rows of RGB(A) */
+  if (!p2p_pipeline_estimate (preview->model, preview->src_width, preview->src_height,
+                              preview->with_alpha ? 4 : 3, &opts, TRUE, &est, error))
+    return NULL;
+  if (fits != NULL)
+    *fits = est.fits;
+  peak_s = g_format_size (est.peak_bytes);
+  if (est.fits)
+    {
+      time_s = p2p_format_duration (est.seconds);
+      /* TRANSLATORS: "Estimated for the whole layer: about 3 seconds, 250 MB of memory." */
+      return g_strdup_printf (_("Estimated for the whole layer: %s, %s of memory."), time_s,
+                              peak_s);
+    }
+  limit_s = g_format_size (est.limit_bytes);
+  /* TRANSLATORS: the memory the run needs, then the memory available */
+  return g_strdup_printf (params->size_mode == P2P_SIZE_MODE_RESIZE
+                          ? _("The whole layer would need about %s of memory, more than the %s "
+                              "available, and would be refused. Choose a smaller network size.")
+                          : _("The whole layer would need about %s of memory, more than the %s "
+                              "available, and would be refused."),
+                          peak_s, limit_s);
+}
+
 guchar *
 p2p_preview_render (P2pPreview            *preview,
                     const P2pFilterParams *params,
@@ -973,19 +1144,22 @@ p2p_preview_render (P2pPreview            *preview,
   guchar *rgba;
   gsize n;
 
-  path = p2p_plugin_model_resolve (preview->search_path, preview->filter, params->model, error);
-  if (path == NULL)
+  if (!p2p_preview_load_model (preview, params, error))
     return NULL;
-  if (preview->model == NULL || g_strcmp0 (path, preview->model_path) != 0)
-    {
-      g_clear_pointer (&preview->model, p2p_model_free);
-      g_clear_pointer (&preview->model_path, g_free);
-      preview->model = p2p_plugin_model_load (path, preview->filter, error);
-      if (preview->model == NULL)
-        return NULL;
-      preview->model_path = g_steal_pointer (&path);
-    }
 
+  if (p2p_preview_shows_region (params))
+    {
+      /* Whole and tile mode work at the layer's own resolution: the
+       * preview shows what they give on a 1:1 region (tile mode's
+       * statistics then come from the region, not the whole layer). */
+      g_autoptr(P2pImage) hints = NULL;
+      g_autoptr(P2pImage) crop = p2p_preview_read_region (preview, &hints, error);
+
+      if (crop == NULL)
+        return NULL;
+      out = p2p_filter_run (preview->model, crop, hints, params, NULL, NULL, error);
+    }
+  else
   /* The preview image is at most P2P_PREVIEW_SIZE pixels: a larger
    * network size would cost time without showing more. */
   {
@@ -1023,5 +1197,7 @@ p2p_preview_free (P2pPreview *preview)
   p2p_image_free (preview->hints);
   g_free (preview->model_path);
   p2p_model_free (preview->model);
+  g_clear_object (&preview->source);
+  g_clear_object (&preview->hints_1to1.buffer);
   g_free (preview);
 }

@@ -320,7 +320,9 @@ extern const char p2p_norm_mode_help[];
 
 /* The dialogs' live preview: the source scaled down once so that its longer
  * side is at most P2P_PREVIEW_SIZE, then the filter run on that at every
- * change of the options (a pass at 256x256 takes well under a second). */
+ * change of the options (a pass at 256x256 takes well under a second); in
+ * whole and tile mode a 1:1 region of the source instead (see
+ * p2p_preview_shows_region()). */
 #define P2P_PREVIEW_SIZE 256
 
 typedef struct _P2pPreview P2pPreview;
@@ -346,5 +348,27 @@ guchar     *p2p_preview_render (P2pPreview            *preview,
                                 int                   *height,
                                 GError               **error);
 void        p2p_preview_free   (P2pPreview            *preview);
+
+/* Whether p2p_preview_render() shows a 1:1 region for @params (whole and
+ * tile mode, which work at the layer's own resolution) instead of the
+ * whole layer scaled down (resize mode). */
+gboolean    p2p_preview_shows_region (const P2pFilterParams *params);
+/* The region: at most P2P_PREVIEW_SIZE a side (the layer's size when
+ * smaller), its top-left corner in layer coordinates, kept inside the
+ * layer; it starts at the layer's centre. */
+void        p2p_preview_set_region (P2pPreview *preview, int x, int y);
+void        p2p_preview_get_region (P2pPreview *preview, int *x, int *y,
+                                    int *width, int *height);
+
+/* What running @params on the whole layer is estimated to cost
+ * (p2p_pipeline_estimate()), as a sentence for the dialog, translated
+ * (transfer full): "Estimated for the whole layer: about 3 seconds, 250 MB
+ * of memory."; when the run would be refused for memory, the sentence says
+ * so and *@fits (may be NULL) is FALSE.  NULL with @error when the model
+ * cannot be loaded or the options are invalid. */
+char       *p2p_preview_estimate (P2pPreview            *preview,
+                                  const P2pFilterParams *params,
+                                  gboolean              *fits,
+                                  GError               **error);
 
 G_END_DECLS
