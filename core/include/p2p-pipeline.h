@@ -163,7 +163,7 @@ typedef struct {
 
 /* Multiply-adds per second and thread that the time estimate assumes: a
  * floor under what this engine measured (bench/RESULTS.md: 33-50 * 10^9 per
- * thread on 256-1024 px U-Nets; 11.5 * 10^9 per core for unet_128 at
+ * thread on 256-1024 px U-Nets; 11.7 * 10^9 per core for unet_128 at
  * 8192 x 8192 on 2 busy cores, see bench/README.md "Estimates"), so that the
  * time shown is rarely too short. */
 #define P2P_ESTIMATE_MACS_PER_CORE_SECOND 1.0e10

@@ -165,17 +165,20 @@ if [ "$GIMPV" = 2 ]; then
   check "missing model reports the searched folders" \
     grep -q -e 'No model named "no-such-model"' "$T/main.log"
   check "a size mode Auto Colorize no longer offers is noted and runs as resize" \
-    grep -q -e 'the size mode “whole” is no longer offered' "$T/main.log"
+    grep -q -e 'Auto Colorize: the size mode “whole” is no longer offered' "$T/main.log"
+  check "Sketch to Photo's dropped tile mode is noted and runs as resize" \
+    grep -q -e 'Sketch to Photo: the size mode “tile” is no longer offered' "$T/main.log"
 else
   check "GIMP refuses an unknown size mode" \
     grep -q -e "invalid or out of range for property 'size-mode'" "$T/main.log"
   check "GIMP refuses an unknown normalisation mode" \
     grep -q -e "invalid or out of range for property 'norm-mode'" "$T/main.log"
-  # "sideways" (above), then Auto Colorize's "whole" and "tile"
+  # "sideways" (above), then Auto Colorize's "whole" and "tile" and Sketch
+  # to Photo's "tile"
   size_mode_refusals () {
-    [ "$(grep -c -e "invalid or out of range for property 'size-mode'" "$T/main.log")" -ge 3 ]
+    [ "$(grep -c -e "invalid or out of range for property 'size-mode'" "$T/main.log")" -ge 4 ]
   }
-  check "GIMP logs Auto Colorize's dropped size modes and runs the default" size_mode_refusals
+  check "GIMP logs the filters' dropped size modes and runs the default" size_mode_refusals
 fi
 
 grep -o 'CLI-CHECK .*' "$T/main.log" | sed 's/^CLI-CHECK //' > "$T/cli-checks"

@@ -315,6 +315,10 @@ test_filter_table (void)
    * (models/README.md, "Size modes") */
   g_assert_cmpuint (p2p_filter_info (P2P_FILTER_COLORIZE)->size_modes, ==,
                     P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE));
+  /* Sketch to Photo: resize and the whole image at full resolution */
+  g_assert_cmpuint (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->size_modes, ==,
+                    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE) |
+                    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_WHOLE));
   g_assert_null (p2p_filter_info_for_proc ("plug-in-pix2pix-nothing"));
   g_assert_cmpstr (p2p_filter_info (P2P_FILTER_COLORIZE)->proc_name, ==, P2P_PROC_COLORIZE);
   g_assert_cmpstr (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->proc_name, ==, P2P_PROC_SKETCH);
@@ -750,7 +754,7 @@ test_run_buffer (Folders *f, gconstpointer data)
   check_run_buffer (f, P2P_FILTER_SKETCH_TO_PHOTO, "sketch-to-photo.safetensors",
                     P2P_SIZE_MODE_RESIZE, FALSE, FALSE);
   check_run_buffer (f, P2P_FILTER_SKETCH_TO_PHOTO, "sketch-to-photo.safetensors",
-                    P2P_SIZE_MODE_TILE, TRUE, TRUE);
+                    P2P_SIZE_MODE_WHOLE, TRUE, TRUE);
   check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_RESIZE,
                     TRUE, FALSE);
   check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_RESIZE,
