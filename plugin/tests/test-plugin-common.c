@@ -748,6 +748,43 @@ test_preview_region (Folders *f, gconstpointer data)
   p2p_preview_free (preview);
 }
 
+/* A layer whose run would not fit in the memory available is refused
+ * before anything is read or allocated, with the core's message (a
+ * 60000 x 60000 layer at full resolution: GEGL allocates nothing for an
+ * empty buffer, the run would need about 6 TB). */
+static void
+test_memory_refused (Folders *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir2, "sketch-to-photo.safetensors", NULL);
+  g_autoptr(P2pModel) model = p2p_plugin_model_load (path, P2P_FILTER_SKETCH_TO_PHOTO, NULL);
+  const GeglRectangle extent = { 0, 0, 60000, 60000 };
+  g_autoptr(GeglBuffer) src = gegl_buffer_new (&extent, babl_format ("R'G'B' float"));
+  g_autoptr(GeglBuffer) result = NULL;
+  g_autoptr(GError) error = NULL;
+  P2pFilterParams params;
+  P2pPipelineOptions opts;
+  P2pRunEstimate est;
+
+  p2p_pipeline_options_init (&opts);
+  opts.size_mode = P2P_SIZE_MODE_WHOLE;
+  g_assert_true (p2p_pipeline_estimate (model, 60000, 60000, 3, &opts, TRUE, &est, NULL));
+  if (est.fits)
+    {
+      g_test_skip ("this computer has the memory for it");
+      return;
+    }
+  p2p_filter_params_init (&params, P2P_FILTER_SKETCH_TO_PHOTO);
+  params.size_mode = P2P_SIZE_MODE_WHOLE;
+  result = p2p_filter_run_buffer (model, src, NULL, FALSE, NULL, 0, 0, NULL, &params, NULL, NULL,
+                                  &error);
+  p2p_filter_params_clear (&params);
+  g_assert_null (result);
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "60000 x 60000"));
+  g_assert_nonnull (strstr (error->message, "memory"));
+}
+
 static void
 test_run_buffer (Folders *f, gconstpointer data)
 {
@@ -850,6 +887,8 @@ main (int argc, char **argv)
               test_size_mode_refused, folders_teardown);
   g_test_add ("/plugin-common/preview-region", Folders, NULL, folders_setup,
               test_preview_region, folders_teardown);
+  g_test_add ("/plugin-common/memory-refused", Folders, NULL, folders_setup,
+              test_memory_refused, folders_teardown);
   {
     int rc = g_test_run ();
 
