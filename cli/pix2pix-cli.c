@@ -44,7 +44,7 @@ static const char usage_text[] =
   "  " PROG " run --model MODEL [--size-mode resize|whole|tile] [--net-size N]\n"
   "              [--tile-size N] [--tile-overlap N]\n"
   "              [--norm-mode official|running|stochastic] [--seed N] [--chroma X] [--threads N]\n"
-  "              [--hints HINTS] INPUT OUTPUT\n"
+  "              [--hints HINTS] [--max-memory MB] [--estimate] INPUT OUTPUT\n"
   "  " PROG " run --model MODEL [options] [--hints-dir DIR] [--format EXT]\n"
   "              --output-dir DIR INPUT|FOLDER...\n"
   "  " PROG " info MODEL\n"
@@ -596,6 +596,39 @@ p2p_cli_run_batch (P2pModel                 *model,
   return n_failed ? EXIT_FAILURE_RUN : EXIT_OK;
 }
 
+/* run --estimate: what p2p_pipeline_run_rows() would cost.  Exit status
+ * 0 when the run would go ahead, 1 (with the one-line message the run
+ * would give) when it would be refused for memory. */
+static int
+p2p_cli_print_estimate (const P2pModel *model, int w, int h, int channels,
+                        const P2pPipelineOptions *options)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *peak = NULL, *limit = NULL;
+  P2pRunEstimate est;
+
+  if (!p2p_pipeline_estimate (model, w, h, channels, options, TRUE, &est, &error))
+    return p2p_cli_fail (error);
+  peak = g_format_size (est.peak_bytes);
+  limit = g_format_size (est.limit_bytes);
+  printf ("network:       %d x %d, %d pass%s\n", est.net_width, est.net_height, est.passes,
+          est.passes == 1 ? "" : "es");
+  printf ("MACs:          %" G_GUINT64_FORMAT " (%.2f G)\n", est.macs, est.macs / 1e9);
+  printf ("peak memory:   %s (%" G_GUINT64_FORMAT " bytes; limit %s)\n", peak, est.peak_bytes,
+          limit);
+  printf ("time:          about %.1f s (at most %.0f * 10^9 MACs a second and thread)\n",
+          est.seconds, P2P_ESTIMATE_MACS_PER_CORE_SECOND / 1e9);
+  printf ("fits:          %s\n", est.fits ? "yes" : "no");
+  if (!est.fits)
+    {
+      g_autofree char *msg = g_strdup_printf ("the run would need about %s of memory; "
+                                              "the limit is %s", peak, limit);
+      p2p_cli_fail_message (msg);
+      return EXIT_FAILURE_RUN;
+    }
+  return EXIT_OK;
+}
+
 static int
 p2p_cli_run (int argc, char **argv)
 {
@@ -611,6 +644,8 @@ p2p_cli_run (int argc, char **argv)
   g_auto(GStrv) files = NULL;
   double chroma = 1.0;
   int threads = 0, tile_size = 0, tile_overlap = 0, net_size = 0;
+  double max_memory_mb = 0.0;
+  gboolean estimate_only = FALSE;
   GOptionEntry entries[] = {
     { "model", 'm', 0, G_OPTION_ARG_FILENAME, &model_name,
       "Model file (.safetensors or .pth), or an installed model's name (see `" PROG " models`)",
@@ -641,6 +676,12 @@ p2p_cli_run (int argc, char **argv)
       "Batch use: the results' file type by its extension: png (default), jpg, tiff, bmp, ...",
       "EXT" },
     { "threads", 't', 0, G_OPTION_ARG_INT, &threads, "Threads (default 0: all cores)", "N" },
+    { "max-memory", 0, 0, G_OPTION_ARG_DOUBLE, &max_memory_mb,
+      "Refuse, before running, a run estimated to need more than MB megabytes "
+      "(default 0: the memory available now)", "MB" },
+    { "estimate", 0, 0, G_OPTION_ARG_NONE, &estimate_only,
+      "Print the estimated multiply-adds, peak memory and time of the run, and stop "
+      "(OUTPUT is not written)", NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files, NULL, NULL },
     { NULL }
   };
@@ -694,6 +735,10 @@ p2p_cli_run (int argc, char **argv)
     return p2p_cli_usage_error ("run: --chroma needs a number of 0 or more");
   if (threads < 0)
     return p2p_cli_usage_error ("run: --threads needs 0 (all cores) or more");
+  if (!isfinite (max_memory_mb) || max_memory_mb < 0.0 || max_memory_mb > 1e12)
+    return p2p_cli_usage_error ("run: --max-memory needs a number of megabytes, 0 or more");
+  /* at least one byte: 0 means the memory available */
+  options.max_memory = max_memory_mb > 0.0 ? MAX ((guint64) (max_memory_mb * 1e6), 1) : 0;
   options.chroma = chroma;
   options.net.threads = threads;
 
@@ -732,6 +777,21 @@ p2p_cli_run (int argc, char **argv)
   model = p2p_cli_load_model (model_name, &error);
   if (!model)
     return p2p_cli_fail (error);
+  if (estimate_only)
+    {
+      g_autoptr(GdkPixbuf) input = NULL;
+
+      if (out_dir)
+        return p2p_cli_usage_error ("run: --estimate takes one INPUT and OUTPUT, "
+                                    "not --output-dir");
+      input = p2p_cli_load_image (files[0], &error);
+      if (!input)
+        return p2p_cli_fail (error);
+      options.read_hints = hints_path != NULL;
+      return p2p_cli_print_estimate (model, gdk_pixbuf_get_width (input),
+                                     gdk_pixbuf_get_height (input),
+                                     gdk_pixbuf_get_n_channels (input), &options);
+    }
   if (out_dir)
     return p2p_cli_run_batch (model, &options, files, out_dir, hints_dir, out_ext, format);
   if (!p2p_cli_run_file (model, &options, files[0], hints_path, files[1], format, &error))

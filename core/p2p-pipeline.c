@@ -20,6 +20,8 @@
 #include "p2p-pipeline.h"
 #include "p2p-pipeline-private.h"
 #include "p2p-task.h"
+#include "p2p-model-private.h"
+#include "p2p-ops.h"
 
 void
 p2p_pipeline_options_init (P2pPipelineOptions *options)
@@ -407,6 +409,23 @@ p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GEr
   return TRUE;
 }
 
+/* The statistics copy of a W x H image: downscaled by the returned factor
+ * (at most 1) to @sw x @sh, reflect-padded to @ctx_w x @ctx_h for the net. */
+static double
+p2p_tile_stats_size (const P2pModel *model, const TileGrid *g, int W, int H,
+                     int *sw, int *sh, int *ctx_w, int *ctx_h)
+{
+  const int multiple = MAX (p2p_model_size_multiple (model), 1);
+  const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
+  const double scale = MIN (1.0, ((double) P2P_TILE_STATS_TILES * MAX (g->tw, g->th)) / MAX (W, H));
+
+  *sw = MAX (1, (int) lround (W * scale));
+  *sh = MAX (1, (int) lround (H * scale));
+  *ctx_w = MAX (p2p_round_up (*sw, multiple), min_size);
+  *ctx_h = MAX (p2p_round_up (*sh, multiple), min_size);
+  return scale;
+}
+
 /* 1. Statistics of the whole image, on a copy no larger than
  *    P2P_TILE_STATS_TILES tiles a side, downscaled while the rows stream
  *    past.  An image that fits is used as it is, so that a one-tile image
@@ -415,13 +434,9 @@ static gboolean
 p2p_rows_stats (RowRun *rr, const TileGrid *g, P2pNetOptions *net, P2pNormStats *stats,
                 GError **error)
 {
-  const int multiple = MAX (p2p_model_size_multiple (rr->model), 1);
-  const int min_size = p2p_round_up (MAX (p2p_model_min_size (rr->model), 1), multiple);
   const int W = rr->W, H = rr->H;
-  const double scale = MIN (1.0, ((double) P2P_TILE_STATS_TILES * MAX (g->tw, g->th)) / MAX (W, H));
-  const int sw = MAX (1, (int) lround (W * scale)), sh = MAX (1, (int) lround (H * scale));
-  const int ctx_w = MAX (p2p_round_up (sw, multiple), min_size);
-  const int ctx_h = MAX (p2p_round_up (sh, multiple), min_size);
+  int sw, sh, ctx_w, ctx_h;
+  const double scale = p2p_tile_stats_size (rr->model, g, W, H, &sw, &sh, &ctx_w, &ctx_h);
   g_autoptr(P2pImage) small = NULL;
   g_autoptr(P2pImage) ctx = NULL;
   g_autoptr(P2pImage) ignored = NULL;
@@ -637,6 +652,34 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
   return TRUE;
 }
 
+/* The size the net runs at in resize and whole mode, for a @width x
+ * @height image (whole mode: the image padded to what the net takes). */
+static void
+p2p_pipeline_net_size (const P2pModel *model, const P2pPipelineOptions *options,
+                       int width, int height, int *nw, int *nh)
+{
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  const int multiple = MAX (p2p_model_size_multiple (model), 1);
+  /* A ResNet needs more than its multiple (its reflection pads need 2
+   * pixels at 1/4 scale), so small images are padded further. */
+  const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
+
+  if (options->size_mode == P2P_SIZE_MODE_RESIZE)
+    {
+      /* A native size the net cannot take would fail in p2p_net_run; the
+       * nearest size it can take is the friendlier answer. */
+      const int native = options->net_size > 0 ? options->net_size
+                         : info->native_size > 0 ? info->native_size : 256;
+
+      *nw = *nh = MAX (p2p_round_up (native, multiple), min_size);
+    }
+  else
+    {
+      *nw = MAX (p2p_round_up (width, multiple), min_size);
+      *nh = MAX (p2p_round_up (height, multiple), min_size);
+    }
+}
+
 /* Runs the net on @plane (any size) and returns its output: at the size
  * the net ran at in resize and whole mode (native size, or @plane's size
  * padded; in whole mode *@left, *@top give @plane's place in the result,
@@ -651,9 +694,7 @@ p2p_pipeline_infer (const P2pModel           *model,
                     int                      *top_out,
                     GError                  **error)
 {
-  const P2pModelInfo *info = p2p_model_get_info (model);
-  int multiple = p2p_model_size_multiple (model);
-  int min_size = p2p_model_min_size (model);
+  const int multiple = MAX (p2p_model_size_multiple (model), 1);
   g_autoptr(P2pImage) net_in = NULL;
   g_autoptr(P2pImage) net_out = NULL;
   int nw, nh, left = 0, top = 0;
@@ -661,33 +702,19 @@ p2p_pipeline_infer (const P2pModel           *model,
   *left_out = *top_out = 0;
   g_return_val_if_fail (options->size_mode != P2P_SIZE_MODE_TILE, NULL);
 
-  if (multiple <= 0)
-    multiple = 1;
-  /* A ResNet needs more than its multiple (its reflection pads need 2
-   * pixels at 1/4 scale), so small images are padded further. */
-  min_size = p2p_round_up (MAX (min_size, 1), multiple);
-
-  if (options->size_mode == P2P_SIZE_MODE_RESIZE)
+  if (options->size_mode == P2P_SIZE_MODE_WHOLE &&
+      (plane->width > G_MAXINT - multiple || plane->height > G_MAXINT - multiple))
     {
-      /* A native size the net cannot take would fail in p2p_net_run; the
-       * nearest size it can take is the friendlier answer. */
-      int native = options->net_size > 0 ? options->net_size
-                   : info->native_size > 0 ? info->native_size : 256;
-
-      nw = nh = MAX (p2p_round_up (native, multiple), min_size);
-      net_in = p2p_task_resize_plane (task, plane, nw, nh, error);
+      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT, _("The image is too large"));
+      return NULL;
     }
+  p2p_pipeline_net_size (model, options, plane->width, plane->height, &nw, &nh);
+  if (options->size_mode == P2P_SIZE_MODE_RESIZE)
+    net_in = p2p_task_resize_plane (task, plane, nw, nh, error);
   else
     {
       /* Whole: pad evenly on both sides so that the borders the net sees
        * are alike; reflection keeps the image statistics near the edge. */
-      if (plane->width > G_MAXINT - multiple || plane->height > G_MAXINT - multiple)
-        {
-          g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT, _("The image is too large"));
-          return NULL;
-        }
-      nw = MAX (p2p_round_up (plane->width, multiple), min_size);
-      nh = MAX (p2p_round_up (plane->height, multiple), min_size);
       left = (nw - plane->width) / 2;
       top = (nh - plane->height) / 2;
       net_in = p2p_image_pad_reflect (plane, left, top, nw, nh, error);
@@ -751,13 +778,135 @@ p2p_pipeline_run_image (const P2pModel           *model,
   return g_steal_pointer (&out);
 }
 
-/* Before anything is allocated: an image whose buffers exceed the
- * physical memory is refused now, not after swapping or a failed
- * allocation halfway.  A run on a whole image (resize and whole mode, and
- * p2p_pipeline_run() in any mode) holds the colour planes of the input
- * and of the result at full size at once (and more besides); tile mode
- * over rows holds one tile row's bands.  In 64 bits: the byte count of a
- * large image overflows 32 bits long before that. */
+/* ---- the estimate ----------------------------------------------------- */
+
+/* Floats one net pass at @nw x @nh holds: the input tensor, the arena (the
+ * architecture's tensors and the scratch; an arena that keeps @keep times
+ * its peak, as tile mode's does, may hold that much) and the output as an
+ * image beside the output tensor. */
+static guint64
+p2p_estimate_pass_floats (const P2pModel *model, const P2pTaskSpec *task, int nw, int nh,
+                          guint keep)
+{
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  const P2pArchSpec *arch = p2p_model_get_arch (model);
+  const guint64 px = (guint64) nw * (guint64) nh;
+  const guint64 scratch = MIN (arch->scratch_floats (info, nh, nw),
+                               (guint64) (P2P_SCRATCH_MAX_BYTES / sizeof (float)));
+
+  return px * (guint64) info->input_nc + keep * (arch->peak_floats (info, nh, nw) + scratch) +
+         px * (guint64) task->out_channels;
+}
+
+/* The estimate of a run whose arguments p2p_pipeline_validate() accepted.
+ * Every count is in 64 bits: the byte count of a large image overflows 32
+ * bits long before it reaches any limit.  The buffers follow the code above:
+ *  - resize and whole mode (and p2p_pipeline_run() in any mode but tile):
+ *    the input as floats (over rows; p2p_pipeline_run() has the caller's),
+ *    the task's plane at full size, then either the net's input plane and
+ *    the pass, or after it the net's output, the task's work to bring it to
+ *    full size (resize mode), the output at full size and the result (Lab:
+ *    and the lightness again);
+ *  - tile mode: the bands and chunks, one tile, and either the statistics
+ *    pass (its own arena, released before the tiles) or a tile's pass
+ *    (an arena that keeps twice its peak), and p2p_pipeline_run()'s result. */
+static void
+p2p_estimate (const P2pModel *model, const P2pTaskSpec *task, int W, int H, int channels,
+              const P2pPipelineOptions *options, gboolean streamed, P2pRunEstimate *est)
+{
+  const guint64 px = (guint64) W * (guint64) H;
+  const int cc = p2p_task_plane_channels (task, channels);
+  const int nc = task->out_channels;
+  const int oc = p2p_task_out_channels (task, channels);
+  guint64 floats;
+
+  memset (est, 0, sizeof *est);
+  if (options->size_mode == P2P_SIZE_MODE_TILE)
+    {
+      const guint64 plane_ch = MAX ((guint64) cc, (guint64) (nc + oc));
+      TileGrid g;
+      int sw, sh, cw, ch;
+      guint64 bufs, stats, tiles;
+
+      p2p_tile_grid (model, W, H, options, &g);
+      p2p_tile_stats_size (model, &g, W, H, &sw, &sh, &cw, &ch);
+      bufs = (guint64) P2P_ROW_CHUNK * W * (channels + P2P_HINT_IMAGE_CHANNELS + plane_ch) +
+             (guint64) g.th * W * (cc + nc + 1) + (guint64) g.tw * g.th * cc;
+      if (!streamed)
+        bufs += px * oc;
+      /* the downscaled copy and its padded version, with the pass */
+      stats = (guint64) sw * sh * cc + (guint64) cw * ch * cc +
+              p2p_estimate_pass_floats (model, task, cw, ch, 1);
+      tiles = p2p_estimate_pass_floats (model, task, g.tw, g.th, 2) +
+              (guint64) g.tw * g.th * nc;
+      floats = bufs + MAX (stats, tiles);
+      est->macs = p2p_model_macs (model, ch, cw) +
+                  (guint64) g.nx * g.ny * p2p_model_macs (model, g.th, g.tw);
+      est->passes = 1 + g.nx * g.ny;
+      est->net_width = MAX (cw, g.tw);
+      est->net_height = cw >= g.tw ? ch : g.th;
+    }
+  else
+    {
+      int nw, nh;
+      guint64 base, during, after;
+
+      p2p_pipeline_net_size (model, options, W, H, &nw, &nh);
+      base = px * cc;
+      if (streamed)
+        base += px * channels + (options->read_hints ? px * P2P_HINT_IMAGE_CHANNELS : 0);
+      during = (guint64) nw * nh * cc + p2p_estimate_pass_floats (model, task, nw, nh, 1);
+      after = (guint64) nw * nh * nc + px * (nc + oc) + (task->finish_reads_image ? px : 0);
+      if (options->size_mode == P2P_SIZE_MODE_RESIZE)
+        after += (guint64) nw * nh * task->upsample_work;
+      floats = base + MAX (during, after);
+      est->macs = p2p_model_macs (model, nh, nw);
+      est->passes = 1;
+      est->net_width = nw;
+      est->net_height = nh;
+    }
+  est->peak_bytes = floats * sizeof (float);
+  est->limit_bytes = options->max_memory > 0 ? options->max_memory : p2p_available_memory ();
+  est->fits = est->peak_bytes <= est->limit_bytes;
+  {
+    const int threads = options->net.threads > 0 ? options->net.threads
+                                                 : (int) g_get_num_processors ();
+
+    est->seconds = est->macs / (P2P_ESTIMATE_MACS_PER_CORE_SECOND * CLAMP (threads, 1, 8));
+  }
+}
+
+gboolean
+p2p_pipeline_estimate (const P2pModel           *model,
+                       int                       width,
+                       int                       height,
+                       int                       channels,
+                       const P2pPipelineOptions *options,
+                       gboolean                  streamed,
+                       P2pRunEstimate           *estimate,
+                       GError                  **error)
+{
+  const P2pTaskSpec *task = NULL;
+  P2pPipelineOptions defaults;
+
+  g_return_val_if_fail (model != NULL && estimate != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!options)
+    {
+      p2p_pipeline_options_init (&defaults);
+      options = &defaults;
+    }
+  if (!p2p_pipeline_validate (p2p_model_get_info (model), &task, width, height, channels, TRUE,
+                              options, error))
+    return FALSE;
+  p2p_estimate (model, task, width, height, channels, options, streamed, estimate);
+  return TRUE;
+}
+
+/* Before anything is allocated: a run that would not fit in the memory
+ * available is refused now, not after swapping or a failed allocation
+ * halfway. */
 static gboolean
 p2p_pipeline_check_memory (const P2pModel           *model,
                            const P2pTaskSpec        *task,
@@ -768,38 +917,24 @@ p2p_pipeline_check_memory (const P2pModel           *model,
                            gboolean                  streamed,
                            GError                  **error)
 {
-  const guint64 have = p2p_physical_memory ();
-  guint64 need;
+  P2pRunEstimate est;
 
-  if (streamed && options->size_mode == P2P_SIZE_MODE_TILE)
+  p2p_estimate (model, task, width, height, channels, options, streamed, &est);
+  if (!est.fits)
     {
-      const int cc = p2p_task_plane_channels (task, channels);
-      TileGrid g;
+      g_autofree char *need_s = g_format_size (est.peak_bytes);
+      g_autofree char *have_s = g_format_size (est.limit_bytes);
 
-      p2p_tile_grid (model, width, height, options, &g);
-      /* plane band, accumulator and weights; the tile, its output and the
-       * statistics copy: at most 2 x 2 tiles of 3 channels in and out */
-      need = ((guint64) g.th * width * (cc + 3 + 1) +
-              (guint64) g.tw * g.th * 3 * 2 * (1 + P2P_TILE_STATS_TILES * P2P_TILE_STATS_TILES) +
-              (guint64) P2P_ROW_CHUNK * width * (channels + 6)) * sizeof (float);
-    }
-  else
-    {
-      /* the plane (RGB: the colour channels; Lab: L, with room for the
-       * L -> sRGB work) and the result */
-      const int colour = (task->out_channels == 3 ? task->image_plane_channels (channels) : 3) +
-                         task->hint_channels;
-
-      need = (guint64) width * (guint64) height * (guint64) (colour + 3) * sizeof (float);
-    }
-  if (need > have)
-    {
-      g_autofree char *need_s = g_format_size (need);
-      g_autofree char *have_s = g_format_size (have);
-      g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
-                   _("A %d x %d image needs more than %s of memory to process; "
-                     "this computer has %s"),
-                   width, height, need_s, have_s);
+      if (options->size_mode == P2P_SIZE_MODE_RESIZE && options->net_size > 0)
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                     _("Processing this %d x %d image at a network size of %d needs about %s "
+                       "of memory; only %s is available. Choose a smaller network size."),
+                     width, height, options->net_size, need_s, have_s);
+      else
+        g_set_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY,
+                     _("Processing this %d x %d image needs about %s of memory; "
+                       "only %s is available"),
+                     width, height, need_s, have_s);
       return FALSE;
     }
   return TRUE;

@@ -239,23 +239,23 @@ p2p_lab_finish (const P2pImage *ab, const P2pImage *plane, const P2pImage *image
 /* ---- the table ---------------------------------------------------------- */
 
 static const P2pTaskSpec p2p_task_rgb = {
-  "RGB", 0, 3, TRUE, FALSE, FALSE,
+  "RGB", 0, 3, TRUE, FALSE, FALSE, 0,
   p2p_rgb_plane_channels, p2p_rgb_to_plane, p2p_rgb_run_net, p2p_rgb_upsample, p2p_rgb_finish,
 };
 
 static const P2pTaskSpec p2p_task_rgb_paper = {
-  "RGB on paper", 0, 3, TRUE, FALSE, TRUE,
+  "RGB on paper", 0, 3, TRUE, FALSE, TRUE, 0,
   p2p_rgb_plane_channels, p2p_rgb_paper_to_plane, p2p_rgb_run_net, p2p_rgb_upsample,
   p2p_rgb_finish,
 };
 
 static const P2pTaskSpec p2p_task_lab = {
-  "Lab", 0, 2, FALSE, TRUE, FALSE,
+  "Lab", 0, 2, FALSE, TRUE, FALSE, 1 + 7 + 4 * 2,
   p2p_lab_plane_channels, p2p_lab_to_plane, p2p_lab_run_net, p2p_lab_upsample, p2p_lab_finish,
 };
 
 static const P2pTaskSpec p2p_task_lab_hints = {
-  "Lab with hints", P2P_HINT_CHANNELS, 2, FALSE, TRUE, FALSE,
+  "Lab with hints", P2P_HINT_CHANNELS, 2, FALSE, TRUE, FALSE, 1 + 7 + 4 * 2,
   p2p_lab_plane_channels, p2p_lab_to_plane, p2p_lab_run_net, p2p_lab_upsample, p2p_lab_finish,
 };
 

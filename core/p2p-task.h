@@ -59,6 +59,10 @@ struct _P2pTaskSpec {
   /* The input's alpha is used up by image_to_plane (a drawing on white
    * paper): the result has no alpha channel. */
   gboolean    opaque;
+  /* Floats per pixel of the net's output that upsample() holds as work
+   * (Lab: the guide at that size and the guided filter's planes, see
+   * p2p_guided_upsample), for p2p_pipeline_estimate(). */
+  int         upsample_work;
 
   /* Plane channels the image gives for an image of @channels (1-4). */
   int       (*image_plane_channels) (int channels);

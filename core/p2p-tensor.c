@@ -1,5 +1,6 @@
 /* p2p-tensor.c - CHW float tensors and aligned float buffers. */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <glib/gi18n-lib.h>
 
@@ -22,6 +23,23 @@ p2p_physical_memory (void)
       g_once_init_leave (&cached, (gsize) MIN (total, (guint64) G_MAXSIZE));
     }
   return cached == G_MAXSIZE ? G_MAXUINT64 : (guint64) cached;
+}
+
+guint64
+p2p_available_memory (void)
+{
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (g_file_get_contents ("/proc/meminfo", &text, NULL, NULL) &&
+      (line = strstr (text, "MemAvailable:")) != NULL)
+    {
+      guint64 kib = g_ascii_strtoull (line + strlen ("MemAvailable:"), NULL, 10);
+
+      if (kib > 0 && kib < G_MAXUINT64 / 1024)
+        return MIN (kib * 1024, p2p_physical_memory ());
+    }
+  return p2p_physical_memory ();
 }
 
 float *

@@ -15,17 +15,24 @@
 #define P2P_CHUNK_ROWS 64
 
 const P2pChoice p2p_size_mode_choices[] = {
-  { P2P_SIZE_MODE_RESIZE, "resize", N_("Resize to the model's size (as trained)") },
-  { P2P_SIZE_MODE_WHOLE,  "whole",  N_("Whole image at full resolution") },
-  { P2P_SIZE_MODE_TILE,   "tile",   N_("Full resolution in tiles (large images, less memory)") },
+  { P2P_SIZE_MODE_RESIZE, "resize", N_("Resize to the model's size (as trained)"),
+    N_("The network sees the whole image scaled to the network size, and its result is scaled "
+       "back to the layer's size. A larger network size gives more detail but takes longer "
+       "and more memory.") },
+  { P2P_SIZE_MODE_WHOLE,  "whole",  N_("Whole image at full resolution"),
+    N_("The network runs on the layer at its own resolution: every pixel is used, but on a "
+       "large image the network sees only a small part at a time, as if zoomed in.") },
+  { P2P_SIZE_MODE_TILE,   "tile",   N_("Full resolution in tiles (large images, less memory)"),
+    N_("As the whole image at full resolution, in overlapping tiles: for large images, with "
+       "much less memory.") },
 };
 
 /* Plain words for what the normalization modes do (the nicks are the
  * core's technical names). */
 const P2pChoice p2p_norm_mode_choices[] = {
-  { P2P_NORM_MODE_OFFICIAL,   "official",   N_("Adapt to this image (recommended)") },
-  { P2P_NORM_MODE_RUNNING,    "running",    N_("Fixed, as learned in training") },
-  { P2P_NORM_MODE_STOCHASTIC, "stochastic", N_("Random variation (a new result for each seed)") },
+  { P2P_NORM_MODE_OFFICIAL,   "official",   N_("Adapt to this image (recommended)"), NULL },
+  { P2P_NORM_MODE_RUNNING,    "running",    N_("Fixed, as learned in training"), NULL },
+  { P2P_NORM_MODE_STOCHASTIC, "stochastic", N_("Random variation (a new result for each seed)"), NULL },
 };
 
 const char p2p_norm_mode_help[] =
@@ -64,6 +71,10 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "a gray or indexed image is converted to RGB.  Only the selection is "
        "shown in the new layer."),
     "sketch-to-photo" P2P_MODEL_SUFFIX, P2P_TASK_SKETCH_TO_PHOTO,
+    /* at full resolution the lines keep their place and detail (at the
+     * model's size a large drawing comes back as a blur); tiles gave white
+     * halos and lower scores than the whole image (models/README.md) */
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE) | P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_WHOLE),
     0, TRUE, FALSE,
   },
   [P2P_FILTER_COLORIZE] = {
@@ -75,6 +86,10 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "kept; a gray or indexed image is converted to RGB.  Only the selection "
        "is shown in the new layer."),
     "colorize" P2P_MODEL_SUFFIX, P2P_TASK_COLORIZE,
+    /* at full resolution the network sees texture, not objects, and the
+     * colors go wrong (a red motorcycle turned olive); the layer's own
+     * lightness is full resolution anyway */
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE),
     P2P_FILTER_OPTION_CHROMA | P2P_FILTER_OPTION_HINTS, TRUE, FALSE,
   },
   [P2P_FILTER_APPLY_MODEL] = {
@@ -87,6 +102,10 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "above it, named after the model.  Only the selection is shown in "
        "the new layer."),
     NULL, P2P_TASK_GENERIC,
+    /* any generator: not measured (styles are usually run at full
+     * resolution), so every mode */
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE) | P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_WHOLE) |
+    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_TILE),
     P2P_FILTER_OPTION_IMPORT, TRUE, TRUE,
   },
 };
@@ -105,6 +124,59 @@ p2p_filter_info_for_proc (const char *proc_name)
     if (g_strcmp0 (p2p_filters[i].proc_name, proc_name) == 0)
       return &p2p_filters[i];
   return NULL;
+}
+
+gboolean
+p2p_filter_offers_size_mode (P2pFilter filter,
+                             int       mode)
+{
+  return mode >= 0 && mode < P2P_N_SIZE_MODES &&
+         (p2p_filter_info (filter)->size_modes & P2P_SIZE_MODE_BIT (mode)) != 0;
+}
+
+gboolean
+p2p_filter_check_size_mode (P2pFilter   filter,
+                            int         mode,
+                            GError    **error)
+{
+  g_autoptr(GString) offered = NULL;
+
+  if (p2p_filter_offers_size_mode (filter, mode))
+    return TRUE;
+  offered = g_string_new (NULL);
+  for (int m = 0; m < P2P_N_SIZE_MODES; m++)
+    if (p2p_filter_offers_size_mode (filter, m))
+      g_string_append_printf (offered, "%s%s (%d)", offered->len ? ", " : "",
+                              p2p_size_mode_choices[m].nick, m);
+  if (mode >= 0 && mode < P2P_N_SIZE_MODES)
+    /* TRANSLATORS: "<filter> does not offer the size mode "whole" (1); it offers: resize (0)" */
+    g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                 _("%s does not offer the size mode “%s” (%d), which gives poor results with "
+                   "its models; it offers: %s."), p2p_filter_title (filter),
+                 p2p_size_mode_choices[mode].nick, mode, offered->str);
+  else
+    g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
+                 _("Invalid size mode %d; %s offers: %s."), mode, p2p_filter_title (filter),
+                 offered->str);
+  return FALSE;
+}
+
+gboolean
+p2p_filter_map_size_mode (P2pFilter   filter,
+                          int        *mode,
+                          char      **note)
+{
+  if (*mode < 0 || *mode >= P2P_N_SIZE_MODES || p2p_filter_offers_size_mode (filter, *mode))
+    return FALSE;
+  if (note != NULL)
+    /* TRANSLATORS: "Auto Colorize: the size mode "whole" is no longer offered ..." */
+    *note = g_strdup_printf (_("%s: the size mode “%s” is no longer offered (it gives poor "
+                               "results with this filter's models); the image was processed "
+                               "with “%s” instead."), p2p_filter_title (filter),
+                             p2p_size_mode_choices[*mode].nick,
+                             p2p_size_mode_choices[P2P_SIZE_MODE_RESIZE].nick);
+  *mode = P2P_SIZE_MODE_RESIZE;
+  return TRUE;
 }
 
 const char *
@@ -593,6 +665,8 @@ p2p_filter_run (const P2pModel        *model,
   g_autoptr(GError) local_error = NULL;
   P2pImage *out;
 
+  if (!p2p_filter_check_size_mode (params->filter, params->size_mode, error))
+    return NULL;
   p2p_filter_options (params, &glue, &opts);
   opts.hints = hints;
   out = p2p_pipeline_run (model, input, &opts, &local_error);
@@ -714,6 +788,8 @@ p2p_filter_run_buffer (const P2pModel        *model,
   P2pPipelineOptions opts;
   P2pRowGlue glue;
 
+  if (!p2p_filter_check_size_mode (params->filter, params->size_mode, error))
+    return NULL;
   rgba = g_try_new (float, (gsize) extent->width * 4 * P2P_CHUNK_ROWS);
   mask = selection != NULL ? g_try_new (float, (gsize) extent->width * P2P_CHUNK_ROWS) : NULL;
   if (rgba == NULL || (selection != NULL && mask == NULL))
@@ -780,6 +856,13 @@ struct _P2pPreview {
   P2pImage  *hints;        /* reduced hints (RGBA, the input's size), or NULL */
   char      *model_path;   /* of the cached model */
   P2pModel  *model;
+  /* Whole and tile mode: a 1:1 region of the source (P2P_PREVIEW_SIZE a
+   * side at most), read when shown. */
+  GeglBuffer *source;      /* (owned reference) */
+  const Babl *space;
+  gboolean    with_alpha;
+  int         region_x, region_y;
+  P2pHints    hints_1to1;  /* the hints as given (buffer: owned reference), or none */
 };
 
 P2pPreview *
@@ -814,7 +897,88 @@ p2p_preview_new (GeglBuffer  *source,
   preview->filter = filter;
   preview->search_path = g_strdupv (search_path);
   preview->input = g_steal_pointer (&input);
+  preview->source = g_object_ref (source);
+  preview->space = space;
+  preview->with_alpha = with_alpha;
+  /* the region starts at the layer's centre */
+  p2p_preview_set_region (preview, (extent->width - P2P_PREVIEW_SIZE) / 2,
+                          (extent->height - P2P_PREVIEW_SIZE) / 2);
   return preview;
+}
+
+void
+p2p_preview_set_region (P2pPreview *preview,
+                        int         x,
+                        int         y)
+{
+  int w, h;
+
+  p2p_preview_get_region (preview, NULL, NULL, &w, &h);
+  preview->region_x = CLAMP (x, 0, preview->src_width - w);
+  preview->region_y = CLAMP (y, 0, preview->src_height - h);
+}
+
+void
+p2p_preview_get_region (P2pPreview *preview,
+                        int        *x,
+                        int        *y,
+                        int        *width,
+                        int        *height)
+{
+  if (x != NULL)
+    *x = preview->region_x;
+  if (y != NULL)
+    *y = preview->region_y;
+  if (width != NULL)
+    *width = MIN (preview->src_width, P2P_PREVIEW_SIZE);
+  if (height != NULL)
+    *height = MIN (preview->src_height, P2P_PREVIEW_SIZE);
+}
+
+gboolean
+p2p_preview_shows_region (const P2pFilterParams *params)
+{
+  return params->size_mode != P2P_SIZE_MODE_RESIZE;
+}
+
+/* The region at 1:1, and the hints over it (RGBA, or NULL when none). */
+static P2pImage *
+p2p_preview_read_region (P2pPreview *preview,
+                         P2pImage  **hints_out,
+                         GError    **error)
+{
+  const GeglRectangle *extent = gegl_buffer_get_extent (preview->source);
+  const int channels = preview->with_alpha ? 4 : 3;
+  int x, y, w, h;
+  g_autoptr(P2pImage) crop = NULL;
+  g_autoptr(P2pImage) hints = NULL;
+
+  p2p_preview_get_region (preview, &x, &y, &w, &h);
+  crop = p2p_image_new (w, h, channels, error);
+  if (crop == NULL)
+    return NULL;
+  {
+    const GeglRectangle rect = { extent->x + x, extent->y + y, w, h };
+
+    gegl_buffer_get (preview->source, &rect, 1.0,
+                     p2p_float_format (preview->space, preview->with_alpha), crop->data,
+                     (gint) ((gsize) w * channels * sizeof (float)), GEGL_ABYSS_CLAMP);
+  }
+  if (preview->hints_1to1.buffer != NULL)
+    {
+      const P2pHints *ph = &preview->hints_1to1;
+      const GeglRectangle *hext = gegl_buffer_get_extent (ph->buffer);
+      const GeglRectangle rect = { hext->x - ph->dx + x, hext->y - ph->dy + y, w, h };
+
+      /* aligned as p2p_filter_run_buffer reads them: transparent outside */
+      hints = p2p_image_new (w, h, 4, error);
+      if (hints == NULL)
+        return NULL;
+      gegl_buffer_get (ph->buffer, &rect, 1.0, p2p_float_format (ph->space, TRUE), hints->data,
+                       (gint) ((gsize) w * 4 * sizeof (float)), GEGL_ABYSS_NONE);
+    }
+  *hints_out = g_steal_pointer (&hints);
+  return g_steal_pointer (&crop);
 }
 
 gboolean
@@ -830,8 +994,11 @@ p2p_preview_set_hints (P2pPreview     *preview,
   const Babl *format;
 
   g_clear_pointer (&preview->hints, p2p_image_free);
+  g_clear_object (&preview->hints_1to1.buffer);
   if (hints == NULL || hints->buffer == NULL)
     return TRUE;
+  preview->hints_1to1 = *hints;
+  g_object_ref (preview->hints_1to1.buffer);
 
   /* Each hint pixel of the source's extent adds its color to the preview
    * pixel it falls in; a preview pixel with any hint is a hint of their
@@ -885,6 +1052,86 @@ p2p_preview_set_hints (P2pPreview     *preview,
   return TRUE;
 }
 
+/* The model @params names, loaded once and kept while the name stays. */
+static gboolean
+p2p_preview_load_model (P2pPreview            *preview,
+                        const P2pFilterParams *params,
+                        GError               **error)
+{
+  g_autofree char *path = NULL;
+
+  path = p2p_plugin_model_resolve (preview->search_path, preview->filter, params->model, error);
+  if (path == NULL)
+    return FALSE;
+  if (preview->model == NULL || g_strcmp0 (path, preview->model_path) != 0)
+    {
+      g_clear_pointer (&preview->model, p2p_model_free);
+      g_clear_pointer (&preview->model_path, g_free);
+      preview->model = p2p_plugin_model_load (path, preview->filter, error);
+      if (preview->model == NULL)
+        return FALSE;
+      preview->model_path = g_steal_pointer (&path);
+    }
+  return TRUE;
+}
+
+/* "about 3 seconds", "about 2 minutes" (translated). */
+static char *
+p2p_format_duration (double seconds)
+{
+  if (seconds < 1.0)
+    return g_strdup (_("under a second"));
+  if (seconds < 90.0)
+    {
+      const int s = (int) (seconds + 0.5);
+      return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %d second",
+                                           "about %d seconds", s), s);
+    }
+  {
+    const int m = (int) (seconds / 60.0 + 0.5);
+    return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "about %d minute",
+                                         "about %d minutes", m), m);
+  }
+}
+
+char *
+p2p_preview_estimate (P2pPreview            *preview,
+                      const P2pFilterParams *params,
+                      gboolean              *fits,
+                      GError               **error)
+{
+  P2pPipelineOptions opts;
+  P2pProgressGlue glue = { NULL, NULL };
+  P2pRunEstimate est;
+  g_autofree char *time_s = NULL, *peak_s = NULL, *limit_s = NULL;
+
+  if (!p2p_preview_load_model (preview, params, error))
+    return NULL;
+  p2p_filter_options (params, &glue, &opts);
+  /* as p2p_filter_run_buffer runs it: rows of RGB(A) */
+  if (!p2p_pipeline_estimate (preview->model, preview->src_width, preview->src_height,
+                              preview->with_alpha ? 4 : 3, &opts, TRUE, &est, error))
+    return NULL;
+  if (fits != NULL)
+    *fits = est.fits;
+  peak_s = g_format_size (est.peak_bytes);
+  if (est.fits)
+    {
+      time_s = p2p_format_duration (est.seconds);
+      /* TRANSLATORS: "Estimated for the whole layer: about 3 seconds, 250 MB of memory." */
+      return g_strdup_printf (_("Estimated for the whole layer: %s, %s of memory."), time_s,
+                              peak_s);
+    }
+  limit_s = g_format_size (est.limit_bytes);
+  /* TRANSLATORS: the memory the run needs, then the memory available */
+  return g_strdup_printf (params->size_mode == P2P_SIZE_MODE_RESIZE
+                          ? _("The whole layer would need about %s of memory, more than the %s "
+                              "available, and would be refused. Choose a smaller network size.")
+                          : _("The whole layer would need about %s of memory, more than the %s "
+                              "available, and would be refused."),
+                          peak_s, limit_s);
+}
+
 guchar *
 p2p_preview_render (P2pPreview            *preview,
                     const P2pFilterParams *params,
@@ -897,19 +1144,22 @@ p2p_preview_render (P2pPreview            *preview,
   guchar *rgba;
   gsize n;
 
-  path = p2p_plugin_model_resolve (preview->search_path, preview->filter, params->model, error);
-  if (path == NULL)
+  if (!p2p_preview_load_model (preview, params, error))
     return NULL;
-  if (preview->model == NULL || g_strcmp0 (path, preview->model_path) != 0)
-    {
-      g_clear_pointer (&preview->model, p2p_model_free);
-      g_clear_pointer (&preview->model_path, g_free);
-      preview->model = p2p_plugin_model_load (path, preview->filter, error);
-      if (preview->model == NULL)
-        return NULL;
-      preview->model_path = g_steal_pointer (&path);
-    }
 
+  if (p2p_preview_shows_region (params))
+    {
+      /* Whole and tile mode work at the layer's own resolution: the
+       * preview shows what they give on a 1:1 region (tile mode's
+       * statistics then come from the region, not the whole layer). */
+      g_autoptr(P2pImage) hints = NULL;
+      g_autoptr(P2pImage) crop = p2p_preview_read_region (preview, &hints, error);
+
+      if (crop == NULL)
+        return NULL;
+      out = p2p_filter_run (preview->model, crop, hints, params, NULL, NULL, error);
+    }
+  else
   /* The preview image is at most P2P_PREVIEW_SIZE pixels: a larger
    * network size would cost time without showing more. */
   {
@@ -947,5 +1197,7 @@ p2p_preview_free (P2pPreview *preview)
   p2p_image_free (preview->hints);
   g_free (preview->model_path);
   p2p_model_free (preview->model);
+  g_clear_object (&preview->source);
+  g_clear_object (&preview->hints_1to1.buffer);
   g_free (preview);
 }

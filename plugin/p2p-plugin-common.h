@@ -58,12 +58,21 @@ typedef struct {
   const char      *default_model;  /* file name in the model folders; NULL: none (the
                                       user must choose one) */
   P2pTask          task;           /* the models it lists and accepts */
+  /* The size modes it offers (P2P_SIZE_MODE_BIT): those that give good
+   * pictures with its models, measured through pix2pix-cli on eval_in
+   * (models/README.md, "Size modes").  Resize is always among them (the
+   * default).  Others are refused with a message (GIMP 3: not in the
+   * procedure's choice; GIMP 2.10 and the common code:
+   * p2p_filter_check_size_mode()). */
+  guint            size_modes;
   P2pFilterOptions options;
   gboolean         grey_to_rgb;    /* a grey image becomes RGB first (indexed always does) */
   gboolean         layer_from_model; /* the result layer is named after the model */
 } P2pFilterInfo;
 
 extern const P2pFilterInfo p2p_filters[P2P_N_FILTERS];
+
+#define P2P_SIZE_MODE_BIT(mode) (1u << (mode))
 
 /* The row of @filter; of a procedure name, or NULL for an unknown one. */
 const P2pFilterInfo *p2p_filter_info          (P2pFilter filter);
@@ -110,6 +119,21 @@ char       *p2p_filter_result_layer_name (P2pFilter       filter,
 /* The help folder's URI for the plug-in @program (absolute path of the
  * executable): file:///.../plug-ins/gimp-pix2pix/help (transfer full). */
 char       *p2p_plugin_help_uri     (const char *program);
+
+/* Whether @filter offers size mode @mode (any int: a PDB argument). */
+gboolean    p2p_filter_offers_size_mode (P2pFilter filter, int mode);
+/* TRUE, or FALSE with a translated P2P_ERROR_BAD_INPUT naming the modes
+ * @filter offers (by the names scripts use). */
+gboolean    p2p_filter_check_size_mode  (P2pFilter filter, int mode, GError **error);
+
+/* Scripts written before the filter dropped a size mode: such a mode (a
+ * known one that @filter does not offer) runs as resize, the default and
+ * what the measurements found best.  Returns TRUE when *@mode was changed,
+ * with *@note (transfer full, translated) saying so; unknown numbers are
+ * left for p2p_filter_check_size_mode().  GIMP 3 does the same by itself
+ * for a choice its procedure does not list (it logs the value as out of
+ * range and uses the default). */
+gboolean    p2p_filter_map_size_mode    (P2pFilter filter, int *mode, char **note);
 
 /* An error for the PDB/message: "Sketch to Photo: <message>". */
 char       *p2p_filter_error_text   (P2pFilter filter, const GError *error);
@@ -281,6 +305,8 @@ typedef struct {
   int         value;
   const char *nick;    /* "resize" - the core's own name */
   const char *label;   /* untranslated, wrap in _() to show */
+  const char *description; /* what the choice does, a sentence or two for
+                              the dialog (untranslated, N_()); or NULL */
 } P2pChoice;
 
 extern const P2pChoice p2p_size_mode_choices[];
@@ -294,7 +320,9 @@ extern const char p2p_norm_mode_help[];
 
 /* The dialogs' live preview: the source scaled down once so that its longer
  * side is at most P2P_PREVIEW_SIZE, then the filter run on that at every
- * change of the options (a pass at 256x256 takes well under a second). */
+ * change of the options (a pass at 256x256 takes well under a second); in
+ * whole and tile mode a 1:1 region of the source instead (see
+ * p2p_preview_shows_region()). */
 #define P2P_PREVIEW_SIZE 256
 
 typedef struct _P2pPreview P2pPreview;
@@ -320,5 +348,27 @@ guchar     *p2p_preview_render (P2pPreview            *preview,
                                 int                   *height,
                                 GError               **error);
 void        p2p_preview_free   (P2pPreview            *preview);
+
+/* Whether p2p_preview_render() shows a 1:1 region for @params (whole and
+ * tile mode, which work at the layer's own resolution) instead of the
+ * whole layer scaled down (resize mode). */
+gboolean    p2p_preview_shows_region (const P2pFilterParams *params);
+/* The region: at most P2P_PREVIEW_SIZE a side (the layer's size when
+ * smaller), its top-left corner in layer coordinates, kept inside the
+ * layer; it starts at the layer's centre. */
+void        p2p_preview_set_region (P2pPreview *preview, int x, int y);
+void        p2p_preview_get_region (P2pPreview *preview, int *x, int *y,
+                                    int *width, int *height);
+
+/* What running @params on the whole layer is estimated to cost
+ * (p2p_pipeline_estimate()), as a sentence for the dialog, translated
+ * (transfer full): "Estimated for the whole layer: about 3 seconds, 250 MB
+ * of memory."; when the run would be refused for memory, the sentence says
+ * so and *@fits (may be NULL) is FALSE.  NULL with @error when the model
+ * cannot be loaded or the options are invalid. */
+char       *p2p_preview_estimate (P2pPreview            *preview,
+                                  const P2pFilterParams *params,
+                                  gboolean              *fits,
+                                  GError               **error);
 
 G_END_DECLS

@@ -175,6 +175,16 @@ typedef struct {
    * channel counts the binder then requires).  The compute limit and
    * p2p_model_macs() both use it. */
   guint64   (*macs)          (const P2pModelInfo *info, int h, int w);
+  /* Floats of the pass's tensors live at once at its worst moment (the
+   * output included, the caller's input not), at h x w: what the pass
+   * takes from its arena besides the convolutions' scratch.  Follows the
+   * order in which forward allocates and frees; p2p_pipeline_estimate()
+   * adds it up with the image buffers. */
+  guint64   (*peak_floats)   (const P2pModelInfo *info, int h, int w);
+  /* The largest scratch a convolution of the pass asks for before the
+   * P2P_SCRATCH_MAX_BYTES cap (im2col columns: cin k^2 x output pixels;
+   * transposed: cout k^2 x input pixels), in floats. */
+  guint64   (*scratch_floats) (const P2pModelInfo *info, int h, int w);
   /* Binds every tensor the architecture needs; returns its weights
    * (transfer full, freed with g_free; views into the model's tensors). */
   gpointer  (*bind)          (P2pBinder *b, const P2pModelInfo *info);

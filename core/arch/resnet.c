@@ -89,6 +89,36 @@ resnet_macs (const P2pModelInfo *info, int h, int w)
   return total;
 }
 
+/* The moments of resnet_forward with the most tensors live: the stem
+ * (reflect-padded input and x), the blocks (x, the padded copy, y, and
+ * the block's output t), the second transposed convolution (x at 1/2 and
+ * t at full size) and the head (x, its padded copy and the output). */
+static guint64
+resnet_peak_floats (const P2pModelInfo *info, int h, int w)
+{
+  const guint64 c = (guint64) info->ngf;
+  const guint64 h2 = (h + 1) / 2, w2 = (w + 1) / 2, h4 = (h2 + 1) / 2, w4 = (w2 + 1) / 2;
+  const guint64 full = (guint64) h * w, pad3 = (guint64) (h + 6) * (w + 6);
+  const guint64 stem = info->input_nc * pad3 + c * full;
+  const guint64 down = c * full + 2 * c * h2 * w2;
+  const guint64 blocks = 4 * c * (3 * h4 * w4 + (h4 + 2) * (w4 + 2));
+  const guint64 up = 2 * c * (2 * h4) * (2 * w4) + c * (4 * h4) * (4 * w4);
+  const guint64 head = c * (4 * h4) * (4 * w4) + c * (4 * h4 + 6) * (4 * w4 + 6) +
+                       (guint64) info->output_nc * full;
+
+  return MAX (MAX (stem, down), MAX (blocks, MAX (up, head)));
+}
+
+static guint64
+resnet_scratch_floats (const P2pModelInfo *info, int h, int w)
+{
+  const guint64 c = (guint64) info->ngf, full = (guint64) h * w;
+
+  /* the head (7 x 7 over c channels) and the stem at full size, the
+   * transposed convolution's columns at 1/2 */
+  return MAX (c * 49 * full, MAX ((guint64) info->input_nc * 49 * full, c * 9 * full / 4));
+}
+
 static gpointer
 resnet_bind (P2pBinder *b, const P2pModelInfo *info)
 {
@@ -274,6 +304,8 @@ const P2pArchSpec p2p_arch_resnet = {
   .min_size = resnet_min_size,
   .default_native_size = resnet_default_native_size,
   .macs = resnet_macs,
+  .peak_floats = resnet_peak_floats,
+  .scratch_floats = resnet_scratch_floats,
   .bind = resnet_bind,
   .forward = resnet_forward,
   .pth_detect = resnet_pth_detect,

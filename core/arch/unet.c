@@ -150,6 +150,84 @@ unet_rc_macs (const P2pModelInfo *info, int h, int w)
   return macs (info, h, w, TRUE);
 }
 
+/* unet_forward allocates cat[k + 1] = [x_{k+1}, u_{k+1}] (2 x level k's
+ * inner channels at 1/2^k size) for every level on the way down and the
+ * bottleneck u; all are live when the up path starts.  Going up, each is
+ * freed after its transposed convolution, so the only other moment that
+ * can be larger is the last: cat[2] and the full-size result. */
+static guint64
+unet_peak_floats (const P2pModelInfo *info, int h, int w)
+{
+  guint64 all = 0, cat2 = 0;
+
+  for (int k = 1; k <= info->depth; k++)
+    {
+      const guint64 px = (guint64) (h >> k) * (guint64) (w >> k);
+      int in_ch, inner, outer;
+
+      level_channels (info, k, &in_ch, &inner, &outer);
+      if (k < info->depth)
+        {
+          all += 2 * (guint64) inner * px;
+          if (k == 1)
+            cat2 = 2 * (guint64) inner * px;
+        }
+      else
+        all += (guint64) inner * px;
+    }
+  return MAX (all, cat2 + (guint64) info->output_nc * h * w);
+}
+
+static guint64
+unet_scratch_floats (const P2pModelInfo *info, int h, int w)
+{
+  guint64 most = 0;
+
+  for (int k = 1; k <= info->depth; k++)
+    {
+      const guint64 px = (guint64) (h >> k) * (guint64) (w >> k);
+      int in_ch, inner, outer;
+
+      level_channels (info, k, &in_ch, &inner, &outer);
+      most = MAX (most, (guint64) in_ch * 16 * px);     /* down: im2col of the output */
+      most = MAX (most, (guint64) outer * 16 * px);     /* up: columns of the input */
+    }
+  return most;
+}
+
+/* unet_rc: as unet_N, plus the largest upsampled copy an up step holds
+ * beside the live tensors (up_in channels at twice level k's size), and
+ * the columns of its 3x3 convolution at that size. */
+static guint64
+unet_rc_largest_up (const P2pModelInfo *info, int h, int w, guint64 per_pixel)
+{
+  guint64 most = 0;
+
+  for (int k = 1; k <= info->depth; k++)
+    {
+      const guint64 px_up = 4 * (guint64) (h >> k) * (guint64) (w >> k);
+      int in_ch, inner, outer;
+      guint64 up_in;
+
+      level_channels (info, k, &in_ch, &inner, &outer);
+      up_in = k == info->depth ? (guint64) inner : 2 * (guint64) inner;
+      most = MAX (most, up_in * per_pixel * px_up);
+    }
+  return most;
+}
+
+static guint64
+unet_rc_peak_floats (const P2pModelInfo *info, int h, int w)
+{
+  return unet_peak_floats (info, h, w) + unet_rc_largest_up (info, h, w, 1);
+}
+
+static guint64
+unet_rc_scratch_floats (const P2pModelInfo *info, int h, int w)
+{
+  return MAX (unet_scratch_floats (info, h, w), unet_rc_largest_up (info, h, w, 9));
+}
+
 static gpointer
 bind (P2pBinder *b, const P2pModelInfo *info, gboolean resize_conv)
 {
@@ -416,6 +494,8 @@ const P2pArchSpec p2p_arch_unet = {
   .min_size = unet_size_multiple,
   .default_native_size = unet_default_native_size,
   .macs = unet_macs,
+  .peak_floats = unet_peak_floats,
+  .scratch_floats = unet_scratch_floats,
   .bind = unet_bind,
   .forward = unet_forward,
   .pth_detect = unet_pth_detect,
@@ -430,6 +510,8 @@ const P2pArchSpec p2p_arch_unet_rc = {
   .min_size = unet_size_multiple,
   .default_native_size = unet_default_native_size,
   .macs = unet_rc_macs,
+  .peak_floats = unet_rc_peak_floats,
+  .scratch_floats = unet_rc_scratch_floats,
   .bind = unet_rc_bind,
   .forward = unet_forward,
   .pth_detect = unet_rc_pth_detect,

@@ -17,8 +17,9 @@
  * Grey inputs are expanded to RGB where the model wants RGB.  Input values
  * outside [0, 1], NaN and infinities never reach the output as NaN or Inf:
  * colour is clamped, alpha as above.  An image that could not be processed
- * in the computer's physical memory is refused (P2P_ERROR_NO_MEMORY)
- * before anything is allocated.
+ * in the memory available (or options->max_memory) is refused
+ * (P2P_ERROR_NO_MEMORY) before anything is allocated: see
+ * p2p_pipeline_estimate().
  */
 #pragma once
 
@@ -63,6 +64,11 @@ typedef struct {
    *    P2P_INPUT_HINTS rows (4 floats a pixel, values as in P2pImage). */
   const P2pImage *hints;
   gboolean      read_hints;
+  /* A run whose estimated peak memory (p2p_pipeline_estimate()) exceeds
+   * this many bytes is refused with P2P_ERROR_NO_MEMORY before anything
+   * is allocated.  0 (the default): the memory available now
+   * (p2p_available_memory()). */
+  guint64       max_memory;
   P2pNetOptions net;      /* progress/cancel go through net.progress */
 } P2pPipelineOptions;
 
@@ -134,6 +140,49 @@ gboolean p2p_pipeline_run_rows (const P2pModel           *model,
  * whose drawing is flattened on white), else 3.  Lets a caller of
  * p2p_pipeline_run_rows() make its output before the run. */
 int       p2p_pipeline_result_channels (const P2pModel *model, int channels);
+
+/* What a run will cost, known before it starts (p2p_pipeline_estimate()). */
+typedef struct {
+  guint64 macs;        /* multiply-adds of all the network's passes (the architecture's
+                          cost formula, p2p_model_macs(), summed over the passes) */
+  guint64 peak_bytes;  /* the most memory the run holds at once: its image buffers, the
+                          network's tensors and scratch.  Not counted: the model's weights
+                          (already loaded) and the caller's own image.  Meant as an upper
+                          bound; tests/test-estimate.c checks it against the measured peak
+                          of real runs (within a factor) */
+  guint64 limit_bytes; /* what the run may use: options->max_memory, else the memory
+                          available now */
+  gboolean fits;       /* peak_bytes <= limit_bytes: p2p_pipeline_run*() will not refuse
+                          it for memory */
+  double  seconds;     /* a conservative guess of the time: macs at
+                          P2P_ESTIMATE_MACS_PER_CORE_SECOND per thread, at most 8 threads */
+  int     net_width;   /* the largest network pass, in pixels */
+  int     net_height;
+  int     passes;      /* network passes (tile mode: one per tile, and the statistics pass) */
+} P2pRunEstimate;
+
+/* Multiply-adds per second and thread that the time estimate assumes: a
+ * floor under what this engine measured (bench/RESULTS.md: 33-50 * 10^9 per
+ * thread on 256-1024 px U-Nets; 11.7 * 10^9 per core for unet_128 at
+ * 8192 x 8192 on 2 busy cores, see bench/README.md "Estimates"), so that the
+ * time shown is rarely too short. */
+#define P2P_ESTIMATE_MACS_PER_CORE_SECOND 1.0e10
+
+/* The cost of running @model on a @width x @height image of @channels with
+ * @options (NULL: the defaults), through p2p_pipeline_run_rows() when
+ * @streamed (pix2pix-cli, the plug-in: tile mode holds only bands of the
+ * image) or p2p_pipeline_run() when not.  Nothing is allocated or run.
+ * FALSE with @error set where the run itself would refuse the arguments
+ * (bad size, options, hints); a run that would not fit in memory is not an
+ * error here: @estimate->fits says so. */
+gboolean p2p_pipeline_estimate (const P2pModel           *model,
+                                int                       width,
+                                int                       height,
+                                int                       channels,
+                                const P2pPipelineOptions *options,
+                                gboolean                  streamed,
+                                P2pRunEstimate           *estimate,
+                                GError                  **error);
 
 const char *p2p_size_mode_to_string   (P2pSizeMode mode);
 gboolean    p2p_size_mode_from_string (const char *s, P2pSizeMode *mode);

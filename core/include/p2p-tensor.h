@@ -66,5 +66,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (P2pArena, p2p_arena_free)
 
 /* Physical memory in bytes; G_MAXUINT64 when the system does not say. */
 guint64 p2p_physical_memory (void);
+/* Memory a new allocation can get now without swapping, in bytes: Linux's
+ * MemAvailable (free memory and the caches the kernel can drop), else the
+ * physical memory.  Read afresh at every call. */
+guint64 p2p_available_memory (void);
 
 G_END_DECLS

@@ -159,3 +159,40 @@ class ColorizeEvalThroughCli(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ModesPassTheirOptions(unittest.TestCase):
+    """models.eval.modes with a stand-in CLI that logs its arguments: every mode of the table
+    reaches pix2pix-cli with its options, for both filters and every input kind, and the
+    summary has a row per mode (the input itself as a baseline)."""
+
+    def test_modes(self):
+        from models.eval import modes
+        tmp = tempfile.mkdtemp(prefix="p2p-eval-modes-")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        work = one_photo_pack(tmp)
+        log = os.path.join(tmp, "calls.jsonl")
+        fake = os.path.join(tmp, "fake-cli")
+        with open(fake, "w") as f:
+            f.write(FAKE_CLI % log)
+        os.chmod(fake, 0o755)
+        res = modes.evaluate(work, os.path.join(tmp, "out"), ["colorize", "sketch-to-photo"],
+                             cli_path=fake, log=lambda *a: None)
+        with open(log) as f:
+            calls = [json.loads(line) for line in f]
+        # 6 modes: colorize on the grey photo, sketch on two drawings
+        self.assertEqual(len(calls), 6 * 3)
+        # argv: run --model M [mode options] INPUT OUTPUT
+        import collections
+        seen = collections.Counter(tuple(c[3:-2]) for c in calls)
+        self.assertEqual(seen, collections.Counter({tuple(o): 3 for _, o in modes.MODES}))
+        models_used = {c[c.index("--model") + 1] for c in calls}
+        self.assertEqual(models_used, set(modes.MODELS.values()))
+        for f, inp in (("colorize", "grey"), ("sketch-to-photo", "xdog"),
+                       ("sketch-to-photo", "held-out")):
+            for mode in ["input"] + [m for m, _ in modes.MODES]:
+                self.assertIn("%s|%s|%s" % (f, inp, mode), res["means"])
+        # the stand-in returns its input: every mode scores as the input does
+        self.assertAlmostEqual(res["means"]["colorize|grey|whole"]["psnr"],
+                               res["means"]["colorize|grey|input"]["psnr"], places=6)
+        self.assertIn("| whole |", modes.markdown(res))

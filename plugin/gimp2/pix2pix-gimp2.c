@@ -79,10 +79,25 @@ p2p_args (const P2pFilterInfo *info,
     P2P_ARG_NORM_MODE, P2P_ARG_SEED,
   };
   const GimpParamDef chroma = P2P_ARG_CHROMA, net_size = P2P_ARG_NET_SIZE, hints = P2P_ARG_HINTS;
+  /* the size modes the filter offers, in the argument's description (the
+   * procedure browser); one string per filter for the process's life */
+  static char *size_mode_doc[P2P_N_FILTERS];
   int n = 0;
 
   for (guint i = 0; i < G_N_ELEMENTS (common); i++)
     args[n++] = common[i];
+  if (size_mode_doc[info->filter] == NULL)
+    {
+      GString *doc = g_string_new (common[4].description);
+
+      g_string_append (doc, ". This filter offers:");
+      for (int m = 0; m < P2P_N_SIZE_MODES; m++)
+        if (p2p_filter_offers_size_mode (info->filter, m))
+          g_string_append_printf (doc, " %s (%d)", p2p_size_mode_choices[m].nick, m);
+      g_string_append (doc, "; the others give poor results with its models and run as resize (0)");
+      size_mode_doc[info->filter] = g_string_free (doc, FALSE);
+    }
+  args[4].description = size_mode_doc[info->filter];
   if (info->options & P2P_FILTER_OPTION_CHROMA)
     args[n++] = chroma;
   args[n++] = net_size;
@@ -225,15 +240,14 @@ p2p_values_default (P2pGimp2Values *vals)
 }
 
 static gboolean
-p2p_values_check (const P2pGimp2Values *vals,
+p2p_values_check (P2pFilter             filter,
+                  const P2pGimp2Values *vals,
                   GError              **error)
 {
-  if (vals->size_mode < 0 || vals->size_mode >= P2P_N_SIZE_MODES)
-    {
-      g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
-                   _("Invalid size mode %d (0 = resize, 1 = whole image, 2 = tiles)."), vals->size_mode);
-      return FALSE;
-    }
+  /* the modes this filter offers (the filter table), by the numbers the
+   * PDB argument takes (run() has mapped the ones it no longer offers) */
+  if (!p2p_filter_check_size_mode (filter, vals->size_mode, error))
+    return FALSE;
   if (vals->norm_mode < 0 || vals->norm_mode >= P2P_N_NORM_MODES)
     {
       g_set_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT,
@@ -304,6 +318,9 @@ typedef struct {
   GtkWidget      *chooser;      /* p2p_model_chooser_new() */
   GtkWidget      *preview_image;
   GtkWidget      *preview_error;
+  GtkWidget      *preview_frame;    /* resize mode: the layer scaled down */
+  GtkWidget      *region_preview;   /* whole/tile: a GimpDrawablePreview, 1:1, movable */
+  GtkWidget      *estimate;         /* estimated time and memory */
   P2pPreview     *preview;
   guint           preview_idle;
   P2pGimp2Values *vals;
@@ -320,6 +337,64 @@ p2p_pixels_free (guchar   *pixels,
                  gpointer  data)
 {
   g_free (pixels);
+}
+
+/* The estimated time and memory of the run on the whole layer, under the
+ * options; a warning when it would be refused for memory. */
+static void
+p2p_dialog_estimate_update (P2pDialog             *d,
+                            const P2pFilterParams *params)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  gboolean fits = TRUE;
+
+  if (d->estimate == NULL || d->preview == NULL)
+    return;
+  text = p2p_preview_estimate (d->preview, params, &fits, &error);
+  if (text == NULL)
+    {
+      gtk_widget_hide (d->estimate);
+      return;
+    }
+  gtk_label_set_text (GTK_LABEL (d->estimate), text);
+  gtk_widget_show (d->estimate);
+}
+
+/* Resize mode shows the layer scaled down; whole and tile mode a 1:1
+ * region of it that the user moves in GIMP's own drawable preview. */
+static void
+p2p_dialog_preview_mode (P2pDialog             *d,
+                         const P2pFilterParams *params)
+{
+  const gboolean region = d->region_preview != NULL && p2p_preview_shows_region (params);
+
+  gtk_widget_set_visible (d->preview_frame, !region);
+  if (d->region_preview != NULL)
+    gtk_widget_set_visible (d->region_preview, region);
+}
+
+/* Draws the filter's result on the drawable preview's visible region. */
+static void
+p2p_dialog_region_draw (P2pDialog             *d,
+                        const P2pFilterParams *params,
+                        GError               **error_out)
+{
+  GimpPreview *gp = GIMP_PREVIEW (d->region_preview);
+  g_autoptr(GError) error = NULL;
+  g_autofree guchar *rgba = NULL;
+  int x = 0, y = 0, w = 0, h = 0;
+
+  gimp_preview_get_position (gp, &x, &y);
+  p2p_preview_set_region (d->preview, x, y);
+  rgba = p2p_preview_render (d->preview, params, &w, &h, &error);
+  if (rgba == NULL)
+    {
+      g_propagate_error (error_out, g_steal_pointer (&error));
+      return;
+    }
+  gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (gp)), 0, 0, w, h,
+                          GIMP_RGBA_IMAGE, rgba, w * 4);
 }
 
 static gboolean
@@ -339,6 +414,22 @@ p2p_dialog_preview_update (gpointer user_data)
   p2p_values_to_params (d->vals, &params);
   g_free (params.model);
   params.model = g_strdup (p2p_dialog_model (d));
+
+  p2p_dialog_estimate_update (d, &params);
+  p2p_dialog_preview_mode (d, &params);
+  if (d->region_preview != NULL && p2p_preview_shows_region (&params))
+    {
+      p2p_dialog_region_draw (d, &params, &error);
+      p2p_filter_params_clear (&params);
+      if (error != NULL)
+        {
+          gtk_label_set_text (GTK_LABEL (d->preview_error), error->message);
+          gtk_widget_show (d->preview_error);
+        }
+      else
+        gtk_widget_hide (d->preview_error);
+      return G_SOURCE_REMOVE;
+    }
 
   rgba = p2p_preview_render (d->preview, &params, &w, &h, &error);
   p2p_filter_params_clear (&params);
@@ -459,6 +550,42 @@ p2p_find_hints_layer (gint32 image,
   return found;
 }
 
+/* The drawable preview was scrolled: the region moved. */
+static void
+p2p_dialog_region_moved (GimpPreview *preview,
+                         P2pDialog   *d)
+{
+  p2p_dialog_preview_schedule (d);
+}
+
+/* The size modes the filter offers (the filter table), by their PDB
+ * numbers. */
+static GtkWidget *
+p2p_size_mode_combo_new (P2pFilter filter)
+{
+  GtkWidget *combo = g_object_new (GIMP_TYPE_INT_COMBO_BOX, NULL);
+
+  for (int m = 0; m < P2P_N_SIZE_MODES; m++)
+    if (p2p_filter_offers_size_mode (filter, m))
+      gimp_int_combo_box_append (GIMP_INT_COMBO_BOX (combo),
+                                 GIMP_INT_STORE_VALUE, m,
+                                 GIMP_INT_STORE_LABEL, _(p2p_size_mode_choices[m].label),
+                                 -1);
+  return combo;
+}
+
+/* What the chosen size mode does, under the choice. */
+static void
+p2p_size_mode_describe (GtkWidget *combo,
+                        GtkWidget *label)
+{
+  gint mode = 0;
+
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &mode);
+  if (mode >= 0 && mode < P2P_N_SIZE_MODES)
+    gtk_label_set_text (GTK_LABEL (label), _(p2p_size_mode_choices[mode].description));
+}
+
 /* The network size only matters in resize mode. */
 static void
 p2p_size_mode_sensitive (GtkWidget *combo,
@@ -559,6 +686,42 @@ p2p_dialog_add_advanced (P2pDialog      *d,
   p2p_norm_mode_sensitive (combo, label);
 }
 
+/* Whole and tile mode: GIMP's drawable preview of the layer at 1:1, moved
+ * with its scroll bars, navigation button or by dragging; our result is
+ * drawn over the part it shows.  Hidden in resize mode. */
+static void
+p2p_dialog_region_preview_new (P2pDialog *d,
+                               GtkWidget *box,
+                               gint32     drawable)
+{
+  GtkWidget *area;
+
+  if (d->preview == NULL)
+    return;
+  d->region_preview = gimp_drawable_preview_new_from_drawable_id (drawable);
+  gimp_preview_set_update (GIMP_PREVIEW (d->region_preview), TRUE);
+  area = gimp_preview_get_area (GIMP_PREVIEW (d->region_preview));
+  gtk_widget_set_size_request (area, P2P_PREVIEW_SIZE, P2P_PREVIEW_SIZE);
+  gtk_box_pack_start (GTK_BOX (box), d->region_preview, FALSE, FALSE, 0);
+  g_signal_connect (d->region_preview, "invalidated", G_CALLBACK (p2p_dialog_region_moved), d);
+  gimp_help_set_help_data (d->region_preview,
+                           _("At full resolution: a part of the layer at 1:1. Drag it or use "
+                             "the scroll bars to see another part."), NULL);
+}
+
+/* The line with the estimated time and memory, under the preview. */
+static GtkWidget *
+p2p_dialog_estimate_label_new (GtkWidget *box)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_set_size_request (label, P2P_PREVIEW_SIZE, -1);
+  gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
+  return label;
+}
+
 static gboolean
 p2p_dialog (P2pFilter       filter,
             gint32          image,
@@ -612,12 +775,15 @@ p2p_dialog (P2pFilter       filter,
   gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
   gtk_widget_set_size_request (frame, P2P_PREVIEW_SIZE + 4, P2P_PREVIEW_SIZE + 4);
   gtk_box_pack_start (GTK_BOX (vbox), frame, FALSE, FALSE, 0);
+  d.preview_frame = frame;
   d.preview_image = gtk_image_new ();
   gtk_container_add (GTK_CONTAINER (frame), d.preview_image);
+  p2p_dialog_region_preview_new (&d, vbox, drawable);
   d.preview_error = gtk_label_new (NULL);
   gtk_label_set_line_wrap (GTK_LABEL (d.preview_error), TRUE);
   gtk_widget_set_size_request (d.preview_error, P2P_PREVIEW_SIZE, -1);
   gtk_box_pack_start (GTK_BOX (vbox), d.preview_error, FALSE, FALSE, 0);
+  d.estimate = p2p_dialog_estimate_label_new (vbox);
 
   vbox = gtk_vbox_new (FALSE, 12);
   gtk_box_pack_start (GTK_BOX (hbox), vbox, TRUE, TRUE, 0);
@@ -629,10 +795,7 @@ p2p_dialog (P2pFilter       filter,
 
   p2p_dialog_add_model (&d, table, row++, search);
 
-  combo = gimp_int_combo_box_new (_(p2p_size_mode_choices[0].label), 0,
-                                  _(p2p_size_mode_choices[1].label), 1,
-                                  _(p2p_size_mode_choices[2].label), 2,
-                                  NULL);
+  combo = p2p_size_mode_combo_new (filter);
   gimp_int_combo_box_connect (GIMP_INT_COMBO_BOX (combo), vals->size_mode,
                               G_CALLBACK (gimp_int_combo_box_get_active),
                               &vals->size_mode);
@@ -640,6 +803,15 @@ p2p_dialog (P2pFilter       filter,
   gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_ize:"), 0.0, 0.5,
                              combo, 2, FALSE);
   size_combo = combo;
+  label = gtk_label_new (NULL);
+  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_widget_set_size_request (label, 320, -1);
+  gtk_table_attach (GTK_TABLE (table), label, 1, 3, row, row + 1, GTK_FILL, GTK_FILL, 0, 0);
+  row++;
+  g_signal_connect (combo, "changed", G_CALLBACK (p2p_size_mode_describe), label);
+  p2p_size_mode_describe (combo, label);
+
 
   if (info->options & P2P_FILTER_OPTION_CHROMA)
     {
@@ -684,6 +856,15 @@ p2p_dialog (P2pFilter       filter,
 
   gtk_widget_show_all (dialog);
   gtk_widget_hide (d.preview_error);
+  {
+    P2pFilterParams params;
+
+    /* the preview the size mode wants, before the first run */
+    p2p_filter_params_init (&params, filter);
+    p2p_values_to_params (vals, &params);
+    p2p_dialog_preview_mode (&d, &params);
+    p2p_filter_params_clear (&params);
+  }
   p2p_dialog_preview_schedule (&d);
   ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
 
@@ -902,7 +1083,8 @@ run (const gchar      *name,
       gimp_get_data (name, &vals);
       vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
       p2p_values_forget_hints (&vals, param[1].data.d_image);
-      if (!p2p_values_check (&vals, NULL))
+      p2p_filter_map_size_mode (filter, &vals.size_mode, NULL);
+      if (!p2p_values_check (filter, &vals, NULL))
         p2p_values_default (&vals);
       if (!p2p_dialog (filter, param[1].data.d_image, param[2].data.d_drawable, &vals))
         status = GIMP_PDB_CANCEL;
@@ -920,6 +1102,14 @@ run (const gchar      *name,
       g_strlcpy (vals.model, param[3].data.d_string ? param[3].data.d_string : "",
                  sizeof vals.model);
       vals.size_mode = param[4].data.d_int32;
+      {
+        g_autofree char *note = NULL;
+
+        /* a mode the filter no longer offers: resize, said in GIMP's
+         * message console (stderr in batch mode), as GIMP 3 does */
+        if (p2p_filter_map_size_mode (filter, &vals.size_mode, &note))
+          gimp_message (note);
+      }
       vals.norm_mode = param[5].data.d_int32;
       vals.seed = param[6].data.d_int32;
       for (int i = 7; i < nparams; i++)
@@ -937,13 +1127,14 @@ run (const gchar      *name,
       gimp_get_data (name, &vals);
       vals.model[P2P_MODEL_STRING_MAX - 1] = '\0';
       p2p_values_forget_hints (&vals, param[1].data.d_image);
+      p2p_filter_map_size_mode (filter, &vals.size_mode, NULL);
       break;
 
     default:
       break;
     }
 
-  if (status == GIMP_PDB_SUCCESS && !p2p_values_check (&vals, &error))
+  if (status == GIMP_PDB_SUCCESS && !p2p_values_check (filter, &vals, &error))
     status = GIMP_PDB_CALLING_ERROR;
 
   if (status == GIMP_PDB_SUCCESS)

@@ -74,14 +74,19 @@ p2p_plugin_set_i18n (GimpPlugIn   *plug_in,
   return TRUE;
 }
 
+/* The choices whose bit is set in @mask (bit i: choices[i]); a PDB call
+ * with any other nick is refused by GIMP itself. */
 static GimpChoice *
 p2p_choice_new (const P2pChoice *choices,
-                int              n)
+                int              n,
+                guint            mask)
 {
   GimpChoice *choice = gimp_choice_new ();
 
   for (int i = 0; i < n; i++)
-    gimp_choice_add (choice, choices[i].nick, choices[i].value, _(choices[i].label), NULL);
+    if (mask & (1u << i))
+      gimp_choice_add (choice, choices[i].nick, choices[i].value, _(choices[i].label),
+                       choices[i].description ? _(choices[i].description) : NULL);
   return choice;
 }
 
@@ -287,6 +292,10 @@ typedef struct {
   P2pPreview          *preview;
   GtkWidget           *image;
   GtkWidget           *error;
+  GtkWidget           *frame;           /* resize mode: the layer scaled down */
+  GtkWidget           *region_preview;  /* whole/tile: a GimpDrawablePreview, 1:1, movable */
+  GtkWidget           *estimate;        /* estimated time and memory */
+  GtkWidget           *size_help;       /* what the chosen size mode does */
   guint                idle;
 } P2pDialogPreview;
 
@@ -295,6 +304,67 @@ p2p_pixels_free (guchar   *pixels,
                  gpointer  data)
 {
   g_free (pixels);
+}
+
+/* The estimated time and memory of the run on the whole layer, under the
+ * options; a warning when it would be refused for memory. */
+static void
+p2p_dialog_estimate_update (P2pDialogPreview      *p,
+                            const P2pFilterParams *params)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+
+  if (p->estimate == NULL || p->preview == NULL)
+    return;
+  text = p2p_preview_estimate (p->preview, params, NULL, &error);
+  gtk_widget_set_visible (p->estimate, text != NULL);
+  if (text != NULL)
+    gtk_label_set_text (GTK_LABEL (p->estimate), text);
+}
+
+/* What the chosen size mode does, under the choice. */
+static void
+p2p_dialog_size_help_update (P2pDialogPreview      *p,
+                             const P2pFilterParams *params)
+{
+  if (p->size_help != NULL && params->size_mode >= 0 && params->size_mode < P2P_N_SIZE_MODES)
+    gtk_label_set_text (GTK_LABEL (p->size_help),
+                        _(p2p_size_mode_choices[params->size_mode].description));
+}
+
+/* Resize mode shows the layer scaled down; whole and tile mode a 1:1
+ * region of it that the user moves in GIMP's own drawable preview. */
+static void
+p2p_dialog_preview_mode (P2pDialogPreview      *p,
+                         const P2pFilterParams *params)
+{
+  const gboolean region = p->region_preview != NULL && p2p_preview_shows_region (params);
+
+  if (p->frame != NULL)
+    gtk_widget_set_visible (p->frame, !region);
+  if (p->region_preview != NULL)
+    gtk_widget_set_visible (p->region_preview, region);
+}
+
+/* Draws the filter's result on the drawable preview's visible region. */
+static gboolean
+p2p_dialog_region_draw (P2pDialogPreview      *p,
+                        const P2pFilterParams *params,
+                        GError               **error)
+{
+  GimpPreview *gp = GIMP_PREVIEW (p->region_preview);
+  g_autofree guchar *rgba = NULL;
+  int x = 0, y = 0, w = 0, h = 0;
+
+  gimp_preview_get_position (gp, &x, &y);
+  p2p_preview_set_region (p->preview, x, y);
+  rgba = p2p_preview_render (p->preview, params, &w, &h, error);
+  if (rgba == NULL)
+    return FALSE;
+  gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (gp)), 0, 0, w, h,
+                          GIMP_RGBA_IMAGE, rgba, w * 4);
+  return TRUE;
 }
 
 static gboolean
@@ -328,6 +398,23 @@ p2p_preview_update (gpointer user_data)
     }
 
   p2p_params_from_config (p->config, p->filter, &params);
+  p2p_dialog_size_help_update (p, &params);
+  p2p_dialog_estimate_update (p, &params);
+  p2p_dialog_preview_mode (p, &params);
+  if (p->region_preview != NULL && p2p_preview_shows_region (&params))
+    {
+      gboolean drawn = p2p_dialog_region_draw (p, &params, &error);
+
+      p2p_filter_params_clear (&params);
+      if (!drawn)
+        {
+          gtk_label_set_text (GTK_LABEL (p->error), error->message);
+          gtk_widget_show (p->error);
+        }
+      else
+        gtk_widget_hide (p->error);
+      return G_SOURCE_REMOVE;
+    }
   rgba = p2p_preview_render (p->preview, &params, &w, &h, &error);
   p2p_filter_params_clear (&params);
   if (rgba == NULL)
@@ -428,6 +515,50 @@ p2p_dialog_add_advanced (GimpProcedureDialog *dialog)
   return "p2p-advanced";
 }
 
+/* The drawable preview was scrolled: the region moved. */
+static void
+p2p_dialog_region_moved (GimpPreview      *preview,
+                         P2pDialogPreview *p)
+{
+  p2p_preview_schedule (NULL, NULL, p);
+}
+
+/* Whole and tile mode: GIMP's drawable preview of the layer at 1:1, moved
+ * with its scroll bars, navigation button or by dragging; our result is
+ * drawn over the part it shows.  Hidden in resize mode. */
+static void
+p2p_dialog_region_preview_new (P2pDialogPreview *p,
+                               GtkWidget        *box,
+                               GimpDrawable     *drawable)
+{
+  GtkWidget *area;
+
+  if (p->preview == NULL)
+    return;
+  p->region_preview = gimp_drawable_preview_new_from_drawable (drawable);
+  gimp_preview_set_update (GIMP_PREVIEW (p->region_preview), TRUE);
+  area = gimp_preview_get_area (GIMP_PREVIEW (p->region_preview));
+  gtk_widget_set_size_request (area, P2P_PREVIEW_SIZE, P2P_PREVIEW_SIZE);
+  gtk_box_pack_start (GTK_BOX (box), p->region_preview, FALSE, FALSE, 0);
+  g_signal_connect (p->region_preview, "invalidated", G_CALLBACK (p2p_dialog_region_moved), p);
+  gimp_help_set_help_data (p->region_preview,
+                           _("At full resolution: a part of the layer at 1:1. Drag it or use "
+                             "the scroll bars to see another part."), NULL);
+}
+
+/* A wrapping label for the dialog, packed into @box. */
+static GtkWidget *
+p2p_dialog_note_new (GtkWidget *box)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+
+  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
+  gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
+  return label;
+}
+
 /* A layer of @image (not @source) named like "hints", with transparency;
  * NULL if none (transfer full). */
 static GimpDrawable *
@@ -457,7 +588,7 @@ p2p_dialog (GimpProcedure       *procedure,
 {
   const P2pFilterInfo *info = p2p_filter_info (filter);
   g_auto(GStrv) search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
-  P2pDialogPreview preview = { filter, config, NULL, NULL, NULL, NULL, NULL, 0 };
+  P2pDialogPreview preview = { .filter = filter, .config = config };
   GtkWidget *dialog, *box, *content, *frame;
   gboolean ok;
   gulong notify_id;
@@ -489,16 +620,26 @@ p2p_dialog (GimpProcedure       *procedure,
   preview.image = gtk_image_new ();
   gtk_container_add (GTK_CONTAINER (frame), preview.image);
   gtk_box_pack_start (GTK_BOX (box), frame, FALSE, FALSE, 0);
+  preview.frame = frame;
+  p2p_dialog_region_preview_new (&preview, box, drawable);
   preview.error = gtk_label_new (NULL);
   gtk_label_set_line_wrap (GTK_LABEL (preview.error), TRUE);
   gtk_label_set_max_width_chars (GTK_LABEL (preview.error), 40);
   gtk_box_pack_start (GTK_BOX (box), preview.error, FALSE, FALSE, 0);
+  preview.estimate = p2p_dialog_note_new (box);
   p2p_dialog_add_model (box, config, filter, search);
 
   {
     GList *fields = NULL;
 
     fields = g_list_append (fields, "size-mode");
+    /* what the chosen mode does, right under it (p2p_preview_update) */
+    preview.size_help = gimp_procedure_dialog_get_label (GIMP_PROCEDURE_DIALOG (dialog),
+                                                         "p2p-size-mode-help", "", FALSE, FALSE);
+    gtk_label_set_xalign (GTK_LABEL (preview.size_help), 0.0);
+    gtk_label_set_line_wrap (GTK_LABEL (preview.size_help), TRUE);
+    gtk_label_set_max_width_chars (GTK_LABEL (preview.size_help), 50);
+    fields = g_list_append (fields, "p2p-size-mode-help");
     if (info->options & P2P_FILTER_OPTION_CHROMA)
       {
         /* A slider reads better than a bare spin button for a strength. */
@@ -531,6 +672,15 @@ p2p_dialog (GimpProcedure       *procedure,
   gtk_box_reorder_child (GTK_BOX (content), box, 0);
   gtk_widget_show_all (box);
   gtk_widget_hide (preview.error);
+  {
+    P2pFilterParams params;
+
+    /* the preview the size mode wants, before the first run */
+    p2p_params_from_config (config, filter, &params);
+    p2p_dialog_preview_mode (&preview, &params);
+    p2p_dialog_size_help_update (&preview, &params);
+    p2p_filter_params_clear (&params);
+  }
 
   notify_id = g_signal_connect (config, "notify", G_CALLBACK (p2p_preview_schedule), &preview);
   p2p_preview_schedule (G_OBJECT (config), NULL, &preview);
@@ -734,11 +884,12 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                                       "", G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "size-mode", _("S_ize"),
                                       _("How the image is fitted to the network"),
-                                      p2p_choice_new (p2p_size_mode_choices, P2P_N_SIZE_MODES),
+                                      p2p_choice_new (p2p_size_mode_choices, P2P_N_SIZE_MODES,
+                                                      info->size_modes),
                                       "resize", G_PARAM_READWRITE);
   gimp_procedure_add_choice_argument (procedure, "norm-mode", _("Ada_ptation"),
                                       _("How the network adjusts to the picture"),
-                                      p2p_choice_new (p2p_norm_mode_choices, P2P_N_NORM_MODES),
+                                      p2p_choice_new (p2p_norm_mode_choices, P2P_N_NORM_MODES, G_MAXUINT),
                                       "official", G_PARAM_READWRITE);
   gimp_procedure_add_int_argument (procedure, "seed", _("S_eed"),
                                    _("Random variation only: each seed gives another result"),

@@ -164,11 +164,21 @@ if [ "$GIMPV" = 2 ]; then
     grep -q -e 'Invalid network size -5' "$T/main.log"
   check "missing model reports the searched folders" \
     grep -q -e 'No model named "no-such-model"' "$T/main.log"
+  check "a size mode Auto Colorize no longer offers is noted and runs as resize" \
+    grep -q -e 'Auto Colorize: the size mode “whole” is no longer offered' "$T/main.log"
+  check "Sketch to Photo's dropped tile mode is noted and runs as resize" \
+    grep -q -e 'Sketch to Photo: the size mode “tile” is no longer offered' "$T/main.log"
 else
   check "GIMP refuses an unknown size mode" \
     grep -q -e "invalid or out of range for property 'size-mode'" "$T/main.log"
   check "GIMP refuses an unknown normalisation mode" \
     grep -q -e "invalid or out of range for property 'norm-mode'" "$T/main.log"
+  # "sideways" (above), then Auto Colorize's "whole" and "tile" and Sketch
+  # to Photo's "tile"
+  size_mode_refusals () {
+    [ "$(grep -c -e "invalid or out of range for property 'size-mode'" "$T/main.log")" -ge 4 ]
+  }
+  check "GIMP logs the filters' dropped size modes and runs the default" size_mode_refusals
 fi
 
 grep -o 'CLI-CHECK .*' "$T/main.log" | sed 's/^CLI-CHECK //' > "$T/cli-checks"
@@ -266,7 +276,8 @@ run_gimp_rc() {
   fi
   rc=$?
 }
-# A PNG cut short among good files, in tile mode: the good ones are written
+# A PNG cut short among good files, at full resolution (whole; Sketch to
+# Photo no longer offers tiles, models/README.md "Size modes"): the good ones are written
 # (and equal pix2pix-cli's), the cut one is reported, not written black.
 mkdir -p "$T/bc-in" "$T/bc-out"
 cp "$OUT/rgb-before.png" "$T/bc-in/a.png"
@@ -275,12 +286,12 @@ cp "$OUT/rgba-before.png" "$T/bc-in/c.png"
 # mostly metadata.)
 size=$(wc -c < "$SRC/plugin/tests/data/source.png")
 head -c $((size / 2)) "$SRC/plugin/tests/data/source.png" > "$T/bc-in/b-cut.png"
-run_gimp_rc "$T/batch-cut.log" "(pix2pix-batch \"$T/bc-in/*.png\" \"$T/bc-out\" \"sketch-to-photo\" \"\" \"tile\" \"official\" 0 1.0)"
+run_gimp_rc "$T/batch-cut.log" "(pix2pix-batch \"$T/bc-in/*.png\" \"$T/bc-out\" \"sketch-to-photo\" \"\" \"whole\" \"official\" 0 1.0)"
 for c in a c; do
   if [ -f "$T/bc-out/$c.png" ]; then
-    "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" --size-mode tile \
+    "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" --size-mode whole \
       "$T/bc-in/$c.png" "$T/bc-out/$c-cli.png" > "$T/cli.log" 2>&1
-    check "batch with a cut file: $c.png written, tile mode equals pix2pix-cli --size-mode tile" \
+    check "batch with a cut file: $c.png written, whole mode equals pix2pix-cli --size-mode whole" \
       "$COMPARE" cli "$T/bc-out/$c.png" "$T/bc-out/$c-cli.png" 1 -
   else
     not_ok "batch with a cut file: $c.png written"; sed 's/^/#   /' "$T/batch-cut.log"

@@ -301,7 +301,24 @@ test_filter_table (void)
       g_assert_true (*info->title && *info->menu_label && *info->blurb && *info->help);
       for (guint k = 0; k < i; k++)
         g_assert_cmpstr (p2p_filters[k].proc_name, !=, info->proc_name);
+      /* resize, the default, always; nothing outside the modes */
+      g_assert_true (p2p_filter_offers_size_mode (i, P2P_SIZE_MODE_RESIZE));
+      g_assert_cmpuint (info->size_modes & ~((1u << P2P_N_SIZE_MODES) - 1), ==, 0);
+      g_assert_false (p2p_filter_offers_size_mode (i, -1));
+      g_assert_false (p2p_filter_offers_size_mode (i, P2P_N_SIZE_MODES));
     }
+  /* every size mode says what it does */
+  for (guint m = 0; m < P2P_N_SIZE_MODES; m++)
+    g_assert_true (p2p_size_mode_choices[m].description != NULL &&
+                   strlen (p2p_size_mode_choices[m].description) > 20);
+  /* Auto Colorize: the network on the whole image at a chosen size only
+   * (models/README.md, "Size modes") */
+  g_assert_cmpuint (p2p_filter_info (P2P_FILTER_COLORIZE)->size_modes, ==,
+                    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE));
+  /* Sketch to Photo: resize and the whole image at full resolution */
+  g_assert_cmpuint (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->size_modes, ==,
+                    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_RESIZE) |
+                    P2P_SIZE_MODE_BIT (P2P_SIZE_MODE_WHOLE));
   g_assert_null (p2p_filter_info_for_proc ("plug-in-pix2pix-nothing"));
   g_assert_cmpstr (p2p_filter_info (P2P_FILTER_COLORIZE)->proc_name, ==, P2P_PROC_COLORIZE);
   g_assert_cmpstr (p2p_filter_info (P2P_FILTER_SKETCH_TO_PHOTO)->proc_name, ==, P2P_PROC_SKETCH);
@@ -582,14 +599,200 @@ check_run_buffer (Folders *f, P2pFilter filter, const char *file, P2pSizeMode mo
       }
 }
 
+/* A size mode the filter does not offer is refused before anything runs,
+ * naming the modes it offers (what a script passing it reads). */
+static void
+test_size_mode_refused (Folders *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir2, "colorize.safetensors", NULL);
+  g_autoptr(P2pModel) model = p2p_plugin_model_load (path, P2P_FILTER_COLORIZE, NULL);
+  g_autoptr(GeglBuffer) src = NULL;
+  g_autoptr(GeglBuffer) result = NULL;
+  g_autoptr(GError) error = NULL;
+  const GeglRectangle extent = { 0, 0, 8, 8 };
+  P2pFilterParams params;
+
+  g_assert_nonnull (model);
+  src = gegl_buffer_new (&extent, babl_format ("R'G'B' float"));
+  p2p_filter_params_init (&params, P2P_FILTER_COLORIZE);
+  for (int mode = 0; mode < P2P_N_SIZE_MODES + 1; mode++)
+    {
+      params.size_mode = mode;
+      result = p2p_filter_run_buffer (model, src, NULL, FALSE, NULL, 0, 0, NULL, &params,
+                                      NULL, NULL, &error);
+      if (p2p_filter_offers_size_mode (P2P_FILTER_COLORIZE, mode))
+        {
+          g_assert_no_error (error);
+          g_assert_nonnull (result);
+          g_clear_object (&result);
+          continue;
+        }
+      g_assert_null (result);
+      g_assert_error (error, P2P_ERROR, P2P_ERROR_BAD_INPUT);
+      g_test_message ("%s", error->message);
+      g_assert_nonnull (strstr (error->message, "Auto Colorize"));
+      g_assert_nonnull (strstr (error->message, "resize (0)"));
+      if (mode < P2P_N_SIZE_MODES)
+        g_assert_nonnull (strstr (error->message, p2p_size_mode_choices[mode].nick));
+      g_clear_error (&error);
+    }
+  p2p_filter_params_clear (&params);
+}
+
+/* The preview in whole and tile mode: a 1:1 region of the layer, moved
+ * and kept inside it, whose pixels are the filter run on that region; in
+ * resize mode the whole layer scaled down.  The estimate sentence follows
+ * the core's estimate for the whole layer. */
+static void
+test_preview_region (Folders *f, gconstpointer data)
+{
+  const int W = 300, H = 200;
+  const GeglRectangle extent = { 0, 0, W, H };
+  g_autoptr(GeglBuffer) src = gegl_buffer_new (&extent, babl_format ("R'G'B' float"));
+  g_autofree float *pixels = g_new (float, (gsize) W * H * 3);
+  g_autoptr(P2pImage) crop = NULL;
+  g_autoptr(P2pImage) want = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree guchar *rgba = NULL;
+  g_autofree char *text = NULL;
+  P2pPreview *preview;
+  P2pFilterParams params;
+  int x, y, w, h;
+  gboolean fits = FALSE;
+
+  for (gsize i = 0; i < (gsize) W * H * 3; i++)
+    pixels[i] = (float) ((i * 7919) % 997) / 997.0f;
+  gegl_buffer_set (src, &extent, 0, babl_format ("R'G'B' float"), pixels, GEGL_AUTO_ROWSTRIDE);
+  preview = p2p_preview_new (src, NULL, FALSE, f->search, P2P_FILTER_SKETCH_TO_PHOTO, &error);
+  g_assert_no_error (error);
+
+  /* centred, P2P_PREVIEW_SIZE wide, the layer's height */
+  p2p_preview_get_region (preview, &x, &y, &w, &h);
+  g_assert_cmpint (w, ==, P2P_PREVIEW_SIZE);
+  g_assert_cmpint (h, ==, H);
+  g_assert_cmpint (x, ==, (W - P2P_PREVIEW_SIZE) / 2);
+  g_assert_cmpint (y, ==, 0);
+  p2p_preview_set_region (preview, 1000, -5);
+  p2p_preview_get_region (preview, &x, &y, NULL, NULL);
+  g_assert_cmpint (x, ==, W - P2P_PREVIEW_SIZE);
+  g_assert_cmpint (y, ==, 0);
+  p2p_preview_set_region (preview, 17, 0);
+
+  p2p_filter_params_init (&params, P2P_FILTER_SKETCH_TO_PHOTO);
+  params.size_mode = P2P_SIZE_MODE_WHOLE;
+  g_assert_true (p2p_preview_shows_region (&params));
+  rgba = p2p_preview_render (preview, &params, &w, &h, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (w, ==, P2P_PREVIEW_SIZE);
+  g_assert_cmpint (h, ==, H);
+
+  /* the same region through the core */
+  {
+    g_autofree char *path = g_build_filename (f->dir2, "sketch-to-photo.safetensors", NULL);
+    g_autoptr(P2pModel) model = p2p_plugin_model_load (path, P2P_FILTER_SKETCH_TO_PHOTO, &error);
+    P2pPipelineOptions opts;
+
+    g_assert_no_error (error);
+    crop = p2p_image_new (w, h, 3, &error);
+    for (int r = 0; r < h; r++)
+      memcpy (crop->data + (gsize) r * w * 3, pixels + ((gsize) r * W + 17) * 3,
+              (gsize) w * 3 * sizeof (float));
+    p2p_pipeline_options_init (&opts);
+    opts.size_mode = P2P_SIZE_MODE_WHOLE;
+    want = p2p_pipeline_run (model, crop, &opts, &error);
+    g_assert_no_error (error);
+  }
+  for (gsize p = 0; p < (gsize) w * h; p++)
+    for (int c = 0; c < 3; c++)
+      {
+        const float v = CLAMP (want->data[p * 3 + c], 0.0f, 1.0f);
+        g_assert_cmpint (rgba[p * 4 + c], ==, (guchar) (v * 255.0f + 0.5f));
+      }
+  g_clear_pointer (&rgba, g_free);
+
+  /* resize mode: the whole layer, scaled to P2P_PREVIEW_SIZE */
+  params.size_mode = P2P_SIZE_MODE_RESIZE;
+  g_assert_false (p2p_preview_shows_region (&params));
+  rgba = p2p_preview_render (preview, &params, &w, &h, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (w, ==, P2P_PREVIEW_SIZE);
+  g_assert_cmpint (h, ==, P2P_PREVIEW_SIZE * H / W);
+
+  /* the estimate for the whole layer */
+  text = p2p_preview_estimate (preview, &params, &fits, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", text);
+  g_assert_true (fits);
+  g_assert_true (g_str_has_prefix (text, "Estimated for the whole layer: "));
+  g_assert_nonnull (strstr (text, "of memory."));
+  g_clear_pointer (&text, g_free);
+  params.net_size = P2P_NET_SIZE_MAX;
+  text = p2p_preview_estimate (preview, &params, &fits, &error);
+  g_assert_no_error (error);
+  g_test_message ("%s", text);
+  {
+    /* the sentence agrees with the core's estimate */
+    g_autofree char *path = g_build_filename (f->dir2, "sketch-to-photo.safetensors", NULL);
+    g_autoptr(P2pModel) model = p2p_plugin_model_load (path, P2P_FILTER_SKETCH_TO_PHOTO, NULL);
+    P2pPipelineOptions opts;
+    P2pRunEstimate est;
+
+    p2p_pipeline_options_init (&opts);
+    opts.net_size = P2P_NET_SIZE_MAX;
+    g_assert_true (p2p_pipeline_estimate (model, W, H, 3, &opts, TRUE, &est, NULL));
+    g_assert_cmpint (fits, ==, est.fits);
+    g_assert_true (est.fits ? g_str_has_prefix (text, "Estimated")
+                            : strstr (text, "smaller network size") != NULL);
+  }
+  p2p_filter_params_clear (&params);
+  p2p_preview_free (preview);
+}
+
+/* A layer whose run would not fit in the memory available is refused
+ * before anything is read or allocated, with the core's message (a
+ * 60000 x 60000 layer at full resolution: GEGL allocates nothing for an
+ * empty buffer, the run would need about 6 TB). */
+static void
+test_memory_refused (Folders *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir2, "sketch-to-photo.safetensors", NULL);
+  g_autoptr(P2pModel) model = p2p_plugin_model_load (path, P2P_FILTER_SKETCH_TO_PHOTO, NULL);
+  const GeglRectangle extent = { 0, 0, 60000, 60000 };
+  g_autoptr(GeglBuffer) src = gegl_buffer_new (&extent, babl_format ("R'G'B' float"));
+  g_autoptr(GeglBuffer) result = NULL;
+  g_autoptr(GError) error = NULL;
+  P2pFilterParams params;
+  P2pPipelineOptions opts;
+  P2pRunEstimate est;
+
+  p2p_pipeline_options_init (&opts);
+  opts.size_mode = P2P_SIZE_MODE_WHOLE;
+  g_assert_true (p2p_pipeline_estimate (model, 60000, 60000, 3, &opts, TRUE, &est, NULL));
+  if (est.fits)
+    {
+      g_test_skip ("this computer has the memory for it");
+      return;
+    }
+  p2p_filter_params_init (&params, P2P_FILTER_SKETCH_TO_PHOTO);
+  params.size_mode = P2P_SIZE_MODE_WHOLE;
+  result = p2p_filter_run_buffer (model, src, NULL, FALSE, NULL, 0, 0, NULL, &params, NULL, NULL,
+                                  &error);
+  p2p_filter_params_clear (&params);
+  g_assert_null (result);
+  g_assert_error (error, P2P_ERROR, P2P_ERROR_NO_MEMORY);
+  g_test_message ("%s", error->message);
+  g_assert_nonnull (strstr (error->message, "60000 x 60000"));
+  g_assert_nonnull (strstr (error->message, "memory"));
+}
+
 static void
 test_run_buffer (Folders *f, gconstpointer data)
 {
   check_run_buffer (f, P2P_FILTER_SKETCH_TO_PHOTO, "sketch-to-photo.safetensors",
                     P2P_SIZE_MODE_RESIZE, FALSE, FALSE);
   check_run_buffer (f, P2P_FILTER_SKETCH_TO_PHOTO, "sketch-to-photo.safetensors",
-                    P2P_SIZE_MODE_TILE, TRUE, TRUE);
-  check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_WHOLE,
+                    P2P_SIZE_MODE_WHOLE, TRUE, TRUE);
+  check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_RESIZE,
                     TRUE, FALSE);
   check_run_buffer (f, P2P_FILTER_COLORIZE, "colorize.safetensors", P2P_SIZE_MODE_RESIZE,
                     FALSE, TRUE);
@@ -680,6 +883,12 @@ main (int argc, char **argv)
               folders_teardown);
   g_test_add ("/plugin-common/run-buffer", Folders, NULL, folders_setup, test_run_buffer,
               folders_teardown);
+  g_test_add ("/plugin-common/size-mode-refused", Folders, NULL, folders_setup,
+              test_size_mode_refused, folders_teardown);
+  g_test_add ("/plugin-common/preview-region", Folders, NULL, folders_setup,
+              test_preview_region, folders_teardown);
+  g_test_add ("/plugin-common/memory-refused", Folders, NULL, folders_setup,
+              test_memory_refused, folders_teardown);
   {
     int rc = g_test_run ();
 

@@ -6,7 +6,8 @@
 ; Arguments: glob pattern, output folder (must exist), filter
 ; ("sketch-to-photo" or "colorize"), model ("" = the filter's default, a
 ; model name or a model file's path), size mode ("resize", "whole" or
-; "tile"), normalisation ("official", "running" or "stochastic"), seed,
+; "tile"; a mode the filter does not offer runs as "resize": Auto Colorize
+; offers resize only, Sketch to Photo resize and whole), normalisation ("official", "running" or "stochastic"), seed,
 ; colour strength (colorize only), and optionally the network size (resize
 ; mode, 0 = the model's own) and a folder of color hints (colorize only: for
 ; "in/name.jpg" the transparent image "hints/name.png", when there is one,
@@ -174,7 +175,7 @@
   (pix2pix-batch pattern out-dir
                  (list-ref '("sketch-to-photo" "colorize") filter)
                  model
-                 (list-ref '("resize" "whole" "tile") size-mode)
+                 (list-ref '("resize" "whole") size-mode)
                  (list-ref '("official" "running" "stochastic") norm-mode)
                  seed chroma))
 
@@ -189,7 +190,7 @@
   SF-DIRNAME    _"Output folder"         ""
   SF-OPTION     _"Filter"                '(_"Sketch to Photo" _"Auto Colorize")
   SF-STRING     _"Model (empty: default)" ""
-  SF-OPTION     _"Size"                  '(_"Resize to the model's size (as trained)" _"Whole image at full resolution" _"Full resolution in tiles (large images, less memory)")
+  SF-OPTION     _"Size"                  '(_"Resize to the model's size (as trained)" _"Whole image at full resolution")
   SF-OPTION     _"Normalization"         '(_"Per-image statistics (reference)" _"Running statistics" _"Random variation (dropout, seeded)")
   SF-ADJUSTMENT _"Seed"                  '(0 0 2147483647 1 10 0 1)
   SF-ADJUSTMENT _"Color strength"       '(1.0 0.0 4.0 0.05 0.25 2 0))

@@ -6,7 +6,8 @@
 ; Arguments: glob pattern, output folder (must exist), filter
 ; ("sketch-to-photo" or "colorize"), model ("" = the filter's default, a
 ; model name or a model file's path), size mode ("resize", "whole" or
-; "tile"), normalisation ("official", "running" or "stochastic"), seed,
+; "tile"; a mode the filter does not offer runs as "resize": Auto Colorize
+; offers resize only, Sketch to Photo resize and whole), normalisation ("official", "running" or "stochastic"), seed,
 ; colour strength (colorize only), and optionally the network size (resize
 ; mode, 0 = the model's own) and a folder of color hints (colorize only: for
 ; "in/name.jpg" the transparent image "hints/name.png", when there is one,
@@ -207,7 +208,7 @@
   (pix2pix-batch pattern out-dir
                  (list-ref '("sketch-to-photo" "colorize") filter)
                  model
-                 (list-ref '("resize" "whole" "tile") size-mode)
+                 (list-ref '("resize" "whole") size-mode)
                  (list-ref '("official" "running" "stochastic") norm-mode)
                  seed chroma))
 
@@ -222,7 +223,7 @@
   SF-DIRNAME    "Output folder"          ""
   SF-OPTION     "Filter"                 '("Sketch to Photo" "Auto Colorize")
   SF-STRING     "Model (empty: default)" ""
-  SF-OPTION     "Size"                   '("Resize to the model's size (as trained)" "Whole image at full resolution" "Full resolution in tiles (large images, less memory)")
+  SF-OPTION     "Size"                   '("Resize to the model's size (as trained)" "Whole image at full resolution")
   SF-OPTION     "Normalization"          '("Per-image statistics (reference)" "Running statistics" "Random variation (dropout, seeded)")
   SF-ADJUSTMENT "Seed"                   '(0 0 2147483647 1 10 0 1)
   SF-ADJUSTMENT "Color strength"        '(1.0 0.0 4.0 0.05 0.25 2 0))
