@@ -97,4 +97,4 @@ for v in $P2P_GIMP_VERSIONS; do
   echo "Installed the plug-in for GIMP $v in $(gimp_dir "$v" gimplibdir)/plug-ins/gimp-pix2pix"
 done
 echo "Installed $PREFIX/bin/pix2pix-cli"
-echo "Restart GIMP to see Filters > Artistic > Sketch to Photo... and Colors > Auto Colorize..."
+echo "Restart GIMP to see Filters > Artistic > Sketch to Photo... and Apply pix2pix Model..., and Colors > Auto Colorize..."
