@@ -173,6 +173,18 @@ fi
 # Its per-stage summaries and failures (the whole log is in P2P_ARTIFACTS).
 grep -E '^(=== |not ok|[0-9]+ passed|Ok:|Fail:|Skipped:|Timeout:)| FAIL | TIMEOUT ' "$ROOT/tmp/run-tests.log" |
   sed 's/^/  /'
-[ $status = 0 ] || tail -n 60 "$ROOT/tmp/run-tests.log" | sed 's/^/  | /'
+if [ $status != 0 ]; then
+  # What each failed test printed (meson's --print-errorlogs blocks: the
+  # command line, then the output between scissors lines), its last 60
+  # lines each: the summary alone does not say why a test failed.
+  awk '/^>>> / { print substr($0, 1, 200); next }
+       /✀/ { inblk = 1; n = 0; delete buf; next }
+       inblk && /^(―)+$/ { s = n > 60 ? n - 60 : 0
+                           if (s) print "[" s " lines left out]"
+                           for (i = s + 1; i <= n; i++) print buf[i]
+                           inblk = 0; next }
+       inblk { buf[++n] = $0 }' "$ROOT/tmp/run-tests.log" | head -n 600 | sed 's/^/  ! /'
+  tail -n 60 "$ROOT/tmp/run-tests.log" | sed 's/^/  | /'
+fi
 log "total $(($(date +%s) - t0)) s"
 exit $status

@@ -988,11 +988,14 @@ p2p_apply (P2pFilter              filter,
   width = gegl_buffer_get_width (result);
   height = gegl_buffer_get_height (result);
 
-  /* From here on the image changes, all inside one undo step. */
-  gimp_image_undo_group_start (image);
-
+  /* From here on the image changes, all inside one undo step: it starts
+   * with the conversion where one is needed (the new layer takes the
+   * image's new type), else just before the layer goes in. */
   if (convert)
-    gimp_image_convert_rgb (image);
+    {
+      gimp_image_undo_group_start (image);
+      gimp_image_convert_rgb (image);
+    }
 
   source_name = gimp_item_get_name (drawable);
   layer_name = p2p_filter_result_layer_name (filter, model, source_name);
@@ -1002,13 +1005,19 @@ p2p_apply (P2pFilter              filter,
                           100.0, GIMP_LAYER_MODE_NORMAL);
   parent = gimp_item_get_parent (drawable);
   position = gimp_image_get_item_position (image, drawable);
-  gimp_image_insert_layer (image, layer, parent > 0 ? parent : 0, position);
-  gimp_layer_set_offsets (layer, off_x, off_y);
 
   dst_buf = gimp_drawable_get_buffer (layer);
   p2p_buffer_copy_result (result, dst_buf, NULL);
   g_object_unref (dst_buf);   /* flushes the tiles to GIMP */
   g_clear_object (&result);
+
+  /* Into the image only now, with its pixels: a cancel during the copy
+   * above (GIMP ends the plug-in) leaves the image without a half-written
+   * layer. */
+  if (!convert)
+    gimp_image_undo_group_start (image);
+  gimp_image_insert_layer (image, layer, parent > 0 ? parent : 0, position);
+  gimp_layer_set_offsets (layer, off_x, off_y);
 
   /* The source's layer mask is copied as an (editable) mask of the new
    * layer, so that the result shows where the source shows. */
