@@ -55,7 +55,10 @@ cleanup() {
   if [ -n "${P2P_ARTIFACTS:-}" ] && [ -d "$ROOT$HOMEDIR/gimp-pix2pix" ]; then
     mkdir -p "$P2P_ARTIFACTS"
     w=$ROOT$HOMEDIR/gimp-pix2pix
-    cp "$w"/_build-tests/meson-logs/testlog.txt "$P2P_ARTIFACTS/debian13-testlog.txt" 2>/dev/null || true
+    # one log per meson test run, named after its setup (testlog-full.txt, ...)
+    for f in "$w"/_build-tests*/meson-logs/testlog*.txt; do
+      [ -f "$f" ] && cp "$f" "$P2P_ARTIFACTS/debian13-$(basename "$(dirname "$(dirname "$f")")")-${f##*/}"
+    done
     cp "$w"/_build-tests/plugin/tests/*.png "$P2P_ARTIFACTS/" 2>/dev/null || true
     cp "$ROOT/tmp/install.log" "$ROOT/tmp/run-tests.log" "$P2P_ARTIFACTS/" 2>/dev/null || true
   fi

@@ -28,7 +28,10 @@ INNER=${WORK#"$ROOT"}
 cleanup() {
   if [ -n "${P2P_ARTIFACTS:-}" ]; then
     mkdir -p "$P2P_ARTIFACTS"
-    cp "$WORK"/build-gimp3/meson-logs/testlog.txt "$P2P_ARTIFACTS/gimp3-testlog.txt" 2>/dev/null || true
+    # (meson names the log after the test setup: testlog-full.txt for --setup full)
+    for f in "$WORK"/build-gimp3/meson-logs/testlog*.txt; do
+      [ -f "$f" ] && cp "$f" "$P2P_ARTIFACTS/gimp3-${f##*/}"
+    done
     cp "$WORK"/build-gimp3/plugin/tests/dialog-gimp3.png "$WORK"/build-gimp3/plugin/tests/cancel-gimp3.png \
        "$P2P_ARTIFACTS/" 2>/dev/null || true
   fi
@@ -57,5 +60,5 @@ chroot "$ROOT" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8
          ninja -C build-gimp3 >>build-gimp3.log 2>&1 ||
            { tail -50 build-gimp3.log >&2; exit 1; } &&
          meson test -C build-gimp3 --print-errorlogs "$@" >&2 ; rc=$?;
-         cat build-gimp3/meson-logs/testlog.txt; exit $rc' \
+         cat build-gimp3/meson-logs/testlog*.txt; exit $rc' \
   sh "$INNER" "$@"
