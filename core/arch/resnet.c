@@ -29,29 +29,6 @@ typedef struct {
   P2pConvW head;           /* 7x7 after reflect pad 3, then tanh */
 } ResnetWeights;
 
-static gboolean
-resnet_parse_name (const char *s, int *depth)
-{
-  guint64 v;
-
-  if (s && g_str_has_prefix (s, "resnet_") && g_str_has_suffix (s, "blocks"))
-    {
-      g_autofree char *num = g_strndup (s + 7, strlen (s) - 7 - 6);
-      if (g_ascii_string_to_unsigned (num, 10, 1, RESNET_MAX_BLOCKS, &v, NULL))
-        {
-          *depth = (int) v;
-          return TRUE;
-        }
-    }
-  return FALSE;
-}
-
-static void
-resnet_format_name (int depth, char *buf, gsize size)
-{
-  g_snprintf (buf, size, "resnet_%dblocks", depth);
-}
-
 static int
 resnet_size_multiple (int depth)
 {
@@ -298,8 +275,11 @@ resnet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
 
 const P2pArchSpec p2p_arch_resnet = {
   .id = P2P_ARCH_RESNET,
-  .parse_name = resnet_parse_name,
-  .format_name = resnet_format_name,
+  .name_prefix = "resnet_",
+  .name_suffix = "blocks",
+  .name_min = 1,
+  .name_max = RESNET_MAX_BLOCKS,
+  .name_pow2 = FALSE,
   .size_multiple = resnet_size_multiple,
   .min_size = resnet_min_size,
   .default_native_size = resnet_default_native_size,
