@@ -40,3 +40,24 @@ p2p_arch_format_name (const P2pArchSpec *spec, int depth, char *buf, gsize size)
   g_snprintf (buf, size, "%s%d%s", spec->name_prefix, spec->name_pow2 ? 1 << depth : depth,
               spec->name_suffix);
 }
+
+P2pArchDetect
+p2p_arch_detected (P2pArchDetected   *det,
+                   int                depth,
+                   int                output_nc,
+                   const P2pKeyShape *first_conv,
+                   const P2pKeyShape *first_bias,
+                   const P2pKeyShape *norm_weight)
+{
+  if (norm_weight && norm_weight->ndim == 1)
+    det->norm = P2P_NORM_BATCH;
+  else if (first_bias)
+    det->norm = P2P_NORM_INSTANCE;
+  else
+    det->norm = P2P_NORM_NONE;
+  det->depth = depth;
+  det->ngf = (int) first_conv->shape[0];
+  det->input_nc = (int) first_conv->shape[1];
+  det->output_nc = output_nc;
+  return P2P_ARCH_DETECT_YES;
+}

@@ -156,6 +156,20 @@ typedef enum {
   P2P_ARCH_DETECT_FAILED,  /* this architecture's keys, but unusable: error set */
 } P2pArchDetect;
 
+/* The end of every pth_detect: fills @det with @depth and @output_nc, ngf
+ * and input_nc from the first convolution's weight @first_conv
+ * [ngf, input_nc, k, k], and the norm: batch norm where @norm_weight (the
+ * first norm layer's weight, or NULL) is 1-D; else instance norm (which
+ * has no weights) where the first convolution has a bias @first_bias (the
+ * reference generators give it one only then); else none.  Returns
+ * P2P_ARCH_DETECT_YES. */
+P2pArchDetect p2p_arch_detected (P2pArchDetected   *det,
+                                 int                depth,
+                                 int                output_nc,
+                                 const P2pKeyShape *first_conv,
+                                 const P2pKeyShape *first_bias,
+                                 const P2pKeyShape *norm_weight);
+
 /* ---- the descriptor -------------------------------------------------- */
 
 typedef struct {

@@ -219,7 +219,7 @@ resnet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
   gpointer key;
   guint64 seen = 0;   /* bit i: block model.(10+i) */
   int n = 0;
-  const P2pKeyShape *wf, *s6, *bn;
+  const P2pKeyShape *wf, *s6;
 
   if (!(w1 && p2p_key_is4d (w1) && w1->shape[2] == 7 && w1->shape[3] == 7))
     return P2P_ARCH_DETECT_NO;
@@ -258,19 +258,9 @@ resnet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
     FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's ResNet final convolution model.%d.weight "
                                    "is missing"), 17 + n);
   s6 = p2p_keys_find (keys, "model.10.conv_block.6.weight");
-  bn = p2p_keys_find (keys, "model.2.weight");
   det->dropout = p2p_key_is4d (s6);
-  if (bn && bn->ndim == 1)
-    det->norm = P2P_NORM_BATCH;
-  else if (p2p_keys_find (keys, "model.1.bias"))
-    det->norm = P2P_NORM_INSTANCE;
-  else
-    det->norm = P2P_NORM_NONE;
-  det->depth = n;
-  det->ngf = (int) w1->shape[0];
-  det->input_nc = (int) w1->shape[1];
-  det->output_nc = (int) wf->shape[0];
-  return P2P_ARCH_DETECT_YES;
+  return p2p_arch_detected (det, n, (int) wf->shape[0], w1, p2p_keys_find (keys, "model.1.bias"),
+                            p2p_keys_find (keys, "model.2.weight"));
 }
 
 const P2pArchSpec p2p_arch_resnet = {

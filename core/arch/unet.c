@@ -407,20 +407,9 @@ detect (GHashTable *keys, P2pArchDetected *det, GError **error, gboolean resize_
     FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's U-Net innermost level %d has no up-convolution"),
           depth);
   p2 = p2p_unet_key_prefix (2);
-  {
-    const P2pKeyShape *bn = p2p_keys_findf (keys, "%s2.weight", p2);
-    if (bn && bn->ndim == 1)
-      det->norm = P2P_NORM_BATCH;
-    else if (p2p_keys_find (keys, "model.model.0.bias"))
-      det->norm = P2P_NORM_INSTANCE;
-    else
-      det->norm = P2P_NORM_NONE;
-  }
-  det->depth = depth;
-  det->ngf = (int) w0->shape[0];
-  det->input_nc = (int) w0->shape[1];
-  det->output_nc = (int) wl->shape[resize_conv ? 0 : 1];
-  return P2P_ARCH_DETECT_YES;
+  return p2p_arch_detected (det, depth, (int) wl->shape[resize_conv ? 0 : 1], w0,
+                            p2p_keys_find (keys, "model.model.0.bias"),
+                            p2p_keys_findf (keys, "%s2.weight", p2));
 }
 
 static P2pArchDetect
