@@ -458,11 +458,11 @@ static void
 p2p_sensitive_if (GtkWidget *combo,
                   GtkWidget *widget)
 {
+  const gint when = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (widget), "p2p-sensitive-if"));
   gint value = 0;
 
   gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &value);
-  gtk_widget_set_sensitive (widget, value == GPOINTER_TO_INT (g_object_get_data (G_OBJECT (widget),
-                                                                                  "p2p-sensitive-if")));
+  gtk_widget_set_sensitive (widget, value == when);
 }
 
 /* The model chooser (each model once, broken files greyed, the import
