@@ -119,6 +119,20 @@ p2p_cli_parse (const char    *command,
 
 /* ---- images ------------------------------------------------------------ */
 
+/* Prefixes gdk-pixbuf's @error about the file at @path with "@what: ",
+ * naming the file ("@verb “name”: ") only where the message does not
+ * already (gdk-pixbuf's usually do). */
+static void
+p2p_cli_prefix_file_error (GError **error, const char *path, const char *what, const char *verb)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
+  if (strstr ((*error)->message, display))
+    g_prefix_error (error, "%s: ", what);
+  else
+    g_prefix_error (error, "%s “%s”: ", verb, display);
+}
+
 /* The input as the user has it: an 8-bit RGB or RGBA pixbuf, upright. */
 static GdkPixbuf *
 p2p_cli_load_image (const char *path, GError **error)
@@ -131,11 +145,7 @@ p2p_cli_load_image (const char *path, GError **error)
   raw = gdk_pixbuf_new_from_file (path, error);
   if (!raw)
     {
-      /* GdkPixbuf's messages usually name the file already. */
-      if (strstr ((*error)->message, display))
-        g_prefix_error (error, "cannot read image: ");
-      else
-        g_prefix_error (error, "cannot read image “%s”: ", display);
+      p2p_cli_prefix_file_error (error, path, "cannot read image", "cannot read image");
       return NULL;
     }
   /* Camera JPEGs are often stored sideways with an EXIF rotation. */
@@ -276,7 +286,6 @@ p2p_cli_output_format (const char *path, GError **error)
 static gboolean
 p2p_cli_save (GdkPixbuf *pixbuf, const char *path, const char *format, GError **error)
 {
-  g_autofree char *display = g_filename_display_name (path);
   gboolean ok;
 
   /* gdk-pixbuf's JPEG default (75) shows blocks in smooth results. */
@@ -285,14 +294,8 @@ p2p_cli_save (GdkPixbuf *pixbuf, const char *path, const char *format, GError **
   else
     ok = gdk_pixbuf_save (pixbuf, path, format, error, NULL);
   if (!ok)
-    {
-      if (strstr ((*error)->message, display))
-        g_prefix_error (error, "cannot write the result: ");
-      else
-        g_prefix_error (error, "cannot write “%s”: ", display);
-      return FALSE;
-    }
-  return TRUE;
+    p2p_cli_prefix_file_error (error, path, "cannot write the result", "cannot write");
+  return ok;
 }
 
 /* The folders pix2pix-cli looks models up in (transfer full): as the

@@ -379,7 +379,7 @@ static gboolean
 parse_arch (P2pModel *model, const char *s, GError **error)
 {
   for (int i = 0; p2p_arch_specs[i]; i++)
-    if (p2p_arch_specs[i]->parse_name (s, &model->info.depth))
+    if (p2p_arch_parse_name (p2p_arch_specs[i], s, &model->info.depth))
       {
         model->arch = p2p_arch_specs[i];
         model->info.arch = model->arch->id;

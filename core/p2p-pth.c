@@ -1791,7 +1791,7 @@ build_safetensors (Value *root, const char *file_name, Container container,
     json_builder_add_string_value (jb, v); } G_STMT_END
   META ("format", "gimp-pix2pix");
   META ("format_version", "1");
-  det.arch->format_name (det.d.depth, num, sizeof num);
+  p2p_arch_format_name (det.arch, det.d.depth, num, sizeof num);
   META ("arch", num);
   g_snprintf (num, sizeof num, "%d", det.d.ngf);
   META ("ngf", num);

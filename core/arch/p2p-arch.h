@@ -156,15 +156,33 @@ typedef enum {
   P2P_ARCH_DETECT_FAILED,  /* this architecture's keys, but unusable: error set */
 } P2pArchDetect;
 
+/* The end of every pth_detect: fills @det with @depth and @output_nc, ngf
+ * and input_nc from the first convolution's weight @first_conv
+ * [ngf, input_nc, k, k], and the norm: batch norm where @norm_weight (the
+ * first norm layer's weight, or NULL) is 1-D; else instance norm (which
+ * has no weights) where the first convolution has a bias @first_bias (the
+ * reference generators give it one only then); else none.  Returns
+ * P2P_ARCH_DETECT_YES. */
+P2pArchDetect p2p_arch_detected (P2pArchDetected   *det,
+                                 int                depth,
+                                 int                output_nc,
+                                 const P2pKeyShape *first_conv,
+                                 const P2pKeyShape *first_bias,
+                                 const P2pKeyShape *norm_weight);
+
 /* ---- the descriptor -------------------------------------------------- */
 
 typedef struct {
   P2pArch     id;
-  /* "unet_256" -> depth 8; FALSE when the name is not this architecture's
-   * (or out of its range). */
-  gboolean  (*parse_name)    (const char *name, int *depth);
-  /* The metadata name for @depth (inverse of parse_name). */
-  void      (*format_name)   (int depth, char *buf, gsize size);
+  /* The metadata name: name_prefix, a number in [name_min, name_max],
+   * name_suffix ("unet_256", "resnet_9blocks").  The number is 2^depth
+   * where name_pow2 (a U-Net's side, depth 8), else the depth itself (a
+   * ResNet's blocks).  Read and written only by p2p_arch_parse_name() and
+   * p2p_arch_format_name(). */
+  const char *name_prefix;
+  const char *name_suffix;
+  guint       name_min, name_max;
+  gboolean    name_pow2;
   /* Height and width must be multiples of size_multiple and at least
    * min_size. */
   int       (*size_multiple) (int depth);
@@ -205,6 +223,13 @@ extern const P2pArchSpec p2p_arch_unet_rc;
 /* All architectures, indexed by P2pArch, in the order checkpoints are
  * tried; NULL-terminated. */
 extern const P2pArchSpec *const p2p_arch_specs[];
+
+/* The depth @name stands for when it is @spec's name (in its range);
+ * FALSE, @depth untouched, when not. */
+gboolean p2p_arch_parse_name  (const P2pArchSpec *spec, const char *name, int *depth);
+
+/* The metadata name of @spec at @depth (inverse of p2p_arch_parse_name). */
+void     p2p_arch_format_name (const P2pArchSpec *spec, int depth, char *buf, gsize size);
 
 /* U-Net state_dict key prefix of level @level (1 = outermost):
  * "model.model." for level 1, else "model.model.1." + "model.3." x

@@ -29,29 +29,6 @@ typedef struct {
   P2pConvW head;           /* 7x7 after reflect pad 3, then tanh */
 } ResnetWeights;
 
-static gboolean
-resnet_parse_name (const char *s, int *depth)
-{
-  guint64 v;
-
-  if (s && g_str_has_prefix (s, "resnet_") && g_str_has_suffix (s, "blocks"))
-    {
-      g_autofree char *num = g_strndup (s + 7, strlen (s) - 7 - 6);
-      if (g_ascii_string_to_unsigned (num, 10, 1, RESNET_MAX_BLOCKS, &v, NULL))
-        {
-          *depth = (int) v;
-          return TRUE;
-        }
-    }
-  return FALSE;
-}
-
-static void
-resnet_format_name (int depth, char *buf, gsize size)
-{
-  g_snprintf (buf, size, "resnet_%dblocks", depth);
-}
-
 static int
 resnet_size_multiple (int depth)
 {
@@ -242,7 +219,7 @@ resnet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
   gpointer key;
   guint64 seen = 0;   /* bit i: block model.(10+i) */
   int n = 0;
-  const P2pKeyShape *wf, *s6, *bn;
+  const P2pKeyShape *wf, *s6;
 
   if (!(w1 && p2p_key_is4d (w1) && w1->shape[2] == 7 && w1->shape[3] == 7))
     return P2P_ARCH_DETECT_NO;
@@ -281,25 +258,18 @@ resnet_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
     FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's ResNet final convolution model.%d.weight "
                                    "is missing"), 17 + n);
   s6 = p2p_keys_find (keys, "model.10.conv_block.6.weight");
-  bn = p2p_keys_find (keys, "model.2.weight");
   det->dropout = p2p_key_is4d (s6);
-  if (bn && bn->ndim == 1)
-    det->norm = P2P_NORM_BATCH;
-  else if (p2p_keys_find (keys, "model.1.bias"))
-    det->norm = P2P_NORM_INSTANCE;
-  else
-    det->norm = P2P_NORM_NONE;
-  det->depth = n;
-  det->ngf = (int) w1->shape[0];
-  det->input_nc = (int) w1->shape[1];
-  det->output_nc = (int) wf->shape[0];
-  return P2P_ARCH_DETECT_YES;
+  return p2p_arch_detected (det, n, (int) wf->shape[0], w1, p2p_keys_find (keys, "model.1.bias"),
+                            p2p_keys_find (keys, "model.2.weight"));
 }
 
 const P2pArchSpec p2p_arch_resnet = {
   .id = P2P_ARCH_RESNET,
-  .parse_name = resnet_parse_name,
-  .format_name = resnet_format_name,
+  .name_prefix = "resnet_",
+  .name_suffix = "blocks",
+  .name_min = 1,
+  .name_max = RESNET_MAX_BLOCKS,
+  .name_pow2 = FALSE,
   .size_multiple = resnet_size_multiple,
   .min_size = resnet_min_size,
   .default_native_size = resnet_default_native_size,

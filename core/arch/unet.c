@@ -15,7 +15,6 @@
  * PyTorch's LeakyReLU runs in place, so the skip it concatenates is
  * LReLU(x_k); we do the same, which also saves a copy.
  */
-#include <string.h>
 #include <glib/gi18n-lib.h>
 
 #include "p2p-error.h"
@@ -52,6 +51,14 @@ p2p_unet_key_prefix (int level)
   return g_string_free (s, FALSE);
 }
 
+/* Whether @info's U-Net is unet_rc_N: the descriptors of both variants
+ * share this file's functions, which differ only where the up step does. */
+static gboolean
+is_resize_conv (const P2pModelInfo *info)
+{
+  return info->arch == P2P_ARCH_UNET_RC;
+}
+
 /* The channel counts of level k of a U-Net (the reference generator's
  * ngf * min(2^(k-1), 8) rule). */
 static void
@@ -60,45 +67,6 @@ level_channels (const P2pModelInfo *info, int k, int *in_ch, int *inner, int *ou
   *inner = info->ngf * MIN (1 << MIN (k - 1, 3), 8);
   *outer = k == 1 ? info->output_nc : info->ngf * MIN (1 << MIN (k - 2, 3), 8);
   *in_ch = k == 1 ? info->input_nc : *outer;
-}
-
-/* "<prefix>N" with N = 2^depth, 32 <= N <= 1024. */
-static gboolean
-parse_sized_name (const char *s, const char *prefix, int *depth)
-{
-  guint64 v;
-
-  if (s && g_str_has_prefix (s, prefix) &&
-      g_ascii_string_to_unsigned (s + strlen (prefix), 10, 32, 1024, &v, NULL) && (v & (v - 1)) == 0)
-    {
-      *depth = g_bit_nth_lsf (v, -1);
-      return TRUE;
-    }
-  return FALSE;
-}
-
-static gboolean
-unet_parse_name (const char *s, int *depth)
-{
-  return parse_sized_name (s, "unet_", depth);
-}
-
-static void
-unet_format_name (int depth, char *buf, gsize size)
-{
-  g_snprintf (buf, size, "unet_%d", 1 << depth);
-}
-
-static gboolean
-unet_rc_parse_name (const char *s, int *depth)
-{
-  return parse_sized_name (s, "unet_rc_", depth);
-}
-
-static void
-unet_rc_format_name (int depth, char *buf, gsize size)
-{
-  g_snprintf (buf, size, "unet_rc_%d", 1 << depth);
 }
 
 static int
@@ -117,8 +85,9 @@ unet_default_native_size (int depth)
  * its up step: 4x4 at the half size (conv-transpose), or for unet_rc 3x3 at
  * the full size (2.25 times as many multiply-adds). */
 static guint64
-macs (const P2pModelInfo *info, int h, int w, gboolean resize_conv)
+unet_macs (const P2pModelInfo *info, int h, int w)
 {
+  const gboolean resize_conv = is_resize_conv (info);
   guint64 hh = h, ww = w, total = 0;
 
   for (int k = 1; k <= info->depth; k++)
@@ -138,25 +107,13 @@ macs (const P2pModelInfo *info, int h, int w, gboolean resize_conv)
   return total;
 }
 
-static guint64
-unet_macs (const P2pModelInfo *info, int h, int w)
-{
-  return macs (info, h, w, FALSE);
-}
-
-static guint64
-unet_rc_macs (const P2pModelInfo *info, int h, int w)
-{
-  return macs (info, h, w, TRUE);
-}
-
 /* unet_forward allocates cat[k + 1] = [x_{k+1}, u_{k+1}] (2 x level k's
  * inner channels at 1/2^k size) for every level on the way down and the
  * bottleneck u; all are live when the up path starts.  Going up, each is
  * freed after its transposed convolution, so the only other moment that
  * can be larger is the last: cat[2] and the full-size result. */
 static guint64
-unet_peak_floats (const P2pModelInfo *info, int h, int w)
+levels_peak_floats (const P2pModelInfo *info, int h, int w)
 {
   guint64 all = 0, cat2 = 0;
 
@@ -179,7 +136,7 @@ unet_peak_floats (const P2pModelInfo *info, int h, int w)
 }
 
 static guint64
-unet_scratch_floats (const P2pModelInfo *info, int h, int w)
+levels_scratch_floats (const P2pModelInfo *info, int h, int w)
 {
   guint64 most = 0;
 
@@ -217,20 +174,24 @@ unet_rc_largest_up (const P2pModelInfo *info, int h, int w, guint64 per_pixel)
 }
 
 static guint64
-unet_rc_peak_floats (const P2pModelInfo *info, int h, int w)
+unet_peak_floats (const P2pModelInfo *info, int h, int w)
 {
-  return unet_peak_floats (info, h, w) + unet_rc_largest_up (info, h, w, 1);
+  return levels_peak_floats (info, h, w) +
+         (is_resize_conv (info) ? unet_rc_largest_up (info, h, w, 1) : 0);
 }
 
 static guint64
-unet_rc_scratch_floats (const P2pModelInfo *info, int h, int w)
+unet_scratch_floats (const P2pModelInfo *info, int h, int w)
 {
-  return MAX (unet_scratch_floats (info, h, w), unet_rc_largest_up (info, h, w, 9));
+  const guint64 most = levels_scratch_floats (info, h, w);
+
+  return is_resize_conv (info) ? MAX (most, unet_rc_largest_up (info, h, w, 9)) : most;
 }
 
 static gpointer
-bind (P2pBinder *b, const P2pModelInfo *info, gboolean resize_conv)
+unet_bind (P2pBinder *b, const P2pModelInfo *info)
 {
+  const gboolean resize_conv = is_resize_conv (info);
   UnetWeights *wt = g_new0 (UnetWeights, 1);
   const int D = info->depth;
   const gboolean bias = info->norm == P2P_NORM_INSTANCE;
@@ -278,18 +239,6 @@ bind (P2pBinder *b, const P2pModelInfo *info, gboolean resize_conv)
       L->dropout = info->use_dropout && k >= 5 && k < D;
     }
   return wt;
-}
-
-static gpointer
-unet_bind (P2pBinder *b, const P2pModelInfo *info)
-{
-  return bind (b, info, FALSE);
-}
-
-static gpointer
-unet_rc_bind (P2pBinder *b, const P2pModelInfo *info)
-{
-  return bind (b, info, TRUE);
 }
 
 /* The decoder's up step into @out: ConvT4x4s2p1, or nearest x2 then
@@ -458,20 +407,9 @@ detect (GHashTable *keys, P2pArchDetected *det, GError **error, gboolean resize_
     FAIL (P2P_ERROR_UNSUPPORTED, _("The checkpoint's U-Net innermost level %d has no up-convolution"),
           depth);
   p2 = p2p_unet_key_prefix (2);
-  {
-    const P2pKeyShape *bn = p2p_keys_findf (keys, "%s2.weight", p2);
-    if (bn && bn->ndim == 1)
-      det->norm = P2P_NORM_BATCH;
-    else if (p2p_keys_find (keys, "model.model.0.bias"))
-      det->norm = P2P_NORM_INSTANCE;
-    else
-      det->norm = P2P_NORM_NONE;
-  }
-  det->depth = depth;
-  det->ngf = (int) w0->shape[0];
-  det->input_nc = (int) w0->shape[1];
-  det->output_nc = (int) wl->shape[resize_conv ? 0 : 1];
-  return P2P_ARCH_DETECT_YES;
+  return p2p_arch_detected (det, depth, (int) wl->shape[resize_conv ? 0 : 1], w0,
+                            p2p_keys_find (keys, "model.model.0.bias"),
+                            p2p_keys_findf (keys, "%s2.weight", p2));
 }
 
 static P2pArchDetect
@@ -486,34 +424,28 @@ unet_rc_pth_detect (GHashTable *keys, P2pArchDetected *det, GError **error)
   return detect (keys, det, error, TRUE);
 }
 
+/* What the two U-Nets' descriptors share: the name ends in the side, a
+ * power of two from 32 to 1024 (unet_256: depth 8), which the image sides
+ * must be multiples of and a checkpoint is assumed to be trained at; the
+ * functions above, which tell the variants apart by info->arch; and
+ * nn.Dropout has no weights for pth_detect to see. */
+#define UNET_SPEC_COMMON \
+  .name_suffix = "", .name_min = 32, .name_max = 1024, .name_pow2 = TRUE, \
+  .size_multiple = unet_size_multiple, .min_size = unet_size_multiple, \
+  .default_native_size = unet_default_native_size, \
+  .macs = unet_macs, .peak_floats = unet_peak_floats, .scratch_floats = unet_scratch_floats, \
+  .bind = unet_bind, .forward = unet_forward, .dropout_from_keys = FALSE
+
 const P2pArchSpec p2p_arch_unet = {
   .id = P2P_ARCH_UNET,
-  .parse_name = unet_parse_name,
-  .format_name = unet_format_name,
-  .size_multiple = unet_size_multiple,
-  .min_size = unet_size_multiple,
-  .default_native_size = unet_default_native_size,
-  .macs = unet_macs,
-  .peak_floats = unet_peak_floats,
-  .scratch_floats = unet_scratch_floats,
-  .bind = unet_bind,
-  .forward = unet_forward,
+  .name_prefix = "unet_",
   .pth_detect = unet_pth_detect,
-  .dropout_from_keys = FALSE,   /* nn.Dropout has no weights */
+  UNET_SPEC_COMMON,
 };
 
 const P2pArchSpec p2p_arch_unet_rc = {
   .id = P2P_ARCH_UNET_RC,
-  .parse_name = unet_rc_parse_name,
-  .format_name = unet_rc_format_name,
-  .size_multiple = unet_size_multiple,
-  .min_size = unet_size_multiple,
-  .default_native_size = unet_default_native_size,
-  .macs = unet_rc_macs,
-  .peak_floats = unet_rc_peak_floats,
-  .scratch_floats = unet_rc_scratch_floats,
-  .bind = unet_rc_bind,
-  .forward = unet_forward,
+  .name_prefix = "unet_rc_",
   .pth_detect = unet_rc_pth_detect,
-  .dropout_from_keys = FALSE,
+  UNET_SPEC_COMMON,
 };

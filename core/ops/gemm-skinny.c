@@ -104,6 +104,19 @@ skinny_dots (int R, int J, const float *a, gsize lda, const float *bt, int kl, f
       }
 }
 
+/* skinny_dots with a constant J in each branch (1 to 3); inlined where R
+ * is a constant too, so that each (R, J) gets its own unrolled kernel. */
+SKINNY_TARGET static inline __attribute__ ((always_inline)) void
+skinny_dots_j (int R, int J, const float *a, gsize lda, const float *bt, int kl, float *out)
+{
+  if (J == 3)
+    skinny_dots (R, 3, a, lda, bt, kl, out);
+  else if (J == 2)
+    skinny_dots (R, 2, a, lda, bt, kl, out);
+  else
+    skinny_dots (R, 1, a, lda, bt, kl, out);
+}
+
 /* One block of R rows of C over one chunk: all columns, J at a time. */
 SKINNY_TARGET static void
 skinny_nt_rows (int R, int N, const float *a, gsize lda, const float *bt, int kl,
@@ -117,23 +130,9 @@ skinny_nt_rows (int R, int N, const float *a, gsize lda, const float *bt, int kl
       /* Constant R and J in each call, so that the kernel's loops unroll
        * and its sums stay in registers. */
       if (R == 4)
-        {
-          if (J == 3)
-            skinny_dots (4, 3, a, lda, bt + j0 * SKINNY_KC, kl, out);
-          else if (J == 2)
-            skinny_dots (4, 2, a, lda, bt + j0 * SKINNY_KC, kl, out);
-          else
-            skinny_dots (4, 1, a, lda, bt + j0 * SKINNY_KC, kl, out);
-        }
+        skinny_dots_j (4, J, a, lda, bt + j0 * SKINNY_KC, kl, out);
       else
-        {
-          if (J == 3)
-            skinny_dots (1, 3, a, lda, bt + j0 * SKINNY_KC, kl, out);
-          else if (J == 2)
-            skinny_dots (1, 2, a, lda, bt + j0 * SKINNY_KC, kl, out);
-          else
-            skinny_dots (1, 1, a, lda, bt + j0 * SKINNY_KC, kl, out);
-        }
+        skinny_dots_j (1, J, a, lda, bt + j0 * SKINNY_KC, kl, out);
       for (int r = 0; r < R; r++)
         for (int j = 0; j < J; j++)
           {

@@ -20,6 +20,7 @@
 #include "p2p-plugin-common.h"
 #include "p2p-plugin-batch.h"
 #include "p2p-plugin-chooser.h"
+#include "p2p-plugin-dialog.h"
 
 #define P2P_MODEL_STRING_MAX 1024
 
@@ -177,34 +178,25 @@ p2p_batch_install (void)
                           text_args, text_return);
 }
 
-/* Runs the batch helper @name; FALSE when @name is none of them. */
 static gboolean
-p2p_batch_run (const gchar      *name,
-               gint              nparams,
-               const GimpParam  *param,
-               gint             *nreturn_vals,
-               GimpParam       **return_vals)
+p2p_batch_is_helper (const gchar *name)
 {
-  static GimpParam values[2];
-  static gchar *text = NULL;
+  return g_str_equal (name, P2P_PROC_BATCH_CHECK) || g_str_equal (name, P2P_PROC_BATCH_TEXT);
+}
 
-  if (!g_str_equal (name, P2P_PROC_BATCH_CHECK) && !g_str_equal (name, P2P_PROC_BATCH_TEXT))
-    return FALSE;
-
-  g_clear_pointer (&text, g_free);
+/* The batch helper @name's answer (transfer full); NULL for a call with
+ * the wrong arguments. */
+static gchar *
+p2p_batch_answer (const gchar     *name,
+                  gint             nparams,
+                  const GimpParam *param)
+{
   if (g_str_equal (name, P2P_PROC_BATCH_CHECK) && nparams == 2)
-    text = p2p_batch_check_image (param[1].data.d_string);
-  else if (g_str_equal (name, P2P_PROC_BATCH_TEXT) && nparams == 5)
-    text = p2p_batch_text (param[1].data.d_string, param[2].data.d_string,
+    return p2p_batch_check_image (param[1].data.d_string);
+  if (g_str_equal (name, P2P_PROC_BATCH_TEXT) && nparams == 5)
+    return p2p_batch_text (param[1].data.d_string, param[2].data.d_string,
                            param[3].data.d_string, param[4].data.d_string);
-
-  *return_vals = values;
-  values[0].type = GIMP_PDB_STATUS;
-  values[0].data.d_status = text != NULL ? GIMP_PDB_SUCCESS : GIMP_PDB_CALLING_ERROR;
-  values[1].type = GIMP_PDB_STRING;
-  values[1].data.d_string = text;
-  *nreturn_vals = text != NULL ? 2 : 1;
-  return TRUE;
+  return NULL;
 }
 
 static void
@@ -316,13 +308,7 @@ typedef struct {
   P2pFilter       filter;
   gint32          image, source;
   GtkWidget      *chooser;      /* p2p_model_chooser_new() */
-  GtkWidget      *preview_image;
-  GtkWidget      *preview_error;
-  GtkWidget      *preview_frame;    /* resize mode: the layer scaled down */
-  GtkWidget      *region_preview;   /* whole/tile: a GimpDrawablePreview, 1:1, movable */
-  GtkWidget      *estimate;         /* estimated time and memory */
-  P2pPreview     *preview;
-  guint           preview_idle;
+  P2pPreviewPanel panel;
   P2pGimp2Values *vals;
 } P2pDialog;
 
@@ -332,143 +318,31 @@ p2p_dialog_model (P2pDialog *d)
   return p2p_model_chooser_get_model (d->chooser);
 }
 
+/* The preview panel's options: the values, with the chooser's model. */
 static void
-p2p_pixels_free (guchar   *pixels,
-                 gpointer  data)
+p2p_dialog_options (P2pFilterParams *params,
+                    gpointer         data)
 {
-  g_free (pixels);
-}
+  P2pDialog *d = data;
 
-/* The estimated time and memory of the run on the whole layer, under the
- * options; a warning when it would be refused for memory. */
-static void
-p2p_dialog_estimate_update (P2pDialog             *d,
-                            const P2pFilterParams *params)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-  gboolean fits = TRUE;
-
-  if (d->estimate == NULL || d->preview == NULL)
-    return;
-  text = p2p_preview_estimate (d->preview, params, &fits, &error);
-  if (text == NULL)
-    {
-      gtk_widget_hide (d->estimate);
-      return;
-    }
-  gtk_label_set_text (GTK_LABEL (d->estimate), text);
-  gtk_widget_show (d->estimate);
-}
-
-/* Resize mode shows the layer scaled down; whole and tile mode a 1:1
- * region of it that the user moves in GIMP's own drawable preview. */
-static void
-p2p_dialog_preview_mode (P2pDialog             *d,
-                         const P2pFilterParams *params)
-{
-  const gboolean region = d->region_preview != NULL && p2p_preview_shows_region (params);
-
-  gtk_widget_set_visible (d->preview_frame, !region);
-  if (d->region_preview != NULL)
-    gtk_widget_set_visible (d->region_preview, region);
-}
-
-/* Draws the filter's result on the drawable preview's visible region. */
-static void
-p2p_dialog_region_draw (P2pDialog             *d,
-                        const P2pFilterParams *params,
-                        GError               **error_out)
-{
-  GimpPreview *gp = GIMP_PREVIEW (d->region_preview);
-  g_autoptr(GError) error = NULL;
-  g_autofree guchar *rgba = NULL;
-  int x = 0, y = 0, w = 0, h = 0;
-
-  gimp_preview_get_position (gp, &x, &y);
-  p2p_preview_set_region (d->preview, x, y);
-  rgba = p2p_preview_render (d->preview, params, &w, &h, &error);
-  if (rgba == NULL)
-    {
-      g_propagate_error (error_out, g_steal_pointer (&error));
-      return;
-    }
-  gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (gp)), 0, 0, w, h,
-                          GIMP_RGBA_IMAGE, rgba, w * 4);
-}
-
-static gboolean
-p2p_dialog_preview_update (gpointer user_data)
-{
-  P2pDialog *d = user_data;
-  g_autoptr(GError) error = NULL;
-  P2pFilterParams params;
-  guchar *rgba;
-  int w = 0, h = 0;
-
-  d->preview_idle = 0;
-  if (d->preview == NULL)
-    return G_SOURCE_REMOVE;
-
-  p2p_filter_params_init (&params, d->filter);
-  p2p_values_to_params (d->vals, &params);
-  g_free (params.model);
-  params.model = g_strdup (p2p_dialog_model (d));
-
-  p2p_dialog_estimate_update (d, &params);
-  p2p_dialog_preview_mode (d, &params);
-  if (d->region_preview != NULL && p2p_preview_shows_region (&params))
-    {
-      p2p_dialog_region_draw (d, &params, &error);
-      p2p_filter_params_clear (&params);
-      if (error != NULL)
-        {
-          gtk_label_set_text (GTK_LABEL (d->preview_error), error->message);
-          gtk_widget_show (d->preview_error);
-        }
-      else
-        gtk_widget_hide (d->preview_error);
-      return G_SOURCE_REMOVE;
-    }
-
-  rgba = p2p_preview_render (d->preview, &params, &w, &h, &error);
-  p2p_filter_params_clear (&params);
-  if (rgba == NULL)
-    {
-      gtk_label_set_text (GTK_LABEL (d->preview_error), error->message);
-      gtk_widget_show (d->preview_error);
-      return G_SOURCE_REMOVE;
-    }
-  {
-    GdkPixbuf *pixbuf = gdk_pixbuf_new_from_data (rgba, GDK_COLORSPACE_RGB, TRUE, 8, w, h, w * 4,
-                                                  p2p_pixels_free, NULL);
-    gtk_image_set_from_pixbuf (GTK_IMAGE (d->preview_image), pixbuf);
-    g_object_unref (pixbuf);
-  }
-  gtk_widget_hide (d->preview_error);
-  return G_SOURCE_REMOVE;
-}
-
-/* Coalesces changes: one preview run once the dialog is idle again. */
-static void
-p2p_dialog_preview_schedule (P2pDialog *d)
-{
-  if (d->preview_idle == 0)
-    d->preview_idle = g_idle_add (p2p_dialog_preview_update, d);
+  p2p_filter_params_init (params, d->filter);
+  p2p_values_to_params (d->vals, params);
+  g_free (params->model);
+  params->model = g_strdup (p2p_dialog_model (d));
 }
 
 static void
 p2p_dialog_changed (GtkWidget *widget,
                     P2pDialog *d)
 {
-  p2p_dialog_preview_schedule (d);
+  p2p_preview_panel_schedule (&d->panel);
 }
 
 static void
 p2p_dialog_model_changed (GtkComboBox *combo,
                           P2pDialog   *d)
 {
-  p2p_dialog_preview_schedule (d);
+  p2p_preview_panel_schedule (&d->panel);
 }
 
 static void
@@ -517,15 +391,15 @@ p2p_dialog_hints_changed (GtkWidget *combo,
 
   gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &layer);
   d->vals->hints = layer;
-  if (d->preview != NULL)
+  if (d->panel.preview != NULL)
     {
       gboolean have = p2p_hints_get (layer, d->source, &hints);
 
-      p2p_preview_set_hints (d->preview, have ? &hints : NULL, NULL);
+      p2p_preview_set_hints (d->panel.preview, have ? &hints : NULL, NULL);
       if (have)
         g_object_unref (hints.buffer);
     }
-  p2p_dialog_preview_schedule (d);
+  p2p_preview_panel_schedule (&d->panel);
 }
 
 /* A layer of the image named like "hints", else -1. */
@@ -548,14 +422,6 @@ p2p_find_hints_layer (gint32 image,
     }
   g_free (layers);
   return found;
-}
-
-/* The drawable preview was scrolled: the region moved. */
-static void
-p2p_dialog_region_moved (GimpPreview *preview,
-                         P2pDialog   *d)
-{
-  p2p_dialog_preview_schedule (d);
 }
 
 /* The size modes the filter offers (the filter table), by their PDB
@@ -586,26 +452,17 @@ p2p_size_mode_describe (GtkWidget *combo,
     gtk_label_set_text (GTK_LABEL (label), _(p2p_size_mode_choices[mode].description));
 }
 
-/* The network size only matters in resize mode. */
+/* @widget is sensitive only while @combo has the value it was given in
+ * p2p_dialog_add_spin(). */
 static void
-p2p_size_mode_sensitive (GtkWidget *combo,
-                         GtkWidget *net_size)
+p2p_sensitive_if (GtkWidget *combo,
+                  GtkWidget *widget)
 {
-  gint mode = 0;
+  const gint when = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (widget), "p2p-sensitive-if"));
+  gint value = 0;
 
-  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &mode);
-  gtk_widget_set_sensitive (net_size, mode == P2P_SIZE_MODE_RESIZE);
-}
-
-/* The seed only matters for random variation. */
-static void
-p2p_norm_mode_sensitive (GtkWidget *combo,
-                         GtkWidget *seed)
-{
-  gint mode = 0;
-
-  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &mode);
-  gtk_widget_set_sensitive (seed, mode == P2P_NORM_MODE_STOCHASTIC);
+  gimp_int_combo_box_get_active (GIMP_INT_COMBO_BOX (combo), &value);
+  gtk_widget_set_sensitive (widget, value == when);
 }
 
 /* The model chooser (each model once, broken files greyed, the import
@@ -627,6 +484,39 @@ p2p_dialog_add_model (P2pDialog  *d,
                     G_CALLBACK (p2p_dialog_model_changed), d);
 }
 
+/* A spin button for *@value (0 to @max) with @label and @tip in @table's
+ * row @row; it and its label are sensitive only while @combo has the value
+ * @when (the option matters only then). */
+static void
+p2p_dialog_add_spin (P2pDialog  *d,
+                     GtkWidget  *table,
+                     int         row,
+                     const char *label,
+                     const char *tip,
+                     gint32     *value,
+                     int         max,
+                     double      step,
+                     double      page,
+                     GtkWidget  *combo,
+                     int         when)
+{
+  GtkObject *adj;
+  GtkWidget *widgets[2];
+
+  widgets[0] = gimp_spin_button_new (&adj, *value, 0, max, step, page, 0, 1, 0);
+  widgets[1] = gimp_table_attach_aligned (GTK_TABLE (table), 0, row, label, 0.0, 0.5,
+                                          widgets[0], 1, TRUE);
+  gimp_help_set_help_data (widgets[0], tip, NULL);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), value);
+  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), d);
+  for (int i = 0; i < 2; i++)
+    {
+      g_object_set_data (G_OBJECT (widgets[i]), "p2p-sensitive-if", GINT_TO_POINTER (when));
+      g_signal_connect (combo, "changed", G_CALLBACK (p2p_sensitive_if), widgets[i]);
+      p2p_sensitive_if (combo, widgets[i]);
+    }
+}
+
 /* The expert options, in a collapsed "Advanced" section: the network size
  * (resize mode only: follows @size_combo), how the network adapts to the
  * image, and the seed (random variation only). */
@@ -638,9 +528,7 @@ p2p_dialog_add_advanced (P2pDialog      *d,
 {
   GtkWidget *expander = gtk_expander_new_with_mnemonic (_("_Advanced"));
   GtkWidget *table = gtk_table_new (3, 3, FALSE);
-  GtkWidget *combo, *spin, *label;
-  GtkObject *adj;
-  int row = 0;
+  GtkWidget *combo;
 
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);
@@ -648,18 +536,11 @@ p2p_dialog_add_advanced (P2pDialog      *d,
   gtk_container_add (GTK_CONTAINER (expander), table);
   gtk_box_pack_start (GTK_BOX (vbox), expander, FALSE, FALSE, 0);
 
-  spin = gimp_spin_button_new (&adj, vals->net_size, 0, P2P_NET_SIZE_MAX, 32, 128, 0, 1, 0);
-  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("Ne_twork size:"), 0.0, 0.5,
-                                     spin, 1, TRUE);
-  gimp_help_set_help_data (spin, _("Resize mode: side in pixels of the square the network "
-                                   "sees (0 = the model's own size; larger sizes give the "
-                                   "network more detail, at more cost)"), NULL);
-  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->net_size);
-  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), d);
-  g_signal_connect (size_combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), spin);
-  g_signal_connect (size_combo, "changed", G_CALLBACK (p2p_size_mode_sensitive), label);
-  p2p_size_mode_sensitive (size_combo, spin);
-  p2p_size_mode_sensitive (size_combo, label);
+  p2p_dialog_add_spin (d, table, 0, _("Ne_twork size:"),
+                       _("Resize mode: side in pixels of the square the network "
+                         "sees (0 = the model's own size; larger sizes give the "
+                         "network more detail, at more cost)"),
+                       &vals->net_size, P2P_NET_SIZE_MAX, 32, 128, size_combo, P2P_SIZE_MODE_RESIZE);
 
   combo = gimp_int_combo_box_new (_(p2p_norm_mode_choices[0].label), 0,
                                   _(p2p_norm_mode_choices[1].label), 1,
@@ -670,56 +551,12 @@ p2p_dialog_add_advanced (P2pDialog      *d,
                               &vals->norm_mode);
   g_signal_connect (combo, "changed", G_CALLBACK (p2p_dialog_changed), d);
   gimp_help_set_help_data (combo, _(p2p_norm_mode_help), NULL);
-  gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("Ada_ptation:"), 0.0, 0.5,
+  gimp_table_attach_aligned (GTK_TABLE (table), 0, 1, _("Ada_ptation:"), 0.0, 0.5,
                              combo, 2, FALSE);
 
-  spin = gimp_spin_button_new (&adj, vals->seed, 0, P2P_SEED_MAX, 1, 10, 0, 1, 0);
-  label = gimp_table_attach_aligned (GTK_TABLE (table), 0, row++, _("S_eed:"), 0.0, 0.5,
-                                     spin, 1, TRUE);
-  gimp_help_set_help_data (spin, _("Random variation only: each seed gives another result"),
-                           NULL);
-  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_int_changed), &vals->seed);
-  g_signal_connect (adj, "value-changed", G_CALLBACK (p2p_dialog_changed), d);
-  g_signal_connect (combo, "changed", G_CALLBACK (p2p_norm_mode_sensitive), spin);
-  g_signal_connect (combo, "changed", G_CALLBACK (p2p_norm_mode_sensitive), label);
-  p2p_norm_mode_sensitive (combo, spin);
-  p2p_norm_mode_sensitive (combo, label);
-}
-
-/* Whole and tile mode: GIMP's drawable preview of the layer at 1:1, moved
- * with its scroll bars, navigation button or by dragging; our result is
- * drawn over the part it shows.  Hidden in resize mode. */
-static void
-p2p_dialog_region_preview_new (P2pDialog *d,
-                               GtkWidget *box,
-                               gint32     drawable)
-{
-  GtkWidget *area;
-
-  if (d->preview == NULL)
-    return;
-  d->region_preview = gimp_drawable_preview_new_from_drawable_id (drawable);
-  gimp_preview_set_update (GIMP_PREVIEW (d->region_preview), TRUE);
-  area = gimp_preview_get_area (GIMP_PREVIEW (d->region_preview));
-  gtk_widget_set_size_request (area, P2P_PREVIEW_SIZE, P2P_PREVIEW_SIZE);
-  gtk_box_pack_start (GTK_BOX (box), d->region_preview, FALSE, FALSE, 0);
-  g_signal_connect (d->region_preview, "invalidated", G_CALLBACK (p2p_dialog_region_moved), d);
-  gimp_help_set_help_data (d->region_preview,
-                           _("At full resolution: a part of the layer at 1:1. Drag it or use "
-                             "the scroll bars to see another part."), NULL);
-}
-
-/* The line with the estimated time and memory, under the preview. */
-static GtkWidget *
-p2p_dialog_estimate_label_new (GtkWidget *box)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
-  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
-  gtk_widget_set_size_request (label, P2P_PREVIEW_SIZE, -1);
-  gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
-  return label;
+  p2p_dialog_add_spin (d, table, 2, _("S_eed:"),
+                       _("Random variation only: each seed gives another result"),
+                       &vals->seed, P2P_SEED_MAX, 1, 10, combo, P2P_NORM_MODE_STOCHASTIC);
 }
 
 static gboolean
@@ -731,7 +568,8 @@ p2p_dialog (P2pFilter       filter,
   const P2pFilterInfo *info = p2p_filter_info (filter);
   P2pDialog d = { 0 };
   g_auto(GStrv) search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
-  GtkWidget *dialog, *vbox, *hbox, *frame, *table, *combo, *size_combo, *label;
+  P2pPreview *preview = NULL;
+  GtkWidget *dialog, *vbox, *hbox, *table, *combo, *size_combo, *label;
   GtkObject *adj;
   int row = 0;
   gboolean ok;
@@ -747,8 +585,8 @@ p2p_dialog (P2pFilter       filter,
   if (gimp_item_is_layer (drawable) && !gimp_item_is_group (drawable))
     {
       GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
-      d.preview = p2p_preview_new (buffer, NULL, gimp_drawable_has_alpha (drawable),
-                                   search, filter, NULL);
+      preview = p2p_preview_new (buffer, NULL, gimp_drawable_has_alpha (drawable),
+                                 search, filter, NULL);
       g_object_unref (buffer);
     }
 
@@ -768,22 +606,12 @@ p2p_dialog (P2pFilter       filter,
   gtk_box_pack_start (GTK_BOX (gtk_dialog_get_content_area (GTK_DIALOG (dialog))),
                       hbox, TRUE, TRUE, 0);
 
-  /* Live preview of the whole layer, scaled down. */
   vbox = gtk_vbox_new (FALSE, 6);
   gtk_box_pack_start (GTK_BOX (hbox), vbox, FALSE, FALSE, 0);
-  frame = gtk_frame_new (NULL);
-  gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
-  gtk_widget_set_size_request (frame, P2P_PREVIEW_SIZE + 4, P2P_PREVIEW_SIZE + 4);
-  gtk_box_pack_start (GTK_BOX (vbox), frame, FALSE, FALSE, 0);
-  d.preview_frame = frame;
-  d.preview_image = gtk_image_new ();
-  gtk_container_add (GTK_CONTAINER (frame), d.preview_image);
-  p2p_dialog_region_preview_new (&d, vbox, drawable);
-  d.preview_error = gtk_label_new (NULL);
-  gtk_label_set_line_wrap (GTK_LABEL (d.preview_error), TRUE);
-  gtk_widget_set_size_request (d.preview_error, P2P_PREVIEW_SIZE, -1);
-  gtk_box_pack_start (GTK_BOX (vbox), d.preview_error, FALSE, FALSE, 0);
-  d.estimate = p2p_dialog_estimate_label_new (vbox);
+  p2p_preview_panel_init (&d.panel, vbox, preview,
+                          preview != NULL ? gimp_drawable_preview_new_from_drawable_id (drawable)
+                                          : NULL,
+                          p2p_dialog_options, &d);
 
   vbox = gtk_vbox_new (FALSE, 12);
   gtk_box_pack_start (GTK_BOX (hbox), vbox, TRUE, TRUE, 0);
@@ -855,26 +683,14 @@ p2p_dialog (P2pFilter       filter,
   gtk_box_pack_start (GTK_BOX (vbox), label, FALSE, FALSE, 0);
 
   gtk_widget_show_all (dialog);
-  gtk_widget_hide (d.preview_error);
-  {
-    P2pFilterParams params;
-
-    /* the preview the size mode wants, before the first run */
-    p2p_filter_params_init (&params, filter);
-    p2p_values_to_params (vals, &params);
-    p2p_dialog_preview_mode (&d, &params);
-    p2p_filter_params_clear (&params);
-  }
-  p2p_dialog_preview_schedule (&d);
+  p2p_preview_panel_start (&d.panel);
   ok = gimp_dialog_run (GIMP_DIALOG (dialog)) == GTK_RESPONSE_OK;
 
   if (ok)
     g_strlcpy (vals->model, p2p_dialog_model (&d), sizeof vals->model);
 
-  if (d.preview_idle != 0)
-    g_source_remove (d.preview_idle);
   gtk_widget_destroy (dialog);
-  p2p_preview_free (d.preview);
+  p2p_preview_panel_clear (&d.panel);
   return ok;
 }
 
@@ -1051,7 +867,7 @@ run (const gchar      *name,
      GimpParam       **return_vals)
 {
   static GimpParam values[2];
-  static gchar *error_text = NULL;
+  static gchar *text = NULL;   /* the string returned, until the next call */
   g_autoptr(GError) error = NULL;
   P2pFilter filter;
   P2pFilterParams params;
@@ -1067,12 +883,20 @@ run (const gchar      *name,
   textdomain (GETTEXT_PACKAGE);
   gegl_init (NULL, NULL);
 
-  if (p2p_batch_run (name, nparams, param, nreturn_vals, return_vals))
-    return;
-
   *nreturn_vals = 1;
   *return_vals = values;
   values[0].type = GIMP_PDB_STATUS;
+  g_clear_pointer (&text, g_free);
+
+  if (p2p_batch_is_helper (name))
+    {
+      text = p2p_batch_answer (name, nparams, param);
+      values[0].data.d_status = text != NULL ? GIMP_PDB_SUCCESS : GIMP_PDB_CALLING_ERROR;
+      values[1].type = GIMP_PDB_STRING;
+      values[1].data.d_string = text;
+      *nreturn_vals = text != NULL ? 2 : 1;
+      return;
+    }
 
   if (info == NULL)
     {
@@ -1172,13 +996,12 @@ run (const gchar      *name,
     }
   else if (error != NULL)
     {
-      g_free (error_text);
-      error_text = p2p_filter_error_text (filter, error);
+      text = p2p_filter_error_text (filter, error);
       if (run_mode != GIMP_RUN_NONINTERACTIVE && status != GIMP_PDB_CANCEL)
-        gimp_message (error_text);
+        gimp_message (text);
       *nreturn_vals = 2;
       values[1].type = GIMP_PDB_STRING;
-      values[1].data.d_string = error_text;
+      values[1].data.d_string = text;
     }
 
   values[0].data.d_status = status;

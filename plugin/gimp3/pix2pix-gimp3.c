@@ -20,6 +20,7 @@
 #include "p2p-plugin-common.h"
 #include "p2p-plugin-batch.h"
 #include "p2p-plugin-chooser.h"
+#include "p2p-plugin-dialog.h"
 
 #define P2P_TYPE_PLUGIN (p2p_plugin_get_type ())
 G_DECLARE_FINAL_TYPE (P2pPlugin, p2p_plugin, P2P, PLUGIN, GimpPlugIn)
@@ -298,39 +299,9 @@ typedef struct {
   GimpProcedureConfig *config;
   GimpDrawable        *source;
   GimpDrawable        *hints;     /* the hints the preview has, or NULL (a reference) */
-  P2pPreview          *preview;
-  GtkWidget           *image;
-  GtkWidget           *error;
-  GtkWidget           *frame;           /* resize mode: the layer scaled down */
-  GtkWidget           *region_preview;  /* whole/tile: a GimpDrawablePreview, 1:1, movable */
-  GtkWidget           *estimate;        /* estimated time and memory */
+  P2pPreviewPanel      panel;
   GtkWidget           *size_help;       /* what the chosen size mode does */
-  guint                idle;
 } P2pDialogPreview;
-
-static void
-p2p_pixels_free (guchar   *pixels,
-                 gpointer  data)
-{
-  g_free (pixels);
-}
-
-/* The estimated time and memory of the run on the whole layer, under the
- * options; a warning when it would be refused for memory. */
-static void
-p2p_dialog_estimate_update (P2pDialogPreview      *p,
-                            const P2pFilterParams *params)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *text = NULL;
-
-  if (p->estimate == NULL || p->preview == NULL)
-    return;
-  text = p2p_preview_estimate (p->preview, params, NULL, &error);
-  gtk_widget_set_visible (p->estimate, text != NULL);
-  if (text != NULL)
-    gtk_label_set_text (GTK_LABEL (p->estimate), text);
-}
 
 /* What the chosen size mode does, under the choice. */
 static void
@@ -342,54 +313,16 @@ p2p_dialog_size_help_update (P2pDialogPreview      *p,
                         _(p2p_size_mode_choices[params->size_mode].description));
 }
 
-/* Resize mode shows the layer scaled down; whole and tile mode a 1:1
- * region of it that the user moves in GIMP's own drawable preview. */
+/* The preview panel's options: the procedure's config.  A newly chosen
+ * hints layer goes to the preview, and the size mode's description
+ * follows the choice. */
 static void
-p2p_dialog_preview_mode (P2pDialogPreview      *p,
-                         const P2pFilterParams *params)
+p2p_dialog_options (P2pFilterParams *params,
+                    gpointer         data)
 {
-  const gboolean region = p->region_preview != NULL && p2p_preview_shows_region (params);
+  P2pDialogPreview *p = data;
 
-  if (p->frame != NULL)
-    gtk_widget_set_visible (p->frame, !region);
-  if (p->region_preview != NULL)
-    gtk_widget_set_visible (p->region_preview, region);
-}
-
-/* Draws the filter's result on the drawable preview's visible region. */
-static gboolean
-p2p_dialog_region_draw (P2pDialogPreview      *p,
-                        const P2pFilterParams *params,
-                        GError               **error)
-{
-  GimpPreview *gp = GIMP_PREVIEW (p->region_preview);
-  g_autofree guchar *rgba = NULL;
-  int x = 0, y = 0, w = 0, h = 0;
-
-  gimp_preview_get_position (gp, &x, &y);
-  p2p_preview_set_region (p->preview, x, y);
-  rgba = p2p_preview_render (p->preview, params, &w, &h, error);
-  if (rgba == NULL)
-    return FALSE;
-  gimp_preview_area_draw (GIMP_PREVIEW_AREA (gimp_preview_get_area (gp)), 0, 0, w, h,
-                          GIMP_RGBA_IMAGE, rgba, w * 4);
-  return TRUE;
-}
-
-static gboolean
-p2p_preview_update (gpointer user_data)
-{
-  P2pDialogPreview *p = user_data;
-  g_autoptr(GError) error = NULL;
-  P2pFilterParams params;
-  guchar *rgba;
-  int w = 0, h = 0;
-
-  p->idle = 0;
-  if (p->preview == NULL)
-    return G_SOURCE_REMOVE;
-
-  if (p2p_filter_info (p->filter)->options & P2P_FILTER_OPTION_HINTS)
+  if (p->panel.preview != NULL && (p2p_filter_info (p->filter)->options & P2P_FILTER_OPTION_HINTS))
     {
       GimpDrawable *layer = NULL;
 
@@ -399,57 +332,24 @@ p2p_preview_update (gpointer user_data)
           P2pHints hints;
 
           p2p_hints_get (layer, p->source, &hints);
-          p2p_preview_set_hints (p->preview, &hints, NULL);
+          p2p_preview_set_hints (p->panel.preview, &hints, NULL);
           g_clear_object (&hints.buffer);
           g_set_object (&p->hints, layer);
         }
       g_clear_object (&layer);
     }
 
-  p2p_params_from_config (p->config, p->filter, &params);
-  p2p_dialog_size_help_update (p, &params);
-  p2p_dialog_estimate_update (p, &params);
-  p2p_dialog_preview_mode (p, &params);
-  if (p->region_preview != NULL && p2p_preview_shows_region (&params))
-    {
-      gboolean drawn = p2p_dialog_region_draw (p, &params, &error);
-
-      p2p_filter_params_clear (&params);
-      if (!drawn)
-        {
-          gtk_label_set_text (GTK_LABEL (p->error), error->message);
-          gtk_widget_show (p->error);
-        }
-      else
-        gtk_widget_hide (p->error);
-      return G_SOURCE_REMOVE;
-    }
-  rgba = p2p_preview_render (p->preview, &params, &w, &h, &error);
-  p2p_filter_params_clear (&params);
-  if (rgba == NULL)
-    {
-      gtk_label_set_text (GTK_LABEL (p->error), error->message);
-      gtk_widget_show (p->error);
-      return G_SOURCE_REMOVE;
-    }
-  {
-    GdkPixbuf *pixbuf = gdk_pixbuf_new_from_data (rgba, GDK_COLORSPACE_RGB, TRUE, 8, w, h, w * 4,
-                                                  p2p_pixels_free, NULL);
-    gtk_image_set_from_pixbuf (GTK_IMAGE (p->image), pixbuf);
-    g_object_unref (pixbuf);
-  }
-  gtk_widget_hide (p->error);
-  return G_SOURCE_REMOVE;
+  p2p_params_from_config (p->config, p->filter, params);
+  p2p_dialog_size_help_update (p, params);
 }
 
 /* Any option changed: one preview run once the dialog is idle again. */
 static void
-p2p_preview_schedule (GObject          *config,
-                      GParamSpec       *pspec,
-                      P2pDialogPreview *p)
+p2p_dialog_config_changed (GObject          *config,
+                           GParamSpec       *pspec,
+                           P2pDialogPreview *p)
 {
-  if (p->idle == 0)
-    p->idle = g_idle_add (p2p_preview_update, p);
+  p2p_preview_panel_schedule (&p->panel);
 }
 
 static void
@@ -524,50 +424,6 @@ p2p_dialog_add_advanced (GimpProcedureDialog *dialog)
   return "p2p-advanced";
 }
 
-/* The drawable preview was scrolled: the region moved. */
-static void
-p2p_dialog_region_moved (GimpPreview      *preview,
-                         P2pDialogPreview *p)
-{
-  p2p_preview_schedule (NULL, NULL, p);
-}
-
-/* Whole and tile mode: GIMP's drawable preview of the layer at 1:1, moved
- * with its scroll bars, navigation button or by dragging; our result is
- * drawn over the part it shows.  Hidden in resize mode. */
-static void
-p2p_dialog_region_preview_new (P2pDialogPreview *p,
-                               GtkWidget        *box,
-                               GimpDrawable     *drawable)
-{
-  GtkWidget *area;
-
-  if (p->preview == NULL)
-    return;
-  p->region_preview = gimp_drawable_preview_new_from_drawable (drawable);
-  gimp_preview_set_update (GIMP_PREVIEW (p->region_preview), TRUE);
-  area = gimp_preview_get_area (GIMP_PREVIEW (p->region_preview));
-  gtk_widget_set_size_request (area, P2P_PREVIEW_SIZE, P2P_PREVIEW_SIZE);
-  gtk_box_pack_start (GTK_BOX (box), p->region_preview, FALSE, FALSE, 0);
-  g_signal_connect (p->region_preview, "invalidated", G_CALLBACK (p2p_dialog_region_moved), p);
-  gimp_help_set_help_data (p->region_preview,
-                           _("At full resolution: a part of the layer at 1:1. Drag it or use "
-                             "the scroll bars to see another part."), NULL);
-}
-
-/* A wrapping label for the dialog, packed into @box. */
-static GtkWidget *
-p2p_dialog_note_new (GtkWidget *box)
-{
-  GtkWidget *label = gtk_label_new (NULL);
-
-  gtk_label_set_xalign (GTK_LABEL (label), 0.0);
-  gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
-  gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
-  return label;
-}
-
 /* A layer of @image (not @source) named like "hints", with transparency;
  * NULL if none (transfer full). */
 static GimpDrawable *
@@ -598,7 +454,8 @@ p2p_dialog (GimpProcedure       *procedure,
   const P2pFilterInfo *info = p2p_filter_info (filter);
   g_auto(GStrv) search = p2p_plugin_model_search_path (gimp_get_progname (), gimp_directory ());
   P2pDialogPreview preview = { .filter = filter, .config = config };
-  GtkWidget *dialog, *box, *content, *frame;
+  P2pPreview *pv = NULL;
+  GtkWidget *dialog, *box, *content;
   gboolean ok;
   gulong notify_id;
 
@@ -610,9 +467,8 @@ p2p_dialog (GimpProcedure       *procedure,
   if (gimp_item_is_layer (GIMP_ITEM (drawable)) && !gimp_item_is_group (GIMP_ITEM (drawable)))
     {
       GeglBuffer *buffer = gimp_drawable_get_buffer (drawable);
-      preview.preview = p2p_preview_new (buffer, gimp_drawable_get_format (drawable),
-                                         gimp_drawable_has_alpha (drawable),
-                                         search, filter, NULL);
+      pv = p2p_preview_new (buffer, gimp_drawable_get_format (drawable),
+                            gimp_drawable_has_alpha (drawable), search, filter, NULL);
       g_object_unref (buffer);
     }
 
@@ -621,28 +477,16 @@ p2p_dialog (GimpProcedure       *procedure,
   box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   gtk_container_set_border_width (GTK_CONTAINER (box), 6);
 
-  /* Live preview of the whole layer, scaled down. */
-  frame = gtk_frame_new (NULL);
-  gtk_frame_set_shadow_type (GTK_FRAME (frame), GTK_SHADOW_IN);
-  gtk_widget_set_size_request (frame, P2P_PREVIEW_SIZE + 4, P2P_PREVIEW_SIZE + 4);
-  gtk_widget_set_halign (frame, GTK_ALIGN_CENTER);
-  preview.image = gtk_image_new ();
-  gtk_container_add (GTK_CONTAINER (frame), preview.image);
-  gtk_box_pack_start (GTK_BOX (box), frame, FALSE, FALSE, 0);
-  preview.frame = frame;
-  p2p_dialog_region_preview_new (&preview, box, drawable);
-  preview.error = gtk_label_new (NULL);
-  gtk_label_set_line_wrap (GTK_LABEL (preview.error), TRUE);
-  gtk_label_set_max_width_chars (GTK_LABEL (preview.error), 40);
-  gtk_box_pack_start (GTK_BOX (box), preview.error, FALSE, FALSE, 0);
-  preview.estimate = p2p_dialog_note_new (box);
+  p2p_preview_panel_init (&preview.panel, box, pv,
+                          pv != NULL ? gimp_drawable_preview_new_from_drawable (drawable) : NULL,
+                          p2p_dialog_options, &preview);
   p2p_dialog_add_model (box, config, filter, search);
 
   {
     GList *fields = NULL;
 
     fields = g_list_append (fields, "size-mode");
-    /* what the chosen mode does, right under it (p2p_preview_update) */
+    /* what the chosen mode does, right under it (p2p_dialog_options) */
     preview.size_help = gimp_procedure_dialog_get_label (GIMP_PROCEDURE_DIALOG (dialog),
                                                          "p2p-size-mode-help", "", FALSE, FALSE);
     gtk_label_set_xalign (GTK_LABEL (preview.size_help), 0.0);
@@ -680,27 +524,14 @@ p2p_dialog (GimpProcedure       *procedure,
   gtk_box_pack_start (GTK_BOX (content), box, FALSE, FALSE, 0);
   gtk_box_reorder_child (GTK_BOX (content), box, 0);
   gtk_widget_show_all (box);
-  gtk_widget_hide (preview.error);
-  {
-    P2pFilterParams params;
-
-    /* the preview the size mode wants, before the first run */
-    p2p_params_from_config (config, filter, &params);
-    p2p_dialog_preview_mode (&preview, &params);
-    p2p_dialog_size_help_update (&preview, &params);
-    p2p_filter_params_clear (&params);
-  }
-
-  notify_id = g_signal_connect (config, "notify", G_CALLBACK (p2p_preview_schedule), &preview);
-  p2p_preview_schedule (G_OBJECT (config), NULL, &preview);
+  p2p_preview_panel_start (&preview.panel);
+  notify_id = g_signal_connect (config, "notify", G_CALLBACK (p2p_dialog_config_changed), &preview);
 
   ok = gimp_procedure_dialog_run (GIMP_PROCEDURE_DIALOG (dialog));
 
   g_signal_handler_disconnect (config, notify_id);
-  if (preview.idle != 0)
-    g_source_remove (preview.idle);
   gtk_widget_destroy (dialog);
-  p2p_preview_free (preview.preview);
+  p2p_preview_panel_clear (&preview.panel);
   g_clear_object (&preview.hints);
   return ok;
 }

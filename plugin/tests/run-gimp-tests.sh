@@ -241,6 +241,22 @@ else
 fi
 
 # --- 2. the batch script -------------------------------------------------------
+# batch_equals_cli WHAT IN OUT LOG NAME...: the batch run (GIMP's output in
+# LOG) wrote OUT/NAME.png for each NAME, equal to pix2pix-cli --size-mode
+# whole on IN/NAME.png.
+batch_equals_cli() {
+  what=$1 b_in=$2 b_out=$3 b_log=$4; shift 4
+  for c in "$@"; do
+    if [ -f "$b_out/$c.png" ]; then
+      "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" --size-mode whole \
+        "$b_in/$c.png" "$b_out/$c-cli.png" > "$T/cli.log" 2>&1
+      check "$what: $c.png written, whole mode equals pix2pix-cli --size-mode whole" \
+        "$COMPARE" cli "$b_out/$c.png" "$b_out/$c-cli.png" 1 -
+    else
+      not_ok "$what: $c.png written"; sed 's/^/#   /' "$b_log"
+    fi
+  done
+}
 mkdir -p "$T/batch-in" "$T/batch-out"
 for c in rgb rgba; do
   [ -f "$OUT/$c-before.png" ] && cp "$OUT/$c-before.png" "$T/batch-in/$c.png"
@@ -251,16 +267,7 @@ if run_gimp "$T/batch.log" "(pix2pix-batch \"$T/batch-in/*.png\" \"$T/batch-out\
 else
   not_ok "batch script ran"
 fi
-for c in rgb rgba; do
-  if [ -f "$T/batch-out/$c.png" ]; then
-    "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" --size-mode whole \
-      "$T/batch-in/$c.png" "$T/batch-out/$c-cli.png" > "$T/cli.log" 2>&1
-    check "batch output $c.png equals pix2pix-cli" \
-      "$COMPARE" cli "$T/batch-out/$c.png" "$T/batch-out/$c-cli.png" 1 -
-  else
-    not_ok "batch output $c.png written"
-  fi
-done
+batch_equals_cli "batch" "$T/batch-in" "$T/batch-out" "$T/batch.log" rgb rgba
 [ ! -e "$T/batch-out/skip.png" ] && ok "batch skips files not matching the glob" \
   || not_ok "batch skips files not matching the glob"
 check "batch: the summary says what was written" grep -q 'pix2pix-batch: 2 files written to' "$T/batch.log"
@@ -287,16 +294,7 @@ cp "$OUT/rgba-before.png" "$T/bc-in/c.png"
 size=$(wc -c < "$SRC/plugin/tests/data/source.png")
 head -c $((size / 2)) "$SRC/plugin/tests/data/source.png" > "$T/bc-in/b-cut.png"
 run_gimp_rc "$T/batch-cut.log" "(pix2pix-batch \"$T/bc-in/*.png\" \"$T/bc-out\" \"sketch-to-photo\" \"\" \"whole\" \"official\" 0 1.0)"
-for c in a c; do
-  if [ -f "$T/bc-out/$c.png" ]; then
-    "$CLI" run --model "$MODELS/sketch-to-photo.safetensors" --size-mode whole \
-      "$T/bc-in/$c.png" "$T/bc-out/$c-cli.png" > "$T/cli.log" 2>&1
-    check "batch with a cut file: $c.png written, whole mode equals pix2pix-cli --size-mode whole" \
-      "$COMPARE" cli "$T/bc-out/$c.png" "$T/bc-out/$c-cli.png" 1 -
-  else
-    not_ok "batch with a cut file: $c.png written"; sed 's/^/#   /' "$T/batch-cut.log"
-  fi
-done
+batch_equals_cli "batch with a cut file" "$T/bc-in" "$T/bc-out" "$T/batch-cut.log" a c
 [ ! -e "$T/bc-out/b-cut.png" ] && ok "batch: nothing written for the PNG cut short" \
   || not_ok "batch: nothing written for the PNG cut short"
 check "batch: the summary counts 2 written, 1 failed" \
