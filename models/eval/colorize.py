@@ -2,8 +2,9 @@
 
     nice /usr/bin/python3 -m models.eval.colorize [--model A.safetensors ...] [--limit N]
 
-(from the repository root).  For every eval_in photo (short side 256, Rec.601 grey; monochrome
-originals, mean saturation < 0.01, left out) and every hint count N in 0, 1, 2, 5, 10, 20, 50:
+(from the repository root).  For every eval_in photo (--split eval_in2: the held-out photos of
+other sources; short side 256, Rec.601 grey; monochrome originals, mean saturation < 0.01, left
+out) and every hint count N in 0, 1, 2, 5, 10, 20, 50:
 
 * the seeded hints file of models/eval/hints.py (one per photo and N, nested over N, reused for
   every model and for the baseline);
@@ -42,9 +43,9 @@ DEFAULT_OUT = os.path.join(REPO, "models", "eval", "results", "colorize")
 METRICS = ("psnr", "ssim", "ab_err", "colourfulness", "hint_err")
 
 
-def eval_photos(work, limit=None):
-    """[(row, colour photo at eval size, grey)] of eval_in, monochrome originals left out."""
-    rows = [r for r in p2p_data.read_index(work) if r["split"] == "eval_in" and r["mean_saturation"] >= 0.01]
+def eval_photos(work, limit=None, split="eval_in"):
+    """[(row, colour photo at eval size, grey)] of @split, monochrome originals left out."""
+    rows = [r for r in p2p_data.read_index(work) if r["split"] == split and r["mean_saturation"] >= 0.01]
     rows.sort(key=lambda r: r["id"])
     if limit:
         rows = rows[:limit]
@@ -74,7 +75,7 @@ def model_label(path, taken):
 
 
 def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED, cli_path=None,
-             threads=None, with_levin=True, sheet_rows=8, log=print, cli_args=()):
+             threads=None, with_levin=True, sheet_rows=8, log=print, cli_args=(), split="eval_in"):
     """-> result dict (see summarise); writes images and caches under out."""
     exe = cli.find_cli(cli_path)
     counts = sorted(set(counts))
@@ -87,7 +88,7 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
         infos.append({"label": lab, "file": os.path.abspath(m), "takes_hints": cli.takes_hints(md),
                       "step": cli.training_step(md), "training": md.get("training", ""),
                       "name": md.get("name", "")})
-    photos = eval_photos(work, limit)
+    photos = eval_photos(work, limit, split)
     dirs = {k: os.path.join(out, k) for k in ("inputs", "hints-s%d" % seed, "levin-s%d" % seed)}
     for d in dirs.values():
         os.makedirs(d, exist_ok=True)
@@ -146,7 +147,7 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
                 sheet[info["label"]].append(row_imgs + [rgb])
         log("[%d/%d] %s" % (k + 1, len(photos), pid))
     result = summarise(per, orig_cf, infos, counts, with_levin)
-    result.update({"photos": len(photos), "eval_size": hints.EVAL_SIZE, "grey": "rec601",
+    result.update({"photos": len(photos), "split": split, "eval_size": hints.EVAL_SIZE, "grey": "rec601",
                    "hint_side": hints.SIDE, "seed": seed, "cli": exe, "cli_args": list(cli_args),
                    "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")})
     for info in infos:
@@ -216,8 +217,8 @@ def markdown(res):
     c = res["counts"]
     mt = res["means"]
     lines = ["# Colorize evaluation through pix2pix-cli", "",
-             "%d eval_in photos at short side %d, %s grey input; %d x %d px hints (seed %d); %s; "
-             "CLI %s." % (res["photos"], res["eval_size"], res["grey"], res["hint_side"],
+             "%d %s photos at short side %d, %s grey input; %d x %d px hints (seed %d); %s; "
+             "CLI %s." % (res["photos"], res.get("split", "eval_in"), res["eval_size"], res["grey"], res["hint_side"],
                           res["hint_side"], res["seed"], res["date"], res["cli"]), ""]
     if res.get("cli_args"):
         lines += ["**Not the default options:** every run had `%s` (a diagnostic, not what users get)."
@@ -290,6 +291,8 @@ def main(argv=None):
                     "_build/core/, $PATH)")
     ap.add_argument("--counts", type=parse_counts, default=hints.COUNTS, help="hint counts, e.g. 0,10")
     ap.add_argument("--limit", type=int, help="first N photos only (by id)")
+    ap.add_argument("--split", default="eval_in", help="the index split to evaluate on: eval_in (the "
+                    "photo pack's held-out photos) or eval_in2 (held-out photos of other sources)")
     ap.add_argument("--seed", type=int, default=hints.SEED)
     ap.add_argument("--threads", type=int, help="pix2pix-cli --threads")
     ap.add_argument("--no-levin", action="store_true", help="leave out the Levin baseline")
@@ -301,7 +304,7 @@ def main(argv=None):
     models = args.model or [os.path.join(REPO, "models", "colorize.safetensors")]
     os.makedirs(args.out, exist_ok=True)
     res, per = evaluate(models, args.work, args.out, args.counts, args.limit, args.seed, args.cli,
-                        args.threads, not args.no_levin, cli_args=args.cli_arg)
+                        args.threads, not args.no_levin, cli_args=args.cli_arg, split=args.split)
     with open(os.path.join(args.out, "colorize.json"), "w") as f:
         json.dump({"summary": res, "per_image": per}, f, indent=1)
     md = markdown(res)

@@ -11,6 +11,9 @@ hints (the same seeded hints files), one snapshot at a time, and its row appende
 step, photos, PSNR at 0 and 10 hints, their differences from the grey image, mean Lab (a, b)
 error at 0 and 10 hints, colourfulness relative to the originals at 0 hints, (a, b) error at the
 hint pixels at 10 hints, date.  Then the table is printed best first (PSNR at 10 hints, then at 0).
+`--split eval_in2` evaluates on the photos held out from the other sources instead (table
+snapshots-colorize-eval_in2.tsv): the check that a snapshot's automatic mode holds on photos
+unlike the training pack's.
 """
 import argparse
 import datetime
@@ -40,22 +43,23 @@ def read_table(path):
     return [dict(zip(head, ln.split("\t"))) for ln in lines[1:]]
 
 
-def write_table(path, rows):
+def write_table(path, rows, split="eval_in"):
     tmp = path + ".tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("# Colorize training snapshots evaluated through pix2pix-cli (models/eval/snapshots.py):\n"
-                "# eval_in photos at short side 256, Rec.601 grey, seeded 5x5 hints; PSNR in dB on\n"
+                "# %s photos at short side 256, Rec.601 grey, seeded 5x5 hints; PSNR in dB on\n"
                 "# 8-bit RGB, dgrey = PSNR minus the grey image's, colourfulness relative to the\n"
-                "# originals, errors in Lab (a, b) units.\n")
+                "# originals, errors in Lab (a, b) units.\n" % split)
         f.write("\t".join(COLUMNS) + "\n")
         for r in sorted(rows, key=lambda r: (int(r["step"]) if r["step"].isdigit() else -1, r["snapshot"])):
             f.write("\t".join(str(r.get(c, "")) for c in COLUMNS) + "\n")
     os.replace(tmp, path)
 
 
-def evaluate_snapshot(path, work, out, limit, cli_path, threads):
+def evaluate_snapshot(path, work, out, limit, cli_path, threads, split="eval_in"):
     res, _ = colorize.evaluate([path], work, out, counts=(0, 10), limit=limit, cli_path=cli_path,
-                               threads=threads, with_levin=False, sheet_rows=0, log=lambda *a: None)
+                               threads=threads, with_levin=False, sheet_rows=0, log=lambda *a: None,
+                               split=split)
     info = res["models"][0]
     m = res["means"]
     lab = info["label"]
@@ -77,7 +81,10 @@ def evaluate_snapshot(path, work, out, limit, cli_path, threads):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="evaluate new training snapshots into a table")
     ap.add_argument("--snapshots", default=default_snapshots(), help="folder of *.safetensors")
-    ap.add_argument("--table", default=DEFAULT_TABLE)
+    ap.add_argument("--table", help="default models/eval/snapshots-colorize.tsv, for another split "
+                    "snapshots-colorize-<split>.tsv")
+    ap.add_argument("--split", default="eval_in", help="eval_in, or eval_in2 (held-out photos of other "
+                    "sources)")
     ap.add_argument("--work", default=p2p_data.DEFAULT_WORK, help="dataset work folder (photos/)")
     ap.add_argument("--out", default=os.path.join(cli.REPO, "models", "eval", "results", "snapshots"),
                     help="folder for inputs, hints and outputs")
@@ -87,6 +94,9 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, help="first N photos only (rows say how many)")
     ap.add_argument("--threads", type=int, help="pix2pix-cli --threads")
     args = ap.parse_args(argv)
+    if not args.table:
+        args.table = DEFAULT_TABLE if args.split == "eval_in" else \
+            DEFAULT_TABLE.replace(".tsv", "-%s.tsv" % args.split)
     rows = read_table(args.table)
     done = {r["snapshot"] for r in rows}
     files = [os.path.join(args.snapshots, f) for f in sorted(os.listdir(args.snapshots))
@@ -96,12 +106,13 @@ def main(argv=None):
     for path in new:
         print("evaluating %s ..." % path, flush=True)
         try:
-            rows.append(evaluate_snapshot(path, args.work, args.out, args.limit, args.cli, args.threads))
+            rows.append(evaluate_snapshot(path, args.work, args.out, args.limit, args.cli, args.threads,
+                                          args.split))
         except cli.CliError as e:  # e.g. a model this pix2pix-cli cannot run yet: retried next time
             print("  failed, not recorded: %s" % e, flush=True)
             failed += 1
             continue
-        write_table(args.table, rows)  # after each: an interrupted run keeps what it finished
+        write_table(args.table, rows, args.split)  # after each: an interrupted run keeps what it finished
     print("%d new snapshot(s) evaluated, %d failed; table %s" % (len(new) - failed, failed, args.table))
 
     def key(r):
