@@ -248,3 +248,33 @@ p2p_model_chooser_get_combo (GtkWidget *chooser)
 {
   return p2p_chooser_get (chooser)->combo;
 }
+
+gboolean
+p2p_model_chooser_set_model (GtkWidget  *chooser,
+                             const char *model)
+{
+  P2pChooser *c = p2p_chooser_get (chooser);
+  GtkTreeModel *store = GTK_TREE_MODEL (c->store);
+  GtkTreeIter iter;
+  gboolean more;
+  int row = 0;
+
+  if (model == NULL)
+    model = "";
+  if (g_strcmp0 (c->model, model) == 0)
+    return TRUE;
+  for (more = gtk_tree_model_get_iter_first (store, &iter); more;
+       more = gtk_tree_model_iter_next (store, &iter), row++)
+    {
+      g_autofree char *line_model = NULL;
+      gboolean usable = FALSE;
+
+      gtk_tree_model_get (store, &iter, P2P_COL_MODEL, &line_model, P2P_COL_USABLE, &usable, -1);
+      if (usable && g_strcmp0 (line_model, model) == 0)
+        {
+          gtk_combo_box_set_active (GTK_COMBO_BOX (c->combo), row);
+          return TRUE;
+        }
+    }
+  return FALSE;
+}

@@ -33,4 +33,10 @@ const char *p2p_model_chooser_get_model (GtkWidget   *chooser);
  * which also follows an import. */
 GtkWidget  *p2p_model_chooser_get_combo (GtkWidget   *chooser);
 
+/* Selects the usable line whose model string is @model ("" or NULL: the
+ * default model), as the dialog's Reset needs; FALSE when there is none
+ * (the choice is then left as it was). */
+gboolean    p2p_model_chooser_set_model (GtkWidget   *chooser,
+                                         const char  *model);
+
 G_END_DECLS

@@ -361,6 +361,22 @@ p2p_dialog_model_changed (GtkComboBox *combo,
   g_object_set (config, "model", p2p_model_chooser_get_model (chooser), NULL);
 }
 
+/* The config's model changed from elsewhere: the dialog's Reset (to
+ * initial values or factory defaults) sets the property, and the chooser,
+ * which no GIMP widget binds, must show it. */
+static void
+p2p_dialog_config_model_changed (GObject    *config,
+                                 GParamSpec *pspec,
+                                 GtkWidget  *chooser)
+{
+  g_autofree char *model = NULL;
+
+  g_object_get (config, "model", &model, NULL);
+  if (!p2p_model_chooser_set_model (chooser, model))
+    /* not listed (a file since removed): keep the chooser's line */
+    g_object_set (config, "model", p2p_model_chooser_get_model (chooser), NULL);
+}
+
 /* The model chooser (each model once, broken files greyed, the import
  * button where the filter has one), its label above it, into @box. */
 static void
@@ -384,6 +400,8 @@ p2p_dialog_add_model (GtkWidget           *box,
   g_signal_connect (p2p_model_chooser_get_combo (chooser), "changed",
                     G_CALLBACK (p2p_dialog_model_changed), chooser);
   p2p_dialog_model_changed (GTK_COMBO_BOX (p2p_model_chooser_get_combo (chooser)), chooser);
+  g_signal_connect_object (config, "notify::model",
+                           G_CALLBACK (p2p_dialog_config_model_changed), chooser, 0);
 }
 
 /* @field is sensitive only while @choice_field has the value @nick. */
