@@ -23,17 +23,6 @@ typedef struct {
 } Folder;
 
 static void
-write_model (const char *dir, const char *file, guint32 seed)
-{
-  TinyModelSpec spec = { "resnet_1blocks", 2, 1, 2, "colorize", 16, seed, NULL };
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (tiny_model_write (&spec, path, &error));
-  g_assert_no_error (error);
-}
-
-static void
 folder_setup (Folder *f, gconstpointer data)
 {
   g_autoptr(GError) error = NULL;
@@ -42,8 +31,16 @@ folder_setup (Folder *f, gconstpointer data)
   g_assert_no_error (error);
   f->search[0] = f->dir;
   f->search[1] = NULL;
-  write_model (f->dir, "colorize.safetensors", 1);   /* the filter's default */
-  write_model (f->dir, "other.safetensors", 2);
+  /* the filter's default (by its file name) and another colorize model */
+  for (guint32 seed = 1; seed <= 2; seed++)
+    {
+      TinyModelSpec spec = { "resnet_1blocks", 2, 1, 2, "colorize", 16, seed, NULL };
+      g_autofree char *path = g_build_filename (f->dir, seed == 1 ? "colorize.safetensors"
+                                                                  : "other.safetensors", NULL);
+
+      g_assert_true (tiny_model_write (&spec, path, &error));
+      g_assert_no_error (error);
+    }
   f->other = g_build_filename (f->dir, "other.safetensors", NULL);
   f->broken = g_build_filename (f->dir, "broken.safetensors", NULL);
   g_assert_true (g_file_set_contents (f->broken, "not a model", -1, NULL));
