@@ -21,6 +21,9 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <glib.h>
 
 #include "p2p.h"
@@ -34,8 +37,14 @@
 #endif
 #endif
 
+/* Seen: 1.00-1.17 in resize and whole mode; tile mode 1.19 and 1.43 (its
+ * estimate lets the tile arena keep twice its peak, which the runs here
+ * did not need) - stable on Debian 12 and 13, and 1.10 once on 13.  The
+ * upper bound leaves tile mode room on CPUs whose convolution scratch
+ * differs.  Still able to fail: without the convolution scratch term
+ * whole mode comes to 0.81. */
 #define MIN_RATIO 0.9
-#define MAX_RATIO 1.5
+#define MAX_RATIO 1.6
 
 static P2pModel *
 load_tiny (const char *arch, int ngf, const char *task, int in_nc, int out_nc, int native)
@@ -226,6 +235,13 @@ test_peak (gconstpointer data)
       g_test_trap_assert_passed ();
       return;
     }
+#ifdef __linux__
+  /* GLib (2.78 on) makes a test subprocess non-dumpable so that an expected
+   * crash leaves no core; Linux then gives its /proc/self files to root,
+   * and clear_refs is refused to any other user (the Debian 13 CI stage
+   * runs the tests as one: its only failure).  This child needs them. */
+  g_assert_cmpint (prctl (PR_SET_DUMPABLE, 1, 0, 0, 0), ==, 0);
+#endif
   measure_peak (data);
 }
 
