@@ -49,15 +49,20 @@ folder_setup (Folder *f, gconstpointer data)
 static void
 folder_teardown (Folder *f, gconstpointer data)
 {
-  g_autofree char *def = g_build_filename (f->dir, "colorize.safetensors", NULL);
+  g_autoptr(GDir) dir = g_dir_open (f->dir, 0, NULL);
+  const char *name;
 
-  g_unlink (def);
-  g_unlink (f->other);
-  g_unlink (f->broken);
+  /* everything the set-up wrote, then the folder */
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (f->dir, name, NULL);
+
+      g_unlink (path);
+    }
   g_rmdir (f->dir);
-  g_free (f->dir);
-  g_free (f->other);
-  g_free (f->broken);
+  g_clear_pointer (&f->dir, g_free);
+  g_clear_pointer (&f->other, g_free);
+  g_clear_pointer (&f->broken, g_free);
 }
 
 static void
