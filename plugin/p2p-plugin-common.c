@@ -69,7 +69,13 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "layer and puts the result into a new layer above it.  Transparent "
        "parts of the drawing count as white paper and the result is opaque; "
        "a gray or indexed image is converted to RGB.  Only the selection is "
-       "shown in the new layer."),
+       "shown in the new layer.  Draw dark lines on a light ground and give "
+       "regions their colors (bucket fill, or rough brush strokes under the "
+       "lines): the result keeps those colors and softens them into a "
+       "picture.  Lines alone give only a muddy guess."),
+    N_("Draw dark lines on a light ground, then give regions their colors: "
+       "bucket-fill them or paint rough strokes under the lines. The result "
+       "keeps your colors; lines alone give only a muddy guess."),
     "sketch-to-photo" P2P_MODEL_SUFFIX, P2P_TASK_SKETCH_TO_PHOTO,
     /* at full resolution the lines keep their place and detail (at the
      * model's size a large drawing comes back as a blur); tiles gave white
@@ -85,6 +91,7 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "the result into a new layer above it.  The lightness of the source is "
        "kept; a gray or indexed image is converted to RGB.  Only the selection "
        "is shown in the new layer."),
+    NULL,
     "colorize" P2P_MODEL_SUFFIX, P2P_TASK_COLORIZE,
     /* at full resolution the network sees texture, not objects, and the
      * colors go wrong (a red motorcycle turned olive); the layer's own
@@ -101,6 +108,7 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "styles) on the active layer and puts the result into a new layer "
        "above it, named after the model.  Only the selection is shown in "
        "the new layer."),
+    NULL,
     NULL, P2P_TASK_GENERIC,
     /* any generator: not measured (styles are usually run at full
      * resolution), so every mode */

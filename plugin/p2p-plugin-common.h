@@ -55,6 +55,7 @@ typedef struct {
   const char      *menu_path;
   const char      *blurb;          /* N_() */
   const char      *help;           /* N_() */
+  const char      *input_help;     /* N_(): what to draw, shown in the dialog; NULL: none */
   const char      *default_model;  /* file name in the model folders; NULL: none (the
                                       user must choose one) */
   P2pTask          task;           /* the models it lists and accepts */

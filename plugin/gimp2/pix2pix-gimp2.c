@@ -616,6 +616,16 @@ p2p_dialog (P2pFilter       filter,
   vbox = gtk_vbox_new (FALSE, 12);
   gtk_box_pack_start (GTK_BOX (hbox), vbox, TRUE, TRUE, 0);
 
+  if (info->input_help != NULL)
+    {
+      /* what to draw: the first thing read, above the options */
+      label = gtk_label_new (_(info->input_help));
+      gtk_misc_set_alignment (GTK_MISC (label), 0.0, 0.5);
+      gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+      gtk_widget_set_size_request (label, 380, -1);
+      gtk_box_pack_start (GTK_BOX (vbox), label, FALSE, FALSE, 0);
+    }
+
   table = gtk_table_new (6, 3, FALSE);
   gtk_table_set_col_spacings (GTK_TABLE (table), 6);
   gtk_table_set_row_spacings (GTK_TABLE (table), 6);

@@ -498,6 +498,16 @@ p2p_dialog (GimpProcedure       *procedure,
   p2p_preview_panel_init (&preview.panel, box, pv,
                           pv != NULL ? gimp_drawable_preview_new_from_drawable (drawable) : NULL,
                           p2p_dialog_options, &preview);
+  if (info->input_help != NULL)
+    {
+      /* what to draw: the first thing read, above the options */
+      GtkWidget *label = gtk_label_new (_(info->input_help));
+
+      gtk_label_set_xalign (GTK_LABEL (label), 0.0);
+      gtk_label_set_line_wrap (GTK_LABEL (label), TRUE);
+      gtk_label_set_max_width_chars (GTK_LABEL (label), 50);
+      gtk_box_pack_start (GTK_BOX (box), label, FALSE, FALSE, 0);
+    }
   p2p_dialog_add_model (box, config, filter, search);
 
   {
