@@ -35,13 +35,15 @@ batch() {  # batch PATTERN FILTER
   esac
 }
 
-rm -f "$OUT/lake-sherburne-grey.png" "$OUT/lake-sherburne-sketch.png"
+rm -f "$OUT/lake-sherburne-grey.png" "$OUT/lake-sherburne-sketch.png" \
+  "$OUT/lake-sherburne-coloured-sketch.png"
 echo "Demo: Auto Colorize and Sketch to Photo through $GIMP_CONSOLE ..."
 batch "$EX/lake-sherburne-grey.jpg" colorize > "$OUT/gimp-colorize.log" 2>&1 || true
-batch "$EX/lake-sherburne-sketch.png" sketch-to-photo > "$OUT/gimp-sketch.log" 2>&1 || true
+# the line drawing, and the same drawing with its regions filled in colour
+batch "$EX/lake-sherburne*sketch.png" sketch-to-photo > "$OUT/gimp-sketch.log" 2>&1 || true
 
 status=0
-for f in lake-sherburne-grey.png lake-sherburne-sketch.png; do
+for f in lake-sherburne-grey.png lake-sherburne-sketch.png lake-sherburne-coloured-sketch.png; do
   if [ -s "$OUT/$f" ]; then
     echo "  wrote $OUT/$f"
   else
