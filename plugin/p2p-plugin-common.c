@@ -69,10 +69,7 @@ const P2pFilterInfo p2p_filters[P2P_N_FILTERS] = {
        "layer and puts the result into a new layer above it.  Transparent "
        "parts of the drawing count as white paper and the result is opaque; "
        "a gray or indexed image is converted to RGB.  Only the selection is "
-       "shown in the new layer.  Draw dark lines on a light ground and give "
-       "regions their colors (bucket fill, or rough brush strokes under the "
-       "lines): the result keeps those colors and softens them into a "
-       "picture.  Lines alone give only a muddy guess."),
+       "shown in the new layer."),
     N_("Draw dark lines on a light ground, then give regions their colors: "
        "bucket-fill them or paint rough strokes under the lines. The result "
        "keeps your colors; lines alone give only a muddy guess."),

@@ -55,7 +55,9 @@ typedef struct {
   const char      *menu_path;
   const char      *blurb;          /* N_() */
   const char      *help;           /* N_() */
-  const char      *input_help;     /* N_(): what to draw, shown in the dialog; NULL: none */
+  /* N_(): what to draw, shown at the top of the dialog; NULL: none.  Not
+   * appended to help: GIMP 2.10 translates PDB help only as a whole msgid. */
+  const char      *input_help;
   const char      *default_model;  /* file name in the model folders; NULL: none (the
                                       user must choose one) */
   P2pTask          task;           /* the models it lists and accepts */

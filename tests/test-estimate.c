@@ -20,8 +20,8 @@
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
-#include <math.h>
 #endif
+#include <math.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif

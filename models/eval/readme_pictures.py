@@ -7,6 +7,7 @@ From models/examples/lake-sherburne*.{jpg,png} (CC0, in the eval_in split) it wr
   colorize-hints.png         grey with 10 hints drawn | without hints | with them | the photo
   sketch-colour.png          lines | Sketch to Photo | the lines with colour fills | Sketch to
                              Photo | the photo
+and models/examples/lake-sherburne-coloured-sketch.png (the filled drawing, an example to try),
 and prints each result's PSNR against the photo (for the captions).  The hints are 10 seeded
 9x9-px squares, each in the photo's mean colour there (models/eval/hints.py); the fills colour
 segments of the photo in their mean colour under the lines (models/dataset/colour.py), as a user
@@ -109,7 +110,8 @@ def main(argv=None):
         labels = colour.segments(photo, rng, n=12, compactness=20.0)
         layer, _ = colour.fill_layer(photo, labels, None, 0.0, rng)
         filled = colour.composite(lines, layer)
-        filled_path = os.path.join(tmp, "filled.png")
+        # an example users can try too (models/examples/README.md)
+        filled_path = os.path.join(EXAMPLES, "lake-sherburne-coloured-sketch.png")
         Image.fromarray(filled).save(filled_path)
         lines_rgb = np.repeat(lines[..., None], 3, axis=2)
         print("%-22s PSNR %.1f dB" % ("coloured sketch", metrics.psnr(filled, photo)))
@@ -117,7 +119,6 @@ def main(argv=None):
         from_fills = run(args.sketch, filled_path, "sketch-fills")
         strip([lines_rgb, from_lines, filled, from_fills, photo], 256).save(
             os.path.join(args.out, "sketch-colour.png"))
-        Image.fromarray(filled).save(os.path.join(EXAMPLES, "lake-sherburne-coloured-sketch.png"))
 
 
 if __name__ == "__main__":
