@@ -254,5 +254,28 @@ class ResizeConvGenerator(unittest.TestCase):
         self.assertLess(err(p), err(p + 0.01 * torch.randn(p.shape, generator=g, dtype=torch.float64)))
 
 
+class UnhintedL1Weight(unittest.TestCase):
+    def args(self, lam, unhinted):
+        import argparse
+        return argparse.Namespace(lambda_l1=lam, lambda_l1_unhinted=unhinted)
+
+    def test_only_samples_without_hints_get_the_lighter_weight(self):
+        x = torch.zeros(3, 4, 8, 8)
+        x[0, 3, 2, 5] = 1.0                                  # one hint pixel
+        x[2, 3] = 1.0                                        # hints everywhere
+        w = train.l1_weights(x, self.args(100.0, 10.0))
+        self.assertEqual(w.tolist(), [100.0, 10.0, 100.0])
+
+    def test_default_is_one_weight_and_the_old_loss(self):
+        x, y, fake = pair(3, 4, 8, 1), pair(3, 2, 8, 2), pair(3, 2, 8, 3)
+        x[:, 3] = 0.0
+        w = train.l1_weights(x, self.args(100.0, None))
+        self.assertEqual(w.tolist(), [100.0] * 3)
+        new = (w * (fake - y).abs().mean(dim=(1, 2, 3))).mean()
+        self.assertLess(abs(float(new - 100.0 * (fake - y).abs().mean())), 1e-4)
+        # Sketch inputs (3 channels) never count as unhinted.
+        self.assertEqual(train.l1_weights(pair(2, 3, 8), self.args(30.0, 5.0)).tolist(), [30.0] * 2)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -368,6 +368,8 @@ def recipe_text(args):
         parts.append("lr_d=%g" % args.lr_d)
     if args.beta2 != 0.999:
         parts.append("beta2=%g" % args.beta2)
+    if args.lambda_l1_unhinted is not None and args.lambda_l1_unhinted != args.lambda_l1:
+        parts.append("lambda_l1_unhinted=%g" % args.lambda_l1_unhinted)
     if args.diffaug:
         parts.append("diffaug=%s" % ",".join(recipe.parse_diffaug(args.diffaug)))
     return "".join(" " + p for p in parts)
@@ -376,6 +378,16 @@ def recipe_text(args):
 # Options that change what a resumed run computes: a resume must pass the values it started with.
 RECIPE_KEYS = {"arch": "unet_128", "gan": "lsgan", "d_scales": 1, "d_norm": "batch",
                "spectral_norm": False, "feat_match": 0.0, "lr_d": None, "beta2": 0.999, "diffaug": ""}
+
+
+def l1_weights(x, args):
+    """Per-sample L1 weights [n]: --lambda-l1, or --lambda-l1-unhinted for colorize samples whose
+    hint mask (input channel 3) is empty."""
+    w = torch.full((x.shape[0],), args.lambda_l1, device=x.device)
+    if args.lambda_l1_unhinted is not None and x.shape[1] == 4:
+        unhinted = x[:, 3].flatten(1).amax(dim=1) == 0
+        w[unhinted] = args.lambda_l1_unhinted
+    return w
 
 
 # The resize-convolution decoder step (nearest x2, then a 3x3 conv w) and a ConvTranspose2d(4, s2,
@@ -499,6 +511,11 @@ def parse_args(argv=None):
                     help="comma-separated steps at which to checkpoint and keep a snapshot besides "
                          "the timed ones (to compare runs at equal steps)")
     ap.add_argument("--lambda-l1", type=float, default=100.0)
+    ap.add_argument("--lambda-l1-unhinted", type=float, default=None,
+                    help="colorize with hints: the L1 weight for samples drawn with no hint "
+                         "(default: --lambda-l1).  A lighter weight there lets the GAN loss give "
+                         "more colour where the model must guess, while hinted samples keep the "
+                         "full weight that makes the model follow the hints")
     ap.add_argument("--total-steps", type=int, default=30000,
                     help="learning rate decays linearly to 0 over the last --decay-steps")
     ap.add_argument("--decay-steps", type=int, default=10000)
@@ -729,8 +746,9 @@ def main(argv=None):
         p = params()
         out_fake = recipe.discriminate(D, aug(torch.cat([x, fake], 1), p))
         loss_G_gan = recipe.g_loss(args.gan, [o[-1] for o in out_fake])
-        loss_G_l1 = (fake - y).abs().mean()
-        loss_G = loss_G_gan + args.lambda_l1 * loss_G_l1
+        l1_each = (fake - y).abs().mean(dim=(1, 2, 3))
+        loss_G_l1 = l1_each.mean()
+        loss_G = loss_G_gan + (l1_weights(x, args) * l1_each).mean()
         if args.feat_match:
             with torch.no_grad():
                 out_real = recipe.discriminate(D, aug(real_pair, p))
