@@ -111,10 +111,10 @@ def contact_sheet(rows, path, scale=2):
 
 
 def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, threads=None,
-             sheet_rows=8, log=print):
+             sheet_rows=8, log=print, split="eval_in"):
     exe = cli.find_cli(cli_path)
     papers = sketch.load_papers(work)
-    rows = sorted((r for r in p2p_data.read_index(work) if r["split"] == "eval_in"), key=lambda r: r["id"])
+    rows = sorted((r for r in p2p_data.read_index(work) if r["split"] == split), key=lambda r: r["id"])
     if limit:
         rows = rows[:limit]
     labels, infos = [], []
@@ -169,7 +169,7 @@ def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, 
         if sh:
             contact_sheet(sh, os.path.join(out, "contact-%s-%s.png" % (lab, k)))
     return {"models": infos, "kinds": KINDS, "size": size, "seed": seed, "cli": exe,
-            "photos": len(rows), "means": means,
+            "photos": len(rows), "split": split, "means": means,
             "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")}, per
 
 
@@ -233,8 +233,8 @@ def line_art_sheet(models, work, out, long_side=256, cli_path=None, threads=None
 
 def markdown(res):
     lines = ["# Sketch to Photo through pix2pix-cli (default options)", "",
-             "%d eval_in photos, 2 views each at %d px, seed %d, %s." % (
-                 res["photos"], res["size"], res["seed"], res["date"]), ""]
+             "%d %s photos, 2 views each at %d px, seed %d, %s." % (
+                 res["photos"], res.get("split", "eval_in"), res["size"], res["seed"], res["date"]), ""]
     for info in res["models"]:
         lines.append("* `%s`: %s" % (info["label"], info["training"]))
     lines += ["", "| kind | method | PSNR dB | SSIM | SSIM luma | detail ratio | n |",
@@ -259,11 +259,14 @@ def main():
     ap.add_argument("--cli", help="pix2pix-cli binary (default: see models/eval/cli.py)")
     ap.add_argument("--threads", type=int, default=1, help="pix2pix-cli --threads")
     ap.add_argument("--sheet-rows", type=int, default=8)
+    ap.add_argument("--split", default="eval_in",
+                    help="photos of this split (eval_in2: the second held-out set of the grown list, "
+                         "--work /var/lib/gimp-pix2pix-train/data-v2)")
     args = ap.parse_args()
     models = args.model or [os.path.join(REPO, "models", "sketch-to-photo.safetensors")]
     os.makedirs(args.out, exist_ok=True)
     res, per = evaluate(models, args.work, args.out, args.size, args.limit or None, args.seed,
-                        args.cli, args.threads, args.sheet_rows)
+                        args.cli, args.threads, args.sheet_rows, split=args.split)
     with open(os.path.join(args.out, "sketch.json"), "w") as f:
         json.dump({"summary": res, "per_image": per}, f, indent=1)
     md = markdown(res)
