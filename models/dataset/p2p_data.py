@@ -78,6 +78,30 @@ def read_index(work=DEFAULT_WORK):
     return rows
 
 
+# Subjects for a narrower model (issue 14 part 4): the first word of photo-sources.tsv's content
+# column ("landscape", "plant (flower)", "nature/texture"; "people/landscape" is people).
+SUBJECTS = {"nature": ("landscape", "seascape", "sky", "plant", "underwater", "nature")}
+
+
+def content_word(content):
+    return content.replace("(", "/").replace(" ", "/").split("/")[0].strip().lower()
+
+
+def subject_ids(subject, work=DEFAULT_WORK, sources=None):
+    """Photo ids in WORK's index whose photo-sources.tsv content is of `subject` (SUBJECTS)."""
+    if subject not in SUBJECTS:
+        raise ValueError("unknown subject %r (known: %s)" % (subject, ", ".join(SUBJECTS)))
+    content = {}
+    with open(sources or os.path.join(HERE, "photo-sources.tsv"), encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        for ln in f:
+            r = dict(zip(header, ln.rstrip("\n").split("\t")))
+            if r.get("package"):
+                content[(r["package"], r["path_in_package"])] = r.get("content", "")
+    return {r["id"] for r in read_index(work)
+            if content_word(content.get((r["package"], r["path"]), "")) in SUBJECTS[subject]}
+
+
 def load_photos(split, work=DEFAULT_WORK):
     """[(row, HxWx3 uint8)] of one split.  `split` must be given: callers never mix splits."""
     if split not in ("train", "eval_in"):

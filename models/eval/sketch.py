@@ -111,10 +111,13 @@ def contact_sheet(rows, path, scale=2):
 
 
 def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, threads=None,
-             sheet_rows=8, log=print, split="eval_in"):
+             sheet_rows=8, log=print, split="eval_in", subject=None):
     exe = cli.find_cli(cli_path)
     papers = sketch.load_papers(work)
-    rows = sorted((r for r in p2p_data.read_index(work) if r["split"] == split), key=lambda r: r["id"])
+    splits = split.split(",")
+    keep = p2p_data.subject_ids(subject, work) if subject else None
+    rows = sorted((r for r in p2p_data.read_index(work)
+                   if r["split"] in splits and (keep is None or r["id"] in keep)), key=lambda r: r["id"])
     if limit:
         rows = rows[:limit]
     labels, infos = [], []
@@ -169,7 +172,7 @@ def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, 
         if sh:
             contact_sheet(sh, os.path.join(out, "contact-%s-%s.png" % (lab, k)))
     return {"models": infos, "kinds": KINDS, "size": size, "seed": seed, "cli": exe,
-            "photos": len(rows), "split": split, "means": means,
+            "photos": len(rows), "split": split + (" (%s)" % subject if subject else ""), "means": means,
             "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")}, per
 
 
@@ -260,13 +263,16 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="pix2pix-cli --threads")
     ap.add_argument("--sheet-rows", type=int, default=8)
     ap.add_argument("--split", default="eval_in",
-                    help="photos of this split (eval_in2: the second held-out set of the grown list, "
-                         "--work /var/lib/gimp-pix2pix-train/data-v2)")
+                    help="photos of this split, or of several (comma-separated; eval_in2: the second "
+                         "held-out set of the grown list, --work /var/lib/gimp-pix2pix-train/data-v2)")
+    ap.add_argument("--subject", choices=sorted(p2p_data.SUBJECTS),
+                    help="only the photos of this subject (photo-sources.tsv's content column)")
     args = ap.parse_args()
     models = args.model or [os.path.join(REPO, "models", "sketch-to-photo.safetensors")]
     os.makedirs(args.out, exist_ok=True)
     res, per = evaluate(models, args.work, args.out, args.size, args.limit or None, args.seed,
-                        args.cli, args.threads, args.sheet_rows, split=args.split)
+                        args.cli, args.threads, args.sheet_rows, split=args.split,
+                        subject=args.subject)
     with open(os.path.join(args.out, "sketch.json"), "w") as f:
         json.dump({"summary": res, "per_image": per}, f, indent=1)
     md = markdown(res)

@@ -277,5 +277,53 @@ class UnhintedL1Weight(unittest.TestCase):
         self.assertEqual(train.l1_weights(pair(2, 3, 8), self.args(30.0, 5.0)).tolist(), [30.0] * 2)
 
 
+class Subject(unittest.TestCase):
+    """--subject: the content words that make a subject, and SketchData keeping only its crops."""
+
+    def test_content_words(self):
+        from models.dataset import p2p_data
+        words = [p2p_data.content_word(c) for c in
+                 ("landscape", "plant (flower)", "nature/texture", "people/landscape", "Sky", "texture")]
+        self.assertEqual(words, ["landscape", "plant", "nature", "people", "sky", "texture"])
+
+    def test_sketch_data_keeps_only_the_chosen_photos(self):
+        import os
+        import tempfile
+        import numpy as np
+        from models.dataset import p2p_data
+        work = tempfile.mkdtemp()
+        os.makedirs(os.path.join(work, "photos"))
+        with open(os.path.join(work, "photos", "index.tsv"), "w") as f:
+            f.write("id\tpackage\tpath\tsplit\tnative_w\tnative_h\tw\th\tmean_saturation\n")
+            for i, pkg in enumerate(("a", "b", "c")):
+                f.write("p%d\t%s\t/x.jpg\ttrain\t9\t9\t9\t9\t0.3\n" % (i, pkg))
+        src = os.path.join(work, "sources.tsv")
+        with open(src, "w") as f:
+            f.write("package\tpath_in_package\tcontent\n")
+            f.write("a\t/x.jpg\tlandscape (sunset)\nb\t/x.jpg\tpeople/landscape\nc\t/x.jpg\tplant\n")
+        ids = p2p_data.subject_ids("nature", work, sources=src)
+        self.assertEqual(ids, {"p0", "p2"})
+        d = os.path.join(work, "sketch-train")
+        os.makedirs(d)
+        n = 6
+        photos = np.zeros((n, 16, 16, 3), np.uint8)
+        for i in range(n):
+            photos[i] = i
+        np.save(os.path.join(d, "photos.npy"), photos)
+        np.save(os.path.join(d, "sketches.npy"), np.full((n, 2, 16, 16), 255, np.uint8))
+        with open(os.path.join(d, "crops.tsv"), "w") as f:
+            f.write("index\tphoto\tscale\tx\ty\tstyles\n")
+            for i in range(n):
+                f.write("%d\tp%d\t16\t0\t0\txdog\n" % (i, i % 3))
+        data = train.SketchData(work, 16, 1, photo_ids=ids)
+        self.assertEqual(sorted(i for _, i in data.index), [0, 2, 3, 5])
+        seen = set()
+        for _ in range(8):
+            _, y = data.batch(2)
+            seen |= {int(round((float(v) + 1) * 127.5)) for v in y[:, 0, 0, 0]}
+        self.assertEqual(seen, {0, 2, 3, 5})
+        self.assertEqual(len(train.SketchData(work, 16, 1).index), n)
+
+
 if __name__ == "__main__":
     unittest.main()

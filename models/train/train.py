@@ -153,7 +153,8 @@ class SketchData:
     """Precomputed sets from make_sketch_set.py: every WORK/sketch-train* folder holds photos
     (N,S,S,3) and sketches (N,K,S,S) uint8; all of them are used (more can be added between runs)."""
 
-    def __init__(self, work, size, seed, colour_p=0.0):
+    def __init__(self, work, size, seed, colour_p=0.0, photo_ids=None):
+        """photo_ids: use only the crops of these photos (crops.tsv's photo column; --subject)."""
         import glob
         self.colour_p = colour_p
         self.sets = []
@@ -168,13 +169,29 @@ class SketchData:
         if not self.sets:
             raise SystemExit("no sketch set in %s: run models/dataset/make_sketch_set.py --split train" % work)
         self.index = [(j, i) for j, (_, ph, _) in enumerate(self.sets) for i in range(len(ph))]
+        if photo_ids is not None:
+            keep = set()
+            for j, (d, ph, _) in enumerate(self.sets):
+                with open(os.path.join(d, "crops.tsv"), encoding="utf-8") as f:
+                    head = f.readline().rstrip("\n").split("\t")
+                    for ln in f:
+                        r = dict(zip(head, ln.rstrip("\n").split("\t")))
+                        if r["photo"] in photo_ids:
+                            keep.add((j, int(r["index"])))
+            self.index = [ji for ji in self.index if ji in keep]
+            if not self.index:
+                raise SystemExit("no crop of the chosen photos in the sketch sets of %s" % work)
         self.rng = np.random.default_rng(seed)
         self.order = None
         self.pos = 0
 
     def describe(self):
-        return ", ".join("%s: %d crops x %d sketches" % (os.path.basename(d), len(ph), sk.shape[1])
-                         for d, ph, sk in self.sets)
+        used = {j: 0 for j in range(len(self.sets))}
+        for j, _ in self.index:
+            used[j] += 1
+        return ", ".join("%s: %d of %d crops x %d sketches" % (os.path.basename(d), used[j], len(ph),
+                                                               sk.shape[1])
+                         for j, (d, ph, sk) in enumerate(self.sets))
 
     def set_state(self, state):
         if state is not None:
@@ -368,6 +385,8 @@ def recipe_text(args):
         parts.append("lr_d=%g" % args.lr_d)
     if args.beta2 != 0.999:
         parts.append("beta2=%g" % args.beta2)
+    if getattr(args, "subject", None):
+        parts.append("subject=%s" % args.subject)
     if args.lambda_l1_unhinted is not None and args.lambda_l1_unhinted != args.lambda_l1:
         parts.append("lambda_l1_unhinted=%g" % args.lambda_l1_unhinted)
     if args.diffaug:
@@ -537,6 +556,9 @@ def parse_args(argv=None):
     ap.add_argument("--sketch-colour", type=float, default=0.65,
                     help="sketch-to-photo: chance that a training sketch carries colour made from "
                          "its photo (fills, partial fills, strokes); 0 = lines only as before")
+    ap.add_argument("--subject", choices=sorted(p2p_data.SUBJECTS),
+                    help="sketch-to-photo: train on the crops of this subject's photos only "
+                         "(photo-sources.tsv's content column; a narrower model, issue 14 part 4)")
     ap.add_argument("--license", default="CC-BY-SA-4.0")
     ap.add_argument("--bench", type=int, default=0, help="run N steps, print s/step, save nothing")
     args = ap.parse_args(argv)
@@ -550,6 +572,8 @@ def parse_args(argv=None):
         ap.error(str(e))
     if "colour" in args.diffaug and TASKS[args.task]["input_nc"] % 3:
         ap.error("--diffaug colour needs an RGB task (sketch-to-photo)")
+    if args.subject and (args.task != "sketch-to-photo" or (args.workers and args.sketch_source == "live")):
+        ap.error("--subject works with sketch-to-photo from the precomputed sketch sets")
     if args.d_scales < 1 or args.d_scales > 4:
         ap.error("--d-scales must be 1..4")
     try:
@@ -614,7 +638,8 @@ def main(argv=None):
         if data.dropped:
             log("colorize: dropped monochrome photos: %s" % ", ".join(data.dropped))
     else:
-        data = SketchData(args.work, args.size, args.seed, colour_p=args.sketch_colour)
+        ids = p2p_data.subject_ids(args.subject, args.work) if args.subject else None
+        data = SketchData(args.work, args.size, args.seed, colour_p=args.sketch_colour, photo_ids=ids)
         log("sketch data: %s; coloured inputs: %.0f %%" % (data.describe(), 100 * args.sketch_colour))
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
