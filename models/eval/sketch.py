@@ -16,7 +16,8 @@ photo and view and reused for every model:
 Every model runs through `pix2pix-cli run --model M IN OUT` with default options.  Metrics
 against the photo: PSNR (8-bit RGB), SSIM (RGB, and on Rec.601 luma as in the issue's lines-only
 target) and the detail ratio (mean gradient magnitude of the output over the photo's; < 1 is
-blurrier than the photo).  Baseline: the input itself, scored the same way.
+blurrier than the photo) and the grid peak (metrics.grid_peak: a decoder's checkerboard or grid
+stands out above 1; photos score about 1).  Baseline: the input itself, scored the same way.
 
 Writes to --out (default models/eval/results/sketch/): sketch.md (tables), sketch.json (summary and
 per-image figures), contact-<model>-<kind>.png (input | output | photo, --sheet-rows rows), and
@@ -41,7 +42,7 @@ DEFAULT_OUT = os.path.join(REPO, "models", "eval", "results", "sketch")
 KINDS = ("lines", "lines-log", "fills", "partial", "strokes")
 LINE_STYLES = ("xdog", "hed", "canny")
 SEED = 14
-METRICS = ("psnr", "ssim", "ssim_luma", "detail")
+METRICS = ("psnr", "ssim", "ssim_luma", "detail", "grid")
 
 
 def square(img, short, size):
@@ -88,7 +89,8 @@ def score(img, ref):
     def y(a):
         return a.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
     return {"psnr": metrics.psnr(img, ref), "ssim": metrics.ssim(img, ref),
-            "ssim_luma": metrics.ssim(y(img), y(ref)), "detail": metrics.detail_ratio(img, ref)}
+            "ssim_luma": metrics.ssim(y(img), y(ref)), "detail": metrics.detail_ratio(img, ref),
+            "grid": metrics.grid_peak(img)}
 
 
 def model_label(path, taken):
@@ -240,13 +242,13 @@ def markdown(res):
                  res["photos"], res.get("split", "eval_in"), res["size"], res["seed"], res["date"]), ""]
     for info in res["models"]:
         lines.append("* `%s`: %s" % (info["label"], info["training"]))
-    lines += ["", "| kind | method | PSNR dB | SSIM | SSIM luma | detail ratio | n |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| kind | method | PSNR dB | SSIM | SSIM luma | detail ratio | grid peak | n |",
+              "|---|---|---|---|---|---|---|---|"]
     for k in res["kinds"]:
         for m in ["input"] + [i["label"] for i in res["models"]]:
             s = res["means"]["%s@%s" % (m, k)]
-            lines.append("| %s | %s | %.2f | %.3f | %.3f | %.2f | %d |" % (
-                k, m, s["psnr"], s["ssim"], s["ssim_luma"], s["detail"], s["n"]))
+            lines.append("| %s | %s | %.2f | %.3f | %.3f | %.2f | %.2f | %d |" % (
+                k, m, s["psnr"], s["ssim"], s["ssim_luma"], s["detail"], s["grid"], s["n"]))
     return "\n".join(lines) + "\n"
 
 

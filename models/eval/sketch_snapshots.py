@@ -21,7 +21,7 @@ from models.eval import cli, sketch
 from models.eval.snapshots import read_table
 
 SHORT = {"lines": "lines", "lines-log": "log", "fills": "fills", "partial": "partial", "strokes": "strokes"}
-QS = (("psnr", "psnr"), ("ssim", "ssim"), ("ssimY", "ssim_luma"), ("detail", "detail"))
+QS = (("psnr", "psnr"), ("ssim", "ssim"), ("ssimY", "ssim_luma"), ("detail", "detail"), ("grid", "grid"))
 COLUMNS = (("snapshot", "step", "photos", "views")
            + tuple("%s_%s" % (q, SHORT[k]) for k in sketch.KINDS for q, _ in QS) + ("evaluated",))
 DEFAULT_TABLE = os.path.join(cli.REPO, "models", "eval", "snapshots-sketch.tsv")
@@ -37,7 +37,8 @@ def write_table(path, rows, baseline):
     with open(tmp, "w", encoding="utf-8") as f:
         f.write("# Sketch to Photo snapshots through pix2pix-cli (models/eval/sketch_snapshots.py): eval_in,\n"
                 "# two 128-px views per photo, seeded inputs (models/eval/sketch.py); PSNR dB on 8-bit RGB,\n"
-                "# SSIM on RGB and on luma (ssimY), detail = mean gradient of output / photo.\n")
+                "# SSIM on RGB and on luma (ssimY), detail = mean gradient of output / photo, grid = grid peak\n"
+                "# (metrics.grid_peak; about 1 for photos, above for a checkerboard; blank in older rows).\n")
         if baseline:
             f.write("# input itself: %s\n" % baseline)
         f.write("\t".join(COLUMNS) + "\n")

@@ -224,6 +224,23 @@ class MetricsTest(unittest.TestCase):
         self.assertAlmostEqual(metrics.detail_ratio(a, a), 1.0)
         self.assertLess(metrics.detail_ratio(blur, a), 0.8)
 
+    def test_grid_peak(self):
+        # A photo-like image (smooth field plus fine noise) has no peak at the upsampling lattice;
+        # a faint checkerboard (period 2, 2 levels) or period-4 grid added to it does.
+        rng = np.random.default_rng(4)
+        a = ndi.gaussian_filter(rng.normal(size=(128, 128)), 3) * 40 + 128 + rng.normal(size=(128, 128))
+        yy, xx = np.indices(a.shape)
+        checker = ((yy + xx) % 2) * 2.0 - 1.0
+        grid4 = (((yy // 2) + (xx // 2)) % 2) * 2.0 - 1.0
+        self.assertLess(metrics.grid_peak(a), 2.0)
+        self.assertLess(metrics.grid_peak(ndi.gaussian_filter(a, 2)), 2.0)
+        self.assertGreater(metrics.grid_peak(a + 2 * checker), 5.0)
+        self.assertGreater(metrics.grid_peak(a + 2 * grid4), 5.0)
+        rgb = np.clip(np.repeat((a + 2 * checker)[..., None], 3, axis=2), 0, 255).astype(np.uint8)
+        self.assertGreater(metrics.grid_peak(rgb), 5.0)
+        with self.assertRaises(ValueError):
+            metrics.grid_peak(a[:126, :126])
+
 
 class SketchEvalTest(unittest.TestCase):
     def test_held_out_style_draws_the_edges(self):

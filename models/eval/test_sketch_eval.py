@@ -97,6 +97,7 @@ class SketchEvalThroughCli(unittest.TestCase):
             e = [p for p in self.per if p["method"] == method and p["kind"] == "strokes" and p["id"] == "lake-v0"][0]
             self.assertAlmostEqual(e["psnr"], metrics.psnr(img, photo))
             self.assertAlmostEqual(e["detail"], metrics.detail_ratio(img, photo))
+            self.assertAlmostEqual(e["grid"], metrics.grid_peak(img))
         # the model's output is not its input
         out = np.asarray(Image.open(os.path.join(self.out, "runs/sketch-to-photo/lines/lake-v0.png")).convert("RGB"))
         inp = np.asarray(Image.open(os.path.join(self.out, d, "lines/lake-v0.png")).convert("RGB"))
