@@ -91,13 +91,9 @@ def subject_ids(subject, work=DEFAULT_WORK, sources=None):
     """Photo ids in WORK's index whose photo-sources.tsv content is of `subject` (SUBJECTS)."""
     if subject not in SUBJECTS:
         raise ValueError("unknown subject %r (known: %s)" % (subject, ", ".join(SUBJECTS)))
-    content = {}
-    with open(sources or os.path.join(HERE, "photo-sources.tsv"), encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        for ln in f:
-            r = dict(zip(header, ln.rstrip("\n").split("\t")))
-            if r.get("package"):
-                content[(r["package"], r["path_in_package"])] = r.get("content", "")
+    from models.dataset import photo_sources
+    _, rows = photo_sources.read(sources or photo_sources.DEFAULT_TSV)
+    content = {(r["package"], r["path_in_package"]): r.get("content", "") for r in rows}
     return {r["id"] for r in read_index(work)
             if content_word(content.get((r["package"], r["path"]), "")) in SUBJECTS[subject]}
 

@@ -13,17 +13,17 @@ The output takes the last input's metadata; its `training` entry gains ` average
 inputs' steps (and weights when not equal), so the model card can say what it is.
 """
 import argparse
-import re
 import sys
 
 import numpy as np
 
+from models.eval import cli
 from models.tools import p2p_safetensors
 
 
 def step_of(md, path):
-    m = re.search(r"step=(\d+)", md.get("training", ""))
-    return m.group(1) if m else path
+    step = cli.training_step(md)
+    return path if step is None else str(step)
 
 
 def average(paths, weights=None):

@@ -273,6 +273,12 @@ class UnhintedL1Weight(unittest.TestCase):
         self.assertEqual(w.tolist(), [100.0] * 3)
         new = (w * (fake - y).abs().mean(dim=(1, 2, 3))).mean()
         self.assertLess(abs(float(new - 100.0 * (fake - y).abs().mean())), 1e-4)
+        # Only a task with a hints input takes the option.
+        with self.assertRaises(SystemExit):
+            train.parse_args(["--task", "sketch-to-photo", "--state", "/nonexistent",
+                              "--lambda-l1-unhinted", "10"])
+        self.assertEqual(train.parse_args(["--task", "colorize", "--state", "/nonexistent",
+                                           "--lambda-l1-unhinted", "10"]).lambda_l1_unhinted, 10.0)
         # Sketch inputs (3 channels) never count as unhinted.
         self.assertEqual(train.l1_weights(pair(2, 3, 8), self.args(30.0, 5.0)).tolist(), [30.0] * 2)
 

@@ -385,7 +385,7 @@ def recipe_text(args):
         parts.append("lr_d=%g" % args.lr_d)
     if args.beta2 != 0.999:
         parts.append("beta2=%g" % args.beta2)
-    if getattr(args, "subject", None):
+    if args.subject:
         parts.append("subject=%s" % args.subject)
     if args.lambda_l1_unhinted is not None and args.lambda_l1_unhinted != args.lambda_l1:
         parts.append("lambda_l1_unhinted=%g" % args.lambda_l1_unhinted)
@@ -574,6 +574,8 @@ def parse_args(argv=None):
         ap.error("--diffaug colour needs an RGB task (sketch-to-photo)")
     if args.subject and (args.task != "sketch-to-photo" or (args.workers and args.sketch_source == "live")):
         ap.error("--subject works with sketch-to-photo from the precomputed sketch sets")
+    if args.lambda_l1_unhinted is not None and TASKS[args.task]["input_nc"] != 4:
+        ap.error("--lambda-l1-unhinted needs a task with a hints input (colorize)")
     if args.d_scales < 1 or args.d_scales > 4:
         ap.error("--d-scales must be 1..4")
     try:
