@@ -1,7 +1,9 @@
 """Training recipe options for train.py (issue 14 part 3): multi-scale discriminators with a
 feature-matching loss (pix2pixHD, Wang et al. 2018), hinge loss with spectral norm in D
 (SPADE, Park et al. 2019; two learning rates via train.py --lr-d), and differentiable
-augmentation of D's inputs (DiffAugment, Zhao et al. 2020: translation, cutout, colour).
+augmentation of D's inputs (DiffAugment, Zhao et al. 2020: translation, cutout, colour),
+and an SSIM loss on luma for G (Zhao, Gallo, Frosio, Kautz 2017, "Loss Functions for Image
+Restoration with Neural Networks": SSIM as a training loss).
 
 Written for gimp-pix2pix from the papers' descriptions.  Every option is off by default, and
 then D is the plain NLayerDiscriminator with the same state-dict keys, computations and random
@@ -182,3 +184,35 @@ def diffaug(pair, ops, p, rgb_groups=True):
                   (xs >= cx - cw // 2) & (xs < cx - cw // 2 + cw))
         x = x * (~inside).to(x.dtype).unsqueeze(1)
     return x
+
+
+# ---------------------------------------------------------------------------
+# SSIM loss
+
+def _gauss_taps(sigma=1.5, radius=5):
+    t = torch.arange(-radius, radius + 1, dtype=torch.float32)
+    g = torch.exp(-0.5 * (t / sigma) ** 2)
+    return g / g.sum()
+
+
+def ssim_luma(a, b):
+    """Per-sample mean SSIM [n] of the Rec.601 luma of two RGB batches in [-1, 1]: Gaussian window
+    sigma 1.5 of radius 5, K1 0.01, K2 0.03 on a 0..1 range, over the positions where the window
+    fits (valid filtering).  It is the measure models/eval/metrics.ssim takes of 8-bit luma with its
+    5-pixel border left out (issue 14's lines-only target), so the loss trains what is scored."""
+    w = torch.tensor([0.299, 0.587, 0.114], dtype=a.dtype, device=a.device).view(1, 3, 1, 1)
+    x = ((a[:, :3] + 1) * 0.5 * w).sum(1, keepdim=True)
+    y = ((b[:, :3] + 1) * 0.5 * w).sum(1, keepdim=True)
+    g = _gauss_taps().to(a.device, a.dtype)
+    gh, gv = g.view(1, 1, 1, -1), g.view(1, 1, -1, 1)
+
+    def blur(z):
+        return F.conv2d(F.conv2d(z, gh), gv)
+
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    mx, my = blur(x), blur(y)
+    sxx = blur(x * x) - mx * mx
+    syy = blur(y * y) - my * my
+    sxy = blur(x * y) - mx * my
+    m = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    return m.flatten(1).mean(dim=1)

@@ -331,5 +331,46 @@ class Subject(unittest.TestCase):
         self.assertEqual(len(train.SketchData(work, 16, 1).index), n)
 
 
+class SsimLoss(unittest.TestCase):
+    """recipe.ssim_luma against the evaluation's own measure (models/eval/metrics.ssim, written
+    with scipy's Gaussian filter), which is what the lines-only target is scored with."""
+
+    def test_matches_the_evaluation_measure(self):
+        import numpy as np
+        from models.eval import metrics
+        a, b = pair(2, 3, 40, 4), pair(2, 3, 40, 5)
+        b = 0.6 * a + 0.4 * b                                # related images: SSIM well above 0
+        got = recipe.ssim_luma(a, b)
+        for i in range(2):
+            def y(t):
+                rgb = ((t[i].permute(1, 2, 0).double().numpy() + 1) * 127.5)
+                return rgb @ np.array([0.299, 0.587, 0.114])
+            want = metrics.ssim(y(a), y(b))
+            self.assertGreater(want, 0.2)
+            self.assertAlmostEqual(float(got[i]), want, places=4)
+
+    def test_identity_is_one_and_the_loss_moves_towards_the_target(self):
+        a, b = pair(1, 3, 32, 6), pair(1, 3, 32, 7)
+        self.assertAlmostEqual(float(recipe.ssim_luma(a, a)[0]), 1.0, places=5)
+        x = b.clone().requires_grad_(True)
+        before = float(recipe.ssim_luma(x, a)[0])
+        opt = torch.optim.Adam([x], lr=0.02)
+        for _ in range(40):
+            opt.zero_grad()
+            (1 - recipe.ssim_luma(x, a)).mean().backward()
+            opt.step()
+        self.assertGreater(float(recipe.ssim_luma(x, a)[0]), before + 0.2)
+
+    def test_option_only_for_rgb_output(self):
+        with self.assertRaises(SystemExit):
+            train.parse_args(["--task", "colorize", "--state", "/nonexistent", "--lambda-ssim", "5"])
+        args = train.parse_args(["--task", "sketch-to-photo", "--state", "/nonexistent",
+                                 "--lambda-ssim", "5"])
+        self.assertEqual(args.lambda_ssim, 5.0)
+        self.assertIn("lambda_ssim=5", train.recipe_text(args))
+        self.assertNotIn("ssim", train.recipe_text(train.parse_args(
+            ["--task", "sketch-to-photo", "--state", "/nonexistent"])))
+
+
 if __name__ == "__main__":
     unittest.main()
