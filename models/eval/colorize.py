@@ -36,10 +36,11 @@ import numpy as np
 from PIL import Image
 
 from models.dataset import p2p_data
-from models.eval import cli, hints, levin, metrics
+from models.eval import cli, hints, levin, metrics, sheets
 
 REPO = cli.REPO
 DEFAULT_OUT = os.path.join(REPO, "models", "eval", "results", "colorize")
+SHEET_WIDTH = 176                      # px per panel of the contact sheets
 METRICS = ("psnr", "ssim", "ab_err", "colourfulness", "hint_err")
 
 
@@ -156,8 +157,8 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
             titles = ["input, %d hints" % n10, "%s, %d hints" % (info["label"], min(counts)),
                       "%s, %d hints" % (info["label"], n10)]
             titles += ["Levin 2004, %d hints" % n10] if with_levin else []
-            contact_sheet(sheet[info["label"]], os.path.join(out, "contact-%s.png" % info["label"]),
-                          titles + ["original"])
+            sheets.grid(sheet[info["label"]], SHEET_WIDTH, titles=titles + ["original"]).save(
+                os.path.join(out, "contact-%s.png" % info["label"]))
     return result, per
 
 
@@ -258,23 +259,6 @@ def markdown(res):
                                                          p("psnr_vs_levin"), p("psnr_vs_self_0")))
     lines.append("")
     return "\n".join(lines)
-
-
-def contact_sheet(rows, path, titles=None, cell=180, head=18):
-    """rows of images, each fitted into a cell; optional column titles on top."""
-    from PIL import ImageDraw
-    ncol = max(len(r) for r in rows)
-    top = head if titles else 0
-    W = Image.new("RGB", (ncol * cell, top + len(rows) * cell), "white")
-    d = ImageDraw.Draw(W)
-    for j, t in enumerate(titles or []):
-        d.text((j * cell + 4, 3), t, fill=(0, 0, 0))
-    for i, r in enumerate(rows):
-        for j, im in enumerate(r):
-            p = Image.fromarray(np.ascontiguousarray(im))
-            p.thumbnail((cell - 4, cell - 4), Image.LANCZOS)
-            W.paste(p, (j * cell + (cell - p.size[0]) // 2, top + i * cell + (cell - p.size[1]) // 2))
-    W.save(path)
 
 
 def parse_counts(s):

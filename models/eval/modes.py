@@ -18,7 +18,7 @@ pale or wrong colours).  Baseline: the grey image.
 
 Sketch to Photo: the input is a line drawing of the whole photo in the training's XDoG style
 (models.dataset.sketch.style_map, seeded by photo id) and in the held-out Laplacian style
-(models.eval.sketch_to_photo.log_style); scored against the photo by L1, PSNR, SSIM and the detail
+(models.eval.sketch.log_sketch); scored against the photo by L1, PSNR, SSIM and the detail
 ratio (output's mean gradient over the photo's).  Baseline: the sketch itself.
 
 Writes modes.md and modes.json to --out (default models/eval/results/modes/) and a contact sheet
@@ -35,9 +35,8 @@ import numpy as np
 from PIL import Image
 
 from models.dataset import p2p_data, sketch
-from models.eval import cli, metrics
-from models.eval.colorize import contact_sheet
-from models.eval.sketch_to_photo import log_style
+from models.eval import cli, metrics, sheets
+from models.eval.sketch import log_sketch
 
 DEFAULT_OUT = os.path.join(cli.REPO, "models", "eval", "results", "modes")
 MODELS = {"colorize": os.path.join(cli.REPO, "models", "colorize.safetensors"),
@@ -50,6 +49,7 @@ MODES = (("resize-native", ()),
          ("whole", ("--size-mode", "whole")),
          ("tile", ("--size-mode", "tile")))
 SEED = 2026
+SHEET_WIDTH = 176                      # px per panel of the contact sheets
 
 
 def photos(work, limit=None):
@@ -71,7 +71,7 @@ def sketch_inputs(rgb, pid):
     rng = np.random.default_rng([SEED, zlib.crc32(pid.encode("utf-8"))])
     xd = sketch.style_map(rgb, "xdog", rng)
     return {"xdog": (np.clip(xd, 0, 1) * 255).astype(np.uint8) if xd.dtype != np.uint8 else xd,
-            "held-out": log_style(rgb)}
+            "held-out": log_sketch(rgb)}
 
 
 def score_colorize(img, ref):
@@ -91,7 +91,7 @@ def evaluate(work, out, filters, limit=None, cli_path=None, threads=None, sheet_
     rows = photos(work, limit)
     per = []
     orig_cf = []
-    sheets = {f: [] for f in filters}
+    sheet_of = {f: [] for f in filters}
     for k, r in enumerate(rows):
         pid = r["id"]
         rgb = load(r["file"])
@@ -119,12 +119,12 @@ def evaluate(work, out, filters, limit=None, cli_path=None, threads=None, sheet_
                     row.append(res)
                 row.append(rgb)
                 if kind in ("grey", "xdog") and k % max(1, len(rows) // sheet_rows) == 0 \
-                        and len(sheets[f]) < sheet_rows:
-                    sheets[f].append(row)
+                        and len(sheet_of[f]) < sheet_rows:
+                    sheet_of[f].append(row)
         log("[%d/%d] %s" % (k + 1, len(rows), pid))
     for f in filters:
-        contact_sheet(sheets[f], os.path.join(out, "contact-%s.png" % f),
-                      ["input"] + [m for m, _ in MODES] + ["original"])
+        sheets.grid(sheet_of[f], SHEET_WIDTH, titles=["input"] + [m for m, _ in MODES] + ["original"]).save(
+            os.path.join(out, "contact-%s.png" % f))
     return summarise(per, float(np.mean(orig_cf)), len(rows), exe)
 
 

@@ -22,6 +22,7 @@ from PIL import Image, ImageDraw
 
 from models.dataset import colour
 from models.eval import cli, hints, metrics
+from models.eval.sheets import grid, strip
 
 REPO = cli.REPO
 EXAMPLES = os.path.join(REPO, "models", "examples")
@@ -31,28 +32,6 @@ HINT_SIDE = 9
 
 def load_rgb(path):
     return np.asarray(Image.open(path).convert("RGB"))
-
-
-def strip(panels, width, gap=4):
-    """Panels (HxWx3 uint8) scaled to `width` each, side by side with white gaps."""
-    ims = [Image.fromarray(p).resize((width, round(p.shape[0] * width / p.shape[1])), Image.LANCZOS)
-           for p in panels]
-    h = max(im.height for im in ims)
-    out = Image.new("RGB", (len(ims) * width + (len(ims) - 1) * gap, h), "white")
-    for i, im in enumerate(ims):
-        out.paste(im, (i * (width + gap), 0))
-    return out
-
-
-def grid(rows, width, gap=6):
-    strips = [strip(r, width, gap) for r in rows]
-    out = Image.new("RGB", (strips[0].width, sum(s.height for s in strips) + gap * (len(strips) - 1)),
-                    "white")
-    y = 0
-    for s in strips:
-        out.paste(s, (0, y))
-        y += s.height + gap
-    return out
 
 
 def draw_dots(grey_rgb, pos, hints_rgba, side, radius=7):
@@ -103,7 +82,7 @@ def main(argv=None):
             Image.fromarray(hints_rgba, "RGBA").save(hints_path)
             hinted = run(args.colorize, grey_path, "colorize-10-hints", hints=hints_path)
             shown = draw_dots(grey, pos, hints_rgba, HINT_SIDE)
-            grid([[shown, plain], [hinted, photo]], 384).save(
+            grid([[shown, plain], [hinted, photo]], 384, gap=6).save(
                 os.path.join(args.out, "colorize-hints.png"))
 
         rng = np.random.default_rng(SEED)

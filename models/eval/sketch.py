@@ -35,7 +35,7 @@ from PIL import Image
 from scipy import ndimage as ndi
 
 from models.dataset import colour, p2p_data, sketch
-from models.eval import cli, metrics
+from models.eval import cli, metrics, sheets
 
 REPO = cli.REPO
 DEFAULT_OUT = os.path.join(REPO, "models", "eval", "results", "sketch")
@@ -57,7 +57,7 @@ def square(img, short, size):
 
 def log_sketch(rgb, sigma=1.5, k=0.6):
     """Held-out style: zero crossings of the Laplacian of Gaussian of the luma whose jump exceeds
-    k x the 90th percentile of |LoG| (the same definition as evaluate.py's log_style)."""
+    k x the 90th percentile of |LoG| (the size-mode table in models/README.md draws its held-out style with it too)."""
     g = sketch.luma(rgb)
     lg = ndi.gaussian_laplace(g, sigma)
     thr = k * np.percentile(np.abs(lg), 90)
@@ -101,17 +101,6 @@ def model_label(path, taken):
     return label
 
 
-def contact_sheet(rows, path, scale=2):
-    """rows of [input, output, photo], each SxSx3; drawn at `scale` x (nearest) for viewing."""
-    S = rows[0][0].shape[0]
-    W = Image.new("RGB", (3 * S * scale + 8, len(rows) * (S * scale + 4)), "white")
-    for i, r in enumerate(rows):
-        for j, im in enumerate(r):
-            W.paste(Image.fromarray(im).resize((S * scale, S * scale), Image.NEAREST),
-                    (j * (S * scale + 4), i * (S * scale + 4)))
-    W.save(path)
-
-
 def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, threads=None,
              sheet_rows=8, log=print, split="eval_in", subject=None):
     exe = cli.find_cli(cli_path)
@@ -133,7 +122,7 @@ def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, 
     for k in KINDS + ("photo",):
         os.makedirs(os.path.join(idir, k), exist_ok=True)
     per = []
-    sheets = {(i["label"], k): [] for i in infos for k in KINDS}
+    sheet_of = {(i["label"], k): [] for i in infos for k in KINDS}
     for index, r in enumerate(rows):
         img = np.asarray(Image.open(r["file"]).convert("RGB"))
         for view, short in enumerate((size, 2 * size)):
@@ -159,7 +148,7 @@ def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, 
                     if res.shape != rgb.shape:
                         raise RuntimeError("%s: output %s, expected %s" % (op, res.shape, rgb.shape))
                     per.append(dict(method=info["label"], kind=k, id=name, **score(res, rgb)))
-                    sh = sheets[(info["label"], k)]
+                    sh = sheet_of[(info["label"], k)]
                     # rows spread over the photos: every 4th photo, alternating views
                     if len(sh) < sheet_rows and index % 4 == 0 and view == (index // 4) % 2:
                         sh.append([inp, res, rgb])
@@ -170,9 +159,11 @@ def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, 
             es = [e for e in per if e["method"] == m and e["kind"] == k]
             means["%s@%s" % (m, k)] = {q: float(np.mean([e[q] for e in es])) for q in METRICS}
             means["%s@%s" % (m, k)]["n"] = len(es)
-    for (lab, k), sh in sheets.items():
+    for (lab, k), sh in sheet_of.items():
         if sh:
-            contact_sheet(sh, os.path.join(out, "contact-%s-%s.png" % (lab, k)))
+            # 128-px views drawn at 2x, nearest, to see single pixels (speckles, a grid)
+            sheets.grid(sh, 2 * size, resample=Image.NEAREST).save(
+                os.path.join(out, "contact-%s-%s.png" % (lab, k)))
     return {"models": infos, "kinds": KINDS, "size": size, "seed": seed, "cli": exe,
             "photos": len(rows), "split": split + (" (%s)" % subject if subject else ""), "means": means,
             "date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%MZ")}, per
@@ -226,13 +217,7 @@ def line_art_sheet(models, work, out, long_side=256, cli_path=None, threads=None
                 row.append(np.asarray(Image.open(op).convert("RGB")))
         rows.append(row)
     if rows:
-        h = max(r[0].shape[0] for r in rows)
-        w = max(r[0].shape[1] for r in rows)
-        W = Image.new("RGB", (len(rows[0]) * (w + 4), len(rows) * (h + 4)), "white")
-        for i, r in enumerate(rows):
-            for j, im in enumerate(r):
-                W.paste(Image.fromarray(im), (j * (w + 4), i * (h + 4)))
-        W.save(os.path.join(out, "lineart.png"))
+        sheets.grid(rows, long_side).save(os.path.join(out, "lineart.png"))
     return len(rows)
 
 

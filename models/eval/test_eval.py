@@ -244,15 +244,34 @@ class MetricsTest(unittest.TestCase):
 
 class SketchEvalTest(unittest.TestCase):
     def test_held_out_style_draws_the_edges(self):
-        from models.eval.sketch_to_photo import log_style
+        from models.eval.sketch import log_sketch
         img = np.full((40, 40, 3), 30, np.uint8)
         img[:, 20:] = 220
-        s = log_style(img)
+        s = log_sketch(img)
         self.assertEqual(s.shape, (40, 40))
         self.assertTrue(set(np.unique(s)) <= {0, 255})
         ink = s == 0
         self.assertTrue(ink[:-1, 18:22].any(axis=1).all())  # a line along the edge (last row left blank)
         self.assertFalse(ink[:, :14].any() or ink[:, 26:].any())  # nothing in the flat parts
+
+
+class SheetsTest(unittest.TestCase):
+    def test_grid_layout(self):
+        from PIL import Image
+        from models.eval import sheets
+        a = np.zeros((10, 20, 3), np.uint8)                 # scaled to 40 x 20
+        b = np.full((30, 20), 255, np.uint8)                # grey input, scaled to 40 x 60
+        c = np.zeros((4, 4, 3), np.uint8)
+        c[0, 0] = (255, 0, 0)
+        g = sheets.grid([[a, b], [c]], 40, gap=4, titles=["x", "y"], resample=Image.NEAREST)
+        self.assertEqual(g.size, (2 * 40 + 4, sheets.TITLE_HEIGHT + 60 + 4 + 40))
+        px = np.asarray(g)
+        top = sheets.TITLE_HEIGHT
+        self.assertTrue((px[top:top + 20, :40] == 0).all())          # a, black
+        self.assertTrue((px[top + 20:top + 60, :40] == 255).all())   # below a: white fill to b's height
+        self.assertTrue((px[top:top + 60, 40:44] == 255).all())      # the gap
+        self.assertTrue((px[top + 64:top + 74, :10] == (255, 0, 0)).all())  # c's red pixel, 10x by nearest
+        self.assertTrue((px[:top] != 255).any())                     # the titles are drawn
 
 
 if __name__ == "__main__":
