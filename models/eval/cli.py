@@ -42,6 +42,16 @@ def takes_hints(md):
     return md.get("input_space") == "lab_l_hints"
 
 
+def model_label(path, taken):
+    """A label for a model in tables and file names: its file name without the extension, made
+    unique among `taken` with a -2, -3 ... suffix (two runs' snapshots may share a name)."""
+    base = os.path.splitext(os.path.basename(path))[0]
+    label, i = base, 2
+    while label in taken:
+        label, i = "%s-%d" % (base, i), i + 1
+    return label
+
+
 def training_step(md):
     for tok in md.get("training", "").split():
         if tok.startswith("step="):

@@ -67,14 +67,6 @@ def score(img, ref, hint_ab, mask):
             "hint_err": metrics.hint_error(img, hint_ab, mask)}
 
 
-def model_label(path, taken):
-    base = os.path.splitext(os.path.basename(path))[0]
-    label, i = base, 2
-    while label in taken:
-        label, i = "%s-%d" % (base, i), i + 1
-    return label
-
-
 def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED, cli_path=None,
              threads=None, with_levin=True, sheet_rows=8, log=print, cli_args=(), split="eval_in"):
     """-> result dict (see summarise); writes images and caches under out."""
@@ -84,7 +76,7 @@ def evaluate(models, work, out, counts=hints.COUNTS, limit=None, seed=hints.SEED
     infos = []
     for m in models:
         md = cli.model_metadata(m)
-        lab = model_label(m, labels)
+        lab = cli.model_label(m, labels)
         labels.append(lab)
         infos.append({"label": lab, "file": os.path.abspath(m), "takes_hints": cli.takes_hints(md),
                       "step": cli.training_step(md), "training": md.get("training", ""),

@@ -93,14 +93,6 @@ def score(img, ref):
             "grid": metrics.grid_peak(img)}
 
 
-def model_label(path, taken):
-    base = os.path.splitext(os.path.basename(path))[0]
-    label, i = base, 2
-    while label in taken:
-        label, i = "%s-%d" % (base, i), i + 1
-    return label
-
-
 def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, threads=None,
              sheet_rows=8, log=print, split="eval_in", subject=None):
     exe = cli.find_cli(cli_path)
@@ -114,7 +106,7 @@ def evaluate(models, work, out, size=128, limit=None, seed=SEED, cli_path=None, 
     labels, infos = [], []
     for m in models:
         md = cli.model_metadata(m)
-        lab = model_label(m, labels)
+        lab = cli.model_label(m, labels)
         labels.append(lab)
         infos.append({"label": lab, "file": os.path.abspath(m), "step": cli.training_step(md),
                       "training": md.get("training", "")})
