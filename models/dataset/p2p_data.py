@@ -157,6 +157,9 @@ def jpeg(arr, quality):
 # ---------------------------------------------------------------------------
 # Colorize inputs
 
+# Rec.601 luma weights of R, G, B (GIMP's usual Desaturate; every luma in the model tools)
+REC601 = (0.299, 0.587, 0.114)
+
 GREY_METHODS = ("rec601", "rec709", "average", "lightness", "luminance")
 
 
@@ -164,7 +167,7 @@ def to_grey(rgb, method):
     """rgb uint8 HxWx3 -> grey uint8 HxW as a GIMP user might make it."""
     x = rgb.astype(np.float64)
     if method == "rec601":
-        g = x @ np.array([0.299, 0.587, 0.114])
+        g = x @ np.array(REC601)
     elif method == "rec709":
         g = x @ np.array([0.2126, 0.7152, 0.0722])
     elif method == "average":

@@ -17,11 +17,11 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage as ndi
 
-from models.dataset.p2p_data import jpeg
+from models.dataset.p2p_data import REC601, jpeg
 
 
 def luma(rgb):
-    return (rgb.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)) / 255.0
+    return (rgb.astype(np.float32) @ np.array(REC601, np.float32)) / 255.0
 
 
 # ---------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def hed_like(rgb, rng, passes=3, dilate=True):
     x = rgb.astype(np.float32) / 255.0
     for _ in range(passes):
         x = bilateral(x)
-    g = x @ np.array([0.299, 0.587, 0.114], np.float32)
+    g = x @ np.array(REC601, np.float32)
     e = canny_edges(g, 2.0, 0.3, 0.8)
     e = remove_specks(e)
     if dilate:

@@ -72,7 +72,7 @@ def detail_ratio(out, ref):
     def grad(img):
         g = img.astype(np.float64)
         if g.ndim == 3:
-            g = g @ np.array([0.299, 0.587, 0.114])
+            g = g @ np.array(p2p_data.REC601)
         return float(np.hypot(ndi.sobel(g, axis=0), ndi.sobel(g, axis=1)).mean())
     r = grad(ref)
     return grad(out) / r if r > 0 else float("nan")
@@ -89,7 +89,7 @@ def grid_peak(img):
     divisible by 4 (the eval's 128 px views)."""
     g = img.astype(np.float64)
     if g.ndim == 3:
-        g = g @ np.array([0.299, 0.587, 0.114])
+        g = g @ np.array(p2p_data.REC601)
     h, w = g.shape
     if h % 4 or w % 4:
         raise ValueError("grid_peak needs sides divisible by 4, not %dx%d" % (h, w))

@@ -87,7 +87,7 @@ def make_inputs(rgb, index, view, papers, seed=SEED):
 
 def score(img, ref):
     def y(a):
-        return a.astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+        return a.astype(np.float64) @ np.array(p2p_data.REC601)
     return {"psnr": metrics.psnr(img, ref), "ssim": metrics.ssim(img, ref),
             "ssim_luma": metrics.ssim(y(img), y(ref)), "detail": metrics.detail_ratio(img, ref),
             "grid": metrics.grid_peak(img)}

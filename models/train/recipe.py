@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from models.dataset import p2p_data
 from models.tools import p2p_nets
 
 DIFFAUG_OPS = ("translation", "cutout", "colour")
@@ -200,7 +201,7 @@ def ssim_luma(a, b):
     sigma 1.5 of radius 5, K1 0.01, K2 0.03 on a 0..1 range, over the positions where the window
     fits (valid filtering).  It is the measure models/eval/metrics.ssim takes of 8-bit luma with its
     5-pixel border left out (issue 14's lines-only target), so the loss trains what is scored."""
-    w = torch.tensor([0.299, 0.587, 0.114], dtype=a.dtype, device=a.device).view(1, 3, 1, 1)
+    w = torch.tensor(p2p_data.REC601, dtype=a.dtype, device=a.device).view(1, 3, 1, 1)
     x = ((a[:, :3] + 1) * 0.5 * w).sum(1, keepdim=True)
     y = ((b[:, :3] + 1) * 0.5 * w).sum(1, keepdim=True)
     g = _gauss_taps().to(a.device, a.dtype)

@@ -539,8 +539,9 @@ def parse_args(argv=None):
                          "full weight that makes the model follow the hints")
     ap.add_argument("--lambda-ssim", type=float, default=0.0,
                     help="weight of an SSIM loss on luma, 1 - SSIM (recipe.ssim_luma; RGB-output "
-                         "tasks), beside L1: it rewards the light and shade and the edges that the "
-                         "lines-only evaluation scores, where L1 alone gives a flat guess")
+                         "tasks), beside L1: it trains the measure of issue 14's lines-only target. "
+                         "Tried 2026-12-03: that figure rose to the flat-grey level and the "
+                         "pictures turned grey (models/README.md), so no shipped model uses it")
     ap.add_argument("--total-steps", type=int, default=30000,
                     help="learning rate decays linearly to 0 over the last --decay-steps")
     ap.add_argument("--decay-steps", type=int, default=10000)
