@@ -742,7 +742,7 @@ def main(argv=None):
 
     t_start = time.time()
     last_ckpt = time.time()
-    acc = {"D": 0.0, "G_gan": 0.0, "G_l1": 0.0, "n": 0, "data_s": 0.0, "step_s": 0.0}
+    acc = {"D": 0.0, "G_gan": 0.0, "G_l1": 0.0, "G_ssim": 0.0, "n": 0, "data_s": 0.0, "step_s": 0.0}
     bench_times = []
     while not stop["now"] and step < args.total_steps:
         lr = lr_at(step, args)
@@ -786,7 +786,8 @@ def main(argv=None):
         loss_G_l1 = l1_each.mean()
         loss_G = loss_G_gan + (l1_weights(x, args) * l1_each).mean()
         if args.lambda_ssim:
-            loss_G = loss_G + args.lambda_ssim * (1 - recipe.ssim_luma(fake, y)).mean()
+            loss_G_ssim = (1 - recipe.ssim_luma(fake, y)).mean()
+            loss_G = loss_G + args.lambda_ssim * loss_G_ssim
         if args.feat_match:
             with torch.no_grad():
                 out_real = recipe.discriminate(D, aug(real_pair, p))
@@ -800,6 +801,8 @@ def main(argv=None):
         acc["D"] += loss_D.item()
         acc["G_gan"] += loss_G_gan.item()
         acc["G_l1"] += loss_G_l1.item()
+        if args.lambda_ssim:
+            acc["G_ssim"] += loss_G_ssim.item()
         acc["n"] += 1
         acc["data_s"] += t1 - t0
         acc["step_s"] += t2 - t1
@@ -817,9 +820,11 @@ def main(argv=None):
             continue
         if step % args.log_every == 0:
             n = acc["n"]
-            log("step %d epoch %.2f lr %.2e D %.4f G_gan %.4f G_L1 %.4f data %.3fs step %.3fs "
+            # G_SSIM is the unweighted 1 - SSIM of luma, shown only when --lambda-ssim adds it.
+            ssim = " G_SSIM %.4f" % (acc["G_ssim"] / n) if args.lambda_ssim else ""
+            log("step %d epoch %.2f lr %.2e D %.4f G_gan %.4f G_L1 %.4f%s data %.3fs step %.3fs "
                 "(%.3f s/img)" % (step, step * args.batch / args.epoch_size, lr, acc["D"] / n,
-                                  acc["G_gan"] / n, acc["G_l1"] / n, acc["data_s"] / n,
+                                  acc["G_gan"] / n, acc["G_l1"] / n, ssim, acc["data_s"] / n,
                                   acc["step_s"] / n, (acc["data_s"] + acc["step_s"]) / n / args.batch))
             acc = {k: 0.0 for k in acc}
             acc["n"] = 0
