@@ -17,7 +17,9 @@ relative to the originals' mean: whole-resolution runs that see texture and not 
 pale or wrong colours).  Baseline: the grey image.
 
 Sketch to Photo: the input is a line drawing of the whole photo in the training's XDoG style
-(models.dataset.sketch.style_map, seeded by photo id) and in the held-out Laplacian style
+(models.dataset.sketch.style_map, seeded by photo id), the same drawing over flat fills of the
+photo's segments in their mean colours (models.dataset.colour, "fills": a drawing with colour,
+what the filter is made for; contact sheet of these), and a drawing in the held-out Laplacian style
 (models.eval.sketch.log_sketch); scored against the photo by L1, PSNR, SSIM and the detail
 ratio (output's mean gradient over the photo's).  Baseline: the sketch itself.
 
@@ -34,7 +36,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from models.dataset import p2p_data, sketch
+from models.dataset import colour, p2p_data, sketch
 from models.eval import cli, metrics, sheets
 from models.eval.sketch import log_sketch
 
@@ -68,10 +70,16 @@ def colorize_inputs(rgb):
 
 
 def sketch_inputs(rgb, pid):
+    """Lines in the training's XDoG style, the same lines over flat fills of the photo's segments
+    in their mean colours (the drawing with colour the filter is made for), and lines in the
+    held-out style."""
     rng = np.random.default_rng([SEED, zlib.crc32(pid.encode("utf-8"))])
     xd = sketch.style_map(rgb, "xdog", rng)
-    return {"xdog": (np.clip(xd, 0, 1) * 255).astype(np.uint8) if xd.dtype != np.uint8 else xd,
-            "held-out": log_sketch(rgb)}
+    xd = (np.clip(xd, 0, 1) * 255).astype(np.uint8) if xd.dtype != np.uint8 else xd
+    # Its own generator, so that adding this kind left the other two inputs as they were.
+    frng = np.random.default_rng([SEED, zlib.crc32(pid.encode("utf-8")), 1])
+    fills, _ = colour.coloured_sketch(rgb, xd, frng, "fills")
+    return {"xdog": xd, "fills": fills, "held-out": log_sketch(rgb)}
 
 
 def score_colorize(img, ref):
@@ -86,7 +94,9 @@ def score_sketch(img, ref):
 
 
 def evaluate(work, out, filters, limit=None, cli_path=None, threads=None, sheet_rows=6, log=print,
-             reuse=False):
+             reuse=False, models=None):
+    """models: {filter: model file} for filters measured with another file than the bundled one."""
+    models = {**MODELS, **(models or {})}
     exe = cli.find_cli(cli_path)
     rows = photos(work, limit)
     per = []
@@ -104,8 +114,8 @@ def evaluate(work, out, filters, limit=None, cli_path=None, threads=None, sheet_
             for kind, arr in inputs.items():
                 inp = os.path.join(idir, "%s-%s.png" % (pid, kind))
                 if not os.path.exists(inp):
-                    Image.fromarray(arr, "L").save(inp)
-                base = np.repeat(arr[..., None], 3, axis=2)
+                    Image.fromarray(arr).save(inp)
+                base = arr if arr.ndim == 3 else np.repeat(arr[..., None], 3, axis=2)
                 per.append(dict(filter=f, input=kind, mode="input", id=pid, **score(base, rgb)))
                 row = [base]
                 for mode, opts in MODES:
@@ -113,19 +123,21 @@ def evaluate(work, out, filters, limit=None, cli_path=None, threads=None, sheet_
                     os.makedirs(rdir, exist_ok=True)
                     op = os.path.join(rdir, "%s-%s.png" % (pid, kind))
                     if not (reuse and os.path.exists(op)):
-                        cli.run(exe, MODELS[f], inp, op, threads=threads, extra=opts)
+                        cli.run(exe, models[f], inp, op, threads=threads, extra=opts)
                     res = load(op)
                     per.append(dict(filter=f, input=kind, mode=mode, id=pid, **score(res, rgb)))
                     row.append(res)
                 row.append(rgb)
-                if kind in ("grey", "xdog") and k % max(1, len(rows) // sheet_rows) == 0 \
+                if kind in ("grey", "fills") and k % max(1, len(rows) // sheet_rows) == 0 \
                         and len(sheet_of[f]) < sheet_rows:
                     sheet_of[f].append(row)
         log("[%d/%d] %s" % (k + 1, len(rows), pid))
     for f in filters:
         sheets.grid(sheet_of[f], SHEET_WIDTH, titles=["input"] + [m for m, _ in MODES] + ["original"]).save(
             os.path.join(out, "contact-%s.png" % f))
-    return summarise(per, float(np.mean(orig_cf)), len(rows), exe)
+    res = summarise(per, float(np.mean(orig_cf)), len(rows), exe)
+    res["models"] = {f: models[f] for f in filters}
+    return res
 
 
 def summarise(per, orig_cf, n, exe):
@@ -145,6 +157,7 @@ def summarise(per, orig_cf, n, exe):
 
 def markdown(res):
     lines = ["Photos: %d (eval_in at short side 512)." % res["photos"], ""]
+    lines += ["Model for %s: %s" % (f, path) for f, path in sorted(res.get("models", {}).items())] + [""]
     by = {}
     for key, v in res["means"].items():
         f, inp, mode = key.split("|")
@@ -171,6 +184,8 @@ def main(argv=None):
     ap.add_argument("--limit", type=int)
     ap.add_argument("--cli")
     ap.add_argument("--threads", type=int)
+    ap.add_argument("--model", action="append", default=[], metavar="FILTER=FILE",
+                    help="measure FILTER with this model file instead of the bundled one (repeatable)")
     ap.add_argument("--reuse", action="store_true",
                     help="keep the outputs of an earlier run in --out/runs (same CLI and models)")
     a = ap.parse_args(argv)
@@ -178,8 +193,15 @@ def main(argv=None):
     for f in filters:
         if f not in MODELS:
             ap.error("unknown filter %s" % f)
+    models = {}
+    for spec in a.model:
+        f, sep, path = spec.partition("=")
+        if not sep or f not in MODELS or not os.path.isfile(path):
+            ap.error("--model %s: give FILTER=FILE with a filter of %s and an existing file"
+                     % (spec, ",".join(MODELS)))
+        models[f] = os.path.abspath(path)
     os.makedirs(a.out, exist_ok=True)
-    res = evaluate(a.work, a.out, filters, a.limit, a.cli, a.threads, reuse=a.reuse)
+    res = evaluate(a.work, a.out, filters, a.limit, a.cli, a.threads, reuse=a.reuse, models=models)
     with open(os.path.join(a.out, "modes.json"), "w") as fh:
         json.dump(res, fh, indent=1)
     md = markdown(res)

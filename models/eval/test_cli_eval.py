@@ -176,20 +176,28 @@ class ModesPassTheirOptions(unittest.TestCase):
         with open(fake, "w") as f:
             f.write(FAKE_CLI % log)
         os.chmod(fake, 0o755)
+        other = os.path.join(tmp, "candidate.safetensors")
+        shutil.copyfile(modes.MODELS["sketch-to-photo"], other)
         res = modes.evaluate(work, os.path.join(tmp, "out"), ["colorize", "sketch-to-photo"],
-                             cli_path=fake, log=lambda *a: None)
+                             cli_path=fake, log=lambda *a: None, models={"sketch-to-photo": other})
         with open(log) as f:
             calls = [json.loads(line) for line in f]
-        # 6 modes: colorize on the grey photo, sketch on two drawings
-        self.assertEqual(len(calls), 6 * 3)
+        # 6 modes: colorize on the grey photo, sketch on three drawings (lines, lines with
+        # coloured fills, held-out lines)
+        self.assertEqual(len(calls), 6 * 4)
         # argv: run --model M [mode options] INPUT OUTPUT
         import collections
         seen = collections.Counter(tuple(c[3:-2]) for c in calls)
-        self.assertEqual(seen, collections.Counter({tuple(o): 3 for _, o in modes.MODES}))
-        models_used = {c[c.index("--model") + 1] for c in calls}
-        self.assertEqual(models_used, set(modes.MODELS.values()))
+        self.assertEqual(seen, collections.Counter({tuple(o): 4 for _, o in modes.MODES}))
+        models_used = collections.Counter(c[c.index("--model") + 1] for c in calls)
+        # the candidate replaces the bundled sketch model, the bundled colorize model stays
+        self.assertEqual(models_used, collections.Counter({modes.MODELS["colorize"]: 6, other: 18}))
+        self.assertEqual(res["models"], {"colorize": modes.MODELS["colorize"], "sketch-to-photo": other})
+        fills = np.asarray(Image.open(os.path.join(tmp, "out", "inputs", "sketch-to-photo",
+                                                   "lake-fills.png")))
+        self.assertEqual(fills.ndim, 3)  # the drawing with colour is an RGB input
         for f, inp in (("colorize", "grey"), ("sketch-to-photo", "xdog"),
-                       ("sketch-to-photo", "held-out")):
+                       ("sketch-to-photo", "fills"), ("sketch-to-photo", "held-out")):
             for mode in ["input"] + [m for m, _ in modes.MODES]:
                 self.assertIn("%s|%s|%s" % (f, inp, mode), res["means"])
         # the stand-in returns its input: every mode scores as the input does
