@@ -654,10 +654,12 @@ p2p_cli_run (int argc, char **argv)
       "Model file (.safetensors or .pth), or an installed model's name (see `" PROG " models`)",
       "MODEL" },
     { "size-mode", 0, 0, G_OPTION_ARG_STRING, &size_mode,
-      "resize (to the model's native size and back, default), whole (full resolution) or "
+      "resize (to the network's size and back, default), whole (full resolution) or "
       "tile (full resolution in overlapping tiles, bounded memory)", "MODE" },
     { "net-size", 0, 0, G_OPTION_ARG_INT, &net_size,
-      "Resize mode: size the network sees (default 0: the model's native size)", "N" },
+      "Resize mode: size the network sees (default 0: the model's native size; for a model "
+      "with a resize limit (see `" PROG " info`), larger images at their shorter side up to "
+      "that limit)", "N" },
     { "tile-size", 0, 0, G_OPTION_ARG_INT, &tile_size,
       "Tile mode: tile side (default 0: twice the model's native size, at least 256)", "N" },
     { "tile-overlap", 0, 0, G_OPTION_ARG_INT, &tile_overlap,
@@ -909,6 +911,10 @@ p2p_cli_info (int argc, char **argv)
   printf ("output:        %d channel%s, %s\n", info->output_nc, info->output_nc == 1 ? "" : "s",
           p2p_space_to_string (info->output_space));
   printf ("native size:   %d x %d\n", info->native_size, info->native_size);
+  if (info->resize_max_size > 0)
+    printf ("resize limit:  %d (resize mode, default network size: larger images run at their "
+            "shorter side, up to %d x %d)\n", info->resize_max_size, info->resize_max_size,
+            info->resize_max_size);
   printf ("size multiple: %d (at least %d)\n", multiple, p2p_model_min_size (model));
   printf ("parameters:    %s\n", params);
   printf ("MACs:          %s at %d x %d\n", macs, native, native);

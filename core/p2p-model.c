@@ -435,6 +435,11 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       !meta_int (meta, "output_nc", 1, 4, &info->output_nc, error) ||
       !meta_int (meta, "native_size", 1, 65536, &info->native_size, error))
     return FALSE;
+  /* Optional: how far resize mode may grow the net for large images. */
+  if (meta_get (meta, "resize_max_size") &&
+      !meta_int (meta, "resize_max_size", info->native_size, P2P_RESIZE_MAX_SIZE_LIMIT,
+                 &info->resize_max_size, error))
+    return FALSE;
   if (!meta_enum (meta, "norm", p2p_norm_names, &v, error))
     return FALSE;
   info->norm = v;
@@ -552,6 +557,28 @@ bind_all (P2pModel *model, GError **error)
         }
     }
   return TRUE;
+}
+
+int
+p2p_model_resize_side (const P2pModel *model, int width, int height)
+{
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  const int multiple = MAX (p2p_model_size_multiple (model), 1);
+  const int native = info->native_size > 0 ? info->native_size : 256;
+  int side = native;
+
+  if (info->resize_max_size > native)
+    {
+      /* The shorter side, down to a size the net takes: the net never sees
+       * more pixels across than the image has. */
+      const int shorter = MIN (width, height) / multiple * multiple;
+
+      side = CLAMP (shorter, native, info->resize_max_size);
+    }
+  /* A side the net cannot take would fail in p2p_net_run; the nearest size
+   * it can take is the friendlier answer. */
+  return MAX ((side + multiple - 1) / multiple * multiple,
+              (MAX (p2p_model_min_size (model), 1) + multiple - 1) / multiple * multiple);
 }
 
 /* ---- resource limits ------------------------------------------------- */

@@ -658,21 +658,17 @@ static void
 p2p_pipeline_net_size (const P2pModel *model, const P2pPipelineOptions *options,
                        int width, int height, int *nw, int *nh)
 {
-  const P2pModelInfo *info = p2p_model_get_info (model);
   const int multiple = MAX (p2p_model_size_multiple (model), 1);
   /* A ResNet needs more than its multiple (its reflection pads need 2
    * pixels at 1/4 scale), so small images are padded further. */
   const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
 
-  if (options->size_mode == P2P_SIZE_MODE_RESIZE)
-    {
-      /* A native size the net cannot take would fail in p2p_net_run; the
-       * nearest size it can take is the friendlier answer. */
-      const int native = options->net_size > 0 ? options->net_size
-                         : info->native_size > 0 ? info->native_size : 256;
-
-      *nw = *nh = MAX (p2p_round_up (native, multiple), min_size);
-    }
+  if (options->size_mode == P2P_SIZE_MODE_RESIZE && options->net_size == 0)
+    *nw = *nh = p2p_model_resize_side (model, width, height);
+  else if (options->size_mode == P2P_SIZE_MODE_RESIZE)
+    /* A size the net cannot take would fail in p2p_net_run; the nearest
+     * size it can take is the friendlier answer. */
+    *nw = *nh = MAX (p2p_round_up (options->net_size, multiple), min_size);
   else
     {
       *nw = MAX (p2p_round_up (width, multiple), min_size);

@@ -1170,6 +1170,11 @@ p2p_preview_render (P2pPreview            *preview,
   {
     P2pFilterParams p = *params;
 
+    /* The default size follows the layer's size for some models (a
+     * resize limit): the layer's, not the small preview image's, so that
+     * the preview shows what the filter will give. */
+    if (p.net_size == 0)
+      p.net_size = p2p_model_resize_side (preview->model, preview->src_width, preview->src_height);
     if (p.net_size > P2P_PREVIEW_NET_SIZE_MAX)
       p.net_size = P2P_PREVIEW_NET_SIZE_MAX;
     out = p2p_filter_run (preview->model, preview->input, preview->hints, &p, NULL, NULL,

@@ -450,6 +450,10 @@ static void a_output_nc_3 (Spec *s) { set_meta (s, "output_nc", "3"); }
 static void m_native_65537 (Spec *s) { set_meta (s, "native_size", "65537"); }
 static void m_native_2_64 (Spec *s) { set_meta (s, "native_size", "18446744073709551616"); }
 static void m_ngf_1025 (Spec *s) { set_meta (s, "ngf", "1025"); }
+/* resize_max_size: optional, at least native_size (256 here), at most 4096 */
+static void m_resize_max_below_native (Spec *s) { set_meta (s, "resize_max_size", "255"); }
+static void m_resize_max_4097 (Spec *s) { set_meta (s, "resize_max_size", "4097"); }
+static void m_resize_max_word (Spec *s) { set_meta (s, "resize_max_size", "large"); }
 static void m_arch_unet_2048 (Spec *s) { set_meta (s, "arch", "unet_2048"); }
 static void m_arch_resnet_33 (Spec *s) { set_meta (s, "arch", "resnet_33blocks"); }
 static void m_arch_resnet_2_64 (Spec *s) { set_meta (s, "arch", "resnet_18446744073709551617blocks"); }
@@ -603,6 +607,9 @@ static const Case cases[] = {
   { "limits/native-size-65537", m_native_65537, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/native-size-2^64", m_native_2_64, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/ngf-1025", m_ngf_1025, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/resize-max-size-below-native", m_resize_max_below_native, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/resize-max-size-4097", m_resize_max_4097, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/resize-max-size-word", m_resize_max_word, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/arch-unet-2048", m_arch_unet_2048, NULL, P2P_ERROR_UNSUPPORTED },
   { "limits/arch-resnet-33blocks", m_arch_resnet_33, NULL, P2P_ERROR_UNSUPPORTED },
   { "limits/arch-resnet-2^64+1blocks", m_arch_resnet_2_64, NULL, P2P_ERROR_UNSUPPORTED },

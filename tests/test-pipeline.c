@@ -198,6 +198,51 @@ test_resize_is_resampled_run (void)
   }
 }
 
+/* Resize mode at the default network size: a model declaring
+ * resize_max_size runs a large image at its shorter side (down to the net's
+ * multiple, up to that size), exactly as if that size had been chosen; a
+ * small image, and any image of a model without the key, at the native
+ * size. */
+static void
+test_resize_side (void)
+{
+  TinyModelSpec spec = { "unet_32", 2, 3, 3, "generic", 32, 17, "none", 96 };
+  g_autoptr(GBytes) bytes = tiny_model_build (&spec);
+  g_autoptr(P2pModel) model = p2p_model_new_from_bytes (bytes, NULL);
+  g_autoptr(P2pModel) plain = tiny_model_norm ("unet_32", 3, 3, "generic", 32, "none");
+  static const int cases[][3] = {
+    /* width, height, side */
+    { 1, 1, 32 }, { 20, 500, 32 }, { 63, 63, 32 }, { 64, 100, 64 }, { 200, 70, 64 },
+    { 95, 95, 64 }, { 96, 96, 96 }, { 500, 400, 96 }, { 4000, 3000, 96 },
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (41);
+  g_autoptr(P2pImage) in = random_image (rand, 150, 70, 3);
+  g_autoptr(P2pImage) out_auto = NULL, out_64 = NULL, out_plain = NULL, out_32 = NULL;
+  P2pPipelineOptions o;
+
+  g_assert_nonnull (model);
+  g_assert_cmpint (p2p_model_get_info (model)->resize_max_size, ==, 96);
+  g_assert_cmpint (p2p_model_get_info (plain)->resize_max_size, ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_assert_cmpint (p2p_model_resize_side (model, cases[i][0], cases[i][1]), ==, cases[i][2]);
+      g_assert_cmpint (p2p_model_resize_side (plain, cases[i][0], cases[i][1]), ==, 32);
+    }
+
+  /* 150 x 70: the shorter side 70 rounds down to 64. */
+  options_init (&o, P2P_SIZE_MODE_RESIZE);
+  out_auto = run_ok (model, in, &o);
+  out_plain = run_ok (plain, in, &o);
+  o.net_size = 64;
+  out_64 = run_ok (model, in, &o);
+  o.net_size = 32;
+  out_32 = run_ok (plain, in, &o);
+  g_assert_cmpmem (out_auto->data, 150 * 70 * 3 * sizeof (float), out_64->data, 150 * 70 * 3 * sizeof (float));
+  g_assert_cmpmem (out_plain->data, 150 * 70 * 3 * sizeof (float), out_32->data, 150 * 70 * 3 * sizeof (float));
+  /* and the two sizes do give different pictures */
+  g_assert_true (memcmp (out_auto->data, out_32->data, 150 * 70 * 3 * sizeof (float)) != 0);
+}
+
 static void
 test_unet_small_images (void)
 {
@@ -608,6 +653,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pipeline/rgb/matches-net", test_matches_net);
   g_test_add_func ("/pipeline/rgb/whole-is-padded-run", test_whole_is_padded_run);
   g_test_add_func ("/pipeline/rgb/resize-is-resampled-run", test_resize_is_resampled_run);
+  g_test_add_func ("/pipeline/rgb/resize-side", test_resize_side);
   g_test_add_func ("/pipeline/alpha", test_alpha);
   g_test_add_func ("/pipeline/sketch-on-paper", test_sketch_paper);
   g_test_add_func ("/pipeline/grey-input", test_grey_input);

@@ -162,6 +162,12 @@ tiny_model_build (const TinyModelSpec *spec)
                           colorize ? (spec->input_nc == 4 ? "lab_l_hints" : "lab_l") : "rgb",
                           colorize ? "lab_ab" : "rgb",
                           spec->native_size);
+  if (spec->resize_max_size > 0)
+    {
+      /* inside the metadata object, before its closing brace */
+      g_string_truncate (header, header->len - 3);
+      g_string_append_printf (header, ", \"resize_max_size\": \"%d\"}, ", spec->resize_max_size);
+    }
   g_string_append (header, w.json->str);
   g_string_append (header, "}");
   /* Pad the header to 8 bytes, as the safetensors writers do. */

@@ -23,6 +23,7 @@ typedef struct {
   int         native_size;
   guint32     seed;
   const char *norm;        /* "instance" (NULL) or "none" */
+  int         resize_max_size; /* metadata "resize_max_size", 0: not given */
 } TinyModelSpec;
 
 /* Returns the whole file. */

@@ -41,6 +41,10 @@ typedef struct {
   P2pSpace    input_space;
   P2pSpace    output_space;
   int         native_size;   /* training resolution, e.g. 256 */
+  int         resize_max_size; /* resize mode at the default network size: larger
+                                  images run at their short side up to this
+                                  (metadata "resize_max_size"); 0 = always
+                                  native_size.  See p2p_model_resize_side(). */
   const char *name;          /* display name (UTF-8) */
   const char *license;
   const char *description;
@@ -65,6 +69,17 @@ int       p2p_model_size_multiple (const P2pModel *model);
 /* ... and at least this large (2^depth for a U-Net; 8 for a ResNet, whose
  * reflection padding at 1/4 resolution needs 2 pixels). */
 int       p2p_model_min_size      (const P2pModel *model);
+
+/* The largest "resize_max_size" a model may declare. */
+#define P2P_RESIZE_MAX_SIZE_LIMIT 4096
+
+/* Resize mode with no network size given: the side of the square the net
+ * runs at for a @width x @height image.  The native size, rounded up to
+ * what the net takes; for a model with resize_max_size, an image whose
+ * shorter side is larger runs at that side, rounded down to the size
+ * multiple, up to resize_max_size: a large drawing is seen with more of
+ * its detail, a small image is never enlarged beyond the native size. */
+int       p2p_model_resize_side   (const P2pModel *model, int width, int height);
 
 /* Multiply-adds of one pass at h x w (dense count, see the reference doc). */
 guint64   p2p_model_macs       (const P2pModel *model, int h, int w);

@@ -157,7 +157,9 @@ def validate_metadata(metadata):
     _int_in(md, 'ngf', 1, 1024)
     in_nc = _int_in(md, 'input_nc', 1, 4)
     out_nc = _int_in(md, 'output_nc', 1, 4)
-    _int_in(md, 'native_size', 1, 65535)
+    native = _int_in(md, 'native_size', 1, 65535)
+    if 'resize_max_size' in md:  # optional; the engine's limits (P2P_RESIZE_MAX_SIZE_LIMIT)
+        _int_in(md, 'resize_max_size', native, 4096)
     enums = {
         'norm': ('batch', 'instance', 'none'),
         'dropout': ('true', 'false'),
