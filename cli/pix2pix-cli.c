@@ -658,7 +658,7 @@ p2p_cli_run (int argc, char **argv)
       "tile (full resolution in overlapping tiles, bounded memory)", "MODE" },
     { "net-size", 0, 0, G_OPTION_ARG_INT, &net_size,
       "Resize mode: size the network sees (default 0: the model's native size; for a model "
-      "with a resize limit (see `" PROG " info`), larger images at their shorter side up to "
+      "with a resize limit (see `" PROG " info`), larger images at their longer side up to "
       "that limit)", "N" },
     { "tile-size", 0, 0, G_OPTION_ARG_INT, &tile_size,
       "Tile mode: tile side (default 0: twice the model's native size, at least 256)", "N" },
@@ -913,7 +913,7 @@ p2p_cli_info (int argc, char **argv)
   printf ("native size:   %d x %d\n", info->native_size, info->native_size);
   if (info->resize_max_size > 0)
     printf ("resize limit:  %d (resize mode, default network size: larger images run at their "
-            "shorter side, up to %d x %d)\n", info->resize_max_size, info->resize_max_size,
+            "longer side, up to %d x %d)\n", info->resize_max_size, info->resize_max_size,
             info->resize_max_size);
   printf ("size multiple: %d (at least %d)\n", multiple, p2p_model_min_size (model));
   printf ("parameters:    %s\n", params);

@@ -569,11 +569,12 @@ p2p_model_resize_side (const P2pModel *model, int width, int height)
 
   if (info->resize_max_size > native)
     {
-      /* The shorter side, down to a size the net takes: the net never sees
-       * more pixels across than the image has. */
-      const int shorter = MIN (width, height) / multiple * multiple;
+      /* The longer side, down to a size the net takes: the square net then
+       * shrinks the image along neither axis by more than a multiple's
+       * worth, and never sees more pixels across than the image has. */
+      const int longer = MAX (width, height) / multiple * multiple;
 
-      side = CLAMP (shorter, native, info->resize_max_size);
+      side = CLAMP (longer, native, info->resize_max_size);
     }
   /* A side the net cannot take would fail in p2p_net_run; the nearest size
    * it can take is the friendlier answer. */

@@ -42,7 +42,7 @@ typedef struct {
   P2pSpace    output_space;
   int         native_size;   /* training resolution, e.g. 256 */
   int         resize_max_size; /* resize mode at the default network size: larger
-                                  images run at their short side up to this
+                                  images run at their longer side up to this
                                   (metadata "resize_max_size"); 0 = always
                                   native_size.  See p2p_model_resize_side(). */
   const char *name;          /* display name (UTF-8) */
@@ -76,9 +76,9 @@ int       p2p_model_min_size      (const P2pModel *model);
 /* Resize mode with no network size given: the side of the square the net
  * runs at for a @width x @height image.  The native size, rounded up to
  * what the net takes; for a model with resize_max_size, an image whose
- * shorter side is larger runs at that side, rounded down to the size
+ * longer side is larger runs at that side, rounded down to the size
  * multiple, up to resize_max_size: a large drawing is seen with more of
- * its detail, a small image is never enlarged beyond the native size. */
+ * its detail, an image no larger than the native size runs at it. */
 int       p2p_model_resize_side   (const P2pModel *model, int width, int height);
 
 /* Multiply-adds of one pass at h x w (dense count, see the reference doc). */
