@@ -7,7 +7,9 @@ photo pack holds it (short side 512, the largest we have; the network's native s
 the image is 4x its side and the network at full resolution sees what a 128-px crop shows),
 through every mode a filter could offer:
 
-* resize at the model's native size (the default) and at 256, 384 and 512 (--net-size);
+* resize at the default network size (no option: the model's native size, or for a model that
+  declares resize_max_size, the image's shorter side up to it; models/FORMAT.md), and at 128 (the
+  bundled models' native size), 256, 384 and 512 (--net-size);
 * whole (the network on the whole image at its own resolution);
 * tile (the default tiles: twice the native size, a quarter overlap, statistics of the whole image).
 
@@ -44,7 +46,10 @@ DEFAULT_OUT = os.path.join(cli.REPO, "models", "eval", "results", "modes")
 MODELS = {"colorize": os.path.join(cli.REPO, "models", "colorize.safetensors"),
           "sketch-to-photo": os.path.join(cli.REPO, "models", "sketch-to-photo.safetensors")}
 # (label, pix2pix-cli options)
-MODES = (("resize-native", ()),
+# resize-default: no option, what users get (the native size, or for a model with a
+# resize_max_size, the image's shorter side up to it); resize-128: the bundled models' native size.
+MODES = (("resize-default", ()),
+         ("resize-128", ("--net-size", "128")),
          ("resize-256", ("--net-size", "256")),
          ("resize-384", ("--net-size", "384")),
          ("resize-512", ("--net-size", "512")),

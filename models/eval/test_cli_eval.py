@@ -182,16 +182,17 @@ class ModesPassTheirOptions(unittest.TestCase):
                              cli_path=fake, log=lambda *a: None, models={"sketch-to-photo": other})
         with open(log) as f:
             calls = [json.loads(line) for line in f]
-        # 6 modes: colorize on the grey photo, sketch on three drawings (lines, lines with
+        # every mode: colorize on the grey photo, sketch on three drawings (lines, lines with
         # coloured fills, held-out lines)
-        self.assertEqual(len(calls), 6 * 4)
+        self.assertEqual(len(calls), len(modes.MODES) * 4)
         # argv: run --model M [mode options] INPUT OUTPUT
         import collections
         seen = collections.Counter(tuple(c[3:-2]) for c in calls)
         self.assertEqual(seen, collections.Counter({tuple(o): 4 for _, o in modes.MODES}))
         models_used = collections.Counter(c[c.index("--model") + 1] for c in calls)
         # the candidate replaces the bundled sketch model, the bundled colorize model stays
-        self.assertEqual(models_used, collections.Counter({modes.MODELS["colorize"]: 6, other: 18}))
+        n = len(modes.MODES)
+        self.assertEqual(models_used, collections.Counter({modes.MODELS["colorize"]: n, other: 3 * n}))
         self.assertEqual(res["models"], {"colorize": modes.MODELS["colorize"], "sketch-to-photo": other})
         fills = np.asarray(Image.open(os.path.join(tmp, "out", "inputs", "sketch-to-photo",
                                                    "lake-fills.png")))
