@@ -890,7 +890,7 @@ p2p_cli_info (int argc, char **argv)
     return p2p_cli_fail (error);
   info = p2p_model_get_info (model);
   multiple = MAX (p2p_model_size_multiple (model), 1);
-  native = (MAX (info->native_size, p2p_model_min_size (model)) + multiple - 1) / multiple * multiple;
+  native = p2p_model_fit_side (model, info->native_size);
   params = p2p_cli_format_count (info->n_params);
   macs = p2p_cli_format_count (p2p_model_macs (model, native, native));
 

@@ -560,6 +560,17 @@ bind_all (P2pModel *model, GError **error)
 }
 
 int
+p2p_model_fit_side (const P2pModel *model, int side)
+{
+  const int multiple = MAX (p2p_model_size_multiple (model), 1);
+  /* A ResNet needs more than its multiple (its reflection pads need 2
+   * pixels at 1/4 scale), so small sides are padded further. */
+  const int min_size = (MAX (p2p_model_min_size (model), 1) + multiple - 1) / multiple * multiple;
+
+  return MAX ((side + multiple - 1) / multiple * multiple, min_size);
+}
+
+int
 p2p_model_resize_side (const P2pModel *model, int width, int height)
 {
   const P2pModelInfo *info = p2p_model_get_info (model);
@@ -578,8 +589,7 @@ p2p_model_resize_side (const P2pModel *model, int width, int height)
     }
   /* A side the net cannot take would fail in p2p_net_run; the nearest size
    * it can take is the friendlier answer. */
-  return MAX ((side + multiple - 1) / multiple * multiple,
-              (MAX (p2p_model_min_size (model), 1) + multiple - 1) / multiple * multiple);
+  return p2p_model_fit_side (model, side);
 }
 
 /* ---- resource limits ------------------------------------------------- */

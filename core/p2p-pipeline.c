@@ -160,12 +160,6 @@ p2p_pipeline_validate (const P2pModelInfo       *info,
   return TRUE;
 }
 
-static int
-p2p_round_up (int v, int multiple)
-{
-  return (v + multiple - 1) / multiple * multiple;
-}
-
 /* ---- tile mode ---------------------------------------------------------- */
 
 typedef struct {
@@ -224,17 +218,15 @@ static void
 p2p_tile_grid (const P2pModel *model, int W, int H, const P2pPipelineOptions *options, TileGrid *g)
 {
   const P2pModelInfo *info = p2p_model_get_info (model);
-  const int multiple = MAX (p2p_model_size_multiple (model), 1);
-  const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
   int tile, overlap;
 
   tile = options->tile_size > 0 ? options->tile_size : MAX (2 * info->native_size, 256);
-  tile = MAX (p2p_round_up (MIN (tile, 16384), multiple), min_size);
+  tile = p2p_model_fit_side (model, MIN (tile, 16384));
   overlap = options->tile_overlap > 0 ? options->tile_overlap : tile / 4;
   overlap = MIN (overlap, tile / 2);
   /* Tiles never exceed the (padded) image: a small image is one tile. */
-  g->tw = MIN (tile, MAX (p2p_round_up (W, multiple), min_size));
-  g->th = MIN (tile, MAX (p2p_round_up (H, multiple), min_size));
+  g->tw = MIN (tile, p2p_model_fit_side (model, W));
+  g->th = MIN (tile, p2p_model_fit_side (model, H));
   g->nx = p2p_tile_count (W, g->tw, overlap);
   g->ny = p2p_tile_count (H, g->th, overlap);
 }
@@ -415,14 +407,12 @@ static double
 p2p_tile_stats_size (const P2pModel *model, const TileGrid *g, int W, int H,
                      int *sw, int *sh, int *ctx_w, int *ctx_h)
 {
-  const int multiple = MAX (p2p_model_size_multiple (model), 1);
-  const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
   const double scale = MIN (1.0, ((double) P2P_TILE_STATS_TILES * MAX (g->tw, g->th)) / MAX (W, H));
 
   *sw = MAX (1, (int) lround (W * scale));
   *sh = MAX (1, (int) lround (H * scale));
-  *ctx_w = MAX (p2p_round_up (*sw, multiple), min_size);
-  *ctx_h = MAX (p2p_round_up (*sh, multiple), min_size);
+  *ctx_w = p2p_model_fit_side (model, *sw);
+  *ctx_h = p2p_model_fit_side (model, *sh);
   return scale;
 }
 
@@ -658,21 +648,16 @@ static void
 p2p_pipeline_net_size (const P2pModel *model, const P2pPipelineOptions *options,
                        int width, int height, int *nw, int *nh)
 {
-  const int multiple = MAX (p2p_model_size_multiple (model), 1);
-  /* A ResNet needs more than its multiple (its reflection pads need 2
-   * pixels at 1/4 scale), so small images are padded further. */
-  const int min_size = p2p_round_up (MAX (p2p_model_min_size (model), 1), multiple);
-
   if (options->size_mode == P2P_SIZE_MODE_RESIZE && options->net_size == 0)
     *nw = *nh = p2p_model_resize_side (model, width, height);
   else if (options->size_mode == P2P_SIZE_MODE_RESIZE)
     /* A size the net cannot take would fail in p2p_net_run; the nearest
      * size it can take is the friendlier answer. */
-    *nw = *nh = MAX (p2p_round_up (options->net_size, multiple), min_size);
+    *nw = *nh = p2p_model_fit_side (model, options->net_size);
   else
     {
-      *nw = MAX (p2p_round_up (width, multiple), min_size);
-      *nh = MAX (p2p_round_up (height, multiple), min_size);
+      *nw = p2p_model_fit_side (model, width);
+      *nh = p2p_model_fit_side (model, height);
     }
 }
 

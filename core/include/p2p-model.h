@@ -70,6 +70,10 @@ int       p2p_model_size_multiple (const P2pModel *model);
  * reflection padding at 1/4 resolution needs 2 pixels). */
 int       p2p_model_min_size      (const P2pModel *model);
 
+/* The smallest side of at least @side that the net takes: a multiple of
+ * p2p_model_size_multiple(), at least p2p_model_min_size(). */
+int       p2p_model_fit_side      (const P2pModel *model, int side);
+
 /* The largest "resize_max_size" a model may declare. */
 #define P2P_RESIZE_MAX_SIZE_LIMIT 4096
 
