@@ -92,7 +92,7 @@ typedef struct {
   guint64      seed;
   double       chroma;      /* P2P_FILTER_OPTION_CHROMA only */
   int          net_size;    /* resize mode: side of the square the network sees,
-                               0 = the model's native size */
+                               0 = the model's default (p2p_model_resize_side()) */
 } P2pFilterParams;
 
 #define P2P_CHROMA_MIN      0.0

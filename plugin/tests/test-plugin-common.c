@@ -745,6 +745,33 @@ test_preview_region (Folders *f, gconstpointer data)
                             : strstr (text, "smaller network size") != NULL);
   }
   p2p_filter_params_clear (&params);
+
+  /* Resize mode with a model whose network grows with the image: the
+   * preview runs at the size the layer gives (300 x 200: its longer side,
+   * 300), not the size the small preview image would give (256), so it
+   * shows what the filter will do. */
+  {
+    TinyModelSpec spec = { "resnet_1blocks", 2, 3, 3, "sketch-to-photo", 16, 9, NULL, 400 };
+    g_autofree char *path = g_build_filename (f->root, "grows.safetensors", NULL);
+    g_autofree guchar *at_default = NULL, *at_layer = NULL, *at_preview = NULL;
+    const gsize n = (gsize) P2P_PREVIEW_SIZE * (P2P_PREVIEW_SIZE * H / W) * 4;
+
+    g_assert_true (tiny_model_write (&spec, path, &error));
+    p2p_filter_params_init (&params, P2P_FILTER_SKETCH_TO_PHOTO);
+    params.model = g_strdup (path);
+    params.size_mode = P2P_SIZE_MODE_RESIZE;
+    at_default = p2p_preview_render (preview, &params, &w, &h, &error);
+    g_assert_no_error (error);
+    params.net_size = 300;
+    at_layer = p2p_preview_render (preview, &params, &w, &h, &error);
+    g_assert_no_error (error);
+    params.net_size = 256;
+    at_preview = p2p_preview_render (preview, &params, &w, &h, &error);
+    g_assert_no_error (error);
+    g_assert_cmpmem (at_default, n, at_layer, n);
+    g_assert_true (memcmp (at_default, at_preview, n) != 0);
+    p2p_filter_params_clear (&params);
+  }
   p2p_preview_free (preview);
 }
 
