@@ -228,18 +228,27 @@ def colorize_pair(rgb, rng):
 HINT_P_STOP = 1.0 / 8.0
 
 
-def hint_count(rng, p_stop=HINT_P_STOP, cap=64):
-    n = 0
+def hint_count(rng, p_stop=HINT_P_STOP, cap=64, p_none=None):
+    """Zhang's geometric count: keep adding a hint while rand >= p_stop.  With p_none, a sample
+    has no hint with chance p_none and otherwise 1 + a geometric number (mean 1/p_stop), so the
+    share of unhinted samples and the count of the hinted ones are set apart (--hint-mean)."""
+    if p_none is not None:
+        if rng.random() < p_none:
+            return 0
+        n = 1
+    else:
+        n = 0
     while n < cap and rng.random() >= p_stop:
         n += 1
     return n
 
 
-def simulate_hints(ab, rng, n=None):
-    """ab: HxWx2 float (true Lab a, b) -> (hint_ab HxWx2 float32, mask HxW float32)."""
+def simulate_hints(ab, rng, n=None, count=None):
+    """ab: HxWx2 float (true Lab a, b) -> (hint_ab HxWx2 float32, mask HxW float32).
+    n: the number of hints, else drawn by count(rng) (default hint_count)."""
     h, w = ab.shape[:2]
     if n is None:
-        n = hint_count(rng)
+        n = (count or hint_count)(rng)
     hint = np.zeros((h, w, 2), np.float32)
     mask = np.zeros((h, w), np.float32)
     for _ in range(n):
@@ -264,11 +273,11 @@ def simulate_hints(ab, rng, n=None):
     return hint, mask
 
 
-def colorize_hints_pair(rgb, rng, n=None):
+def colorize_hints_pair(rgb, rng, n=None, count=None):
     """-> (input [L/50-1, a/110, b/110, mask] as 4xHxW float32, target ab/110 as 2xHxW)."""
     inp, tgt = colorize_pair(rgb, rng)
     ab = tgt.transpose(1, 2, 0) * 110.0
-    hint, mask = simulate_hints(ab, rng, n)
+    hint, mask = simulate_hints(ab, rng, n, count)
     x = np.concatenate([inp, (hint / 110.0).transpose(2, 0, 1), mask[None]], axis=0)
     return x.astype(np.float32), tgt
 

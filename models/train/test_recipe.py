@@ -374,3 +374,31 @@ class SsimLoss(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class HintCount(unittest.TestCase):
+    def test_default_count_is_zhangs_geometric_one(self):
+        import numpy as np
+        from models.dataset import p2p_data
+        a, b = np.random.default_rng(5), np.random.default_rng(5)
+        for _ in range(200):
+            n = 0
+            while n < 64 and b.random() >= 1.0 / 8.0:
+                n += 1
+            self.assertEqual(p2p_data.hint_count(a), n)
+
+    def test_hint_mean_keeps_the_unhinted_share(self):
+        import numpy as np
+        from models.dataset import p2p_data
+        rng = np.random.default_rng(7)
+        n = np.array([p2p_data.hint_count(rng, p_stop=1 / 20, p_none=1 / 8) for _ in range(20000)])
+        self.assertAlmostEqual((n == 0).mean(), 1 / 8, delta=0.01)
+        self.assertAlmostEqual(n[n > 0].mean(), 20 * (1 - (1 - 1 / 20) ** 64), delta=0.5)
+        self.assertLessEqual(n.max(), 64)
+
+    def test_option_in_the_export_text_and_refused_without_hints(self):
+        args = train.parse_args(["--task", "colorize", "--state", "/nonexistent",
+                                 "--hint-mean", "20"])
+        self.assertEqual(train.recipe_text(args), " hint_mean=20")
+        with self.assertRaises(SystemExit):
+            train.parse_args(["--task", "sketch-to-photo", "--state", "/x", "--hint-mean", "20"])

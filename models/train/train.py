@@ -32,6 +32,7 @@ buffers from the batch so that the exported file also works in the engine's "run
 """
 import argparse
 import datetime
+import functools
 import json
 import math
 import os
@@ -109,9 +110,15 @@ def use_per_sample_bn(net):
 # Data
 
 class ColorizeData:
-    def __init__(self, work, size, seed, hints=False):
+    def __init__(self, work, size, seed, hints=False, hint_mean=None):
+        """hint_mean: hinted samples get 1 + a geometric number of hints of this mean, unhinted
+        ones keep Zhang's share (1/8); None: Zhang's geometric count (mean 7 over all samples)."""
         self.size = size
         self.pair = p2p_data.colorize_hints_pair if hints else p2p_data.colorize_pair
+        if hints and hint_mean:
+            count = functools.partial(p2p_data.hint_count, p_stop=1.0 / hint_mean,
+                                      p_none=p2p_data.HINT_P_STOP)
+            self.pair = functools.partial(p2p_data.colorize_hints_pair, count=count)
         self.rng = np.random.default_rng(seed)
         photos = p2p_data.load_photos("train", work)
         w = np.array([p2p_data.photo_weight(r) for r, _ in photos])
@@ -236,12 +243,13 @@ class PoolStream(torch.utils.data.IterableDataset):
     pool of the worker's most recent samples.  The photos are loaded once, before the workers fork.
     """
 
-    def __init__(self, task, work, size, seed, reuse=2.0, pool=512, colour_p=0.0):
+    def __init__(self, task, work, size, seed, reuse=2.0, pool=512, colour_p=0.0, hint_mean=None):
         super().__init__()
         self.colour_p = colour_p
         self.task, self.size, self.seed, self.reuse, self.pool = task, size, seed, reuse, pool
         if task.startswith("colorize"):
-            self.colorize = ColorizeData(work, size, seed, hints=TASKS[task]["input_nc"] == 4)
+            self.colorize = ColorizeData(work, size, seed, hints=TASKS[task]["input_nc"] == 4,
+                                         hint_mean=hint_mean)
         else:
             from models.dataset import sketch
             self.photos = [img for _, img in p2p_data.load_photos("train", work)]
@@ -391,6 +399,8 @@ def recipe_text(args):
         parts.append("lambda_l1_unhinted=%g" % args.lambda_l1_unhinted)
     if args.lambda_ssim:
         parts.append("lambda_ssim=%g" % args.lambda_ssim)
+    if args.hint_mean:
+        parts.append("hint_mean=%g" % args.hint_mean)
     if args.diffaug:
         parts.append("diffaug=%s" % ",".join(recipe.parse_diffaug(args.diffaug)))
     return "".join(" " + p for p in parts)
@@ -398,7 +408,8 @@ def recipe_text(args):
 
 # Options that change what a resumed run computes: a resume must pass the values it started with.
 RECIPE_KEYS = {"arch": "unet_128", "gan": "lsgan", "d_scales": 1, "d_norm": "batch",
-               "spectral_norm": False, "feat_match": 0.0, "lr_d": None, "beta2": 0.999, "diffaug": ""}
+               "spectral_norm": False, "feat_match": 0.0, "lr_d": None, "beta2": 0.999, "diffaug": "",
+               "hint_mean": None}
 
 
 def l1_weights(x, args):
@@ -537,6 +548,10 @@ def parse_args(argv=None):
                          "(default: --lambda-l1).  A lighter weight there lets the GAN loss give "
                          "more colour where the model must guess, while hinted samples keep the "
                          "full weight that makes the model follow the hints")
+    ap.add_argument("--hint-mean", type=float, default=None,
+                    help="colorize with hints: one sample in eight stays without hints (as "
+                         "by default); the others get 1 + a geometric number of hints with this "
+                         "mean (default: Zhang's geometric count, mean 7 over all samples)")
     ap.add_argument("--lambda-ssim", type=float, default=0.0,
                     help="weight of an SSIM loss on luma, 1 - SSIM (recipe.ssim_luma; RGB-output "
                          "tasks), beside L1: it trains the measure of issue 14's lines-only target. "
@@ -581,6 +596,8 @@ def parse_args(argv=None):
         ap.error("--diffaug colour needs an RGB task (sketch-to-photo)")
     if args.subject and (args.task != "sketch-to-photo" or (args.workers and args.sketch_source == "live")):
         ap.error("--subject works with sketch-to-photo from the precomputed sketch sets")
+    if args.hint_mean is not None and (TASKS[args.task]["input_nc"] != 4 or args.hint_mean < 1):
+        ap.error("--hint-mean needs a task with a hints input (colorize) and a mean of at least 1")
     if args.lambda_l1_unhinted is not None and TASKS[args.task]["input_nc"] != 4:
         ap.error("--lambda-l1-unhinted needs a task with a hints input (colorize)")
     if args.lambda_ssim and TASKS[args.task]["output_nc"] != 3:
@@ -637,7 +654,7 @@ def main(argv=None):
     colorize = args.task.startswith("colorize")
     if args.workers > 0 and (colorize or args.sketch_source == "live"):
         stream = PoolStream(args.task, args.work, args.size, args.seed, reuse=args.reuse,
-                            colour_p=args.sketch_colour)
+                            colour_p=args.sketch_colour, hint_mean=args.hint_mean)
         loader = iter(torch.utils.data.DataLoader(
             stream, batch_size=args.batch, num_workers=args.workers, pin_memory=dev.type == "cuda",
             prefetch_factor=4, persistent_workers=True))
@@ -645,7 +662,8 @@ def main(argv=None):
             args.workers, "colorize" if colorize else "live sketches", args.reuse))
         data = None
     elif colorize:
-        data = ColorizeData(args.work, args.size, args.seed, hints=t["input_nc"] == 4)
+        data = ColorizeData(args.work, args.size, args.seed, hints=t["input_nc"] == 4,
+                            hint_mean=args.hint_mean)
         if data.dropped:
             log("colorize: dropped monochrome photos: %s" % ", ".join(data.dropped))
     else:
