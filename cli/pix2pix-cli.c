@@ -668,7 +668,8 @@ p2p_cli_run (int argc, char **argv)
       "official (default), running or stochastic", "MODE" },
     { "seed", 0, 0, G_OPTION_ARG_STRING, &seed, "Seed of the stochastic mode (default 0)", "N" },
     { "chroma", 0, 0, G_OPTION_ARG_DOUBLE, &chroma,
-      "Colorize: colour strength, 1 = as predicted (default 1)", "X" },
+      "Colorize: colour strength (default 1: as the model gives it; some models ask for "
+      "stronger colour in runs without hints, see `info`)", "X" },
     { "hints", 0, 0, G_OPTION_ARG_FILENAME, &hints_path,
       "Colorize with a model that takes hints: an image of INPUT's size with transparency, "
       "whose opaque pixels give the colour of the photo there", "HINTS" },
@@ -915,6 +916,9 @@ p2p_cli_info (int argc, char **argv)
     printf ("resize limit:  %d (resize mode, default network size: larger images run at their "
             "longer side, up to %d x %d)\n", info->resize_max_size, info->resize_max_size,
             info->resize_max_size);
+  if (info->unhinted_chroma_percent != 100)
+    printf ("no-hint color: %d %% (a run without hints multiplies --chroma by %.2f)\n",
+            info->unhinted_chroma_percent, info->unhinted_chroma_percent / 100.0);
   printf ("size multiple: %d (at least %d)\n", multiple, p2p_model_min_size (model));
   printf ("parameters:    %s\n", params);
   printf ("MACs:          %s at %d x %d\n", macs, native, native);

@@ -440,6 +440,13 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       !meta_int (meta, "resize_max_size", info->native_size, P2P_RESIZE_MAX_SIZE_LIMIT,
                  &info->resize_max_size, error))
     return FALSE;
+  /* Optional: a regression net's colours are cautious where it must guess;
+   * without hints the model may ask for them stronger. */
+  info->unhinted_chroma_percent = 100;
+  if (meta_get (meta, "unhinted_chroma_percent") &&
+      !meta_int (meta, "unhinted_chroma_percent", P2P_UNHINTED_CHROMA_PERCENT_MIN,
+                 P2P_UNHINTED_CHROMA_PERCENT_MAX, &info->unhinted_chroma_percent, error))
+    return FALSE;
   if (!meta_enum (meta, "norm", p2p_norm_names, &v, error))
     return FALSE;
   info->norm = v;

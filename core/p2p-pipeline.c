@@ -951,11 +951,52 @@ p2p_image_writer (int y, int n_rows, const float *rows, int channels, gpointer d
   return TRUE;
 }
 
-/* What both entry points do first: the default options when @options is
- * NULL (filled into @defaults), the checks of the task, sizes, options and
- * memory, and the first progress report.  @rows: called by
- * p2p_pipeline_run_rows(), where hints come through the reader, not as an
- * image.  Returns the options to use, or NULL with @error set. */
+/* Whether the run's hints hold a hint (a transparent hints layer is none):
+ * the image's, or for rows (@read set) the reader's, read once ahead. */
+static gboolean
+p2p_pipeline_hinted (const P2pPipelineOptions *options,
+                     int                       width,
+                     int                       height,
+                     P2pRowReader              read,
+                     gpointer                  data,
+                     gboolean                 *hinted,
+                     GError                  **error)
+{
+  g_autoptr(P2pImage) chunk = NULL;
+  RowRun rr = { 0 };
+
+  *hinted = FALSE;
+  if (!read)
+    {
+      if (options->hints)
+        *hinted = p2p_task_hints_any (options->hints->data, (gsize) width * height);
+      return TRUE;
+    }
+  if (!options->read_hints)
+    return TRUE;
+  rr.read = read;
+  rr.data = data;
+  chunk = p2p_image_new (width, P2P_ROW_CHUNK, P2P_HINT_IMAGE_CHANNELS, error);
+  if (!chunk)
+    return FALSE;
+  for (int y = 0; y < height && !*hinted; y += P2P_ROW_CHUNK)
+    {
+      const int n = MIN (P2P_ROW_CHUNK, height - y);
+
+      if (!p2p_rows_read (&rr, P2P_INPUT_HINTS, y, n, chunk->data, error))
+        return FALSE;
+      *hinted = p2p_task_hints_any (chunk->data, (gsize) width * n);
+    }
+  return TRUE;
+}
+
+/* What both entry points do first: the checks of the task, sizes, options
+ * and memory, and the first progress report.  @rows: called by
+ * p2p_pipeline_run_rows() with its reader @read and @data, where hints come
+ * through the reader, not as an image.  Returns the options to use,
+ * @options or the defaults when NULL, resolved into @resolved (a run
+ * without a hint gets the model's unhinted_chroma_percent on its chroma),
+ * or NULL with @error set. */
 static const P2pPipelineOptions *
 p2p_pipeline_begin (const P2pModel           *model,
                     int                       width,
@@ -963,15 +1004,20 @@ p2p_pipeline_begin (const P2pModel           *model,
                     int                       channels,
                     gboolean                  has_data,
                     gboolean                  rows,
+                    P2pRowReader              read,
+                    gpointer                  data,
                     const P2pPipelineOptions *options,
-                    P2pPipelineOptions       *defaults,
+                    P2pPipelineOptions       *resolved,
                     const P2pTaskSpec       **task,
                     GError                  **error)
 {
+  const P2pModelInfo *info = p2p_model_get_info (model);
+  gboolean hinted = FALSE;
+
   if (!options)
     {
-      p2p_pipeline_options_init (defaults);
-      options = defaults;
+      p2p_pipeline_options_init (resolved);
+      options = resolved;
     }
   if (rows ? options->hints != NULL : options->read_hints)
     {
@@ -981,12 +1027,21 @@ p2p_pipeline_begin (const P2pModel           *model,
                            : "p2p_pipeline_run(): read_hints is for p2p_pipeline_run_rows()");
       return NULL;
     }
-  if (!p2p_pipeline_validate (p2p_model_get_info (model), task, width, height, channels,
-                              has_data, options, error) ||
+  if (!p2p_pipeline_validate (info, task, width, height, channels, has_data, options, error) ||
       !p2p_pipeline_check_memory (model, *task, width, height, channels, options, rows, error) ||
       !p2p_pipeline_check (options, 0.0, error))
     return NULL;
-  return options;
+  if (options != resolved)
+    *resolved = *options;
+  /* Only a model with a gain needs to know (rows: one more read of the hints). */
+  if (info->unhinted_chroma_percent != 100)
+    {
+      if (!p2p_pipeline_hinted (options, width, height, rows ? read : NULL, data, &hinted, error))
+        return NULL;
+      if (!hinted)
+        resolved->chroma *= info->unhinted_chroma_percent / 100.0;
+    }
+  return resolved;
 }
 
 P2pImage *
@@ -996,14 +1051,15 @@ p2p_pipeline_run (const P2pModel           *model,
                   GError                  **error)
 {
   const P2pTaskSpec *task = NULL;
-  P2pPipelineOptions defaults;
+  P2pPipelineOptions resolved;
 
   g_return_val_if_fail (model != NULL, NULL);
   g_return_val_if_fail (input != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
   options = p2p_pipeline_begin (model, input->width, input->height, input->channels,
-                                input->data != NULL, FALSE, options, &defaults, &task, error);
+                                input->data != NULL, FALSE, NULL, NULL, options, &resolved, &task,
+                                error);
   if (!options)
     return NULL;
 
@@ -1052,14 +1108,14 @@ p2p_pipeline_run_rows (const P2pModel           *model,
                        GError                  **error)
 {
   const P2pTaskSpec *task = NULL;
-  P2pPipelineOptions defaults;
+  P2pPipelineOptions resolved;
 
   g_return_val_if_fail (model != NULL, FALSE);
   g_return_val_if_fail (read != NULL && write != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  options = p2p_pipeline_begin (model, width, height, channels, TRUE, TRUE, options, &defaults,
-                                &task, error);
+  options = p2p_pipeline_begin (model, width, height, channels, TRUE, TRUE, read, data, options,
+                                &resolved, &task, error);
   if (!options)
     return FALSE;
 

@@ -301,6 +301,22 @@ p2p_task_plane_channels (const P2pTaskSpec *task, int channels)
   return task->image_plane_channels (channels) + task->hint_channels;
 }
 
+/* NaN fails the test: not a hint. */
+static inline gboolean
+is_hint (const float *px)
+{
+  return px[3] >= P2P_HINT_ALPHA_MIN && isfinite (px[0]) && isfinite (px[1]) && isfinite (px[2]);
+}
+
+gboolean
+p2p_task_hints_any (const float *rgba, gsize n_pixels)
+{
+  for (gsize p = 0; p < n_pixels; p++)
+    if (is_hint (rgba + p * P2P_HINT_IMAGE_CHANNELS))
+      return TRUE;
+  return FALSE;
+}
+
 void
 p2p_task_hints_to_plane (const P2pImage *hints, float *plane, int stride, int first)
 {
@@ -312,9 +328,7 @@ p2p_task_hints_to_plane (const P2pImage *hints, float *plane, int stride, int fi
     {
       const float *px = hints->data + p * P2P_HINT_IMAGE_CHANNELS;
       float *o = plane + p * stride + first;
-      /* NaN fails the test: not a hint. */
-      const gboolean hint = px[3] >= P2P_HINT_ALPHA_MIN && isfinite (px[0]) &&
-                            isfinite (px[1]) && isfinite (px[2]);
+      const gboolean hint = is_hint (px);
 
       o[0] = o[1] = o[2] = 0.0f;
       if (hint)

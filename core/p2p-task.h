@@ -94,6 +94,10 @@ int       p2p_task_out_channels (const P2pTaskSpec *task, int channels);
 /* Plane channels for an image of @channels: image part plus hints. */
 int       p2p_task_plane_channels (const P2pTaskSpec *task, int channels);
 
+/* Whether @n_pixels hint pixels (RGBA floats) hold a hint: alpha at least
+ * P2P_HINT_ALPHA_MIN, colour finite.  A transparent hints layer is none. */
+gboolean  p2p_task_hints_any (const float *rgba, gsize n_pixels);
+
 /* Hint rows (RGBA floats, P2P_HINT_IMAGE_CHANNELS) -> the hint channels of
  * @plane (written at @first of each pixel's @plane_stride floats). */
 void      p2p_task_hints_to_plane (const P2pImage *hints, float *plane, int plane_stride,

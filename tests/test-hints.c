@@ -311,6 +311,76 @@ test_hints_pipeline (void)
     }
 }
 
+/* A model's unhinted_chroma_percent: a run without a hint (no hints, or
+ * transparent ones; through images and through rows, in every size mode)
+ * gives what the same weights without the key give at that colour
+ * strength times the user's; a run with a hint is left as it is. */
+static P2pImage *
+run_with (const P2pModel *model, const P2pImage *photo, const P2pImage *hints,
+          P2pSizeMode mode, double chroma, gboolean rows)
+{
+  P2pPipelineOptions o;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(P2pImage) out = p2p_image_new (photo->width, photo->height, 3, NULL);
+  Rows r = { photo, hints, out };
+
+  p2p_pipeline_options_init (&o);
+  o.size_mode = mode;
+  o.tile_size = 32;
+  o.net.threads = 1;
+  o.chroma = chroma;
+  if (!rows)
+    {
+      P2pImage *res;
+
+      o.hints = hints;
+      res = p2p_pipeline_run (model, photo, &o, &error);
+      g_assert_no_error (error);
+      return res;
+    }
+  o.read_hints = hints != NULL;
+  g_assert_true (p2p_pipeline_run_rows (model, photo->width, photo->height, 3, read_rows,
+                                        write_rows, &r, &o, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&out);
+}
+
+static void
+test_hints_unhinted_chroma (void)
+{
+  TinyModelSpec spec = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 150 };
+  g_autoptr(GBytes) bytes = tiny_model_build (&spec);
+  g_autoptr(P2pModel) gained = p2p_model_new_from_bytes (bytes, NULL);
+  g_autoptr(P2pModel) plain = hints_model (TRUE);
+  g_autoptr(P2pImage) photo = grey_photo (83, 57);
+  g_autoptr(P2pImage) hints = dots (83, 57, 5, 8);
+  g_autoptr(P2pImage) empty = p2p_image_new (83, 57, 4, NULL);
+  const P2pSizeMode modes[] = { P2P_SIZE_MODE_RESIZE, P2P_SIZE_MODE_WHOLE, P2P_SIZE_MODE_TILE };
+
+  g_assert_nonnull (gained);
+  g_assert_cmpint (p2p_model_get_info (gained)->unhinted_chroma_percent, ==, 150);
+  g_assert_cmpint (p2p_model_get_info (plain)->unhinted_chroma_percent, ==, 100);
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    for (int rows = 0; rows <= 1; rows++)
+      {
+        g_autoptr(P2pImage) none = run_with (gained, photo, NULL, modes[m], 1.0, rows);
+        g_autoptr(P2pImage) blank = run_with (gained, photo, empty, modes[m], 1.0, rows);
+        g_autoptr(P2pImage) hinted = run_with (gained, photo, hints, modes[m], 1.0, rows);
+        g_autoptr(P2pImage) halved = run_with (gained, photo, NULL, modes[m], 0.5, rows);
+        g_autoptr(P2pImage) plain_1 = run_with (plain, photo, NULL, modes[m], 1.0, rows);
+        g_autoptr(P2pImage) plain_15 = run_with (plain, photo, NULL, modes[m], 1.5, rows);
+        g_autoptr(P2pImage) plain_075 = run_with (plain, photo, NULL, modes[m], 0.75, rows);
+        g_autoptr(P2pImage) plain_hinted = run_with (plain, photo, hints, modes[m], 1.0, rows);
+
+        g_assert_true (same (none, plain_15));
+        g_assert_true (same (blank, plain_15));
+        g_assert_true (same (halved, plain_075));
+        g_assert_true (same (hinted, plain_hinted));
+        /* and the gain does change the picture */
+        g_assert_false (same (none, plain_1));
+      }
+}
+
 static void
 test_hints_errors (void)
 {
@@ -357,5 +427,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hints/small-dot", test_hints_small_dot);
   g_test_add_func ("/hints/pipeline", test_hints_pipeline);
   g_test_add_func ("/hints/errors", test_hints_errors);
+  g_test_add_func ("/hints/unhinted-chroma", test_hints_unhinted_chroma);
   return g_test_run ();
 }

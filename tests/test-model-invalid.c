@@ -454,6 +454,10 @@ static void m_ngf_1025 (Spec *s) { set_meta (s, "ngf", "1025"); }
 static void m_resize_max_below_native (Spec *s) { set_meta (s, "resize_max_size", "255"); }
 static void m_resize_max_4097 (Spec *s) { set_meta (s, "resize_max_size", "4097"); }
 static void m_resize_max_word (Spec *s) { set_meta (s, "resize_max_size", "large"); }
+/* unhinted_chroma_percent: optional, 100 to 400 */
+static void m_unhinted_chroma_99 (Spec *s) { set_meta (s, "unhinted_chroma_percent", "99"); }
+static void m_unhinted_chroma_401 (Spec *s) { set_meta (s, "unhinted_chroma_percent", "401"); }
+static void m_unhinted_chroma_fraction (Spec *s) { set_meta (s, "unhinted_chroma_percent", "1.2"); }
 static void m_arch_unet_2048 (Spec *s) { set_meta (s, "arch", "unet_2048"); }
 static void m_arch_resnet_33 (Spec *s) { set_meta (s, "arch", "resnet_33blocks"); }
 static void m_arch_resnet_2_64 (Spec *s) { set_meta (s, "arch", "resnet_18446744073709551617blocks"); }
@@ -610,6 +614,9 @@ static const Case cases[] = {
   { "limits/resize-max-size-below-native", m_resize_max_below_native, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/resize-max-size-4097", m_resize_max_4097, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/resize-max-size-word", m_resize_max_word, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/unhinted-chroma-99", m_unhinted_chroma_99, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/unhinted-chroma-401", m_unhinted_chroma_401, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/unhinted-chroma-fraction", m_unhinted_chroma_fraction, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/arch-unet-2048", m_arch_unet_2048, NULL, P2P_ERROR_UNSUPPORTED },
   { "limits/arch-resnet-33blocks", m_arch_resnet_33, NULL, P2P_ERROR_UNSUPPORTED },
   { "limits/arch-resnet-2^64+1blocks", m_arch_resnet_2_64, NULL, P2P_ERROR_UNSUPPORTED },

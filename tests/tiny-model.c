@@ -168,6 +168,12 @@ tiny_model_build (const TinyModelSpec *spec)
       g_string_truncate (header, header->len - 3);
       g_string_append_printf (header, ", \"resize_max_size\": \"%d\"}, ", spec->resize_max_size);
     }
+  if (spec->unhinted_chroma_percent > 0)
+    {
+      g_string_truncate (header, header->len - 3);
+      g_string_append_printf (header, ", \"unhinted_chroma_percent\": \"%d\"}, ",
+                              spec->unhinted_chroma_percent);
+    }
   g_string_append (header, w.json->str);
   g_string_append (header, "}");
   /* Pad the header to 8 bytes, as the safetensors writers do. */

@@ -45,6 +45,11 @@ typedef struct {
                                   images run at their longer side up to this
                                   (metadata "resize_max_size"); 0 = always
                                   native_size.  See p2p_model_resize_side(). */
+  int         unhinted_chroma_percent; /* colorize: the colour strength of a run
+                                  without hints, in percent of the predicted
+                                  (a, b) (metadata "unhinted_chroma_percent";
+                                  100 when absent); the user's chroma
+                                  multiplies it.  See P2pPipelineOptions. */
   const char *name;          /* display name (UTF-8) */
   const char *license;
   const char *description;
@@ -76,6 +81,9 @@ int       p2p_model_fit_side      (const P2pModel *model, int side);
 
 /* The largest "resize_max_size" a model may declare. */
 #define P2P_RESIZE_MAX_SIZE_LIMIT 4096
+/* The range of "unhinted_chroma_percent". */
+#define P2P_UNHINTED_CHROMA_PERCENT_MIN 100
+#define P2P_UNHINTED_CHROMA_PERCENT_MAX 400
 
 /* Resize mode with no network size given: the side of the square the net
  * runs at for a @width x @height image.  The native size, rounded up to

@@ -53,7 +53,9 @@ typedef struct {
   int           tile_size;     /* tile mode: tile side in pixels, rounded up to the net's
                                   multiple; 0 = twice the model's native size, at least 256 */
   int           tile_overlap;  /* tile mode: overlap between tiles; 0 = a quarter tile */
-  double        chroma;   /* colorize: multiplier on a and b (1.0 = as predicted) */
+  double        chroma;   /* colorize: multiplier on a and b (1.0 = as predicted; a run
+                             without hints multiplies it by the model's
+                             unhinted_chroma_percent / 100, see P2pModelInfo) */
   /* Colour hints, for models that take them (input space lab_l_hints;
    * any other model refuses hints with P2P_ERROR_BAD_INPUT).  An RGBA
    * image of the input's size: a pixel with alpha >= 0.5 is a hint, its

@@ -160,6 +160,8 @@ def validate_metadata(metadata):
     native = _int_in(md, 'native_size', 1, 65535)
     if 'resize_max_size' in md:  # optional; the engine's limits (P2P_RESIZE_MAX_SIZE_LIMIT)
         _int_in(md, 'resize_max_size', native, 4096)
+    if 'unhinted_chroma_percent' in md:  # optional (P2P_UNHINTED_CHROMA_PERCENT_MIN/MAX)
+        _int_in(md, 'unhinted_chroma_percent', 100, 400)
     enums = {
         'norm': ('batch', 'instance', 'none'),
         'dropout': ('true', 'false'),
