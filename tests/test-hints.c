@@ -256,65 +256,8 @@ same (const P2pImage *a, const P2pImage *b)
          memcmp (a->data, b->data, (gsize) a->width * a->height * a->channels * sizeof (float)) == 0;
 }
 
-static void
-test_hints_pipeline (void)
-{
-  g_autoptr(P2pModel) model = hints_model (TRUE);
-  g_autoptr(P2pImage) photo = grey_photo (83, 57);
-  g_autoptr(P2pImage) hints = dots (83, 57, 5, 8);
-  g_autoptr(P2pImage) empty = p2p_image_new (83, 57, 4, NULL);
-  const P2pSizeMode modes[] = { P2P_SIZE_MODE_RESIZE, P2P_SIZE_MODE_WHOLE, P2P_SIZE_MODE_TILE };
-
-  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
-    {
-      P2pPipelineOptions o;
-      g_autoptr(GError) error = NULL;
-      g_autoptr(P2pImage) plain = NULL;
-      g_autoptr(P2pImage) with_empty = NULL;
-      g_autoptr(P2pImage) with_hints = NULL;
-      g_autoptr(P2pImage) rows_out = p2p_image_new (83, 57, 3, NULL);
-      Rows r = { photo, hints, rows_out };
-
-      p2p_pipeline_options_init (&o);
-      o.size_mode = modes[m];
-      o.tile_size = 32;
-      o.net.threads = 1;
-      plain = p2p_pipeline_run (model, photo, &o, &error);
-      g_assert_no_error (error);
-      o.hints = empty;
-      with_empty = p2p_pipeline_run (model, photo, &o, &error);
-      g_assert_no_error (error);
-      o.hints = hints;
-      with_hints = p2p_pipeline_run (model, photo, &o, &error);
-      g_assert_no_error (error);
-      /* transparent hints are no hints; real ones reach the net */
-      g_assert_true (same (plain, with_empty));
-      g_assert_false (same (plain, with_hints));
-      /* rows with the reader serving the hints: the same result */
-      o.hints = NULL;
-      o.read_hints = TRUE;
-      g_assert_true (p2p_pipeline_run_rows (model, 83, 57, 3, read_rows, write_rows, &r, &o, &error));
-      g_assert_no_error (error);
-      g_assert_true (same (rows_out, with_hints));
-      /* the lightness is the photo's, whatever the hints */
-      for (gsize p = 0; p < (gsize) 83 * 57; p++)
-        {
-          double a[3] = { with_hints->data[p * 3], with_hints->data[p * 3 + 1], with_hints->data[p * 3 + 2] };
-          double b[3] = { photo->data[p * 3], photo->data[p * 3 + 1], photo->data[p * 3 + 2] };
-          double la[3], lb[3];
-
-          p2p_srgb_to_lab (a, la);
-          p2p_srgb_to_lab (b, lb);
-          /* out-of-gamut colours are clipped, which can move L */
-          g_assert_cmpfloat (fabs (la[0] - lb[0]), <, 12.0);
-        }
-    }
-}
-
-/* A model's unhinted_chroma_percent: a run without a hint (no hints, or
- * transparent ones; through images and through rows, in every size mode)
- * gives what the same weights without the key give at that colour
- * strength times the user's; a run with a hint is left as it is. */
+/* One run of @model through images, or through rows (the reader serving
+ * @hints), at tile size 32 (tile mode), one thread. */
 static P2pImage *
 run_with (const P2pModel *model, const P2pImage *photo, const P2pImage *hints,
           P2pSizeMode mode, double chroma, gboolean rows)
@@ -345,6 +288,46 @@ run_with (const P2pModel *model, const P2pImage *photo, const P2pImage *hints,
   return g_steal_pointer (&out);
 }
 
+static void
+test_hints_pipeline (void)
+{
+  g_autoptr(P2pModel) model = hints_model (TRUE);
+  g_autoptr(P2pImage) photo = grey_photo (83, 57);
+  g_autoptr(P2pImage) hints = dots (83, 57, 5, 8);
+  g_autoptr(P2pImage) empty = p2p_image_new (83, 57, 4, NULL);
+  const P2pSizeMode modes[] = { P2P_SIZE_MODE_RESIZE, P2P_SIZE_MODE_WHOLE, P2P_SIZE_MODE_TILE };
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      g_autoptr(P2pImage) plain = run_with (model, photo, NULL, modes[m], 1.0, FALSE);
+      g_autoptr(P2pImage) with_empty = run_with (model, photo, empty, modes[m], 1.0, FALSE);
+      g_autoptr(P2pImage) with_hints = run_with (model, photo, hints, modes[m], 1.0, FALSE);
+      g_autoptr(P2pImage) rows_out = run_with (model, photo, hints, modes[m], 1.0, TRUE);
+
+      /* transparent hints are no hints; real ones reach the net */
+      g_assert_true (same (plain, with_empty));
+      g_assert_false (same (plain, with_hints));
+      /* rows with the reader serving the hints: the same result */
+      g_assert_true (same (rows_out, with_hints));
+      /* the lightness is the photo's, whatever the hints */
+      for (gsize p = 0; p < (gsize) 83 * 57; p++)
+        {
+          double a[3] = { with_hints->data[p * 3], with_hints->data[p * 3 + 1], with_hints->data[p * 3 + 2] };
+          double b[3] = { photo->data[p * 3], photo->data[p * 3 + 1], photo->data[p * 3 + 2] };
+          double la[3], lb[3];
+
+          p2p_srgb_to_lab (a, la);
+          p2p_srgb_to_lab (b, lb);
+          /* out-of-gamut colours are clipped, which can move L */
+          g_assert_cmpfloat (fabs (la[0] - lb[0]), <, 12.0);
+        }
+    }
+}
+
+/* A model's unhinted_chroma_percent: a run without a hint (no hints, or
+ * transparent ones; through images and through rows, in every size mode)
+ * gives what the same weights without the key give at that colour
+ * strength times the user's; a run with a hint is left as it is. */
 static void
 test_hints_unhinted_chroma (void)
 {

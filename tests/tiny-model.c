@@ -119,6 +119,15 @@ tiny_unet (TinyWriter *w, const TinyModelSpec *s, int depth, gboolean resize_con
     tiny_conv (w, "model.model.3.", 2 * ngf, s->output_nc, 4, -s->output_nc);
 }
 
+/* An optional metadata entry: inside the metadata object, before its
+ * closing brace (the header ends in "}, " there). */
+static void
+append_meta_int (GString *header, const char *key, int value)
+{
+  g_string_truncate (header, header->len - 3);
+  g_string_append_printf (header, ", \"%s\": \"%d\"}, ", key, value);
+}
+
 GBytes *
 tiny_model_build (const TinyModelSpec *spec)
 {
@@ -163,17 +172,9 @@ tiny_model_build (const TinyModelSpec *spec)
                           colorize ? "lab_ab" : "rgb",
                           spec->native_size);
   if (spec->resize_max_size > 0)
-    {
-      /* inside the metadata object, before its closing brace */
-      g_string_truncate (header, header->len - 3);
-      g_string_append_printf (header, ", \"resize_max_size\": \"%d\"}, ", spec->resize_max_size);
-    }
+    append_meta_int (header, "resize_max_size", spec->resize_max_size);
   if (spec->unhinted_chroma_percent > 0)
-    {
-      g_string_truncate (header, header->len - 3);
-      g_string_append_printf (header, ", \"unhinted_chroma_percent\": \"%d\"}, ",
-                              spec->unhinted_chroma_percent);
-    }
+    append_meta_int (header, "unhinted_chroma_percent", spec->unhinted_chroma_percent);
   g_string_append (header, w.json->str);
   g_string_append (header, "}");
   /* Pad the header to 8 bytes, as the safetensors writers do. */

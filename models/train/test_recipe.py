@@ -8,9 +8,11 @@ that DiffAugment moves the condition and the image together.
 """
 import unittest
 
+import numpy as np
 import torch
 import torch.nn as nn
 
+from models.dataset import p2p_data
 from models.tools import p2p_nets
 from models.train import recipe, train
 
@@ -287,7 +289,6 @@ class Subject(unittest.TestCase):
     """--subject: the content words that make a subject, and SketchData keeping only its crops."""
 
     def test_content_words(self):
-        from models.dataset import p2p_data
         words = [p2p_data.content_word(c) for c in
                  ("landscape", "plant (flower)", "nature/texture", "people/landscape", "Sky", "texture")]
         self.assertEqual(words, ["landscape", "plant", "nature", "people", "sky", "texture"])
@@ -372,14 +373,8 @@ class SsimLoss(unittest.TestCase):
             ["--task", "sketch-to-photo", "--state", "/nonexistent"])))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class HintCount(unittest.TestCase):
     def test_default_count_is_zhangs_geometric_one(self):
-        import numpy as np
-        from models.dataset import p2p_data
         a, b = np.random.default_rng(5), np.random.default_rng(5)
         for _ in range(200):
             n = 0
@@ -388,8 +383,6 @@ class HintCount(unittest.TestCase):
             self.assertEqual(p2p_data.hint_count(a), n)
 
     def test_hint_mean_keeps_the_unhinted_share(self):
-        import numpy as np
-        from models.dataset import p2p_data
         rng = np.random.default_rng(7)
         n = np.array([p2p_data.hint_count(rng, p_stop=1 / 20, p_none=1 / 8) for _ in range(20000)])
         self.assertAlmostEqual((n == 0).mean(), 1 / 8, delta=0.01)
@@ -402,3 +395,7 @@ class HintCount(unittest.TestCase):
         self.assertEqual(train.recipe_text(args), " hint_mean=20")
         with self.assertRaises(SystemExit):
             train.parse_args(["--task", "sketch-to-photo", "--state", "/x", "--hint-mean", "20"])
+
+
+if __name__ == "__main__":
+    unittest.main()
