@@ -60,7 +60,7 @@ main (int argc, char *argv[])
 #define P2P_ARG_SIZE_MODE { GIMP_PDB_INT32,    "size-mode", "Size mode { RESIZE (0): resize to the model's size, as trained; WHOLE (1): run at full resolution; TILE (2): full resolution in overlapping tiles, bounded memory }" }
 #define P2P_ARG_NORM_MODE { GIMP_PDB_INT32,    "norm-mode", "Normalization { OFFICIAL (0): per-image statistics; RUNNING (1): running statistics; STOCHASTIC (2): dropout on, seeded }" }
 #define P2P_ARG_SEED      { GIMP_PDB_INT32,    "seed",      "Random seed for STOCHASTIC mode (>= 0)" }
-#define P2P_ARG_CHROMA    { GIMP_PDB_FLOAT,    "chroma",    "Color strength: multiplier on the predicted colors (0 - 4, 1 = as predicted)" }
+#define P2P_ARG_CHROMA    { GIMP_PDB_FLOAT,    "chroma",    "Color strength: multiplier on the colors (0 - 4, 1 = the model's default strength: as predicted with hints, the model's own gain without)" }
 #define P2P_ARG_NET_SIZE  { GIMP_PDB_INT32,    "net-size",  "RESIZE mode: side in pixels of the square the network sees (0 = the model's own size, up to 16384)" }
 #define P2P_ARG_HINTS     { GIMP_PDB_DRAWABLE, "hints",     "Layer of color hints (-1: none): its pixels of at least 50% opacity give the color the photo has there; any size and offsets, aligned by image position; may be hidden; never changed" }
 

@@ -764,7 +764,7 @@ p2p_plugin_create_procedure (GimpPlugIn  *plug_in,
                                    0, P2P_SEED_MAX, 0, G_PARAM_READWRITE);
   if (info->options & P2P_FILTER_OPTION_CHROMA)
     gimp_procedure_add_double_argument (procedure, "chroma", _("Color stren_gth"),
-                                        _("Multiplier on the predicted colors (1 = as predicted)"),
+                                        _("Multiplier on the colors (1 = the model's default strength)"),
                                         P2P_CHROMA_MIN, P2P_CHROMA_MAX, P2P_CHROMA_DEFAULT,
                                         G_PARAM_READWRITE);
   /* Last, so that calls with positional arguments written before it
