@@ -3,7 +3,8 @@ feature-matching loss (pix2pixHD, Wang et al. 2018), hinge loss with spectral no
 (SPADE, Park et al. 2019; two learning rates via train.py --lr-d), and differentiable
 augmentation of D's inputs (DiffAugment, Zhao et al. 2020: translation, cutout, colour),
 and an SSIM loss on luma for G (Zhao, Gallo, Frosio, Kautz 2017, "Loss Functions for Image
-Restoration with Neural Networks": SSIM as a training loss).
+Restoration with Neural Networks": SSIM as a training loss), and for colorize the class
+rebalancing of Zhang, Isola, Efros 2016 ("Colorful Image Colorization") applied to the L1 loss.
 
 Written for gimp-pix2pix from the papers' descriptions.  Every option is off by default, and
 then D is the plain NLayerDiscriminator with the same state-dict keys, computations and random
@@ -217,3 +218,45 @@ def ssim_luma(a, b):
     sxy = blur(x * y) - mx * my
     m = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
     return m.flatten(1).mean(dim=1)
+
+
+# ---------------------------------------------------------------------------
+# Colour rebalancing (colorize)
+
+AB_BIN = 10.0      # Lab units per a, b bin (Zhang, Isola, Efros 2016, "Colorful Image Colorization")
+AB_LIMIT = 110.0   # the targets are ab / 110
+AB_BINS = int(2 * AB_LIMIT / AB_BIN)
+
+
+def ab_bin_index(ab):
+    """Flat bin index [n, h, w] (0 .. AB_BINS² - 1) of each pixel of targets ab/110 [n, 2, h, w]."""
+    q = torch.floor((ab * AB_LIMIT + AB_LIMIT) / AB_BIN).long().clamp(0, AB_BINS - 1)
+    return q[:, 0] * AB_BINS + q[:, 1]
+
+
+def rebalance_table(ab, lam=0.5, sigma=5.0):
+    """Per-bin weights [AB_BINS²] that make rare colours count more in the loss (Zhang et al.
+    2016, section 2.2): w ∝ 1 / ((1 − lam) p̃ + lam / Q), where p̃ is the targets' ab distribution
+    smoothed by a Gaussian of sigma Lab units and Q the number of bins the targets use;
+    normalised so that the mean weight over the sample's pixels is 1 (the loss keeps its scale;
+    Zhang normalise over p̃, which differs by the smoothing).  Bins the sample never used get the
+    largest used bin's weight.  ab: a sample of targets [n, 2, h, w]."""
+    idx = ab_bin_index(ab).flatten()
+    counts = torch.bincount(idx, minlength=AB_BINS * AB_BINS).double()
+    used = counts > 0
+    radius = max(1, int(round(3 * sigma / AB_BIN)))
+    t = torch.arange(-radius, radius + 1, dtype=torch.float64) * AB_BIN
+    g = torch.exp(-0.5 * (t / sigma) ** 2)
+    g = g / g.sum()
+    p = counts.view(1, 1, AB_BINS, AB_BINS) / counts.sum()
+    p = F.conv2d(p, g.view(1, 1, 1, -1), padding=(0, radius))
+    p = F.conv2d(p, g.view(1, 1, -1, 1), padding=(radius, 0)).flatten()
+    w = 1.0 / ((1 - lam) * p + lam / int(used.sum()))
+    w[~used] = w[used].max()
+    w = w * counts.sum() / (counts * w).sum()
+    return w.float()
+
+
+def rebalance_weights(ab, table):
+    """Per-pixel weights [n, 1, h, w] of targets ab/110 [n, 2, h, w] from rebalance_table."""
+    return table.to(ab.device)[ab_bin_index(ab)].unsqueeze(1)

@@ -397,5 +397,78 @@ class HintCount(unittest.TestCase):
             train.parse_args(["--task", "sketch-to-photo", "--state", "/x", "--hint-mean", "20"])
 
 
+class Rebalance(unittest.TestCase):
+    """--rebalance: recipe.rebalance_table against a plain loop over bins and pixels."""
+
+    @staticmethod
+    def naive_table(ab, lam, sigma):
+        import math
+        nb, size = recipe.AB_BINS, recipe.AB_BIN
+        counts = [[0] * nb for _ in range(nb)]
+        a, b = (ab[:, 0].flatten() * 110).tolist(), (ab[:, 1].flatten() * 110).tolist()
+        for va, vb in zip(a, b):
+            i = min(nb - 1, max(0, math.floor((va + 110) / size)))
+            j = min(nb - 1, max(0, math.floor((vb + 110) / size)))
+            counts[i][j] += 1
+        total = len(a)
+        used = sum(c > 0 for row in counts for c in row)
+        r = max(1, round(3 * sigma / size))
+        g = [math.exp(-0.5 * (k * size / sigma) ** 2) for k in range(-r, r + 1)]
+        g = [v / sum(g) for v in g]
+        w = [[0.0] * nb for _ in range(nb)]
+        for i in range(nb):
+            for j in range(nb):
+                p = sum(g[di + r] * g[dj + r] * counts[i + di][j + dj] / total
+                        for di in range(-r, r + 1) for dj in range(-r, r + 1)
+                        if 0 <= i + di < nb and 0 <= j + dj < nb)
+                w[i][j] = 1.0 / ((1 - lam) * p + lam / used)
+        top = max(w[i][j] for i in range(nb) for j in range(nb) if counts[i][j])
+        for i in range(nb):
+            for j in range(nb):
+                if not counts[i][j]:
+                    w[i][j] = top
+        scale = total / sum(w[i][j] * counts[i][j] for i in range(nb) for j in range(nb))
+        return [w[i][j] * scale for i in range(nb) for j in range(nb)]
+
+    def sample(self):
+        g = torch.Generator().manual_seed(11)
+        ab = torch.randn(3, 2, 16, 16, generator=g) * 0.04          # mostly greyish
+        ab[0, 0, :4, :4], ab[0, 1, :4, :4] = 0.6, 0.5              # one rare saturated patch
+        ab[1, :, 0, 0] = 1.5                                         # out of range: clamped
+        return ab
+
+    def test_table_matches_a_plain_loop(self):
+        ab = self.sample()
+        for lam, sigma in ((0.5, 5.0), (0.2, 10.0)):
+            got = recipe.rebalance_table(ab, lam, sigma).tolist()
+            want = self.naive_table(ab, lam, sigma)
+            for g_, w_ in zip(got, want):
+                self.assertAlmostEqual(g_, w_, delta=1e-4 * max(1.0, w_))
+
+    def test_pixel_weights_rare_colours_weigh_more_and_mean_is_one(self):
+        ab = self.sample()
+        table = recipe.rebalance_table(ab, 0.5)
+        w = recipe.rebalance_weights(ab, table)
+        self.assertEqual(tuple(w.shape), (3, 1, 16, 16))
+        self.assertAlmostEqual(float(w.mean()), 1.0, places=4)
+        self.assertGreater(float(w[0, 0, 1, 1]), 2 * float(w[2, 0].median()))
+        # Each pixel's weight is its own bin's entry.
+        i = int((ab[2, 0, 5, 7] * 110 + 110) // 10)
+        j = int((ab[2, 1, 5, 7] * 110 + 110) // 10)
+        self.assertAlmostEqual(float(w[2, 0, 5, 7]), float(table[i * recipe.AB_BINS + j]), places=6)
+        # lam 1: no rebalancing, every pixel weighs 1.
+        flat = recipe.rebalance_weights(ab, recipe.rebalance_table(ab, 1.0))
+        self.assertLess(float((flat - 1).abs().max()), 1e-5)
+
+    def test_option_colorize_only_and_in_the_export_text(self):
+        args = train.parse_args(["--task", "colorize", "--state", "/x", "--rebalance", "0.5"])
+        self.assertEqual(train.recipe_text(args), " rebalance=0.5")
+        self.assertEqual(train.RECIPE_KEYS["rebalance"], 0.0)
+        for bad in (["--task", "sketch-to-photo", "--rebalance", "0.5"],
+                    ["--task", "colorize", "--rebalance", "1.5"]):
+            with self.assertRaises(SystemExit):
+                train.parse_args(bad + ["--state", "/x"])
+
+
 if __name__ == "__main__":
     unittest.main()

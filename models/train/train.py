@@ -401,6 +401,8 @@ def recipe_text(args):
         parts.append("lambda_ssim=%g" % args.lambda_ssim)
     if args.hint_mean:
         parts.append("hint_mean=%g" % args.hint_mean)
+    if args.rebalance:
+        parts.append("rebalance=%g" % args.rebalance)
     if args.diffaug:
         parts.append("diffaug=%s" % ",".join(recipe.parse_diffaug(args.diffaug)))
     return "".join(" " + p for p in parts)
@@ -409,7 +411,12 @@ def recipe_text(args):
 # Options that change what a resumed run computes: a resume must pass the values it started with.
 RECIPE_KEYS = {"arch": "unet_128", "gan": "lsgan", "d_scales": 1, "d_norm": "batch",
                "spectral_norm": False, "feat_match": 0.0, "lr_d": None, "beta2": 0.999, "diffaug": "",
-               "hint_mean": None}
+               "hint_mean": None, "rebalance": 0.0}
+
+
+# --rebalance: the crops its colour distribution is taken from, and their seed's offset.
+REBALANCE_CROPS = 512
+REBALANCE_SEED = 7919
 
 
 def l1_weights(x, args):
@@ -552,6 +559,10 @@ def parse_args(argv=None):
                     help="colorize with hints: one sample in eight stays without hints (as "
                          "by default); the others get 1 + a geometric number of hints with this "
                          "mean (default: Zhang's geometric count, mean 7 over all samples)")
+    ap.add_argument("--rebalance", type=float, default=0.0, metavar="LAMBDA",
+                    help="colorize: weigh each pixel's L1 by how rare its true colour is "
+                         "(Zhang et al. 2016's class rebalancing, LAMBDA their uniform mix, 0.5 "
+                         "there; recipe.rebalance_table from %d training crops); 0 = off" % REBALANCE_CROPS)
     ap.add_argument("--lambda-ssim", type=float, default=0.0,
                     help="weight of an SSIM loss on luma, 1 - SSIM (recipe.ssim_luma; RGB-output "
                          "tasks), beside L1: it trains the measure of issue 14's lines-only target. "
@@ -600,6 +611,8 @@ def parse_args(argv=None):
         ap.error("--hint-mean needs a task with a hints input (colorize) and a mean of at least 1")
     if args.lambda_l1_unhinted is not None and TASKS[args.task]["input_nc"] != 4:
         ap.error("--lambda-l1-unhinted needs a task with a hints input (colorize)")
+    if args.rebalance and (TASKS[args.task]["output_nc"] != 2 or not 0 < args.rebalance <= 1):
+        ap.error("--rebalance needs colorize and a LAMBDA in (0, 1]")
     if args.lambda_ssim and TASKS[args.task]["output_nc"] != 3:
         ap.error("--lambda-ssim needs a task with an RGB output (sketch-to-photo)")
     if args.d_scales < 1 or args.d_scales > 4:
@@ -673,6 +686,14 @@ def main(argv=None):
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True
     val = fixed_val_set(args.task, args.work, args.size)
+    ab_weights = None
+    if args.rebalance:
+        # The colour distribution from crops of their own (another seed), so the training
+        # stream stays the one a run without rebalancing sees.
+        prior = ColorizeData(args.work, args.size, args.seed + REBALANCE_SEED, hints=False)
+        ab_weights = recipe.rebalance_table(prior.batch(REBALANCE_CROPS)[1], args.rebalance).to(dev)
+        log("rebalance: colour weights from %d crops, %.2f .. %.2f" % (
+            REBALANCE_CROPS, ab_weights.min().item(), ab_weights.max().item()))
     val_colour = coloured_val_set(val) if args.task == "sketch-to-photo" else None
 
     step = 0
@@ -802,6 +823,8 @@ def main(argv=None):
         loss_G_gan = recipe.g_loss(args.gan, [o[-1] for o in out_fake])
         l1_each = (fake - y).abs().mean(dim=(1, 2, 3))
         loss_G_l1 = l1_each.mean()
+        if ab_weights is not None:
+            l1_each = (recipe.rebalance_weights(y, ab_weights) * (fake - y).abs()).mean(dim=(1, 2, 3))
         loss_G = loss_G_gan + (l1_weights(x, args) * l1_each).mean()
         if args.lambda_ssim:
             loss_G_ssim = (1 - recipe.ssim_luma(fake, y)).mean()
