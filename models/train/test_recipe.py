@@ -460,11 +460,35 @@ class Rebalance(unittest.TestCase):
         flat = recipe.rebalance_weights(ab, recipe.rebalance_table(ab, 1.0))
         self.assertLess(float((flat - 1).abs().max()), 1e-5)
 
+    def test_loss_weighs_pixels_and_only_unhinted_samples_when_asked(self):
+        import argparse
+        y, fake = pair(2, 2, 8, 4) * 0.3, pair(2, 2, 8, 5) * 0.3
+        x = torch.zeros(2, 4, 8, 8)
+        x[1, 3, 3, 3] = 1.0                                  # sample 1 has a hint
+        table = recipe.rebalance_table(y, 0.5)
+        w = recipe.rebalance_weights(y, table)
+        off = argparse.Namespace(rebalance_unhinted_only=False)
+        plain = train.l1_per_sample(fake, y, x, off)
+        self.assertTrue(torch.equal(plain, (fake - y).abs().mean(dim=(1, 2, 3))))
+        every = train.l1_per_sample(fake, y, x, off, table)
+        want = [float((w[i] * (fake[i] - y[i]).abs()).mean()) for i in range(2)]
+        self.assertAlmostEqual(float(every[0]), want[0], places=6)
+        self.assertAlmostEqual(float(every[1]), want[1], places=6)
+        only = train.l1_per_sample(fake, y, x, argparse.Namespace(rebalance_unhinted_only=True), table)
+        self.assertAlmostEqual(float(only[0]), want[0], places=6)
+        self.assertAlmostEqual(float(only[1]), float(plain[1]), places=6)
+        self.assertNotAlmostEqual(float(only[1]), want[1], places=4)
+
     def test_option_colorize_only_and_in_the_export_text(self):
         args = train.parse_args(["--task", "colorize", "--state", "/x", "--rebalance", "0.5"])
         self.assertEqual(train.recipe_text(args), " rebalance=0.5")
         self.assertEqual(train.RECIPE_KEYS["rebalance"], 0.0)
+        args = train.parse_args(["--task", "colorize", "--state", "/x", "--rebalance", "0.5",
+                                 "--rebalance-unhinted-only"])
+        self.assertEqual(train.recipe_text(args), " rebalance=0.5 rebalance_unhinted_only=true")
         for bad in (["--task", "sketch-to-photo", "--rebalance", "0.5"],
+                    ["--task", "colorize", "--rebalance-unhinted-only"],
+                    ["--task", "colorize-auto", "--rebalance", "0.5", "--rebalance-unhinted-only"],
                     ["--task", "colorize", "--rebalance", "1.5"]):
             with self.assertRaises(SystemExit):
                 train.parse_args(bad + ["--state", "/x"])

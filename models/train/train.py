@@ -403,6 +403,8 @@ def recipe_text(args):
         parts.append("hint_mean=%g" % args.hint_mean)
     if args.rebalance:
         parts.append("rebalance=%g" % args.rebalance)
+    if args.rebalance_unhinted_only:
+        parts.append("rebalance_unhinted_only=true")
     if args.diffaug:
         parts.append("diffaug=%s" % ",".join(recipe.parse_diffaug(args.diffaug)))
     return "".join(" " + p for p in parts)
@@ -411,7 +413,7 @@ def recipe_text(args):
 # Options that change what a resumed run computes: a resume must pass the values it started with.
 RECIPE_KEYS = {"arch": "unet_128", "gan": "lsgan", "d_scales": 1, "d_norm": "batch",
                "spectral_norm": False, "feat_match": 0.0, "lr_d": None, "beta2": 0.999, "diffaug": "",
-               "hint_mean": None, "rebalance": 0.0}
+               "hint_mean": None, "rebalance": 0.0, "rebalance_unhinted_only": False}
 
 
 # --rebalance: the crops its colour distribution is taken from, and their seed's offset.
@@ -419,14 +421,31 @@ REBALANCE_CROPS = 512
 REBALANCE_SEED = 7919
 
 
+def unhinted_mask(x):
+    """[n] bool: the colorize samples whose hint mask (input channel 3) is empty."""
+    return x[:, 3].flatten(1).amax(dim=1) == 0
+
+
 def l1_weights(x, args):
     """Per-sample L1 weights [n]: --lambda-l1, or --lambda-l1-unhinted for colorize samples whose
     hint mask (input channel 3) is empty."""
     w = torch.full((x.shape[0],), args.lambda_l1, device=x.device)
     if args.lambda_l1_unhinted is not None and x.shape[1] == 4:
-        unhinted = x[:, 3].flatten(1).amax(dim=1) == 0
-        w[unhinted] = args.lambda_l1_unhinted
+        w[unhinted_mask(x)] = args.lambda_l1_unhinted
     return w
+
+
+def l1_per_sample(fake, y, x, args, ab_weights=None):
+    """Per-sample mean absolute error [n]; with --rebalance each pixel weighed by its true
+    colour's weight (ab_weights: recipe.rebalance_table), for every sample or, with
+    --rebalance-unhinted-only, for the samples without hints only."""
+    err = (fake - y).abs()
+    if ab_weights is not None:
+        w = recipe.rebalance_weights(y, ab_weights)
+        if args.rebalance_unhinted_only:
+            w = torch.where(unhinted_mask(x).view(-1, 1, 1, 1), w, torch.ones_like(w))
+        err = w * err
+    return err.mean(dim=(1, 2, 3))
 
 
 # The resize-convolution decoder step (nearest x2, then a 3x3 conv w) and a ConvTranspose2d(4, s2,
@@ -563,6 +582,9 @@ def parse_args(argv=None):
                     help="colorize: weigh each pixel's L1 by how rare its true colour is "
                          "(Zhang et al. 2016's class rebalancing, LAMBDA their uniform mix, 0.5 "
                          "there; recipe.rebalance_table from %d training crops); 0 = off" % REBALANCE_CROPS)
+    ap.add_argument("--rebalance-unhinted-only", action="store_true",
+                    help="with --rebalance: rebalance only the samples drawn without hints (the "
+                         "automatic mode); hinted samples keep plain L1")
     ap.add_argument("--lambda-ssim", type=float, default=0.0,
                     help="weight of an SSIM loss on luma, 1 - SSIM (recipe.ssim_luma; RGB-output "
                          "tasks), beside L1: it trains the measure of issue 14's lines-only target. "
@@ -613,6 +635,8 @@ def parse_args(argv=None):
         ap.error("--lambda-l1-unhinted needs a task with a hints input (colorize)")
     if args.rebalance and (TASKS[args.task]["output_nc"] != 2 or not 0 < args.rebalance <= 1):
         ap.error("--rebalance needs colorize and a LAMBDA in (0, 1]")
+    if args.rebalance_unhinted_only and (not args.rebalance or TASKS[args.task]["input_nc"] != 4):
+        ap.error("--rebalance-unhinted-only needs --rebalance and a task with a hints input")
     if args.lambda_ssim and TASKS[args.task]["output_nc"] != 3:
         ap.error("--lambda-ssim needs a task with an RGB output (sketch-to-photo)")
     if args.d_scales < 1 or args.d_scales > 4:
@@ -821,11 +845,8 @@ def main(argv=None):
         p = params()
         out_fake = recipe.discriminate(D, aug(torch.cat([x, fake], 1), p))
         loss_G_gan = recipe.g_loss(args.gan, [o[-1] for o in out_fake])
-        l1_each = (fake - y).abs().mean(dim=(1, 2, 3))
-        loss_G_l1 = l1_each.mean()
-        if ab_weights is not None:
-            l1_each = (recipe.rebalance_weights(y, ab_weights) * (fake - y).abs()).mean(dim=(1, 2, 3))
-        loss_G = loss_G_gan + (l1_weights(x, args) * l1_each).mean()
+        loss_G_l1 = (fake - y).abs().mean()
+        loss_G = loss_G_gan + (l1_weights(x, args) * l1_per_sample(fake, y, x, args, ab_weights)).mean()
         if args.lambda_ssim:
             loss_G_ssim = (1 - recipe.ssim_luma(fake, y)).mean()
             loss_G = loss_G + args.lambda_ssim * loss_G_ssim
