@@ -716,6 +716,7 @@ def main(argv=None):
         # stream stays the one a run without rebalancing sees.
         prior = ColorizeData(args.work, args.size, args.seed + REBALANCE_SEED, hints=False)
         ab_weights = recipe.rebalance_table(prior.batch(REBALANCE_CROPS)[1], args.rebalance).to(dev)
+        del prior  # its copy of the photos
         log("rebalance: colour weights from %d crops, %.2f .. %.2f" % (
             REBALANCE_CROPS, ab_weights.min().item(), ab_weights.max().item()))
     val_colour = coloured_val_set(val) if args.task == "sketch-to-photo" else None
