@@ -916,7 +916,12 @@ p2p_cli_info (int argc, char **argv)
     printf ("resize limit:  %d (resize mode, default network size: larger images run at their "
             "longer side, up to %d x %d)\n", info->resize_max_size, info->resize_max_size,
             info->resize_max_size);
-  if (info->unhinted_chroma_percent != 100)
+  if (info->unhinted_chroma_target > 0)
+    printf ("no-hint color: up to %d %% (a run without hints multiplies --chroma by what "
+            "brings the prediction's mean chroma to %d, from 1 to %.2f)\n",
+            info->unhinted_chroma_percent, info->unhinted_chroma_target,
+            info->unhinted_chroma_percent / 100.0);
+  else if (info->unhinted_chroma_percent != 100)
     printf ("no-hint color: %d %% (a run without hints multiplies --chroma by %.2f)\n",
             info->unhinted_chroma_percent, info->unhinted_chroma_percent / 100.0);
   printf ("size multiple: %d (at least %d)\n", multiple, p2p_model_min_size (model));

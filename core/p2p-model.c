@@ -447,6 +447,12 @@ parse_metadata (P2pModel *model, JsonObject *meta, GError **error)
       !meta_int (meta, "unhinted_chroma_percent", P2P_UNHINTED_CHROMA_PERCENT_MIN,
                  P2P_UNHINTED_CHROMA_PERCENT_MAX, &info->unhinted_chroma_percent, error))
     return FALSE;
+  /* Optional: make that gain per image, only as much as a pale guess needs. */
+  info->unhinted_chroma_target = 0;
+  if (meta_get (meta, "unhinted_chroma_target") &&
+      !meta_int (meta, "unhinted_chroma_target", P2P_UNHINTED_CHROMA_TARGET_MIN,
+                 P2P_UNHINTED_CHROMA_TARGET_MAX, &info->unhinted_chroma_target, error))
+    return FALSE;
   if (!meta_enum (meta, "norm", p2p_norm_names, &v, error))
     return FALSE;
   info->norm = v;

@@ -265,6 +265,7 @@ typedef struct {
   float                    *chunk;    /* P2P_ROW_CHUNK input rows */
   float                    *hint_chunk; /* P2P_ROW_CHUNK hint rows (RGBA), if hints */
   float                    *plane;    /* P2P_ROW_CHUNK rows of plane or output */
+  double                    chroma;   /* finish's chroma: the options', with the gain */
 } RowRun;
 
 static gboolean
@@ -390,7 +391,7 @@ p2p_rows_flush (RowRun *rr, float *acc, float *wacc, int ring, int y, int n, GEr
           memset (ws, 0, W * sizeof (float));
         }
 
-      if (!rr->task->finish (&quotients, NULL, &in_view, rr->options->chroma, &dst, error))
+      if (!rr->task->finish (&quotients, NULL, &in_view, rr->chroma, &dst, error))
         return FALSE;
       if (rr->alpha)
         p2p_copy_alpha (&in_view, &dst);
@@ -419,10 +420,12 @@ p2p_tile_stats_size (const P2pModel *model, const TileGrid *g, int W, int H,
 /* 1. Statistics of the whole image, on a copy no larger than
  *    P2P_TILE_STATS_TILES tiles a side, downscaled while the rows stream
  *    past.  An image that fits is used as it is, so that a one-tile image
- *    gives exactly the whole-mode result. */
+ *    gives exactly the whole-mode result.  @mean_chroma (or NULL): the mean
+ *    chroma of that pass's prediction of the image, for
+ *    p2p_task_unhinted_gain(). */
 static gboolean
 p2p_rows_stats (RowRun *rr, const TileGrid *g, P2pNetOptions *net, P2pNormStats *stats,
-                GError **error)
+                double *mean_chroma, GError **error)
 {
   const int W = rr->W, H = rr->H;
   int sw, sh, ctx_w, ctx_h;
@@ -468,6 +471,8 @@ p2p_rows_stats (RowRun *rr, const TileGrid *g, P2pNetOptions *net, P2pNormStats 
   net->use_stats = NULL;
   ignored = p2p_rows_run_net (rr, ctx, net, error);
   net->record_stats = NULL;
+  if (ignored && mean_chroma)
+    *mean_chroma = p2p_task_mean_chroma (ignored, (ctx_w - sw) / 2, (ctx_h - sh) / 2, sw, sh);
   return ignored != NULL;
 }
 
@@ -481,9 +486,11 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
                          P2pRowWriter              write,
                          gpointer                  data,
                          const P2pPipelineOptions *options,
+                         double                    gain_cap,
                          GError                  **error)
 {
   RowRun rr = { model, options, read, write, data, W, H, channels, task };
+  double mean_chroma = 0.0;
   TileGrid g;
   g_autoptr(P2pNormStats) stats = p2p_norm_stats_new ();
   g_autoptr(P2pImage) in_tile = NULL;
@@ -530,6 +537,7 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
   rr.chunk = chunk;
   rr.hint_chunk = hint_chunk;
   rr.plane = plane;
+  rr.chroma = options->chroma;
 
   if (options->net.progress)
     {
@@ -546,10 +554,14 @@ p2p_pipeline_tiled_rows (const P2pModel           *model,
 
     if (arena)
       net.arena = arena;
-    if (!p2p_rows_stats (&rr, &g, &net, stats, error))
+    if (!p2p_rows_stats (&rr, &g, &net, stats, gain_cap > 0.0 ? &mean_chroma : NULL, error))
       return FALSE;
     net.arena = options->net.arena;
   }
+  if (gain_cap > 0.0)
+    rr.chroma *= p2p_task_unhinted_gain (mean_chroma,
+                                         p2p_model_get_info (model)->unhinted_chroma_target,
+                                         gain_cap);
 
   /* 2. The tiles, each normalised with those statistics, blended, tile row
    *    by tile row. */
@@ -726,6 +738,7 @@ p2p_pipeline_run_image (const P2pModel           *model,
                         const P2pImage           *input,
                         const P2pImage           *hints,
                         const P2pPipelineOptions *options,
+                        double                    gain_cap,
                         GError                  **error)
 {
   g_autoptr(P2pImage) plane = NULL;
@@ -733,6 +746,7 @@ p2p_pipeline_run_image (const P2pModel           *model,
   g_autoptr(P2pImage) full = NULL;
   g_autoptr(P2pImage) out = NULL;
   int left = 0, top = 0;
+  double chroma = options->chroma;
 
   plane = p2p_task_make_plane (task, input, hints, error);
   if (!plane)
@@ -749,10 +763,14 @@ p2p_pipeline_run_image (const P2pModel           *model,
   g_clear_pointer (&net_out, p2p_image_free);
   if (!p2p_pipeline_check (options, 1.0, error))
     return NULL;
+  if (gain_cap > 0.0)
+    /* The prediction as it will be finished, at full resolution. */
+    chroma *= p2p_task_unhinted_gain (p2p_task_mean_chroma (full, 0, 0, full->width, full->height),
+                                      p2p_model_get_info (model)->unhinted_chroma_target, gain_cap);
 
   out = p2p_image_new (input->width, input->height,
                        p2p_task_out_channels (task, input->channels), error);
-  if (!out || !task->finish (full, plane, input, options->chroma, out, error))
+  if (!out || !task->finish (full, plane, input, chroma, out, error))
     return NULL;
   if (out->channels == 4)
     p2p_copy_alpha (input, out);
@@ -996,7 +1014,9 @@ p2p_pipeline_hinted (const P2pPipelineOptions *options,
  * through the reader, not as an image.  Returns the options to use,
  * @options or the defaults when NULL, resolved into @resolved (a run
  * without a hint gets the model's unhinted_chroma_percent on its chroma),
- * or NULL with @error set. */
+ * or NULL with @error set.  *@gain_cap: 0, or for a run without a hint of
+ * a model with an unhinted_chroma_target the most its gain may be, the
+ * gain itself to be found from the prediction (p2p_task_unhinted_gain()). */
 static const P2pPipelineOptions *
 p2p_pipeline_begin (const P2pModel           *model,
                     int                       width,
@@ -1009,11 +1029,13 @@ p2p_pipeline_begin (const P2pModel           *model,
                     const P2pPipelineOptions *options,
                     P2pPipelineOptions       *resolved,
                     const P2pTaskSpec       **task,
+                    double                   *gain_cap,
                     GError                  **error)
 {
   const P2pModelInfo *info = p2p_model_get_info (model);
   gboolean hinted = FALSE;
 
+  *gain_cap = 0.0;
   if (!options)
     {
       p2p_pipeline_options_init (resolved);
@@ -1038,7 +1060,9 @@ p2p_pipeline_begin (const P2pModel           *model,
     {
       if (!p2p_pipeline_hinted (options, width, height, rows ? read : NULL, data, &hinted, error))
         return NULL;
-      if (!hinted)
+      if (!hinted && info->unhinted_chroma_target > 0)
+        *gain_cap = info->unhinted_chroma_percent / 100.0;
+      else if (!hinted)
         resolved->chroma *= info->unhinted_chroma_percent / 100.0;
     }
   return resolved;
@@ -1052,6 +1076,7 @@ p2p_pipeline_run (const P2pModel           *model,
 {
   const P2pTaskSpec *task = NULL;
   P2pPipelineOptions resolved;
+  double gain_cap = 0.0;
 
   g_return_val_if_fail (model != NULL, NULL);
   g_return_val_if_fail (input != NULL, NULL);
@@ -1059,7 +1084,7 @@ p2p_pipeline_run (const P2pModel           *model,
 
   options = p2p_pipeline_begin (model, input->width, input->height, input->channels,
                                 input->data != NULL, FALSE, NULL, NULL, options, &resolved, &task,
-                                error);
+                                &gain_cap, error);
   if (!options)
     return NULL;
 
@@ -1076,12 +1101,12 @@ p2p_pipeline_run (const P2pModel           *model,
       if (!out ||
           !p2p_pipeline_tiled_rows (model, task, input->width, input->height, input->channels,
                                     p2p_image_reader, p2p_image_writer, &images, &rows_options,
-                                    error) ||
+                                    gain_cap, error) ||
           !p2p_pipeline_check (options, 1.0, error))
         return NULL;
       return g_steal_pointer (&out);
     }
-  return p2p_pipeline_run_image (model, task, input, options->hints, options, error);
+  return p2p_pipeline_run_image (model, task, input, options->hints, options, gain_cap, error);
 }
 
 int
@@ -1109,19 +1134,20 @@ p2p_pipeline_run_rows (const P2pModel           *model,
 {
   const P2pTaskSpec *task = NULL;
   P2pPipelineOptions resolved;
+  double gain_cap = 0.0;
 
   g_return_val_if_fail (model != NULL, FALSE);
   g_return_val_if_fail (read != NULL && write != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   options = p2p_pipeline_begin (model, width, height, channels, TRUE, TRUE, read, data, options,
-                                &resolved, &task, error);
+                                &resolved, &task, &gain_cap, error);
   if (!options)
     return FALSE;
 
   if (options->size_mode == P2P_SIZE_MODE_TILE)
     return p2p_pipeline_tiled_rows (model, task, width, height, channels, read, write, data,
-                                    options, error) &&
+                                    options, gain_cap, error) &&
            p2p_pipeline_check (options, 1.0, error);
 
   /* Resize and whole mode need the whole image anyway. */
@@ -1139,7 +1165,7 @@ p2p_pipeline_run_rows (const P2pModel           *model,
         if (!hints || !p2p_rows_read (&rr, P2P_INPUT_HINTS, 0, height, hints->data, error))
           return FALSE;
       }
-    out = p2p_pipeline_run_image (model, task, input, hints, options, error);
+    out = p2p_pipeline_run_image (model, task, input, hints, options, gain_cap, error);
     if (!out)
       return FALSE;
     g_clear_pointer (&input, p2p_image_free);

@@ -432,3 +432,31 @@ p2p_task_resize_plane (const P2pTaskSpec *task, const P2pImage *plane, int width
     }
   return g_steal_pointer (&out);
 }
+
+double
+p2p_task_mean_chroma (const P2pImage *ab, int x, int y, int w, int h)
+{
+  double sum = 0.0;
+
+  g_return_val_if_fail (ab != NULL && ab->channels == 2, 0.0);
+  g_return_val_if_fail (x >= 0 && y >= 0 && w >= 0 && h >= 0, 0.0);
+  g_return_val_if_fail (x + w <= ab->width && y + h <= ab->height, 0.0);
+  if (w == 0 || h == 0)
+    return 0.0;
+  for (int r = y; r < y + h; r++)
+    {
+      const float *p = ab->data + ((gsize) r * ab->width + x) * 2;
+
+      for (int c = 0; c < w; c++, p += 2)
+        sum += sqrt ((double) p[0] * p[0] + (double) p[1] * p[1]);
+    }
+  return sum / ((double) w * h);
+}
+
+double
+p2p_task_unhinted_gain (double mean_chroma, double target, double cap)
+{
+  if (!(mean_chroma > 0.0) || target >= cap * mean_chroma)
+    return cap;
+  return MAX (1.0, target / mean_chroma);
+}

@@ -115,4 +115,14 @@ P2pImage *p2p_task_make_plane (const P2pTaskSpec *task, const P2pImage *image,
 P2pImage *p2p_task_resize_plane (const P2pTaskSpec *task, const P2pImage *plane,
                                  int width, int height, GError **error);
 
+/* Mean chroma, sqrt(a^2 + b^2), of the @w x @h region at (@x, @y) of @ab
+ * (a 2-channel net output in Lab units); 0 for an empty region. */
+double    p2p_task_mean_chroma (const P2pImage *ab, int x, int y, int w, int h);
+
+/* The colour gain of a run without hints for a model that declares
+ * unhinted_chroma_target @target: @target / @mean_chroma, at least 1 (a
+ * colourful guess is left as it is) and at most @cap (a grey one is not
+ * blown up); @cap for a prediction without any colour. */
+double    p2p_task_unhinted_gain (double mean_chroma, double target, double cap);
+
 G_END_DECLS

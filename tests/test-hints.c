@@ -364,6 +364,112 @@ test_hints_unhinted_chroma (void)
       }
 }
 
+/* Mean Lab chroma of an sRGB image (the test's own measure, from the
+ * finished colours rather than the net's output). */
+static double
+rgb_mean_chroma (const P2pImage *img)
+{
+  const gsize n = (gsize) img->width * img->height;
+  double sum = 0.0;
+
+  for (gsize p = 0; p < n; p++)
+    {
+      const float *px = img->data + p * img->channels;
+      double lab[3];
+
+      p2p_srgb_to_lab ((const double[3]) { px[0], px[1], px[2] }, lab);
+      sum += hypot (lab[1], lab[2]);
+    }
+  return sum / n;
+}
+
+/* p2p_task_mean_chroma against a plain sum; p2p_task_unhinted_gain's rule. */
+static void
+test_hints_gain_rule (void)
+{
+  float px[3 * 2 * 2] = { 3, 4, -6, 8, 0, 0,
+                          5, 12, -1, 0, 0, -2 };
+  P2pImage ab = { 3, 2, 2, px };
+
+  g_assert_cmpfloat_with_epsilon (p2p_task_mean_chroma (&ab, 0, 0, 3, 2),
+                                  (5.0 + 10 + 0 + 13 + 1 + 2) / 6, 1e-9);
+  g_assert_cmpfloat_with_epsilon (p2p_task_mean_chroma (&ab, 1, 0, 2, 2), (10.0 + 0 + 1 + 2) / 4,
+                                  1e-9);
+  g_assert_cmpfloat_with_epsilon (p2p_task_mean_chroma (&ab, 0, 1, 1, 1), 13.0, 1e-9);
+  g_assert_cmpfloat (p2p_task_mean_chroma (&ab, 2, 1, 0, 1), ==, 0.0);
+  /* target / mean, between 1 and the cap */
+  g_assert_cmpfloat_with_epsilon (p2p_task_unhinted_gain (12.0, 16.0, 1.6), 16.0 / 12.0, 1e-12);
+  g_assert_cmpfloat (p2p_task_unhinted_gain (20.0, 16.0, 1.6), ==, 1.0);
+  g_assert_cmpfloat (p2p_task_unhinted_gain (16.0, 16.0, 1.6), ==, 1.0);
+  g_assert_cmpfloat (p2p_task_unhinted_gain (5.0, 16.0, 1.6), ==, 1.6);
+  g_assert_cmpfloat (p2p_task_unhinted_gain (10.0, 16.0, 1.6), ==, 1.6);
+  g_assert_cmpfloat (p2p_task_unhinted_gain (0.0, 16.0, 1.6), ==, 1.6);
+  g_assert_cmpfloat (p2p_task_unhinted_gain (NAN, 16.0, 1.6), ==, 1.6);
+}
+
+/* A model's unhinted_chroma_target: without a hint the gain is per image,
+ * what brings the prediction's mean chroma to the target within [1, the
+ * cap]; with a hint nothing changes.  Every size mode, images and rows. */
+static void
+test_hints_unhinted_target (void)
+{
+  g_autoptr(P2pModel) plain = hints_model (TRUE);
+  g_autoptr(P2pImage) photo = grey_photo (83, 57);
+  g_autoptr(P2pImage) hints = dots (83, 57, 5, 8);
+  const P2pSizeMode modes[] = { P2P_SIZE_MODE_RESIZE, P2P_SIZE_MODE_WHOLE, P2P_SIZE_MODE_TILE };
+
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    for (int rows = 0; rows <= 1; rows++)
+      {
+        g_autoptr(P2pImage) plain_1 = run_with (plain, photo, NULL, modes[m], 1.0, rows);
+        g_autoptr(P2pImage) plain_2 = run_with (plain, photo, NULL, modes[m], 2.0, rows);
+        g_autoptr(P2pImage) plain_hinted = run_with (plain, photo, hints, modes[m], 1.0, rows);
+        const double c = rgb_mean_chroma (plain_1);
+        /* a target 1.3 times the result's chroma, a cap of 2 */
+        const int target = (int) lround (1.3 * c);
+        TinyModelSpec spec = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 200, target };
+        g_autoptr(GBytes) bytes = NULL;
+        g_autoptr(P2pModel) adaptive = NULL;
+        g_autoptr(P2pImage) none = NULL, hinted = NULL;
+
+        g_assert_cmpfloat (c, >, 4.0);
+        g_assert_cmpint (target, <=, P2P_UNHINTED_CHROMA_TARGET_MAX);
+        bytes = tiny_model_build (&spec);
+        adaptive = p2p_model_new_from_bytes (bytes, NULL);
+        g_assert_nonnull (adaptive);
+        g_assert_cmpint (p2p_model_get_info (adaptive)->unhinted_chroma_target, ==, target);
+        none = run_with (adaptive, photo, NULL, modes[m], 1.0, rows);
+        hinted = run_with (adaptive, photo, hints, modes[m], 1.0, rows);
+        /* Resize mode: the gain is measured on the finished-size prediction,
+         * whose colours stay in gamut here, so the result sits at the target.
+         * Whole and tile mode: sRGB clips the tiny model's strongest colours
+         * (and tile mode measures a downscaled copy): between gain 1 and 2. */
+        if (modes[m] == P2P_SIZE_MODE_RESIZE)
+          g_assert_cmpfloat (fabs (rgb_mean_chroma (none) / target - 1.0), <, 0.03);
+        g_assert_cmpfloat (rgb_mean_chroma (none), >, 1.05 * c);
+        g_assert_cmpfloat (rgb_mean_chroma (none), <, 0.95 * rgb_mean_chroma (plain_2));
+        g_assert_true (same (hinted, plain_hinted));
+      }
+
+  /* A target the prediction already reaches: gain 1; one far above it: the cap. */
+  for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+    {
+      TinyModelSpec low = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 200, 1 };
+      TinyModelSpec high = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 110, 100 };
+      g_autoptr(GBytes) low_bytes = tiny_model_build (&low);
+      g_autoptr(GBytes) high_bytes = tiny_model_build (&high);
+      g_autoptr(P2pModel) low_model = p2p_model_new_from_bytes (low_bytes, NULL);
+      g_autoptr(P2pModel) high_model = p2p_model_new_from_bytes (high_bytes, NULL);
+      g_autoptr(P2pImage) at_low = run_with (low_model, photo, NULL, modes[m], 1.0, FALSE);
+      g_autoptr(P2pImage) at_high = run_with (high_model, photo, NULL, modes[m], 0.5, TRUE);
+      g_autoptr(P2pImage) plain_1 = run_with (plain, photo, NULL, modes[m], 1.0, FALSE);
+      g_autoptr(P2pImage) plain_055 = run_with (plain, photo, NULL, modes[m], 0.55, TRUE);
+
+      g_assert_true (same (at_low, plain_1));
+      g_assert_true (same (at_high, plain_055));
+    }
+}
+
 static void
 test_hints_errors (void)
 {
@@ -411,5 +517,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hints/pipeline", test_hints_pipeline);
   g_test_add_func ("/hints/errors", test_hints_errors);
   g_test_add_func ("/hints/unhinted-chroma", test_hints_unhinted_chroma);
+  g_test_add_func ("/hints/gain-rule", test_hints_gain_rule);
+  g_test_add_func ("/hints/unhinted-target", test_hints_unhinted_target);
   return g_test_run ();
 }

@@ -458,6 +458,10 @@ static void m_resize_max_word (Spec *s) { set_meta (s, "resize_max_size", "large
 static void m_unhinted_chroma_99 (Spec *s) { set_meta (s, "unhinted_chroma_percent", "99"); }
 static void m_unhinted_chroma_401 (Spec *s) { set_meta (s, "unhinted_chroma_percent", "401"); }
 static void m_unhinted_chroma_fraction (Spec *s) { set_meta (s, "unhinted_chroma_percent", "1.2"); }
+/* unhinted_chroma_target: optional, 1 to 100 */
+static void m_unhinted_target_0 (Spec *s) { set_meta (s, "unhinted_chroma_target", "0"); }
+static void m_unhinted_target_101 (Spec *s) { set_meta (s, "unhinted_chroma_target", "101"); }
+static void m_unhinted_target_word (Spec *s) { set_meta (s, "unhinted_chroma_target", "pale"); }
 static void m_arch_unet_2048 (Spec *s) { set_meta (s, "arch", "unet_2048"); }
 static void m_arch_resnet_33 (Spec *s) { set_meta (s, "arch", "resnet_33blocks"); }
 static void m_arch_resnet_2_64 (Spec *s) { set_meta (s, "arch", "resnet_18446744073709551617blocks"); }
@@ -617,6 +621,9 @@ static const Case cases[] = {
   { "limits/unhinted-chroma-99", m_unhinted_chroma_99, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/unhinted-chroma-401", m_unhinted_chroma_401, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/unhinted-chroma-fraction", m_unhinted_chroma_fraction, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/unhinted-target-0", m_unhinted_target_0, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/unhinted-target-101", m_unhinted_target_101, NULL, P2P_ERROR_BAD_HEADER },
+  { "limits/unhinted-target-word", m_unhinted_target_word, NULL, P2P_ERROR_BAD_HEADER },
   { "limits/arch-unet-2048", m_arch_unet_2048, NULL, P2P_ERROR_UNSUPPORTED },
   { "limits/arch-resnet-33blocks", m_arch_resnet_33, NULL, P2P_ERROR_UNSUPPORTED },
   { "limits/arch-resnet-2^64+1blocks", m_arch_resnet_2_64, NULL, P2P_ERROR_UNSUPPORTED },

@@ -175,6 +175,8 @@ tiny_model_build (const TinyModelSpec *spec)
     append_meta_int (header, "resize_max_size", spec->resize_max_size);
   if (spec->unhinted_chroma_percent > 0)
     append_meta_int (header, "unhinted_chroma_percent", spec->unhinted_chroma_percent);
+  if (spec->unhinted_chroma_target > 0)
+    append_meta_int (header, "unhinted_chroma_target", spec->unhinted_chroma_target);
   g_string_append (header, w.json->str);
   g_string_append (header, "}");
   /* Pad the header to 8 bytes, as the safetensors writers do. */

@@ -25,6 +25,7 @@ typedef struct {
   const char *norm;        /* "instance" (NULL) or "none" */
   int         resize_max_size; /* metadata "resize_max_size", 0: not given */
   int         unhinted_chroma_percent; /* metadata "unhinted_chroma_percent", 0: not given */
+  int         unhinted_chroma_target;  /* metadata "unhinted_chroma_target", 0: not given */
 } TinyModelSpec;
 
 /* Returns the whole file. */

@@ -50,6 +50,11 @@ typedef struct {
                                   (a, b) (metadata "unhinted_chroma_percent";
                                   100 when absent); the user's chroma
                                   multiplies it.  See P2pPipelineOptions. */
+  int         unhinted_chroma_target; /* colorize: when not 0, a run without hints
+                                  gets a gain per image instead: what brings the
+                                  mean chroma (Lab) of the prediction up to this,
+                                  from 1 to unhinted_chroma_percent / 100 (metadata
+                                  "unhinted_chroma_target"; 0 when absent). */
   const char *name;          /* display name (UTF-8) */
   const char *license;
   const char *description;
@@ -84,6 +89,9 @@ int       p2p_model_fit_side      (const P2pModel *model, int side);
 /* The range of "unhinted_chroma_percent". */
 #define P2P_UNHINTED_CHROMA_PERCENT_MIN 100
 #define P2P_UNHINTED_CHROMA_PERCENT_MAX 400
+/* The range of "unhinted_chroma_target" (mean Lab chroma). */
+#define P2P_UNHINTED_CHROMA_TARGET_MIN 1
+#define P2P_UNHINTED_CHROMA_TARGET_MAX 100
 
 /* Resize mode with no network size given: the side of the square the net
  * runs at for a @width x @height image.  The native size, rounded up to
