@@ -162,6 +162,8 @@ def validate_metadata(metadata):
         _int_in(md, 'resize_max_size', native, 4096)
     if 'unhinted_chroma_percent' in md:  # optional (P2P_UNHINTED_CHROMA_PERCENT_MIN/MAX)
         _int_in(md, 'unhinted_chroma_percent', 100, 400)
+    if 'unhinted_chroma_target' in md:  # optional (P2P_UNHINTED_CHROMA_TARGET_MIN/MAX)
+        _int_in(md, 'unhinted_chroma_target', 1, 100)
     enums = {
         'norm': ('batch', 'instance', 'none'),
         'dropout': ('true', 'false'),

@@ -51,10 +51,11 @@ class SetMetadata(unittest.TestCase):
         with open(self.path, "rb") as f:
             before = f.read()
         # native_size is 128: a resize limit below it, above 4096, or not a number; a colour
-        # gain outside 100-400 %
+        # gain outside 100-400 %; a chroma target outside 1-100
         for bad in ("resize_max_size=64", "resize_max_size=5000", "resize_max_size=big",
                     "unhinted_chroma_percent=99", "unhinted_chroma_percent=401",
-                    "unhinted_chroma_percent=1.2", "native_size=", "novalue"):
+                    "unhinted_chroma_percent=1.2", "unhinted_chroma_target=0",
+                    "unhinted_chroma_target=101", "native_size=", "novalue"):
             self.assertEqual(set_metadata.main([self.path, bad]), 2, bad)
             with open(self.path, "rb") as f:
                 self.assertEqual(f.read(), before, bad)
