@@ -1060,7 +1060,9 @@ p2p_pipeline_begin (const P2pModel           *model,
     {
       if (!p2p_pipeline_hinted (options, width, height, rows ? read : NULL, data, &hinted, error))
         return NULL;
-      if (!hinted && info->unhinted_chroma_target > 0)
+      /* (A model file may declare a target for a task without colour
+       * planes: there, as the fixed gain, it changes nothing.) */
+      if (!hinted && info->unhinted_chroma_target > 0 && (*task)->out_channels == 2)
         *gain_cap = info->unhinted_chroma_percent / 100.0;
       else if (!hinted)
         resolved->chroma *= info->unhinted_chroma_percent / 100.0;

@@ -468,6 +468,26 @@ test_hints_unhinted_target (void)
       g_assert_true (same (at_low, plain_1));
       g_assert_true (same (at_high, plain_055));
     }
+
+  /* A model file that declares a target for an RGB task runs as without it
+   * (the tests make criticals fatal). */
+  {
+    TinyModelSpec rgb = { "unet_32", 4, 3, 3, "generic", 32, 7, "none", 0, 150, 16 };
+    TinyModelSpec rgb_plain = { "unet_32", 4, 3, 3, "generic", 32, 7, "none" };
+    g_autoptr(GBytes) rgb_bytes = tiny_model_build (&rgb);
+    g_autoptr(GBytes) plain_bytes = tiny_model_build (&rgb_plain);
+    g_autoptr(P2pModel) rgb_model = p2p_model_new_from_bytes (rgb_bytes, NULL);
+    g_autoptr(P2pModel) rgb_plain_model = p2p_model_new_from_bytes (plain_bytes, NULL);
+
+    g_assert_nonnull (rgb_model);
+    for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
+      {
+        g_autoptr(P2pImage) a = run_with (rgb_model, photo, NULL, modes[m], 1.0, m == 2);
+        g_autoptr(P2pImage) b = run_with (rgb_plain_model, photo, NULL, modes[m], 1.0, m == 2);
+
+        g_assert_true (same (a, b));
+      }
+  }
 }
 
 static void
