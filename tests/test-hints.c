@@ -11,16 +11,33 @@
 #include "tiny-model.h"
 
 static P2pModel *
-hints_model (gboolean hints)
+build_model (const TinyModelSpec *spec)
 {
-  /* norm none: the net is not blind to its input's offsets */
-  TinyModelSpec spec = { "unet_32", 4, hints ? 4 : 1, 2, "colorize", 32, 7, "none" };
-  g_autoptr(GBytes) bytes = tiny_model_build (&spec);
+  g_autoptr(GBytes) bytes = tiny_model_build (spec);
   g_autoptr(GError) error = NULL;
   P2pModel *model = p2p_model_new_from_bytes (bytes, &error);
 
   g_assert_no_error (error);
   return model;
+}
+
+static P2pModel *
+hints_model (gboolean hints)
+{
+  /* norm none: the net is not blind to its input's offsets */
+  TinyModelSpec spec = { "unet_32", 4, hints ? 4 : 1, 2, "colorize", 32, 7, "none" };
+
+  return build_model (&spec);
+}
+
+/* The weights of hints_model (TRUE) with a no-hint gain: @percent
+ * (unhinted_chroma_percent) and @target (unhinted_chroma_target; 0: none). */
+static P2pModel *
+gain_model (int percent, int target)
+{
+  TinyModelSpec spec = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, percent, target };
+
+  return build_model (&spec);
 }
 
 static P2pImage *
@@ -331,16 +348,13 @@ test_hints_pipeline (void)
 static void
 test_hints_unhinted_chroma (void)
 {
-  TinyModelSpec spec = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 150 };
-  g_autoptr(GBytes) bytes = tiny_model_build (&spec);
-  g_autoptr(P2pModel) gained = p2p_model_new_from_bytes (bytes, NULL);
+  g_autoptr(P2pModel) gained = gain_model (150, 0);
   g_autoptr(P2pModel) plain = hints_model (TRUE);
   g_autoptr(P2pImage) photo = grey_photo (83, 57);
   g_autoptr(P2pImage) hints = dots (83, 57, 5, 8);
   g_autoptr(P2pImage) empty = p2p_image_new (83, 57, 4, NULL);
   const P2pSizeMode modes[] = { P2P_SIZE_MODE_RESIZE, P2P_SIZE_MODE_WHOLE, P2P_SIZE_MODE_TILE };
 
-  g_assert_nonnull (gained);
   g_assert_cmpint (p2p_model_get_info (gained)->unhinted_chroma_percent, ==, 150);
   g_assert_cmpint (p2p_model_get_info (plain)->unhinted_chroma_percent, ==, 100);
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
@@ -427,16 +441,12 @@ test_hints_unhinted_target (void)
         const double c = rgb_mean_chroma (plain_1);
         /* a target 1.3 times the result's chroma, a cap of 2 */
         const int target = (int) lround (1.3 * c);
-        TinyModelSpec spec = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 200, target };
-        g_autoptr(GBytes) bytes = NULL;
         g_autoptr(P2pModel) adaptive = NULL;
         g_autoptr(P2pImage) none = NULL, hinted = NULL;
 
         g_assert_cmpfloat (c, >, 4.0);
         g_assert_cmpint (target, <=, P2P_UNHINTED_CHROMA_TARGET_MAX);
-        bytes = tiny_model_build (&spec);
-        adaptive = p2p_model_new_from_bytes (bytes, NULL);
-        g_assert_nonnull (adaptive);
+        adaptive = gain_model (200, target);
         g_assert_cmpint (p2p_model_get_info (adaptive)->unhinted_chroma_target, ==, target);
         none = run_with (adaptive, photo, NULL, modes[m], 1.0, rows);
         hinted = run_with (adaptive, photo, hints, modes[m], 1.0, rows);
@@ -454,12 +464,8 @@ test_hints_unhinted_target (void)
   /* A target the prediction already reaches: gain 1; one far above it: the cap. */
   for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
     {
-      TinyModelSpec low = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 200, 1 };
-      TinyModelSpec high = { "unet_32", 4, 4, 2, "colorize", 32, 7, "none", 0, 110, 100 };
-      g_autoptr(GBytes) low_bytes = tiny_model_build (&low);
-      g_autoptr(GBytes) high_bytes = tiny_model_build (&high);
-      g_autoptr(P2pModel) low_model = p2p_model_new_from_bytes (low_bytes, NULL);
-      g_autoptr(P2pModel) high_model = p2p_model_new_from_bytes (high_bytes, NULL);
+      g_autoptr(P2pModel) low_model = gain_model (200, 1);
+      g_autoptr(P2pModel) high_model = gain_model (110, 100);
       g_autoptr(P2pImage) at_low = run_with (low_model, photo, NULL, modes[m], 1.0, FALSE);
       g_autoptr(P2pImage) at_high = run_with (high_model, photo, NULL, modes[m], 0.5, TRUE);
       g_autoptr(P2pImage) plain_1 = run_with (plain, photo, NULL, modes[m], 1.0, FALSE);
@@ -474,12 +480,9 @@ test_hints_unhinted_target (void)
   {
     TinyModelSpec rgb = { "unet_32", 4, 3, 3, "generic", 32, 7, "none", 0, 150, 16 };
     TinyModelSpec rgb_plain = { "unet_32", 4, 3, 3, "generic", 32, 7, "none" };
-    g_autoptr(GBytes) rgb_bytes = tiny_model_build (&rgb);
-    g_autoptr(GBytes) plain_bytes = tiny_model_build (&rgb_plain);
-    g_autoptr(P2pModel) rgb_model = p2p_model_new_from_bytes (rgb_bytes, NULL);
-    g_autoptr(P2pModel) rgb_plain_model = p2p_model_new_from_bytes (plain_bytes, NULL);
+    g_autoptr(P2pModel) rgb_model = build_model (&rgb);
+    g_autoptr(P2pModel) rgb_plain_model = build_model (&rgb_plain);
 
-    g_assert_nonnull (rgb_model);
     for (guint m = 0; m < G_N_ELEMENTS (modes); m++)
       {
         g_autoptr(P2pImage) a = run_with (rgb_model, photo, NULL, modes[m], 1.0, m == 2);
